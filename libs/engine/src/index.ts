@@ -1,0 +1,1 @@
+export { FLOW_SCHEMA_VERSION } from '@nudgeflow/flow-schema';

@@ -1,0 +1,1 @@
+export const FLOW_SCHEMA_VERSION = 1;
