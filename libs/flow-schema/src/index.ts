@@ -1,1 +1,10 @@
-export const FLOW_SCHEMA_VERSION = 1;
+export * from './system-events';
+export * from './rule.schema';
+export * from './node-config.schema';
+export * from './flow-graph.schema';
+export * from './node-registry';
+export * from './flow-refs';
+export * from './template-syntax';
+export * from './graph-validation';
+export * from './flow-document';
+export * from './flow-templates';
