@@ -6,7 +6,13 @@ const moduleNameMapper = {
   '^@nudgeflow/flow-schema$': '<rootDir>/libs/flow-schema/src/index.ts',
   '^@nudgeflow/engine$': '<rootDir>/libs/engine/src/index.ts',
 };
-const common = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper };
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper,
+  setupFiles: ['reflect-metadata', '<rootDir>/test/support/test-env.ts'],
+};
 
 module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
@@ -20,7 +26,6 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      setupFiles: ['reflect-metadata'],
       testTimeout: 60000,
     },
   ],

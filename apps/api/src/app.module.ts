@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AccountsController } from './auth/accounts.controller';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { CoreModule } from './core.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { SitesController } from './sites/sites.controller';
+import { SitesService } from './sites/sites.service';
+
+/** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
+@Module({
+  imports: [CoreModule, HealthModule, MetricsModule],
+  controllers: [AuthController, SitesController, AccountsController],
+  providers: [
+    AuthService,
+    SitesService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: HttpErrorFilter },
+  ],
+})
+export class AppModule {}

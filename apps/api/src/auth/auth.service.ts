@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import * as argon2 from 'argon2';
+import { conflict, tooManyRequests, unauthorized } from '../common/app-error';
+import { randomToken, sha256 } from '../common/tokens';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { RateLimiter } from '../redis/rate-limiter';
+import { LoginInput, SignupInput } from './auth.schemas';
+import { TokenService } from './token.service';
+import { UserRepository, UserRow } from './user.repository';
+
+export interface AuthResult {
+  user: { id: string; email: string; name: string };
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+// Verifying against a fixed hash when the email is unknown keeps login timing the same either way.
+const DUMMY_HASH = argon2.hash('nudgeflow-timing-equaliser');
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly tokens: TokenService,
+    private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+  ) {}
+
+  async signup(input: SignupInput): Promise<AuthResult & { accountId: string }> {
+    const passwordHash = await argon2.hash(input.password);
+    const created = await this.users.transaction((tx) =>
+      this.users.createWithAccount(
+        {
+          email: input.email,
+          name: input.name,
+          passwordHash,
+          accountName: input.accountName ?? `${input.name}'s team`,
+        },
+        tx,
+      ),
+    );
+    if (!created) throw conflict('EMAIL_TAKEN', 'email: an account with this email already exists');
+    return { ...(await this.issue(created.user)), accountId: created.accountId };
+  }
+
+  async login(input: LoginInput, ip: string): Promise<AuthResult> {
+    const email = input.email.toLowerCase();
+    const window = this.cfg.LOGIN_WINDOW_SECONDS;
+    const [byEmail, byIp] = await Promise.all([
+      this.limiter.hit(`login:email:${email}`, this.cfg.LOGIN_MAX_ATTEMPTS, window),
+      this.limiter.hit(`login:ip:${ip}`, this.cfg.LOGIN_MAX_ATTEMPTS * 10, window),
+    ]);
+    if (!byEmail.allowed || !byIp.allowed) {
+      throw tooManyRequests(
+        'LOGIN_RATE_LIMITED',
+        Math.max(byEmail.retryAfterSeconds, byIp.retryAfterSeconds),
+      );
+    }
+    const user = await this.users.findByEmail(email);
+    const ok = user
+      ? await argon2.verify(user.password_hash, input.password)
+      : await argon2.verify(await DUMMY_HASH, 'x');
+    if (!user || !ok) throw unauthorized('INVALID_CREDENTIALS', 'email or password is wrong');
+    await this.limiter.reset(`login:email:${email}`, window);
+    return this.issue(user);
+  }
+
+  async refresh(refreshToken: string | undefined): Promise<AuthResult> {
+    if (!refreshToken) throw unauthorized('REFRESH_TOKEN_REQUIRED', 'refreshToken: is required');
+    const hash = sha256(refreshToken);
+    const session = await this.users.findSessionByToken(hash);
+    if (!session) throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token is invalid');
+    if (session.revoked_at) throw unauthorized('SESSION_REVOKED', 'session has been logged out');
+    if (session.expires_at < new Date())
+      throw unauthorized('REFRESH_TOKEN_EXPIRED', 'refresh token has expired');
+    const user = await this.users.findById(session.user_id);
+    if (!user) throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token is invalid');
+    const next = randomToken();
+    const rotated = await this.users.rotateSession(session.id, hash, sha256(next), this.refreshExpiry());
+    if (!rotated) throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token was already used');
+    return this.result(user, session.id, next);
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    await this.users.revokeSession(sessionId);
+    await this.tokens.markRevoked(sessionId);
+  }
+
+  private async issue(user: UserRow): Promise<AuthResult> {
+    const refreshToken = randomToken();
+    const sessionId = await this.users.createSession(user.id, sha256(refreshToken), this.refreshExpiry());
+    return this.result(user, sessionId, refreshToken);
+  }
+
+  private result(user: UserRow, sessionId: string, refreshToken: string): AuthResult {
+    return {
+      user: { id: user.id, email: user.email, name: user.name },
+      accessToken: this.tokens.signAccess(user.id, sessionId),
+      refreshToken,
+      expiresIn: this.cfg.ACCESS_TOKEN_TTL_SECONDS,
+    };
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.cfg.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
+  }
+}

@@ -1,0 +1,36 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { Role } from '../common/roles';
+import type { KeyPrincipal } from '../sites/site-key.service';
+
+export type Principal =
+  { type: 'user'; userId: string; sessionId: string } | ({ type: 'key' } & KeyPrincipal);
+
+export interface SiteAccess {
+  siteId: string;
+  accountId: string;
+  role: Role;
+}
+
+export type AuthedRequest = FastifyRequest & { principal?: Principal; siteAccess?: SiteAccess };
+
+export const PUBLIC_ROUTE = 'nudgeflow:public';
+export const SITE_ROLE = 'nudgeflow:site-role';
+export const ACCOUNT_ROLE = 'nudgeflow:account-role';
+export const USER_ONLY = 'nudgeflow:user-only';
+
+/** No marketer credentials needed (login, ingest with its own key check, health...). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+/** Route has `:siteId`; caller needs at least this role on that site (secret keys act as editors). */
+export const SiteRole = (role: Role) => SetMetadata(SITE_ROLE, role);
+/** Route has `:accountId`; caller must be a member with at least this role. */
+export const AccountRole = (role: Role) => SetMetadata(ACCOUNT_ROLE, role);
+/** Only a signed-in marketer, never a site key (key management, members). */
+export const UserOnly = () => SetMetadata(USER_ONLY, true);
+
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<AuthedRequest>().principal,
+);
+export const CurrentSite = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<AuthedRequest>().siteAccess,
+);

@@ -1,0 +1,56 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { JOB_HANDLER } from './job-handler.decorator';
+import { JobName, JobPayloadMap } from './job.types';
+
+type Handler = (data: unknown, ctx: JobContext) => Promise<unknown>;
+
+export interface JobContext {
+  jobId: string | undefined;
+  attemptsMade: number;
+  queue: string;
+}
+
+export class JobRegistryError extends Error {}
+
+/** Finds `@OnJob` handlers at start-up; the worker refuses to start if a job has no handler or two. */
+@Injectable()
+export class JobRegistry implements OnModuleInit {
+  private readonly handlers = new Map<JobName, Handler>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    const owners = new Map<JobName, string[]>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(proto)) {
+        const fn = instance[method];
+        if (typeof fn !== 'function') continue;
+        const name = this.reflector.get<JobName | undefined>(JOB_HANDLER, fn as () => unknown);
+        if (!name) continue;
+        owners.set(name, [...(owners.get(name) ?? []), `${wrapper.name as string}.${method}`]);
+        this.handlers.set(name, (fn as Handler).bind(instance));
+      }
+    }
+    const problems: string[] = [];
+    for (const name of Object.values(JobName)) {
+      const found = owners.get(name) ?? [];
+      if (found.length === 0) problems.push(`${name} has no handler`);
+      if (found.length > 1) problems.push(`${name} has ${found.length} handlers (${found.join(', ')})`);
+    }
+    if (problems.length) throw new JobRegistryError(`job registry: ${problems.join('; ')}`);
+  }
+
+  async dispatch<N extends JobName>(name: N, data: JobPayloadMap[N], ctx: JobContext): Promise<unknown> {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new JobRegistryError(`no handler for job ${name}`);
+    return handler(data, ctx);
+  }
+}

@@ -1,0 +1,95 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, SiteRole, UserOnly } from '../auth/principal';
+import { forbidden } from '../common/app-error';
+import { ApiZodBody, idParam, zodPipe } from '../common/zod-pipe';
+import {
+  createKeySchema,
+  CreateSiteInput,
+  createSiteSchema,
+  UpdateSiteInput,
+  updateSiteSchema,
+} from './site.schemas';
+import { SiteKeyService } from './site-key.service';
+import { SitesService } from './sites.service';
+
+const userId = (p: Principal) => {
+  if (p.type !== 'user') throw forbidden('only marketers manage sites');
+  return p.userId;
+};
+
+@ApiTags('sites')
+@ApiBearerAuth()
+@Controller('api/sites')
+export class SitesController {
+  constructor(
+    private readonly sites: SitesService,
+    private readonly keys: SiteKeyService,
+  ) {}
+
+  @Get()
+  @UserOnly()
+  list(@CurrentPrincipal() p: Principal) {
+    return this.sites.listForUser(userId(p));
+  }
+
+  @Post()
+  @UserOnly()
+  @ApiZodBody(createSiteSchema)
+  create(@CurrentPrincipal() p: Principal, @Body(zodPipe(createSiteSchema)) body: CreateSiteInput) {
+    return this.sites.create(userId(p), body);
+  }
+
+  @Get(':siteId')
+  @SiteRole('viewer')
+  get(@Param('siteId') siteId: string) {
+    return this.sites.get(siteId);
+  }
+
+  @Patch(':siteId')
+  @SiteRole('editor')
+  @ApiZodBody(updateSiteSchema)
+  update(@Param('siteId') siteId: string, @Body(zodPipe(updateSiteSchema)) body: UpdateSiteInput) {
+    return this.sites.update(siteId, body);
+  }
+
+  @Delete(':siteId')
+  @HttpCode(204)
+  @SiteRole('owner')
+  @UserOnly()
+  async remove(@Param('siteId') siteId: string) {
+    await this.sites.remove(siteId);
+  }
+
+  @Get(':siteId/keys')
+  @SiteRole('viewer')
+  @UserOnly()
+  listKeys(@Param('siteId') siteId: string) {
+    return this.keys.list(siteId);
+  }
+
+  @Post(':siteId/keys')
+  @SiteRole('owner')
+  @UserOnly()
+  @ApiZodBody(createKeySchema)
+  createKey(
+    @Param('siteId') siteId: string,
+    @Body(zodPipe(createKeySchema)) body: { kind: 'write' | 'secret'; name: string },
+  ) {
+    return this.keys.create(siteId, body.kind, body.name);
+  }
+
+  @Post(':siteId/keys/:keyId/rotate')
+  @SiteRole('owner')
+  @UserOnly()
+  rotateKey(@Param('siteId') siteId: string, @Param('keyId', idParam('key')) keyId: string) {
+    return this.keys.rotate(siteId, keyId);
+  }
+
+  @Delete(':siteId/keys/:keyId')
+  @SiteRole('owner')
+  @UserOnly()
+  revokeKey(@Param('siteId') siteId: string, @Param('keyId', idParam('key')) keyId: string) {
+    return this.keys.revoke(siteId, keyId);
+  }
+}

@@ -1,0 +1,16 @@
+/** Every test process talks to its own database and queue prefix, never the dev ones. */
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
+
+export function applyTestEnv(): void {
+  process.env.NODE_ENV = 'test';
+  process.env.DATABASE_URL = TEST_DATABASE_URL;
+  process.env.REDIS_URL = TEST_REDIS_URL;
+  process.env.QUEUE_PREFIX = process.env.QUEUE_PREFIX ?? 'nftest';
+  process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+  process.env.SCHEDULE_MAINTENANCE = 'false';
+  process.env.OPERATOR_EMAILS = 'operator@nudgeflow.test';
+}
+
+applyTestEnv();
