@@ -1,0 +1,3 @@
+export default function FlowEditorPage() {
+  return <div className="page">Editor coming</div>;
+}

@@ -1,0 +1,520 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { useNavigate, useSearchParams } from 'react-router-dom';
+import { membersApi, type Role } from '../api/auth';
+import { errorMessage } from '../api/client';
+import { sitesApi, type SiteKey } from '../api/sites';
+import { EmbedSnippet } from '../components/EmbedSnippet';
+import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { TimezoneSelect } from '../components/TimezoneSelect';
+import { useCopy } from '../hooks/useCopy';
+import { useCurrentSite } from '../hooks/useCurrentSite';
+import { ME_KEY, useMe } from '../hooks/useMe';
+import { toast } from '../state/toast-store';
+
+const TABS = [
+  { id: 'general', label: 'General' },
+  { id: 'install', label: 'Install & keys' },
+  { id: 'members', label: 'Members' },
+] as const;
+type TabId = (typeof TABS)[number]['id'];
+
+export function SettingsPage() {
+  const [params, setParams] = useSearchParams();
+  const tab = (TABS.find((candidate) => candidate.id === params.get('tab'))?.id ?? 'general') as TabId;
+  const { site } = useCurrentSite();
+  if (!site) return null;
+  return (
+    <div className="page">
+      <div className="page__header">
+        <h1>Settings</h1>
+        <span className="muted">{site.name}</span>
+      </div>
+      <div className="tabs" role="tablist" aria-label="Settings sections">
+        {TABS.map((candidate) => (
+          <button
+            key={candidate.id}
+            type="button"
+            role="tab"
+            id={`tab-${candidate.id}`}
+            aria-selected={tab === candidate.id}
+            aria-controls={`panel-${candidate.id}`}
+            onClick={() => setParams({ tab: candidate.id }, { replace: true })}
+          >
+            {candidate.label}
+          </button>
+        ))}
+      </div>
+      <section role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === 'general' && <GeneralSettings />}
+        {tab === 'install' && <InstallAndKeys />}
+        {tab === 'members' && <Members />}
+      </section>
+    </div>
+  );
+}
+
+interface SiteFormValues {
+  name: string;
+  domain: string;
+  timezone: string;
+  retentionDays: number;
+}
+
+function GeneralSettings() {
+  const { siteId, canEdit, isOwner } = useCurrentSite();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const query = useQuery({ queryKey: ['site', siteId], queryFn: () => sitesApi.get(siteId) });
+  const { register, handleSubmit, reset, formState } = useForm<SiteFormValues>();
+  useEffect(() => {
+    if (query.data) reset(query.data);
+  }, [query.data, reset]);
+
+  const save = useMutation({
+    mutationFn: (values: SiteFormValues) =>
+      sitesApi.update(siteId, {
+        name: values.name.trim(),
+        domain: values.domain.trim(),
+        timezone: values.timezone,
+        retentionDays: Number(values.retentionDays),
+      }),
+    onSuccess: async (site) => {
+      queryClient.setQueryData(['site', siteId], site);
+      await queryClient.invalidateQueries({ queryKey: ME_KEY });
+      toast('Site settings saved');
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => sitesApi.remove(siteId),
+    onSuccess: async () => {
+      localStorage.removeItem('nf:lastSite');
+      await queryClient.invalidateQueries({ queryKey: ME_KEY });
+      toast('Site deleted');
+      navigate('/', { replace: true });
+    },
+    onError: (error) => toast(errorMessage(error), 'error'),
+  });
+
+  if (query.isPending) return <Loading />;
+  if (query.isError) return <ErrorBanner error={query.error} onRetry={() => void query.refetch()} />;
+
+  return (
+    <>
+      <form className="card stack" onSubmit={handleSubmit((values) => save.mutate(values))} noValidate>
+        <h2>Site</h2>
+        {!canEdit && <p className="muted">You have read-only access to this site.</p>}
+        {save.isError && <ErrorBanner error={save.error} />}
+        <fieldset disabled={!canEdit} style={{ border: 0, padding: 0, margin: 0 }}>
+          <div className="form-grid">
+            <label className="field">
+              <span>Site name</span>
+              <input className="input" {...register('name', { required: true })} />
+            </label>
+            <label className="field">
+              <span>Domain</span>
+              <input className="input" {...register('domain', { required: true })} />
+            </label>
+            <label className="field">
+              <span>Time zone</span>
+              <TimezoneSelect {...register('timezone')} />
+            </label>
+            <label className="field">
+              <span>Keep raw events for (days)</span>
+              <input className="input" type="number" min={1} max={3650} {...register('retentionDays')} />
+              <span className="field__help">Older raw events are dropped; reports keep their rollups.</span>
+            </label>
+          </div>
+        </fieldset>
+        {canEdit && (
+          <div className="row">
+            <button
+              type="submit"
+              className="btn btn--primary"
+              disabled={save.isPending || !formState.isDirty}
+            >
+              {save.isPending ? 'Saving…' : 'Save changes'}
+            </button>
+          </div>
+        )}
+      </form>
+      {isOwner && (
+        <div className="card stack">
+          <h2>Delete site</h2>
+          <p className="muted">
+            Deleting removes its flows, CTAs, keys and collected data. This cannot be undone.
+          </p>
+          <div>
+            <button
+              type="button"
+              className="btn btn--danger"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete the site "${query.data.name}" and all of its data?`))
+                  remove.mutate();
+              }}
+            >
+              Delete site
+            </button>
+          </div>
+        </div>
+      )}
+    </>
+  );
+}
+
+function InstallAndKeys() {
+  const { siteId, isOwner } = useCurrentSite();
+  const queryClient = useQueryClient();
+  const copy = useCopy();
+  const [revealed, setRevealed] = useState<SiteKey | null>(null);
+  const [newKey, setNewKey] = useState<{ kind: SiteKey['kind']; name: string }>({ kind: 'write', name: '' });
+  const keysKey = ['site-keys', siteId];
+  const keys = useQuery({ queryKey: keysKey, queryFn: () => sitesApi.keys(siteId), enabled: isOwner });
+  const onKey = async (key: SiteKey) => {
+    setRevealed(key);
+    await queryClient.invalidateQueries({ queryKey: keysKey });
+  };
+  const create = useMutation({
+    mutationFn: () => sitesApi.createKey(siteId, { kind: newKey.kind, name: newKey.name.trim() }),
+    onSuccess: async (key) => {
+      setNewKey({ kind: newKey.kind, name: '' });
+      await onKey(key);
+    },
+  });
+  const rotate = useMutation({
+    mutationFn: (keyId: string) => sitesApi.rotateKey(siteId, keyId),
+    onSuccess: onKey,
+    onError: (error) => toast(errorMessage(error), 'error'),
+  });
+  const revoke = useMutation({
+    mutationFn: (keyId: string) => sitesApi.revokeKey(siteId, keyId),
+    onSuccess: async () => {
+      toast('Key revoked');
+      await queryClient.invalidateQueries({ queryKey: keysKey });
+    },
+    onError: (error) => toast(errorMessage(error), 'error'),
+  });
+
+  if (!isOwner) {
+    return (
+      <EmptyState title="Keys are managed by owners">
+        Ask an owner of this site for the embed snippet, or to make you an owner.
+      </EmptyState>
+    );
+  }
+  if (keys.isPending) return <Loading />;
+  if (keys.isError) return <ErrorBanner error={keys.error} onRetry={() => void keys.refetch()} />;
+
+  const active = keys.data.filter((key) => !key.revokedAt);
+  const writeKey = active.find((key) => key.kind === 'write');
+
+  return (
+    <>
+      <div className="card stack">
+        <h2>Install the embed script</h2>
+        {writeKey ? (
+          <>
+            <p className="muted">
+              Paste this before <code>&lt;/head&gt;</code> on every page. It uses the write key “
+              {writeKey.name}”, which can only send events, so it is safe in public pages.
+            </p>
+            <EmbedSnippet writeKey={writeKey.key} />
+          </>
+        ) : (
+          <p>Create a write key below to get the embed snippet.</p>
+        )}
+      </div>
+
+      {revealed && (
+        <div className="banner banner--success" role="status" style={{ marginTop: 16 }}>
+          <span>
+            New {revealed.kind} key “{revealed.name}”:{' '}
+            <code style={{ wordBreak: 'break-all' }}>{revealed.key}</code>
+            {revealed.kind === 'secret' && <> — copy it now, it will not be shown again.</>}
+          </span>
+          <button type="button" className="btn btn--small" onClick={() => void copy(revealed.key, 'Key')}>
+            Copy key
+          </button>
+          <button type="button" className="btn btn--small btn--ghost" onClick={() => setRevealed(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+
+      <div className="card stack">
+        <h2>Keys</h2>
+        <p className="muted small">
+          Write keys send events from browsers. Secret keys call the server-side API; keep them out of web
+          pages.
+        </p>
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Key</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((key) => (
+                <tr key={key.id} style={key.revokedAt ? { opacity: 0.55 } : undefined}>
+                  <td>{key.name}</td>
+                  <td>
+                    <span className="badge">{key.kind}</span>
+                    {key.revokedAt && <span className="badge">revoked</span>}
+                  </td>
+                  <td
+                    className="mono"
+                    style={{ maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' }}
+                  >
+                    {key.key}
+                  </td>
+                  <td>{new Date(key.createdAt).toLocaleDateString()}</td>
+                  <td>
+                    {!key.revokedAt && (
+                      <div className="row" style={{ justifyContent: 'flex-end' }}>
+                        {key.kind === 'write' && (
+                          <button
+                            type="button"
+                            className="btn btn--small"
+                            onClick={() => void copy(key.key, 'Key')}
+                            aria-label={`Copy key ${key.name}`}
+                          >
+                            Copy
+                          </button>
+                        )}
+                        <button
+                          type="button"
+                          className="btn btn--small"
+                          aria-label={`Rotate key ${key.name}`}
+                          onClick={() => {
+                            if (window.confirm(`Rotate "${key.name}"? The current key stops working.`))
+                              rotate.mutate(key.id);
+                          }}
+                        >
+                          Rotate
+                        </button>
+                        <button
+                          type="button"
+                          className="btn btn--small btn--danger"
+                          aria-label={`Revoke key ${key.name}`}
+                          onClick={() => {
+                            if (window.confirm(`Revoke "${key.name}"? Anything using it stops working.`))
+                              revoke.mutate(key.id);
+                          }}
+                        >
+                          Revoke
+                        </button>
+                      </div>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <form
+          className="row"
+          style={{ alignItems: 'flex-end' }}
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (newKey.name.trim()) create.mutate();
+          }}
+        >
+          <label className="field" style={{ width: 220 }}>
+            <span>New key name</span>
+            <input
+              className="input"
+              value={newKey.name}
+              placeholder="e.g. Production server"
+              onChange={(event) => setNewKey({ ...newKey, name: event.target.value })}
+            />
+          </label>
+          <label className="field" style={{ width: 140 }}>
+            <span>Kind</span>
+            <select
+              className="input"
+              value={newKey.kind}
+              onChange={(event) => setNewKey({ ...newKey, kind: event.target.value as SiteKey['kind'] })}
+            >
+              <option value="write">Write</option>
+              <option value="secret">Secret</option>
+            </select>
+          </label>
+          <button
+            type="submit"
+            className="btn btn--primary"
+            disabled={create.isPending || !newKey.name.trim()}
+          >
+            Create key
+          </button>
+        </form>
+        {create.isError && <ErrorBanner error={create.error} />}
+      </div>
+    </>
+  );
+}
+
+const ROLES: Role[] = ['owner', 'editor', 'viewer'];
+
+function Members() {
+  const { site, accountRole } = useCurrentSite();
+  const me = useMe().data;
+  const accountId = site?.accountId ?? '';
+  const isOwner = accountRole === 'owner';
+  const queryClient = useQueryClient();
+  const key = ['members', accountId];
+  const members = useQuery({
+    queryKey: key,
+    queryFn: () => membersApi.list(accountId),
+    enabled: Boolean(accountId),
+  });
+  const [invite, setInvite] = useState<{ email: string; role: Role }>({ email: '', role: 'editor' });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: key });
+  const add = useMutation({
+    mutationFn: () => membersApi.add(accountId, { email: invite.email.trim(), role: invite.role }),
+    onSuccess: async (member) => {
+      toast(`${member.email} added as ${member.role}`);
+      setInvite({ email: '', role: invite.role });
+      await refresh();
+    },
+  });
+  const change = useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
+      membersApi.changeRole(accountId, userId, role),
+    onSuccess: refresh,
+    onError: (error) => {
+      toast(errorMessage(error), 'error');
+      void refresh();
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (userId: string) => membersApi.remove(accountId, userId),
+    onSuccess: refresh,
+    onError: (error) => toast(errorMessage(error), 'error'),
+  });
+  const accountName = me?.accounts.find((account) => account.id === accountId)?.name ?? 'this account';
+
+  if (members.isPending) return <Loading />;
+  if (members.isError) return <ErrorBanner error={members.error} onRetry={() => void members.refetch()} />;
+
+  return (
+    <div className="card stack">
+      <h2>Members of {accountName}</h2>
+      <p className="muted small">
+        Owners manage keys and members; editors build and publish flows; viewers see everything but change
+        nothing. Roles apply to every site of the account.
+      </p>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.data.map((member) => (
+              <tr key={member.userId}>
+                <td>
+                  {member.name}
+                  {member.userId === me?.user.id && <span className="muted"> (you)</span>}
+                </td>
+                <td>{member.email}</td>
+                <td>
+                  {isOwner ? (
+                    <select
+                      className="input"
+                      style={{ width: 120 }}
+                      aria-label={`Role of ${member.email}`}
+                      value={member.role}
+                      onChange={(event) =>
+                        change.mutate({ userId: member.userId, role: event.target.value as Role })
+                      }
+                    >
+                      {ROLES.map((role) => (
+                        <option key={role} value={role}>
+                          {role}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    <span className="badge">{member.role}</span>
+                  )}
+                </td>
+                <td style={{ textAlign: 'right' }}>
+                  {isOwner && (
+                    <button
+                      type="button"
+                      className="btn btn--small btn--danger"
+                      aria-label={`Remove ${member.email}`}
+                      onClick={() => {
+                        if (window.confirm(`Remove ${member.email} from ${accountName}?`))
+                          remove.mutate(member.userId);
+                      }}
+                    >
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {isOwner && (
+        <form
+          className="row"
+          style={{ alignItems: 'flex-end' }}
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (invite.email.trim()) add.mutate();
+          }}
+        >
+          <label className="field" style={{ width: 260 }}>
+            <span>Add member by email</span>
+            <input
+              className="input"
+              type="email"
+              value={invite.email}
+              placeholder="colleague@example.com"
+              onChange={(event) => setInvite({ ...invite, email: event.target.value })}
+            />
+          </label>
+          <label className="field" style={{ width: 130 }}>
+            <span>Role</span>
+            <select
+              className="input"
+              value={invite.role}
+              onChange={(event) => setInvite({ ...invite, role: event.target.value as Role })}
+            >
+              {ROLES.map((role) => (
+                <option key={role} value={role}>
+                  {role}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" className="btn btn--primary" disabled={add.isPending || !invite.email.trim()}>
+            Add member
+          </button>
+        </form>
+      )}
+      {isOwner && (
+        <p className="muted small">They need a Nudgeflow account first (sign up with that email).</p>
+      )}
+      {add.isError && <ErrorBanner error={add.error} />}
+    </div>
+  );
+}
