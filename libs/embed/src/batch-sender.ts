@@ -90,7 +90,7 @@ export class BatchSender {
     );
   }
 
-  /** Page is going away: hand everything not in flight to sendBeacon. */
+  /** The page is being hidden or unloaded: hand fresh events to sendBeacon. */
   beacon(): void {
     this.clear();
     if (!navigator.sendBeacon) return this.flush();
@@ -101,19 +101,22 @@ export class BatchSender {
       chunk = [];
     };
     for (const item of this.items) {
-      if (this.inFlight.has(item)) continue;
+      // Events in backoff (the API was failing) wait for the next page load's fetch, whose
+      // response is seen; a beacon's never is.
+      if (this.inFlight.has(item) || item.a) continue;
       chunk.push(item);
-      if (chunk.length >= BATCH_SIZE || this.body(chunk).length > BEACON_CHARS) {
-        if (chunk.length > 1) {
-          chunk.pop();
-          send();
-          chunk.push(item);
-        } else send();
+      if (chunk.length > 1 && this.body(chunk).length > BEACON_CHARS) {
+        chunk.pop();
+        send();
+        chunk.push(item);
       }
+      if (chunk.length >= BATCH_SIZE) send();
     }
     send();
+    // Neither a beacon's response nor (after unload) a keepalive fetch's is ever seen. Fresh events
+    // handed to either count as delivered, so the next page load does not send them again.
     this.items = this.items.filter((i) => !sent.has(i));
-    this.save();
+    this.save([...this.inFlight].filter((i) => !i.a));
   }
 
   private body(batch: Item[]): string {
@@ -160,7 +163,8 @@ export class BatchSender {
     this.timer = undefined;
   }
 
-  private save(): void {
-    store.set(this.key, this.items.length ? JSON.stringify(this.items) : null);
+  private save(skip: Item[] = []): void {
+    const items = this.items.filter((i) => skip.indexOf(i) < 0);
+    store.set(this.key, items.length ? JSON.stringify(items) : null);
   }
 }
