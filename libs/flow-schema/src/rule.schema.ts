@@ -3,11 +3,15 @@ import { z } from 'zod';
 export const MAX_RULE_DEPTH = 4;
 export const MAX_DURATION_SECONDS = 366 * 24 * 3600;
 
+// Ids become object keys in run state; these would collide with Object.prototype.
+const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export const IdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'Use letters, digits, "_", "-", "." or ":" only');
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'Use letters, digits, "_", "-", "." or ":" only')
+  .refine((id) => !RESERVED_IDS.has(id), 'This id is reserved');
 
 export const EventNameSchema = z.string().trim().min(1, 'Event name is required').max(200);
 

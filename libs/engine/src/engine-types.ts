@@ -1,0 +1,172 @@
+import type { NodeType, UTM_KEYS } from '@nudgeflow/flow-schema';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** An event as the engine sees it. System events (page views, CTA interactions...) use SYSTEM_EVENTS names. */
+export interface FlowEvent {
+  /** The ingestion messageId, kept for tracing. */
+  id?: string;
+  name: string;
+  properties?: Record<string, unknown>;
+  timestamp?: string;
+}
+
+/** Stored copy of an event inside run state (JSON-safe). */
+export interface EventSnapshot {
+  id?: string;
+  name: string;
+  properties: JsonObject;
+  timestamp?: string;
+}
+
+export type UtmKey = (typeof UTM_KEYS)[number];
+
+export interface VisitorSnapshot {
+  id?: string;
+  traits?: Record<string, unknown>;
+  tags?: readonly string[];
+  visitCount?: number;
+  /** ISO string or epoch ms. */
+  firstSeenAt?: string | number;
+  /** desktop | mobile | tablet (free text, compared case-insensitively). */
+  device?: string;
+  utm?: Partial<Record<UtmKey, string>>;
+  /** URL of the page the visitor is on, for `page_url` rules; falls back to the event's `url` property. */
+  pageUrl?: string;
+}
+
+export interface EngineContext {
+  /** ISO string or epoch ms; the only clock the engine reads. */
+  now: string | number;
+  /** IANA zone of the site; unknown zones fall back to UTC. */
+  siteTimezone: string;
+  visitor: VisitorSnapshot;
+  runId: string;
+}
+
+export type EngineInput =
+  /** `triggerNodeId` pins the trigger that enrolled the run; otherwise the first matching trigger is used. */
+  | { kind: 'start'; event: FlowEvent; triggerNodeId?: string }
+  | { kind: 'timer'; nodeId: string }
+  | { kind: 'event'; event: FlowEvent }
+  | { kind: 'timeout'; nodeId: string };
+
+/** `running` is the runtime's in-flight status; `advanceRun` always returns a settled one. */
+export type RunStatus = 'running' | 'waiting' | 'completed' | 'converted' | 'exited' | 'failed';
+
+export type RunWaiting =
+  | { kind: 'timer'; nodeId: string; iteration: number; fireAt: string; reason: 'wait' | 'quiet_hours' }
+  | {
+      kind: 'event';
+      nodeId: string;
+      iteration: number;
+      event: string;
+      correlation: { property: string; value: JsonValue } | null;
+      timeoutAt: string;
+    };
+
+export type EngineFailureCode =
+  | 'STEP_LIMIT_EXCEEDED'
+  | 'NODE_NOT_FOUND'
+  | 'NO_MATCHING_TRIGGER'
+  | 'TEMPLATE_ERROR'
+  | 'INVALID_CONTEXT'
+  | 'INTERNAL_ERROR';
+
+export type RunEnd =
+  | { reason: 'end_of_path'; nodeId: string }
+  | { reason: 'exit_node'; nodeId: string }
+  | { reason: 'goal'; nodeId: string | null; event: string }
+  | { reason: 'exit_condition'; event: string }
+  | { reason: 'failed'; code: EngineFailureCode; message: string; nodeId: string | null };
+
+export interface RunState {
+  version: 1;
+  status: RunStatus;
+  triggerNodeId: string | null;
+  /** Times each node was entered; the entry count is the node's iteration number. */
+  visits: Record<string, number>;
+  waiting: RunWaiting | null;
+  /** The event that enrolled the run. */
+  trigger: EventSnapshot | null;
+  /** The latest event that moved the run (matched wait_for_event), else the trigger. */
+  lastEvent: EventSnapshot | null;
+  startedAt: string;
+  updatedAt: string;
+  ended: RunEnd | null;
+}
+
+interface EffectBase {
+  nodeId: string;
+  iteration: number;
+  /** `${runId}:${nodeId}:${iteration}` — unique per run step, stable when an input is replayed. */
+  idempotencyKey: string;
+}
+
+export type TraitValue = string | number | boolean | null;
+
+export type EngineEffect =
+  | (EffectBase & { kind: 'show_cta'; ctaId: string; priority: number })
+  | (EffectBase & { kind: 'send_webhook'; endpointId: string; body: JsonValue })
+  | (EffectBase & {
+      kind: 'update_visitor';
+      setTraits: Record<string, TraitValue>;
+      unsetTraits: string[];
+      addTags: string[];
+      removeTags: string[];
+    })
+  | (EffectBase & {
+      kind: 'send_email';
+      senderId: string;
+      to: string;
+      subject: string;
+      html: string | null;
+      text: string | null;
+    })
+  | (EffectBase & { kind: 'notify'; endpointId: string; text: string });
+
+export type EffectKind = EngineEffect['kind'];
+
+export interface EngineStep {
+  nodeId: string;
+  type: NodeType;
+  iteration: number;
+  /** Output handle taken; null when the node ended the run. */
+  handle: string | null;
+  effects: EngineEffect[];
+  /** Set when an action produced no effect, e.g. `NO_RECIPIENT` for an email without address. */
+  skipped?: 'NO_RECIPIENT';
+  at: string;
+}
+
+export interface EngineTimer {
+  nodeId: string;
+  fireAt: string;
+}
+
+export interface EngineAwaiting {
+  nodeId: string;
+  event: string;
+  correlation?: { property: string; value: JsonValue };
+  timeoutAt: string;
+}
+
+export type IgnoredReason =
+  'RUN_ENDED' | 'ALREADY_STARTED' | 'NOT_STARTED' | 'NOT_WAITING_ON_NODE' | 'EVENT_NOT_RELEVANT';
+
+export interface AdvanceResult {
+  state: RunState;
+  status: Exclude<RunStatus, 'running'>;
+  steps: EngineStep[];
+  effects: EngineEffect[];
+  /** Wait timers to schedule (input `{kind:'timer', nodeId}` at fireAt). */
+  timers: EngineTimer[];
+  /** Set while waiting for an event; send `{kind:'timeout', nodeId}` at timeoutAt. */
+  awaiting?: EngineAwaiting;
+  /** Earliest instant the runtime must call back (timer fireAt or event timeout), for `next_step_at`. */
+  wakeAt?: string;
+  ended?: RunEnd;
+  /** Set when the input did not apply to this run; the state is returned unchanged. */
+  ignored?: IgnoredReason;
+}
