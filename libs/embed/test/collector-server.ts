@@ -53,8 +53,12 @@ export class CollectorServer {
   private readonly streams = new Set<ServerResponse>();
   private readonly server = createServer((req, res) => void this.handle(req, res));
   origin = '';
+  /** CTAs answered by `/v1/decide`; tests may swap them. */
+  ctas: unknown[];
 
-  constructor(private readonly options: CollectorOptions) {}
+  constructor(private readonly options: CollectorOptions) {
+    this.ctas = options.ctas;
+  }
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -111,7 +115,7 @@ export class CollectorServer {
         res,
         200,
         'application/json',
-        JSON.stringify({ ctas: this.options.ctas, live: { url: '/v1/live' } }),
+        JSON.stringify({ ctas: this.ctas, live: { url: '/v1/live' } }),
       );
     }
     if (req.method === 'GET' && url.pathname === '/v1/live') {

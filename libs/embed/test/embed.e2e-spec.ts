@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { CollectorServer, type ReceivedEvent } from './collector-server';
-import { BAR_CTA, INLINE_CTA, MODAL_CTA, PAGES } from './test-pages';
+import { BAR_CTA, INLINE_CTA, MODAL_CTA, PAGES, TRIGGER_CTAS } from './test-pages';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -282,6 +282,32 @@ describe('embed.js in Chromium', () => {
     expect(after.userId).toBeUndefined();
     expect(after.anonymousId).toMatch(UUID);
     expect(after.anonymousId).not.toBe(firstPage.anonymousId);
+  });
+
+  it('honours delay, scroll and exit-intent display triggers', async () => {
+    server.ctas = TRIGGER_CTAS;
+    const decides = server.decides.length;
+    await page.goto(`${origin}/page.html`);
+    const loadedAt = Date.now();
+    await waitFor('decide', () => server.decides.length > decides);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await probe('cta_delay')).toBeNull();
+    expect(await probe('cta_scroll')).toBeNull();
+    expect(await probe('cta_exit')).toBeNull();
+
+    await waitFor('delayed CTA', () => probe('cta_delay'));
+    expect(Date.now() - loadedAt).toBeGreaterThanOrEqual(900);
+
+    expect(await probe('cta_scroll')).toBeNull();
+    await page.mouse.wheel(0, 5000);
+    await waitFor('scroll CTA', () => probe('cta_scroll'));
+
+    expect(await probe('cta_exit')).toBeNull();
+    await page.mouse.move(300, 200);
+    await page.mouse.move(300, 50);
+    await page.mouse.move(300, -20); // leave through the top edge
+    await waitFor('exit-intent CTA', () => probe('cta_exit'));
+    await tracked('cta_viewed', (e) => e.properties?.cta_id === 'cta_exit');
   });
 
   it('never delivers the same messageId twice', () => {

@@ -70,7 +70,7 @@ const EMBED = '<script async src="/embed.js" data-write-key="wk_test"></script>'
 
 const BODY =
   '<body><h1>Shop</h1><button id="open-bar">Open bar</button><section id="slot"></section>' +
-  '<div style="height:3000px">tall</div></body></html>';
+  '<p style="height:3000px">tall</p></body></html>';
 
 export const STUB_SNIPPET = `
 window.nudgeflow = window.nudgeflow || [];
@@ -142,3 +142,27 @@ export const INLINE_CTA = {
   content: { headline: 'Pushed live', body: '<p>hello</p>', buttons: [] },
   style: { background: '#eef', color: '#123', accent: '#00f', position: 'center' },
 };
+
+const slideIn = (
+  id: string,
+  position: string,
+  display: Record<string, unknown>,
+): Record<string, unknown> => ({
+  id,
+  variantId: 'v1',
+  kind: 'slide_in',
+  display,
+  content: { headline: id, body: '', buttons: [{ label: 'OK', action: 'close' }] },
+  style: { background: '#fff', color: '#000', accent: '#00f', position },
+});
+
+export const TRIGGER_CTAS = [
+  slideIn('cta_delay', 'bottom_right', { trigger: 'delay', seconds: 1 }),
+  slideIn('cta_scroll', 'bottom_left', { trigger: 'scroll', percent: 50 }),
+  {
+    ...MODAL_CTA,
+    id: 'cta_exit',
+    content: { ...MODAL_CTA.content, form: undefined },
+    display: { trigger: 'exit_intent' },
+  },
+];
