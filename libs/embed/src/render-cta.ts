@@ -127,8 +127,8 @@ export function renderCta(
       throw new Error('Unknown CTA kind ' + String(never));
     }
   }
-  if (options.preview) outer.classList.add('pv');
-  box.setAttribute('aria-label', content.headline);
+  if (options.preview && cta.kind !== 'inline') outer.classList.add('pv');
+  if (cta.kind !== 'modal') box.setAttribute('aria-label', content.headline);
   box.addEventListener('keydown', (e) => e.key === 'Escape' && close());
 
   const x = h('button', { class: 'x', type: 'button', 'aria-label': 'Close' }, '\u00d7');

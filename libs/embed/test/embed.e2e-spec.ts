@@ -310,6 +310,24 @@ describe('embed.js in Chromium', () => {
     await tracked('cta_viewed', (e) => e.properties?.cta_id === 'cta_exit');
   });
 
+  it('falls back to getRandomValues where crypto.randomUUID is missing (insecure origins)', async () => {
+    const tab = await browser.context.newPage();
+    await tab.addInitScript('delete Crypto.prototype.randomUUID');
+    await browser.context.clearCookies();
+    const before = server.events.length;
+    await tab.goto(`${origin}/other.html`);
+    await tab.evaluate(`localStorage.clear()`);
+    await tab.goto(`${origin}/page.html?fallback=1`);
+    const e = await waitFor('page event', () =>
+      server.events.slice(before).find((x) => x.type === 'page' && x.context.page.search === '?fallback=1'),
+    );
+    expect(await tab.evaluate('typeof crypto.randomUUID')).toBe('undefined');
+    expect(e.anonymousId).toMatch(UUID);
+    expect(e.messageId).toMatch(UUID);
+    expect(e.anonymousId).not.toBe(firstPage.anonymousId);
+    await tab.close();
+  });
+
   it('never delivers the same messageId twice', () => {
     const ids = server.events.map((e) => e.messageId);
     const duplicates = server.events.filter((e, i) => ids.indexOf(e.messageId) !== i);
