@@ -157,7 +157,10 @@ export function mergeDiagramNodes(previous: readonly DiagramNode[], next: Diagra
   });
 }
 
-export function mergeDiagramEdges(previous: readonly DiagramEdge[], next: DiagramEdge[]): DiagramEdge[] {
+export function mergeDiagramEdges(
+  previous: readonly { id: string; selected?: boolean }[],
+  next: DiagramEdge[],
+): DiagramEdge[] {
   const selected = new Set(previous.filter((edge) => edge.selected).map((edge) => edge.id));
   return next.map((edge) => (selected.has(edge.id) ? { ...edge, selected: true } : edge));
 }
