@@ -1,0 +1,196 @@
+/**
+ * Runs a flow in the browser with the shared engine against a sample visitor and an event timeline,
+ * firing due timers and timeouts between events, and returns every step for the step-by-step view.
+ */
+import {
+  advanceRun,
+  compileFlow,
+  isTriggerNode,
+  matchingTriggers,
+  triggerEventName,
+  type AdvanceResult,
+  type EngineEffect,
+  type EngineInput,
+  type RunState,
+  type VisitorSnapshot,
+} from '@nudgeflow/engine';
+import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
+
+export interface TimelineEvent {
+  /** Minutes after the start of the simulation. */
+  atMinutes: number;
+  name: string;
+  properties: Record<string, unknown>;
+}
+
+export interface SimStep {
+  nodeId: string;
+  handle: string | null;
+  /** Edge taken out of this node, when there is one. */
+  edgeId?: string;
+  at: string;
+  effects: EngineEffect[];
+  cause: string;
+}
+
+export interface SimulationResult {
+  steps: SimStep[];
+  /** What happened to each input, in order, for the timeline list. */
+  log: { at: string; text: string }[];
+  status: AdvanceResult['status'] | 'not_started';
+  ended?: AdvanceResult['ended'];
+}
+
+export interface SimulationOptions {
+  start?: Date;
+  timezone?: string;
+  /** Keep firing timers after the last event until the run ends (at most `maxWakeups`). */
+  runToEnd?: boolean;
+  maxWakeups?: number;
+}
+
+export function simulate(
+  graph: FlowGraph,
+  settings: FlowSettings,
+  visitor: VisitorSnapshot,
+  timeline: readonly TimelineEvent[],
+  options: SimulationOptions = {},
+): SimulationResult {
+  const flow = compileFlow({ graph, settings });
+  const start = (options.start ?? new Date('2025-01-06T09:00:00Z')).getTime();
+  const context = (at: number) => ({
+    now: at,
+    siteTimezone: options.timezone ?? 'UTC',
+    visitor,
+    runId: 'simulation',
+  });
+  const edgeOf = new Map(graph.edges.map((edge) => [`${edge.source}\u0000${edge.sourceHandle}`, edge.id]));
+  const steps: SimStep[] = [];
+  const log: SimulationResult['log'] = [];
+  let state: RunState | null = null;
+  let last: AdvanceResult | null = null;
+
+  const apply = (input: EngineInput, at: number, cause: string) => {
+    const result = advanceRun(flow, state, input, context(at));
+    if (result.ignored) {
+      log.push({
+        at: iso(at),
+        text: `${cause}: ignored (${result.ignored.toLowerCase().replace(/_/g, ' ')})`,
+      });
+      return;
+    }
+    state = result.state;
+    last = result;
+    for (const step of result.steps) {
+      steps.push({
+        nodeId: step.nodeId,
+        handle: step.handle,
+        edgeId: step.handle ? edgeOf.get(`${step.nodeId}\u0000${step.handle}`) : undefined,
+        at: step.at,
+        effects: step.effects,
+        cause,
+      });
+    }
+    log.push({ at: iso(at), text: `${cause}: ${describeResult(result)}` });
+  };
+
+  const wake = (until: number) => {
+    for (let guard = 0; guard < (options.maxWakeups ?? 50); guard++) {
+      const current = last as AdvanceResult | null;
+      if (!current || current.status !== 'waiting' || !current.wakeAt) return;
+      const wakeAt = Date.parse(current.wakeAt);
+      if (!(wakeAt <= until)) return;
+      if (current.awaiting) apply({ kind: 'timeout', nodeId: current.awaiting.nodeId }, wakeAt, 'Timed out');
+      else if (current.timers[0])
+        apply({ kind: 'timer', nodeId: current.timers[0].nodeId }, wakeAt, 'Wait ended');
+      else return;
+    }
+  };
+
+  const ordered = [...timeline].sort((a, b) => a.atMinutes - b.atMinutes);
+  for (const item of ordered) {
+    const at = start + item.atMinutes * 60_000;
+    wake(at);
+    const event = { name: item.name, properties: item.properties, timestamp: iso(at) };
+    if (state === null) {
+      if (matchingTriggers(graph, event).length === 0) {
+        log.push({ at: iso(at), text: `“${item.name}”: no trigger matches, the visitor does not enter` });
+        continue;
+      }
+      apply({ kind: 'start', event }, at, `“${item.name}” started the run`);
+    } else apply({ kind: 'event', event }, at, `“${item.name}”`);
+  }
+  if (options.runToEnd !== false) wake(Number.POSITIVE_INFINITY);
+  const final = last as AdvanceResult | null;
+  return { steps, log, status: final ? final.status : 'not_started', ended: final?.ended };
+}
+
+/** A first timeline for the flow: one event per trigger kind found, so "Run" shows something. */
+export function suggestTimeline(graph: FlowGraph): TimelineEvent[] {
+  const trigger = graph.nodes.find(isTriggerNode);
+  if (!trigger) return [];
+  const name = triggerEventName(trigger) || 'page_view';
+  const properties: Record<string, unknown> =
+    trigger.type === 'trigger_page_visit'
+      ? { url: 'https://shop.example.com/products/1' }
+      : trigger.type === 'trigger_cta_interaction'
+        ? { ctaId: trigger.config.ctaId }
+        : trigger.type === 'trigger_trait_changed'
+          ? { key: trigger.config.traitKey, value: 'pro' }
+          : trigger.type === 'trigger_inbound_webhook'
+            ? { hookId: trigger.config.hookId }
+            : { cart_id: 'cart-1' };
+  return [{ atMinutes: 0, name, properties }];
+}
+
+export function describeEffect(effect: EngineEffect): string {
+  switch (effect.kind) {
+    case 'show_cta':
+      return `Show CTA ${effect.ctaId} (priority ${effect.priority})`;
+    case 'send_webhook':
+      return `POST webhook to ${effect.endpointId}`;
+    case 'update_visitor': {
+      const parts = [
+        ...Object.entries(effect.setTraits).map(([key, value]) => `${key}=${JSON.stringify(value)}`),
+        ...effect.unsetTraits.map((key) => `unset ${key}`),
+        ...effect.addTags.map((tag) => `+#${tag}`),
+        ...effect.removeTags.map((tag) => `−#${tag}`),
+      ];
+      return `Update visitor: ${parts.join(', ') || 'no change'}`;
+    }
+    case 'send_email':
+      return `Email “${effect.subject}” to ${effect.to || '(no address)'}`;
+    case 'notify':
+      return `Notify ${effect.endpointId}: ${effect.text}`;
+    default: {
+      const unknownEffect: never = effect;
+      return String(unknownEffect);
+    }
+  }
+}
+
+function describeResult(result: AdvanceResult): string {
+  if (result.ended) {
+    const end = result.ended;
+    switch (end.reason) {
+      case 'goal':
+        return `converted (goal “${end.event}”)`;
+      case 'exit_node':
+        return `exited at ${end.nodeId}`;
+      case 'end_of_path':
+        return `completed after ${end.nodeId}`;
+      case 'exit_condition':
+        return `exited on “${end.event}”`;
+      case 'failed':
+        return `failed: ${end.message}`;
+      default:
+        return result.status;
+    }
+  }
+  if (result.awaiting)
+    return `waiting at ${result.awaiting.nodeId} for “${result.awaiting.event}” until ${result.awaiting.timeoutAt}`;
+  if (result.timers[0]) return `waiting at ${result.timers[0].nodeId} until ${result.timers[0].fireAt}`;
+  return result.status;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
