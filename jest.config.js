@@ -15,8 +15,10 @@ const common = {
 };
 
 module.exports = {
+  testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   projects: [
+    '<rootDir>/apps/builder/jest.config.cjs',
     {
       ...common,
       displayName: 'unit',
@@ -25,8 +27,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/libs/*/test/**/*.e2e-spec.ts'],
     },
   ],
 };

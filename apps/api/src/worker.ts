@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { failStartup, preflight } from './bootstrap/preflight';
+import { exitGracefully } from './bootstrap/shutdown';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { WorkerModule } from './worker.module';
 
@@ -10,9 +11,9 @@ async function main() {
   const app = await NestFactory.createApplicationContext(WorkerModule, {
     logger: new PinoNestLogger(logger),
   });
-  // SIGTERM: BullMQ workers stop taking jobs, finish the running ones, then pools close.
-  app.enableShutdownHooks();
   await app.init();
+  // SIGTERM: BullMQ workers stop taking jobs, finish the running ones, then pools close.
+  exitGracefully(app, logger);
   logger.info('worker started');
 }
 

@@ -65,6 +65,5 @@ export async function createHttpApp(cfg: AppConfig): Promise<NestFastifyApplicat
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
   await mountQueueBoard(app);
   await mountStaticAssets(app, cfg);
-  app.enableShutdownHooks();
   return app;
 }

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JOB_HANDLER } from './job-handler.decorator';
+import { handlerCoverageProblems } from './handler-coverage';
 import { JobName, JobPayloadMap } from './job.types';
 
 type Handler = (data: unknown, ctx: JobContext) => Promise<unknown>;
@@ -39,12 +40,7 @@ export class JobRegistry implements OnModuleInit {
         this.handlers.set(name, (fn as Handler).bind(instance));
       }
     }
-    const problems: string[] = [];
-    for (const name of Object.values(JobName)) {
-      const found = owners.get(name) ?? [];
-      if (found.length === 0) problems.push(`${name} has no handler`);
-      if (found.length > 1) problems.push(`${name} has ${found.length} handlers (${found.join(', ')})`);
-    }
+    const problems = handlerCoverageProblems(owners);
     if (problems.length) throw new JobRegistryError(`job registry: ${problems.join('; ')}`);
   }
 
