@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { loadConfig } from '../config/app-config';
 import { createDataSource } from './data-source';
 import { runCli } from './run-cli';
@@ -5,7 +6,9 @@ import { runCli } from './run-cli';
 /** `npm run migrate -- up|down|status`: explicit migrations, never synchronize. */
 runCli(async () => {
   const cmd = process.argv[2] ?? 'up';
-  const ds = createDataSource(loadConfig());
+  const cfg = loadConfig();
+  if (cmd === 'up') await ensureDatabase(cfg.DATABASE_URL);
+  const ds = createDataSource(cfg);
   await ds.initialize();
   try {
     if (cmd === 'up') {
@@ -24,3 +27,20 @@ runCli(async () => {
     await ds.destroy();
   }
 });
+
+/** A fresh machine has PostgreSQL but not our database: create it, so `npm run demo` needs nothing else. */
+async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
+  await admin.connect();
+  try {
+    const found = await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [name]);
+    if (found.rowCount === 0) {
+      await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      console.log(`created database ${name}`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
