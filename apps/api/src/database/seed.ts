@@ -3,7 +3,7 @@ import * as argon2 from 'argon2';
 import { loadConfig } from '../config/app-config';
 import { createDataSource } from './data-source';
 import { runCli } from './run-cli';
-import { randomToken, sha256, uuidToHex } from '../common/tokens';
+import { newKeyToken } from '../sites/key-token';
 
 export const DEMO = {
   email: 'demo@nudgeflow.dev',
@@ -59,11 +59,12 @@ runCli(async () => {
       );
       let key = keys[0]?.public_token;
       if (!key) {
-        key = `nf_wk_${uuidToHex(site.id)}${randomToken(24)}`;
+        const created = newKeyToken('write', site.id);
+        key = created.token;
         await tx.query(
           `INSERT INTO site_keys (site_id, kind, name, token_hash, public_token, last4)
            VALUES ($1, 'write', 'Default write key', $2, $3, $4)`,
-          [site.id, sha256(key), key, key.slice(-4)],
+          [site.id, created.tokenHash, created.publicToken, created.last4],
         );
       }
       return { siteId: site.id, writeKey: key };

@@ -2,7 +2,9 @@ import { queryRows } from '../database/sql';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-export type KeyKind = 'write' | 'secret';
+import type { KeyKind } from './key-token';
+
+export type { KeyKind };
 
 export interface SiteKeyRow {
   site_id: string;

@@ -1,7 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { notFound } from '../common/app-error';
 import { TtlCache } from '../common/ttl-cache';
-import { hexToUuid, randomToken, sha256, uuidToHex } from '../common/tokens';
+import { sha256 } from '../common/tokens';
+import { maskedKey, newKeyToken, parseKeyToken } from './key-token';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { KeyKind, SiteKeyRepository, SiteKeyRow } from './site-key.repository';
 
@@ -10,9 +11,6 @@ export interface KeyPrincipal {
   keyId: string;
   kind: KeyKind;
 }
-
-const PREFIX: Record<KeyKind, string> = { write: 'nf_wk_', secret: 'nf_sk_' };
-const KEY_RE = /^nf_(wk|sk)_([0-9a-f]{32})([A-Za-z0-9_-]{32,64})$/;
 
 export interface KeyView {
   id: string;
@@ -24,10 +22,7 @@ export interface KeyView {
   revokedAt: Date | null;
 }
 
-/**
- * Keys carry their site id (`nf_wk_<site hex><random>`), so verifying one is a single-shard lookup
- * by (site_id, sha256). Secret keys are stored only as hashes and shown once.
- */
+/** Verifies keys by (site_id, sha256) with a short cache; secret keys are stored only as hashes and shown once. */
 @Injectable()
 export class SiteKeyService implements OnModuleInit {
   private readonly cache = new TtlCache<string, KeyPrincipal | null>(30_000);
@@ -41,14 +36,8 @@ export class SiteKeyService implements OnModuleInit {
     this.bus.on('site-keys', (siteId) => this.cache.deleteWhere((_, v) => v === null || v.siteId === siteId));
   }
 
-  static parse(token: string): { kind: KeyKind; siteId: string } | undefined {
-    const m = KEY_RE.exec(token);
-    if (!m) return undefined;
-    return { kind: m[1] === 'wk' ? 'write' : 'secret', siteId: hexToUuid(m[2]) };
-  }
-
   async verify(token: string): Promise<KeyPrincipal | undefined> {
-    const parsed = SiteKeyService.parse(token);
+    const parsed = parseKeyToken(token);
     if (!parsed) return undefined;
     const cached = this.cache.get(token);
     if (cached !== undefined) return cached ?? undefined;
@@ -64,14 +53,8 @@ export class SiteKeyService implements OnModuleInit {
   }
 
   async create(siteId: string, kind: KeyKind, name: string): Promise<KeyView & { key: string }> {
-    const token = `${PREFIX[kind]}${uuidToHex(siteId)}${randomToken(24)}`;
-    const row = await this.keys.insert(siteId, {
-      kind,
-      name,
-      tokenHash: sha256(token),
-      publicToken: kind === 'write' ? token : null,
-      last4: token.slice(-4),
-    });
+    const { token, ...stored } = newKeyToken(kind, siteId);
+    const row = await this.keys.insert(siteId, { kind, name, ...stored });
     await this.bus.publish('site-keys', siteId);
     return { ...toView(row), key: token };
   }
@@ -103,7 +86,7 @@ function toView(row: SiteKeyRow): KeyView {
     id: row.id,
     kind: row.kind,
     name: row.name,
-    key: row.public_token ?? `${PREFIX[row.kind]}…${row.last4}`,
+    key: row.public_token ?? maskedKey(row.kind, row.last4),
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };
