@@ -10,10 +10,11 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
+import { WebhooksCoreModule } from './webhooks/webhooks-core.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
 @Module({
-  imports: [CoreModule, HealthModule, MetricsModule],
+  imports: [CoreModule, HealthModule, MetricsModule, WebhooksCoreModule],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [
     AuthService,

@@ -7,6 +7,7 @@ import { JobRegistry } from './jobs/job-registry';
 import { JobName, QueueName } from './jobs/job.types';
 import { QUEUE_PROCESSORS } from './jobs/queue-processors';
 import { SessionMaintenance } from './maintenance.handlers';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 
 /** Repeatable maintenance jobs; upserting is idempotent, so every worker replica may do it at start. */
 const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
@@ -15,7 +16,7 @@ const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
 
 /** The worker process: BullMQ processors only, no HTTP. */
 @Module({
-  imports: [CoreModule, DiscoveryModule],
+  imports: [CoreModule, DiscoveryModule, WebhooksWorkerModule],
   providers: [JobRegistry, ...QUEUE_PROCESSORS, SessionMaintenance],
 })
 export class WorkerModule implements OnApplicationBootstrap {

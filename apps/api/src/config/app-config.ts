@@ -34,6 +34,15 @@ export const configSchema = z.object({
   EMBED_DIST: z.string().default('libs/embed/dist'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   SCHEDULE_MAINTENANCE: bool.default(true),
+  // Webhooks: AES-256-GCM key for secrets at rest (required in production), SSRF allowlist
+  // (addresses/CIDRs), fixed host answers (`host=ip`), compressed retry schedule for tests.
+  SECRETS_KEY: z.string().min(16).optional(),
+  WEBHOOK_ALLOWLIST: csv.default([]),
+  WEBHOOK_RESOLVE: csv.default([]),
+  WEBHOOK_RETRY_SCALE: z.coerce.number().min(0).max(1).default(1),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(1).default(432_000),
+  INBOUND_HOOK_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 });
 
 export type AppConfig = z.infer<typeof configSchema> & { JWT_SECRET: string };

@@ -8,15 +8,19 @@ export enum QueueName {
 
 export enum JobName {
   SessionsPurgeExpired = 'SessionsPurgeExpired',
+  WebhookMessageDeliver = 'WebhookMessageDeliver',
 }
 
 export interface JobPayloadMap {
   [JobName.SessionsPurgeExpired]: Record<string, never>;
+  /** `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips. */
+  [JobName.WebhookMessageDeliver]: { siteId: string; messageId: string; attempt: number };
 }
 
 /** Which queue carries each job; a missing entry is a compile error. */
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,
+  [JobName.WebhookMessageDeliver]: QueueName.Webhooks,
 };
 
 export type JobPayload<N extends JobName> = JobPayloadMap[N];

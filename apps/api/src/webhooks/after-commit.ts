@@ -1,0 +1,40 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Runs a callback once the caller's transaction has committed (or at once without one), so a job is
+ * never enqueued for a row a rollback took back. Rolled-back callbacks are dropped.
+ */
+@Injectable()
+export class AfterCommit implements EntitySubscriberInterface {
+  private readonly logger = new Logger(AfterCommit.name);
+  private readonly pending = new Map<QueryRunner, (() => Promise<void>)[]>();
+
+  constructor(db: DataSource) {
+    db.subscribers.push(this);
+  }
+
+  async run(tx: EntityManager | undefined, fn: () => Promise<void>): Promise<void> {
+    const runner = tx?.queryRunner;
+    if (!runner || !runner.isTransactionActive) return fn();
+    this.pending.set(runner, [...(this.pending.get(runner) ?? []), fn]);
+  }
+
+  async afterTransactionCommit(event: { queryRunner: QueryRunner }): Promise<void> {
+    if (event.queryRunner.isTransactionActive) return; // a savepoint was released; the outer tx goes on
+    const fns = this.pending.get(event.queryRunner);
+    if (!fns) return;
+    this.pending.delete(event.queryRunner);
+    for (const fn of fns) {
+      try {
+        await fn();
+      } catch (err) {
+        this.logger.error({ err }, 'after-commit callback failed');
+      }
+    }
+  }
+
+  afterTransactionRollback(event: { queryRunner: QueryRunner }): void {
+    if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * WebhookDispatcher — how other features send webhooks (import WebhooksCoreModule).
+ *
+ *   // flow action send_webhook / notify (Slack-style: payload = { text }):
+ *   const { messageId } = await dispatcher.dispatch(siteId, {
+ *     endpointId, eventType: 'flow.send_webhook', payload: renderedObject,
+ *     idempotencyKey: `run:${runId}:${nodeId}:${iteration}`,   // same key => same message, same webhook-id
+ *   }, tx);                                                    // optional: enqueued after tx commits
+ *
+ *   // system events to every enabled endpoint subscribed to the type:
+ *   await dispatcher.emitSystemEvent(siteId, 'run.completed', { runId, flowId }, { idempotencyKey: runId });
+ *
+ * Errors (AppError): WEBHOOK_ENDPOINT_NOT_FOUND (404), WEBHOOK_ENDPOINT_DISABLED (409),
+ * WEBHOOK_PAYLOAD_INVALID (400: not a JSON object, or over 256 KB).
+ */
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { JobQueueService } from '../jobs/job-queue.service';
+import { JobName } from '../jobs/job.types';
+import { AfterCommit } from './after-commit';
+import { deliverJobId, MAX_BODY_BYTES, SystemEventType } from './webhook-events';
+import { webhookIdFor } from './webhook-signature';
+import { WebhookRepository } from './webhook.repository';
+
+export interface DispatchInput {
+  endpointId: string;
+  eventType: string;
+  payload: Record<string, unknown>;
+  idempotencyKey: string;
+}
+
+export const ENDPOINT_NOT_FOUND = 'WEBHOOK_ENDPOINT_NOT_FOUND';
+export const ENDPOINT_DISABLED = 'WEBHOOK_ENDPOINT_DISABLED';
+export const PAYLOAD_INVALID = 'WEBHOOK_PAYLOAD_INVALID';
+
+/** Serializes a rendered payload; refuses anything that is not a plain JSON object within the limit. */
+export function serializePayload(payload: unknown): string {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    throw new AppError(HttpStatus.BAD_REQUEST, PAYLOAD_INVALID, 'payload: must be a JSON object');
+  let body: string;
+  try {
+    body = JSON.stringify(payload);
+  } catch (err) {
+    throw new AppError(HttpStatus.BAD_REQUEST, PAYLOAD_INVALID, `payload: ${(err as Error).message}`);
+  }
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES)
+    throw new AppError(
+      HttpStatus.BAD_REQUEST,
+      PAYLOAD_INVALID,
+      `payload: larger than ${MAX_BODY_BYTES} bytes`,
+    );
+  return body;
+}
+
+@Injectable()
+export class WebhookDispatcher {
+  constructor(
+    private readonly db: DataSource,
+    private readonly repo: WebhookRepository,
+    private readonly queues: JobQueueService,
+    private readonly afterCommit: AfterCommit,
+  ) {}
+
+  async dispatch(siteId: string, input: DispatchInput, tx?: EntityManager): Promise<{ messageId: string }> {
+    const body = serializePayload(input.payload);
+    const db = tx ?? this.db;
+    const endpoint = await this.repo.getEndpoint(siteId, input.endpointId, db);
+    if (!endpoint)
+      throw new AppError(HttpStatus.NOT_FOUND, ENDPOINT_NOT_FOUND, 'endpointId: webhook endpoint not found');
+    if (!endpoint.enabled)
+      throw new AppError(HttpStatus.CONFLICT, ENDPOINT_DISABLED, 'endpointId: webhook endpoint is disabled');
+    const id = randomUUID();
+    const message = await this.repo.insertMessage(db, siteId, {
+      id,
+      endpointId: endpoint.id,
+      eventType: input.eventType,
+      webhookId: webhookIdFor(id),
+      idempotencyKey: input.idempotencyKey,
+      body,
+    });
+    // Only a new message is enqueued; a retried step gets the first message back, untouched.
+    if (message.created) await this.afterCommit.run(tx, () => this.enqueue(siteId, message.id, 0));
+    return { messageId: message.id };
+  }
+
+  /** Sends `{type, timestamp, data}` to every enabled endpoint subscribed to the type. */
+  async emitSystemEvent(
+    siteId: string,
+    type: SystemEventType,
+    payload: Record<string, unknown>,
+    opts: { idempotencyKey?: string; tx?: EntityManager } = {},
+  ): Promise<{ messageIds: string[] }> {
+    const endpoints = await this.repo.subscribedEndpoints(siteId, type, opts.tx ?? this.db);
+    const key = opts.idempotencyKey ?? randomUUID();
+    const envelope = { type, timestamp: new Date().toISOString(), data: payload };
+    const messageIds: string[] = [];
+    for (const e of endpoints) {
+      const { messageId } = await this.dispatch(
+        siteId,
+        {
+          endpointId: e.id,
+          eventType: type,
+          payload: envelope,
+          idempotencyKey: `sys:${type}:${key}:${e.id}`,
+        },
+        opts.tx,
+      );
+      messageIds.push(messageId);
+    }
+    return { messageIds };
+  }
+
+  /** Deterministic job id per (message, attempt): a duplicate enqueue is a no-op in BullMQ. */
+  async enqueue(siteId: string, messageId: string, attempt: number, delayMs = 0): Promise<void> {
+    await this.queues.enqueue(
+      JobName.WebhookMessageDeliver,
+      { siteId, messageId, attempt },
+      {
+        jobId: deliverJobId(messageId, attempt),
+        delay: delayMs,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+      },
+    );
+  }
+
+  async enqueueMany(siteId: string, messages: { id: string; attempt_count: number }[]): Promise<void> {
+    await this.queues.enqueueBulk(
+      JobName.WebhookMessageDeliver,
+      messages.map((m) => ({
+        data: { siteId, messageId: m.id, attempt: m.attempt_count },
+        opts: {
+          jobId: deliverJobId(m.id, m.attempt_count),
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 1000 },
+        },
+      })),
+    );
+  }
+}

@@ -1,0 +1,399 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Queryable, queryRows } from '../database/sql';
+
+export interface EndpointRow {
+  site_id: string;
+  id: string;
+  url: string;
+  description: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: Date | null;
+  event_types: string[];
+  headers: Record<string, string>;
+  secret_headers_enc: string | null;
+  secret_header_names: string[];
+  failing_since: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type MessageStatus = 'pending' | 'sending' | 'succeeded' | 'failed';
+
+export interface MessageRow {
+  site_id: string;
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  webhook_id: string;
+  idempotency_key: string;
+  body: string;
+  status: MessageStatus;
+  attempt_count: number;
+  retry_index: number;
+  next_attempt_at: Date | null;
+  last_attempt_at: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+}
+
+export interface AttemptRow {
+  message_id: string;
+  attempt: number;
+  webhook_id: string;
+  attempted_at: Date;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_body: string | null;
+}
+
+export interface NoticeRow {
+  id: string;
+  endpoint_id: string;
+  kind: string;
+  message: string;
+  created_at: Date;
+}
+
+export interface NewEndpoint {
+  url: string;
+  description: string;
+  enabled: boolean;
+  secretEnc: string;
+  eventTypes: string[];
+  headers: Record<string, string>;
+  secretHeadersEnc: string | null;
+  secretHeaderNames: string[];
+}
+
+const MSG_COLUMNS = `m.site_id, m.id, m.endpoint_id, m.event_type, m.webhook_id, m.idempotency_key, m.body, m.status,
+  m.attempt_count, m.retry_index, m.next_attempt_at, m.last_attempt_at, m.last_status, m.last_error, m.created_at`;
+
+/** Every query of the webhooks feature; each takes the site id first and filters by it. */
+@Injectable()
+export class WebhookRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async insertEndpoint(siteId: string, e: NewEndpoint): Promise<EndpointRow> {
+    const [row] = await queryRows<EndpointRow>(
+      this.db,
+      `INSERT INTO webhook_endpoints
+         (site_id, url, description, enabled, secret_enc, event_types, headers, secret_headers_enc, secret_header_names)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      [
+        siteId,
+        e.url,
+        e.description,
+        e.enabled,
+        e.secretEnc,
+        e.eventTypes,
+        JSON.stringify(e.headers),
+        e.secretHeadersEnc,
+        e.secretHeaderNames,
+      ],
+    );
+    return row;
+  }
+
+  async getEndpoint(siteId: string, id: string, db: Queryable = this.db): Promise<EndpointRow | undefined> {
+    const rows = await queryRows<EndpointRow>(
+      db,
+      `SELECT * FROM webhook_endpoints WHERE site_id = $1 AND id = $2`,
+      [siteId, id],
+    );
+    return rows[0];
+  }
+
+  async listEndpoints(siteId: string): Promise<EndpointRow[]> {
+    return queryRows(this.db, `SELECT * FROM webhook_endpoints WHERE site_id = $1 ORDER BY created_at`, [
+      siteId,
+    ]);
+  }
+
+  async subscribedEndpoints(
+    siteId: string,
+    eventType: string,
+    db: Queryable = this.db,
+  ): Promise<EndpointRow[]> {
+    return queryRows(
+      db,
+      `SELECT * FROM webhook_endpoints WHERE site_id = $1 AND enabled AND $2 = ANY (event_types) ORDER BY created_at`,
+      [siteId, eventType],
+    );
+  }
+
+  async updateEndpoint(
+    siteId: string,
+    id: string,
+    patch: Partial<{
+      url: string;
+      description: string;
+      enabled: boolean;
+      eventTypes: string[];
+      headers: Record<string, string>;
+      secretHeadersEnc: string | null;
+      secretHeaderNames: string[];
+    }>,
+  ): Promise<EndpointRow | undefined> {
+    const rows = await queryRows<EndpointRow>(
+      this.db,
+      `UPDATE webhook_endpoints e SET
+          url = COALESCE($3, e.url),
+          description = COALESCE($4, e.description),
+          enabled = COALESCE($5, e.enabled),
+          disabled_reason = CASE WHEN $5::boolean IS TRUE THEN NULL WHEN $5::boolean IS FALSE THEN 'manual' ELSE e.disabled_reason END,
+          failing_since = CASE WHEN $5::boolean IS TRUE THEN NULL ELSE e.failing_since END,
+          event_types = COALESCE($6, e.event_types),
+          headers = COALESCE($7::jsonb, e.headers),
+          secret_headers_enc = CASE WHEN $8::boolean THEN $9 ELSE e.secret_headers_enc END,
+          secret_header_names = COALESCE($10, e.secret_header_names),
+          updated_at = now()
+        WHERE e.site_id = $1 AND e.id = $2 RETURNING *`,
+      [
+        siteId,
+        id,
+        patch.url ?? null,
+        patch.description ?? null,
+        patch.enabled ?? null,
+        patch.eventTypes ?? null,
+        patch.headers ? JSON.stringify(patch.headers) : null,
+        patch.secretHeadersEnc !== undefined,
+        patch.secretHeadersEnc ?? null,
+        patch.secretHeaderNames ?? null,
+      ],
+    );
+    return rows[0];
+  }
+
+  async rotateSecret(
+    siteId: string,
+    id: string,
+    newSecretEnc: string,
+    overlapSeconds: number,
+  ): Promise<EndpointRow | undefined> {
+    const rows = await queryRows<EndpointRow>(
+      this.db,
+      `UPDATE webhook_endpoints SET previous_secret_enc = secret_enc, secret_enc = $3,
+              previous_secret_expires_at = now() + make_interval(secs => $4), updated_at = now()
+        WHERE site_id = $1 AND id = $2 RETURNING *`,
+      [siteId, id, newSecretEnc, overlapSeconds],
+    );
+    return rows[0];
+  }
+
+  async deleteEndpoint(siteId: string, id: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.db,
+      `DELETE FROM webhook_endpoints WHERE site_id = $1 AND id = $2 RETURNING id`,
+      [siteId, id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Inserts a message unless its idempotency key exists; returns the one message either way. */
+  async insertMessage(
+    db: Queryable,
+    siteId: string,
+    m: {
+      id: string;
+      endpointId: string;
+      eventType: string;
+      webhookId: string;
+      idempotencyKey: string;
+      body: string;
+    },
+  ): Promise<{ id: string; created: boolean; attempt_count: number }> {
+    const inserted = await queryRows<{ id: string; attempt_count: number }>(
+      db,
+      `INSERT INTO webhook_messages (site_id, id, endpoint_id, event_type, webhook_id, idempotency_key, body, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+       ON CONFLICT (site_id, idempotency_key) DO NOTHING RETURNING id, attempt_count`,
+      [siteId, m.id, m.endpointId, m.eventType, m.webhookId, m.idempotencyKey, m.body],
+    );
+    if (inserted[0]) return { ...inserted[0], created: true };
+    const [existing] = await queryRows<{ id: string; attempt_count: number }>(
+      db,
+      `SELECT id, attempt_count FROM webhook_messages WHERE site_id = $1 AND idempotency_key = $2`,
+      [siteId, m.idempotencyKey],
+    );
+    return { ...existing, created: false };
+  }
+
+  /**
+   * Claims attempt `attempt + 1` of a pending message, joined with its endpoint in one round trip.
+   * A job re-run after a crash (message still `sending` at that attempt) re-claims the same attempt.
+   */
+  async claim(
+    siteId: string,
+    messageId: string,
+    attempt: number,
+  ): Promise<{ message: MessageRow; endpoint: EndpointRow } | undefined> {
+    const rows = await queryRows<{ m: MessageRow; e: EndpointRow }>(
+      this.db,
+      `WITH claimed AS (
+         UPDATE webhook_messages m SET status = 'sending', attempt_count = $3 + 1, last_attempt_at = now()
+          WHERE m.site_id = $1 AND m.id = $2
+            AND ((m.status = 'pending' AND m.attempt_count = $3) OR (m.status = 'sending' AND m.attempt_count = $3 + 1))
+          RETURNING ${MSG_COLUMNS})
+       SELECT row_to_json(c) AS m, row_to_json(e) AS e
+         FROM claimed c JOIN webhook_endpoints e ON e.site_id = c.site_id AND e.id = c.endpoint_id`,
+      [siteId, messageId, attempt],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { message: r.m, endpoint: r.e };
+  }
+
+  /** Writes the attempt and the message's new state in one statement. */
+  async recordAttempt(
+    siteId: string,
+    messageId: string,
+    a: {
+      attempt: number;
+      webhookId: string;
+      statusCode: number | null;
+      error: string | null;
+      latencyMs: number;
+      responseBody: string | null;
+      next: { status: MessageStatus; retryIndex: number; nextAttemptAt: Date | null };
+    },
+  ): Promise<void> {
+    await queryRows(
+      this.db,
+      `WITH attempt AS (
+         INSERT INTO webhook_attempts (site_id, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (site_id, message_id, attempt) DO UPDATE SET attempted_at = now(), status_code = EXCLUDED.status_code,
+           error = EXCLUDED.error, latency_ms = EXCLUDED.latency_ms, response_body = EXCLUDED.response_body
+         RETURNING 1)
+       UPDATE webhook_messages SET status = $9, retry_index = $10, next_attempt_at = $11, last_status = $5, last_error = $6
+        WHERE site_id = $1 AND id = $2`,
+      [
+        siteId,
+        messageId,
+        a.attempt,
+        a.webhookId,
+        a.statusCode,
+        a.error,
+        a.latencyMs,
+        a.responseBody,
+        a.next.status,
+        a.next.retryIndex,
+        a.next.nextAttemptAt,
+      ],
+    );
+  }
+
+  async failMessage(siteId: string, messageId: string, error: string): Promise<void> {
+    await queryRows(
+      this.db,
+      `UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_error = $3 WHERE site_id = $1 AND id = $2`,
+      [siteId, messageId, error],
+    );
+  }
+
+  /** Clears the failure clock; writes only when it was set, so healthy endpoints see no row update. */
+  async markHealthy(siteId: string, endpointId: string): Promise<void> {
+    await queryRows(
+      this.db,
+      `UPDATE webhook_endpoints SET failing_since = NULL WHERE site_id = $1 AND id = $2 AND failing_since IS NOT NULL`,
+      [siteId, endpointId],
+    );
+  }
+
+  /** Starts the failure clock if not running; returns when the endpoint started failing. */
+  async markFailing(siteId: string, endpointId: string): Promise<Date> {
+    await queryRows(
+      this.db,
+      `UPDATE webhook_endpoints SET failing_since = now() WHERE site_id = $1 AND id = $2 AND failing_since IS NULL`,
+      [siteId, endpointId],
+    );
+    const [row] = await queryRows<{ failing_since: Date }>(
+      this.db,
+      `SELECT failing_since FROM webhook_endpoints WHERE site_id = $1 AND id = $2`,
+      [siteId, endpointId],
+    );
+    return row?.failing_since ?? new Date();
+  }
+
+  /** Disables an enabled endpoint and leaves a notice for the builder; false if it was already off. */
+  async disableEndpoint(
+    siteId: string,
+    endpointId: string,
+    reason: string,
+    notice: string,
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      this.db,
+      `WITH off AS (
+         UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now()
+          WHERE site_id = $1 AND id = $2 AND enabled RETURNING site_id, id)
+       INSERT INTO webhook_notices (site_id, endpoint_id, kind, message)
+       SELECT site_id, id, 'endpoint.disabled', $4 FROM off RETURNING id`,
+      [siteId, endpointId, reason, notice],
+    );
+    return rows.length > 0;
+  }
+
+  async listNotices(siteId: string): Promise<NoticeRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT id, endpoint_id, kind, message, created_at FROM webhook_notices WHERE site_id = $1 ORDER BY created_at DESC LIMIT 100`,
+      [siteId],
+    );
+  }
+
+  async listMessages(
+    siteId: string,
+    f: { endpointId?: string; status?: MessageStatus[]; before?: Date; limit: number },
+  ): Promise<MessageRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT ${MSG_COLUMNS} FROM webhook_messages m
+        WHERE m.site_id = $1 AND ($2::uuid IS NULL OR m.endpoint_id = $2)
+          AND ($3::text[] IS NULL OR m.status = ANY ($3)) AND ($4::timestamptz IS NULL OR m.created_at < $4)
+        ORDER BY m.created_at DESC, m.id LIMIT $5`,
+      [siteId, f.endpointId ?? null, f.status ?? null, f.before ?? null, f.limit],
+    );
+  }
+
+  async getMessage(siteId: string, id: string): Promise<MessageRow | undefined> {
+    const rows = await queryRows<MessageRow>(
+      this.db,
+      `SELECT ${MSG_COLUMNS} FROM webhook_messages m WHERE m.site_id = $1 AND m.id = $2`,
+      [siteId, id],
+    );
+    return rows[0];
+  }
+
+  async attemptsOf(siteId: string, messageIds: string[]): Promise<AttemptRow[]> {
+    if (messageIds.length === 0) return [];
+    return queryRows(
+      this.db,
+      `SELECT message_id, attempt, webhook_id, attempted_at, status_code, error, latency_ms, response_body
+         FROM webhook_attempts WHERE site_id = $1 AND message_id = ANY ($2::uuid[]) ORDER BY message_id, attempt`,
+      [siteId, messageIds],
+    );
+  }
+
+  /** Puts finished messages back to pending with a fresh schedule; returns what to enqueue. */
+  async requeue(
+    siteId: string,
+    f: { messageId?: string; endpointId?: string; since?: Date; onlyFailed: boolean },
+  ): Promise<{ id: string; attempt_count: number }[]> {
+    return queryRows(
+      this.db,
+      `UPDATE webhook_messages SET status = 'pending', retry_index = 0, next_attempt_at = now(), last_error = NULL
+        WHERE site_id = $1 AND ($2::uuid IS NULL OR id = $2) AND ($3::uuid IS NULL OR endpoint_id = $3)
+          AND ($4::timestamptz IS NULL OR created_at >= $4)
+          AND status IN ('failed', 'succeeded') AND (NOT $5::boolean OR status = 'failed')
+        RETURNING id, attempt_count`,
+      [siteId, f.messageId ?? null, f.endpointId ?? null, f.since ?? null, f.onlyFailed],
+    );
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { CoreModule } from '../core.module';
+import { AfterCommit } from './after-commit';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookSecrets } from './webhook-secrets';
+import { WebhookSender } from './webhook-sender';
+import { WebhookRepository } from './webhook.repository';
+
+const providers = [AfterCommit, WebhookRepository, WebhookDispatcher, WebhookSecrets, WebhookSender];
+
+/** What any process needs to send webhooks: import it and inject `WebhookDispatcher`. */
+@Module({
+  imports: [CoreModule],
+  providers,
+  exports: providers,
+})
+export class WebhooksCoreModule {}
