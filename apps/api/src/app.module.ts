@@ -7,6 +7,7 @@ import { AuthService } from './auth/auth.service';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
@@ -14,7 +15,7 @@ import { WebhooksCoreModule } from './webhooks/webhooks-core.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
 @Module({
-  imports: [CoreModule, HealthModule, MetricsModule, WebhooksCoreModule],
+  imports: [CoreModule, HealthModule, MetricsModule, IngestModule, WebhooksCoreModule],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [
     AuthService,

@@ -2,6 +2,7 @@ import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
+import { IngestWorkerModule } from './ingest/ingest-worker.module';
 import { JobQueueService } from './jobs/job-queue.service';
 import { JobRegistry } from './jobs/job-registry';
 import { JobName, QueueName } from './jobs/job.types';
@@ -12,11 +13,12 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 /** Repeatable maintenance jobs; upserting is idempotent, so every worker replica may do it at start. */
 const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
   { id: 'sessions-purge', name: JobName.SessionsPurgeExpired, everyMs: 3_600_000 },
+  { id: 'events-partitions', name: JobName.EventsPartitionsEnsure, everyMs: 3_600_000 },
 ];
 
 /** The worker process: BullMQ processors only, no HTTP. */
 @Module({
-  imports: [CoreModule, DiscoveryModule, WebhooksWorkerModule],
+  imports: [CoreModule, DiscoveryModule, IngestWorkerModule, WebhooksWorkerModule],
   providers: [JobRegistry, ...QUEUE_PROCESSORS, SessionMaintenance],
 })
 export class WorkerModule implements OnApplicationBootstrap {

@@ -8,11 +8,13 @@ export enum QueueName {
 
 export enum JobName {
   SessionsPurgeExpired = 'SessionsPurgeExpired',
+  EventsPartitionsEnsure = 'EventsPartitionsEnsure',
   WebhookMessageDeliver = 'WebhookMessageDeliver',
 }
 
 export interface JobPayloadMap {
   [JobName.SessionsPurgeExpired]: Record<string, never>;
+  [JobName.EventsPartitionsEnsure]: Record<string, never>;
   /** `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips. */
   [JobName.WebhookMessageDeliver]: { siteId: string; messageId: string; attempt: number };
 }
@@ -20,6 +22,7 @@ export interface JobPayloadMap {
 /** Which queue carries each job; a missing entry is a compile error. */
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,
+  [JobName.EventsPartitionsEnsure]: QueueName.Maintenance,
   [JobName.WebhookMessageDeliver]: QueueName.Webhooks,
 };
 

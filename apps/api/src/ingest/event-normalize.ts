@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Pure validation and normalisation of Segment-spec events (no Nest, no I/O), shared by the HTTP
+ * API and the bulk import so both accept exactly the same input.
+ */
+export const INGEST_LIMITS = {
+  eventBytes: 32 * 1024,
+  requestBytes: 500 * 1024,
+  batchEvents: 2500,
+  idChars: 255,
+  nameChars: 255,
+} as const;
+
+export const EVENT_TYPES = ['track', 'page', 'identify', 'alias'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Stored names of the non-track types (a track's name is its `event`). */
+export const TYPE_NAMES: Record<Exclude<EventType, 'track'>, string> = {
+  page: '$page',
+  identify: '$identify',
+  alias: '$alias',
+};
+export const TRAIT_CHANGED = '$trait_changed';
+
+export type Json = Record<string, unknown>;
+
+export interface NormalizedEvent {
+  type: EventType;
+  name: string;
+  messageId: string;
+  anonymousId: string | null;
+  userId: string | null;
+  /** alias only: the id that becomes `userId`. */
+  previousId: string | null;
+  properties: Json;
+  traits: Json;
+  context: Json;
+  /** Event time after skew correction. */
+  ts: Date;
+}
+
+export type RejectCode =
+  | 'EVENT_NOT_OBJECT'
+  | 'EVENT_TOO_LARGE'
+  | 'INVALID_TYPE'
+  | 'MISSING_IDENTITY'
+  | 'INVALID_ID'
+  | 'MISSING_EVENT_NAME'
+  | 'RESERVED_EVENT_NAME'
+  | 'INVALID_FIELD'
+  | 'INVALID_TIMESTAMP'
+  | 'MISSING_PREVIOUS_ID';
+
+export interface Rejection {
+  index: number;
+  code: RejectCode;
+  reason: string;
+}
+
+export type NormalizeResult =
+  { ok: true; event: NormalizedEvent } | { ok: false; code: RejectCode; reason: string };
+
+export interface NormalizeOptions {
+  receivedAt: Date;
+  /** The request's `sentAt` (batch level); an event's own `sentAt` wins. */
+  sentAt?: unknown;
+  /** Route-implied type (`/v1/track`); batch events must carry their own. */
+  type?: EventType;
+  newMessageId: () => string;
+}
+
+const MIN_TS = Date.UTC(2000, 0, 1);
+const MAX_FUTURE_MS = 24 * 3_600_000;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseTime(v: unknown): number | undefined | null {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') return null;
+  const t = typeof v === 'number' ? v : Date.parse(v);
+  return Number.isFinite(t) ? t : null;
+}
+
+/**
+ * Segment's clock-skew correction: the client's clock is off by (sentAt - receivedAt), so
+ * `timestamp = receivedAt - (sentAt - timestamp)`. Without sentAt the timestamp is trusted; a
+ * result more than a day ahead of receipt is replaced by receipt time.
+ */
+export function correctSkew(
+  receivedAt: number,
+  timestamp: number | undefined,
+  sentAt: number | undefined,
+): number {
+  if (timestamp === undefined) return receivedAt;
+  const ts = sentAt === undefined ? timestamp : receivedAt - (sentAt - timestamp);
+  return ts > receivedAt + MAX_FUTURE_MS ? receivedAt : ts;
+}
+
+function idField(raw: Json, key: string): string | null | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string' || v.length > INGEST_LIMITS.idChars) return undefined;
+  return v;
+}
+
+function objectField(raw: Json, key: string): Json | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null) return {};
+  return isObject(v) ? v : undefined;
+}
+
+/** UTF-8 size of the event as JSON (what the 32 KB limit counts). */
+export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
+
+export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeResult {
+  const fail = (code: RejectCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
+  if (!isObject(raw)) return fail('EVENT_NOT_OBJECT', 'event: must be a JSON object');
+  if (jsonBytes(raw) > INGEST_LIMITS.eventBytes) {
+    return fail('EVENT_TOO_LARGE', `event: larger than ${INGEST_LIMITS.eventBytes} bytes`);
+  }
+  const type = (raw.type ?? opts.type) as EventType;
+  if (!EVENT_TYPES.includes(type) || (opts.type && raw.type !== undefined && raw.type !== opts.type)) {
+    return fail('INVALID_TYPE', `type: must be one of ${(opts.type ? [opts.type] : EVENT_TYPES).join(', ')}`);
+  }
+  const userId = idField(raw, 'userId');
+  const anonymousId = idField(raw, 'anonymousId');
+  if (userId === undefined) return fail('INVALID_ID', `userId: must be a string of at most 255 characters`);
+  if (anonymousId === undefined) {
+    return fail('INVALID_ID', `anonymousId: must be a string of at most 255 characters`);
+  }
+  if (!userId && !anonymousId) return fail('MISSING_IDENTITY', 'userId or anonymousId is required');
+  const messageId = idField(raw, 'messageId');
+  if (messageId === undefined)
+    return fail('INVALID_ID', 'messageId: must be a string of at most 255 characters');
+
+  const properties = objectField(raw, 'properties');
+  const context = objectField(raw, 'context');
+  let traits = objectField(raw, 'traits');
+  if (!properties) return fail('INVALID_FIELD', 'properties: must be an object');
+  if (!context) return fail('INVALID_FIELD', 'context: must be an object');
+  if (!traits) return fail('INVALID_FIELD', 'traits: must be an object');
+  if (type === 'identify' && Object.keys(traits).length === 0 && isObject(context.traits))
+    traits = context.traits;
+
+  let name: string;
+  let previousId: string | null = null;
+  if (type === 'track') {
+    const event = raw.event;
+    if (typeof event !== 'string' || event.trim() === '')
+      return fail('MISSING_EVENT_NAME', 'event: is required');
+    if (event.length > INGEST_LIMITS.nameChars) return fail('INVALID_FIELD', 'event: at most 255 characters');
+    if (event.startsWith('$'))
+      return fail('RESERVED_EVENT_NAME', 'event: names starting with $ are reserved');
+    name = event;
+  } else {
+    name = TYPE_NAMES[type];
+    if (type === 'alias') {
+      const prev = idField(raw, 'previousId');
+      if (!prev) return fail('MISSING_PREVIOUS_ID', 'previousId: is required');
+      if (!userId) return fail('MISSING_IDENTITY', 'userId: is required for alias');
+      previousId = prev;
+    }
+  }
+
+  const timestamp = parseTime(raw.timestamp ?? raw.originalTimestamp);
+  const sentAt = parseTime(raw.sentAt ?? opts.sentAt);
+  if (timestamp === null) return fail('INVALID_TIMESTAMP', 'timestamp: must be an ISO-8601 date');
+  const ts = correctSkew(opts.receivedAt.getTime(), timestamp, sentAt ?? undefined);
+  if (ts < MIN_TS) return fail('INVALID_TIMESTAMP', 'timestamp: before 2000-01-01');
+
+  let props = properties;
+  if (type === 'page') props = pageProperties(properties, context, raw.name);
+
+  return {
+    ok: true,
+    event: {
+      type,
+      name,
+      messageId: messageId ?? opts.newMessageId(),
+      anonymousId,
+      userId,
+      previousId,
+      properties: props,
+      traits,
+      context,
+      ts: new Date(ts),
+    },
+  };
+}
+
+const PAGE_KEYS = ['url', 'path', 'referrer', 'title', 'search'] as const;
+
+/** Page properties always carry url, path, referrer, title and search (from context.page if absent). */
+export function pageProperties(properties: Json, context: Json, name: unknown): Json {
+  const page = isObject(context.page) ? context.page : {};
+  const out: Json = { ...properties };
+  for (const k of PAGE_KEYS) {
+    if (out[k] === undefined || out[k] === null) out[k] = typeof page[k] === 'string' ? page[k] : null;
+  }
+  if (typeof out.url === 'string' && (out.path === null || out.search === null)) {
+    try {
+      const u = new URL(out.url);
+      if (out.path === null) out.path = u.pathname;
+      if (out.search === null) out.search = u.search;
+    } catch {
+      // not an absolute URL; leave path/search empty
+    }
+  }
+  if (typeof name === 'string' && out.name === undefined) out.name = name;
+  return out;
+}
+
+export interface BatchResult {
+  events: { index: number; event: NormalizedEvent }[];
+  rejected: Rejection[];
+}
+
+export function normalizeBatch(batch: unknown[], opts: Omit<NormalizeOptions, 'type'>): BatchResult {
+  const events: BatchResult['events'] = [];
+  const rejected: Rejection[] = [];
+  batch.forEach((raw, index) => {
+    const r = normalizeEvent(raw, opts);
+    if (r.ok) events.push({ index, event: r.event });
+    else rejected.push({ index, code: r.code, reason: r.reason });
+  });
+  return { events, rejected };
+}
+
+/** 64-bit hash of a messageId (as a decimal string for a pg bigint); the dedupe window stores only this. */
+export function messageHash(messageId: string): string {
+  return createHash('sha256').update(messageId).digest().readBigInt64BE(0).toString();
+}

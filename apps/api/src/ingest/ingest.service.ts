@@ -1,0 +1,147 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { AppError, tooManyRequests } from '../common/app-error';
+import { RateLimiter } from '../redis/rate-limiter';
+import { SiteKeyService } from '../sites/site-key.service';
+import { countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
+import { EventStore, IngestItem, ItemOutcome } from './event-store.repository';
+import { EventType, INGEST_LIMITS, normalizeBatch, normalizeEvent, Rejection } from './event-normalize';
+import { GroupCommit } from './group-commit';
+
+export interface IngestResponse {
+  success: true;
+  accepted: number;
+  stored: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+const positiveInt = (v: string | undefined, fallback: number) => {
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+/** Requests per second per site (`INGEST_RATE_LIMIT`), shared by every API replica through Redis. */
+export const INGEST_RATE_LIMIT = positiveInt(process.env.INGEST_RATE_LIMIT, 5000);
+
+const CORS_HEADERS = { 'access-control-allow-origin': '*' };
+const err = (status: number, code: string, message: string, details?: Record<string, unknown>) =>
+  new AppError(status, code, message, details, CORS_HEADERS);
+
+function decodeBasic(value: string): string | undefined {
+  try {
+    const [user] = Buffer.from(value, 'base64').toString('utf8').split(':', 1);
+    return user || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write key from Basic username (Segment), Bearer, or the body's `writeKey`. */
+export function keyFromRequest(auth: string | undefined, body: Record<string, unknown>): string | undefined {
+  let fromHeader: string | undefined;
+  if (auth) {
+    const [scheme, value] = auth.split(' ', 2);
+    if (scheme?.toLowerCase() === 'basic' && value) fromHeader = decodeBasic(value);
+    else if (scheme?.toLowerCase() === 'bearer' && value) fromHeader = value;
+  }
+  const fromBody = typeof body.writeKey === 'string' && body.writeKey ? body.writeKey : undefined;
+  if (fromHeader && fromBody && fromHeader !== fromBody) {
+    throw err(HttpStatus.UNAUTHORIZED, 'KEY_MISMATCH', 'writeKey: differs from the authorization header');
+  }
+  return fromHeader ?? fromBody;
+}
+
+@Injectable()
+export class IngestService {
+  private readonly commits: GroupCommit<IngestItem, ItemOutcome>;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly keys: SiteKeyService,
+    private readonly limiter: RateLimiter,
+  ) {
+    this.commits = new GroupCommit(
+      (items) => this.store.commit(items),
+      positiveInt(process.env.INGEST_LANES, 4),
+    );
+  }
+
+  /** `type` is set by the single-event routes; undefined means /v1/batch. */
+  async handle(req: FastifyRequest, type: EventType | undefined): Promise<IngestResponse> {
+    const receivedAt = new Date();
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > INGEST_LIMITS.requestBytes) {
+      throw err(413, 'PAYLOAD_TOO_LARGE', `body: larger than ${INGEST_LIMITS.requestBytes} bytes`);
+    }
+    const body = parseBody(req.body);
+    const token = keyFromRequest(req.headers.authorization, body);
+    if (!token) throw err(401, 'KEY_REQUIRED', 'a write key is required (Basic username or writeKey)');
+    const key = await this.keys.verify(token);
+    if (!key) throw err(401, 'KEY_INVALID', 'write key is unknown or revoked');
+    const rate = await this.limiter.hit(`ingest:${key.siteId}`, INGEST_RATE_LIMIT, 1);
+    if (!rate.allowed) {
+      const e = tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
+      throw new AppError(e.status, e.code, e.message, undefined, { ...e.headers, ...CORS_HEADERS });
+    }
+
+    const opts = { receivedAt, sentAt: body.sentAt, newMessageId: randomUUID };
+    let result;
+    if (type) {
+      const r = normalizeEvent(body, { ...opts, type });
+      if (!r.ok) {
+        throw err(r.code === 'EVENT_TOO_LARGE' ? 413 : 400, r.code, r.reason, {
+          rejected: [{ index: 0, code: r.code, reason: r.reason }],
+        });
+      }
+      result = { events: [{ index: 0, event: r.event }], rejected: [] };
+    } else {
+      if (!Array.isArray(body.batch)) throw err(400, 'INVALID_BATCH', 'batch: must be an array of events');
+      if (body.batch.length === 0) throw err(400, 'INVALID_BATCH', 'batch: must not be empty');
+      if (body.batch.length > INGEST_LIMITS.batchEvents) {
+        throw err(413, 'BATCH_TOO_LARGE', `batch: more than ${INGEST_LIMITS.batchEvents} events`);
+      }
+      result = normalizeBatch(body.batch, { ...opts, sentAt: body.sentAt });
+      if (result.events.length === 0) {
+        throw err(400, 'BATCH_REJECTED', 'batch: every event was rejected', { rejected: result.rejected });
+      }
+    }
+
+    const meta: RequestMeta = {
+      userAgent: key.kind === 'write' ? (req.headers['user-agent'] ?? null) : null,
+      country: countryFromHeaders(req.headers),
+    };
+    const items: IngestItem[] = result.events.map(({ event }) => ({
+      siteId: key.siteId,
+      event,
+      facts: eventFacts(event, meta),
+      receivedAt,
+    }));
+    const outcomes = await this.commits.submit(key.siteId, items);
+    const stored = outcomes.filter((o) => o === 'stored').length;
+    return {
+      success: true,
+      accepted: items.length,
+      stored,
+      duplicates: items.length - stored,
+      rejected: result.rejected,
+    };
+  }
+}
+
+/** application/json arrives parsed; text/plain (sendBeacon, CORS-simple) arrives as a string. */
+function parseBody(body: unknown): Record<string, unknown> {
+  let value = body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    try {
+      value = JSON.parse(body.toString());
+    } catch {
+      throw err(400, 'INVALID_JSON', 'body: is not valid JSON');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw err(400, 'INVALID_JSON', 'body: must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

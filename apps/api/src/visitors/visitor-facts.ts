@@ -1,0 +1,98 @@
+import { isbot } from 'isbot';
+import { UAParser } from 'ua-parser-js';
+import type { NormalizedEvent } from '../ingest/event-normalize';
+import type { EventFacts, Json } from './visitor-profile';
+
+/** Request metadata that enriches the events of one request. */
+export interface RequestMeta {
+  /** The request's User-Agent, used only when the event has no `context.userAgent` (browser sources). */
+  userAgent: string | null;
+  /** Two-letter country from an edge header (cf-ipcountry, x-country, x-vercel-ip-country). */
+  country: string | null;
+}
+
+const COUNTRY_HEADERS = ['cf-ipcountry', 'x-country', 'x-vercel-ip-country', 'cloudfront-viewer-country'];
+
+export function countryFromHeaders(headers: Record<string, string | string[] | undefined>): string | null {
+  for (const h of COUNTRY_HEADERS) {
+    const v = headers[h];
+    const c = normalizeCountry(Array.isArray(v) ? v[0] : v);
+    if (c) return c;
+  }
+  return null;
+}
+
+function normalizeCountry(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const c = v.trim().toUpperCase();
+  return /^[A-Z]{2}$/.test(c) && c !== 'XX' ? c : null;
+}
+
+const uaCache = new Map<string, { device: Json; bot: boolean }>();
+
+/** ua-parser-js and isbot are slow-ish per call; a bounded cache keeps the hot path cheap. */
+export function parseUserAgent(ua: string): { device: Json; bot: boolean } {
+  let hit = uaCache.get(ua);
+  if (!hit) {
+    const r = new UAParser(ua).getResult();
+    hit = {
+      device: {
+        type: r.device.type ?? 'desktop',
+        browser: r.browser.name ?? null,
+        browserVersion: r.browser.major ?? null,
+        os: r.os.name ?? null,
+        osVersion: r.os.version ?? null,
+      },
+      bot: isbot(ua),
+    };
+    if (uaCache.size >= 5000) uaCache.clear();
+    uaCache.set(ua, hit);
+  }
+  return hit;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const obj = (v: unknown): Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {};
+
+function utmOf(context: Json, pageUrl: string | null): Json | null {
+  const c = obj(context.campaign);
+  const utm: Json = {};
+  if (str(c.source)) utm.source = c.source;
+  if (str(c.medium)) utm.medium = c.medium;
+  if (str(c.name)) utm.campaign = c.name;
+  if (str(c.term)) utm.term = c.term;
+  if (str(c.content)) utm.content = c.content;
+  if (Object.keys(utm).length === 0 && pageUrl) {
+    try {
+      const q = new URL(pageUrl).searchParams;
+      for (const k of ['source', 'medium', 'campaign', 'term', 'content']) {
+        const v = q.get(`utm_${k}`);
+        if (v) utm[k] = v;
+      }
+    } catch {
+      // relative URL: no UTM
+    }
+  }
+  return Object.keys(utm).length ? utm : null;
+}
+
+export function eventFacts(e: NormalizedEvent, meta: RequestMeta): EventFacts {
+  const page = obj(e.context.page);
+  const isPage = e.type === 'page';
+  const pageUrl = isPage ? (str(e.properties.url) ?? str(page.url)) : str(page.url);
+  const referrer = isPage ? (str(e.properties.referrer) ?? str(page.referrer)) : str(page.referrer);
+  const ua = str(e.context.userAgent) ?? meta.userAgent;
+  const parsed = ua ? parseUserAgent(ua) : null;
+  const location = obj(e.context.location);
+  return {
+    ts: e.ts,
+    isPage,
+    pageUrl,
+    referrer,
+    utm: utmOf(e.context, pageUrl),
+    device: parsed?.device ?? null,
+    country: normalizeCountry(location.country) ?? meta.country,
+    isBot: parsed?.bot ?? false,
+  };
+}
