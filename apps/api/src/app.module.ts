@@ -6,6 +6,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { CoreModule } from './core.module';
+import { FlowsModule } from './flows/flows.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -15,7 +16,7 @@ import { WebhooksCoreModule } from './webhooks/webhooks-core.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
 @Module({
-  imports: [CoreModule, HealthModule, MetricsModule, IngestModule, WebhooksCoreModule],
+  imports: [CoreModule, HealthModule, MetricsModule, IngestModule, WebhooksCoreModule, FlowsModule],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [
     AuthService,

@@ -1,6 +1,12 @@
 import { Foundation1764300000000 } from './1764300000000-foundation';
 import { Ingest1764300100000 } from './1764300100000-ingest';
+import { Flows1764300200000 } from './1764300200000-flows';
 import { Webhooks1764300400000 } from './1764300400000-webhooks';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
-export const MIGRATIONS = [Foundation1764300000000, Ingest1764300100000, Webhooks1764300400000];
+export const MIGRATIONS = [
+  Foundation1764300000000,
+  Ingest1764300100000,
+  Flows1764300200000,
+  Webhooks1764300400000,
+];

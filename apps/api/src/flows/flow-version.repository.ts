@@ -1,0 +1,154 @@
+import { Injectable } from '@nestjs/common';
+import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
+import { DataSource } from 'typeorm';
+import { queryRows } from '../database/sql';
+
+export interface FlowVersionSummaryRow {
+  version: number;
+  note: string | null;
+  published_at: Date;
+  published_by: string | null;
+  publisher_name: string | null;
+  publisher_email: string | null;
+}
+
+export interface FlowVersionRow extends FlowVersionSummaryRow {
+  graph: FlowGraph;
+  settings: FlowSettings;
+}
+
+/** A live flow with the graph and settings of its current published version (runtime trigger index). */
+export interface LiveFlowVersion {
+  flowId: string;
+  name: string;
+  version: number;
+  graph: FlowGraph;
+  settings: FlowSettings;
+}
+
+const SUMMARY_COLUMNS = `v.version, v.note, v.published_at, v.published_by,
+  u.name AS publisher_name, u.email AS publisher_email`;
+
+/**
+ * Published versions are append-only: there is no UPDATE here, and a trigger refuses one anyway.
+ * A new version is N+1 of the flow's `published_version`, taken under the flow row's lock.
+ */
+@Injectable()
+export class FlowVersionRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async list(siteId: string, flowId: string): Promise<FlowVersionSummaryRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT ${SUMMARY_COLUMNS} FROM flow_versions v LEFT JOIN users u ON u.id = v.published_by
+        WHERE v.site_id = $1 AND v.flow_id = $2 ORDER BY v.version DESC`,
+      [siteId, flowId],
+    );
+  }
+
+  async get(siteId: string, flowId: string, version: number): Promise<FlowVersionRow | undefined> {
+    const rows: FlowVersionRow[] = await queryRows(
+      this.db,
+      `SELECT ${SUMMARY_COLUMNS}, v.graph, v.settings
+         FROM flow_versions v LEFT JOIN users u ON u.id = v.published_by
+        WHERE v.site_id = $1 AND v.flow_id = $2 AND v.version = $3`,
+      [siteId, flowId, version],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Stores the draft that was validated (at `expectedRevision`) as the next version and makes the flow
+   * live, in one statement. Undefined when the flow is gone or its draft changed meanwhile.
+   */
+  async publish(
+    siteId: string,
+    flowId: string,
+    input: {
+      expectedRevision: number;
+      graph: FlowGraph;
+      settings: FlowSettings;
+      note: string | null;
+      publishedBy: string | null;
+    },
+  ): Promise<number | undefined> {
+    const rows: { version: number }[] = await queryRows(
+      this.db,
+      `WITH f AS (
+         UPDATE flows SET status = 'live', published_version = COALESCE(published_version, 0) + 1,
+                updated_at = now()
+          WHERE site_id = $1 AND id = $2 AND revision = $3 AND status <> 'archived'
+          RETURNING site_id, id, published_version
+       )
+       INSERT INTO flow_versions (site_id, flow_id, version, graph, settings, note, published_by)
+       SELECT site_id, id, published_version, $4, $5, $6, $7 FROM f
+       RETURNING version`,
+      [
+        siteId,
+        flowId,
+        input.expectedRevision,
+        JSON.stringify(input.graph),
+        JSON.stringify(input.settings),
+        input.note,
+        input.publishedBy,
+      ],
+    );
+    return rows[0]?.version;
+  }
+
+  /**
+   * Publishes an old version again as a new one and resets the draft to it (bumping the revision, so
+   * an editor still open on the newer draft gets a conflict instead of silently overwriting it).
+   */
+  async rollback(
+    siteId: string,
+    flowId: string,
+    fromVersion: number,
+    input: { note: string; publishedBy: string | null },
+  ): Promise<{ version: number; revision: number } | undefined> {
+    const rows: { version: number; revision: number }[] = await queryRows(
+      this.db,
+      `WITH old AS (
+         SELECT graph, settings FROM flow_versions WHERE site_id = $1 AND flow_id = $2 AND version = $3
+       ), f AS (
+         UPDATE flows SET status = 'live', published_version = COALESCE(published_version, 0) + 1,
+                draft = jsonb_build_object('graph', old.graph, 'settings', old.settings),
+                revision = revision + 1, updated_at = now()
+           FROM old
+          WHERE flows.site_id = $1 AND flows.id = $2 AND flows.status <> 'archived'
+          RETURNING flows.site_id, flows.id, flows.published_version, flows.revision
+       )
+       INSERT INTO flow_versions (site_id, flow_id, version, graph, settings, note, published_by)
+       SELECT f.site_id, f.id, f.published_version, old.graph, old.settings, $4, $5 FROM f, old
+       RETURNING version, (SELECT revision FROM f) AS revision`,
+      [siteId, flowId, fromVersion, input.note, input.publishedBy],
+    );
+    return rows[0];
+  }
+
+  /** The site's live flows with their current published version; what the runtime's trigger index loads. */
+  async liveVersions(siteId: string): Promise<LiveFlowVersion[]> {
+    const rows: {
+      flow_id: string;
+      name: string;
+      version: number;
+      graph: FlowGraph;
+      settings: FlowSettings;
+    }[] = await queryRows(
+      this.db,
+      `SELECT f.id AS flow_id, f.name, v.version, v.graph, v.settings
+         FROM flows f JOIN flow_versions v
+           ON v.site_id = f.site_id AND v.flow_id = f.id AND v.version = f.published_version
+        WHERE f.site_id = $1 AND f.status = 'live'
+        ORDER BY f.created_at, f.id`,
+      [siteId],
+    );
+    return rows.map((r) => ({
+      flowId: r.flow_id,
+      name: r.name,
+      version: r.version,
+      graph: r.graph,
+      settings: r.settings,
+    }));
+  }
+}
