@@ -80,6 +80,22 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
     okStatus: 409,
   },
   {
+    name: 'list visitors',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/visitors`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+  },
+  {
+    name: 'get visitor',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/visitors/00000000-0000-4000-8000-000000000000`,
+    role: 'viewer',
+    okStatus: 404,
+    keyAllowed: true,
+  },
+  {
     name: 'delete site',
     method: 'DELETE',
     path: (v) => `/api/sites/${v.siteId}`,
