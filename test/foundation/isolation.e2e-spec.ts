@@ -21,6 +21,7 @@ describe('tenant isolation', () => {
     let victim: Tenant;
     beforeAll(async () => {
       victim = await createTenant(t, 'victim');
+      await ep.setup?.(t, victim);
     });
 
     const credentials = () => [

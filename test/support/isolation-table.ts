@@ -1,4 +1,5 @@
 import type { Role } from '../../apps/api/src/common/roles';
+import type { TestApi } from './processes';
 import type { Tenant } from './tenants';
 
 /**
@@ -15,7 +16,49 @@ export interface IsolatedEndpoint {
   role: Role;
   okStatus: number;
   keyAllowed?: boolean;
+  /** Creates what the path points at in the victim's tenant (e.g. a flow) before the calls. */
+  setup?: (t: TestApi, victim: Tenant) => Promise<void>;
 }
+
+// Flows: each victim gets one published flow (revision 2, version 1), found by its tenant.
+const flowOf = new WeakMap<Tenant, string>();
+const flowGraph = {
+  nodes: [
+    { id: 'start', type: 'trigger_event', config: { event: 'signup', filters: [] } },
+    { id: 'done', type: 'exit', config: {} },
+  ],
+  edges: [{ id: 'e1', source: 'start', sourceHandle: 'next', target: 'done' }],
+};
+const flowSettings = { reEntry: { mode: 'once' }, maxConcurrentRunsPerVisitor: 1, exitConditions: [] };
+async function seedFlow(t: TestApi, v: Tenant): Promise<void> {
+  const token = v.tokens.editor;
+  const base = `/api/sites/${v.siteId}/flows`;
+  const created = await t.request(base, { method: 'POST', token, body: { name: 'Victim flow' } });
+  const id = created.body.id as string;
+  const draft = { revision: 1, graph: flowGraph, settings: flowSettings };
+  await t.request(`${base}/${id}/draft`, { method: 'PUT', token, body: draft });
+  const published = await t.request(`${base}/${id}/publish`, { method: 'POST', token, body: {} });
+  if (published.status !== 201) throw new Error(`seed flow failed: ${published.status} ${published.raw}`);
+  flowOf.set(v, id);
+}
+const flowPath = (v: Tenant, rest = '') => `/api/sites/${v.siteId}/flows/${flowOf.get(v)}${rest}`;
+const flowEndpoint = (
+  name: string,
+  method: IsolatedEndpoint['method'],
+  rest: string,
+  role: Role,
+  okStatus: number,
+  body?: unknown,
+): IsolatedEndpoint => ({
+  name,
+  method,
+  path: (v) => flowPath(v, rest),
+  body: body === undefined ? undefined : () => body,
+  role,
+  okStatus,
+  keyAllowed: true,
+  setup: seedFlow,
+});
 
 export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   {
@@ -95,6 +138,50 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
     okStatus: 404,
     keyAllowed: true,
   },
+  {
+    name: 'list flows',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/flows`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+  },
+  {
+    name: 'create flow',
+    method: 'POST',
+    path: (v) => `/api/sites/${v.siteId}/flows`,
+    body: () => ({ name: 'planted', templateId: 'abandoned-cart' }),
+    role: 'editor',
+    okStatus: 201,
+    keyAllowed: true,
+  },
+  {
+    name: 'import flow',
+    method: 'POST',
+    path: (v) => `/api/sites/${v.siteId}/flows/import`,
+    body: () => ({ schemaVersion: 1, name: 'planted', settings: flowSettings, graph: flowGraph }),
+    role: 'editor',
+    okStatus: 201,
+    keyAllowed: true,
+  },
+  flowEndpoint('get flow', 'GET', '', 'viewer', 200),
+  flowEndpoint('save flow draft', 'PUT', '/draft', 'editor', 200, {
+    revision: 2,
+    graph: { nodes: [], edges: [] },
+    settings: flowSettings,
+  }),
+  flowEndpoint('validate flow', 'POST', '/validate', 'viewer', 200, {}),
+  flowEndpoint('publish flow', 'POST', '/publish', 'editor', 201, { note: 'planted' }),
+  flowEndpoint('pause flow', 'POST', '/pause', 'editor', 200, {}),
+  flowEndpoint('resume flow', 'POST', '/resume', 'editor', 200, {}),
+  flowEndpoint('archive flow', 'POST', '/archive', 'editor', 200, { exitRuns: true }),
+  flowEndpoint('duplicate flow', 'POST', '/duplicate', 'editor', 201, {}),
+  flowEndpoint('list flow versions', 'GET', '/versions', 'viewer', 200),
+  flowEndpoint('get flow version', 'GET', '/versions/1', 'viewer', 200),
+  flowEndpoint('diff flow versions', 'GET', '/versions/1/diff/draft', 'viewer', 200),
+  flowEndpoint('roll back flow', 'POST', '/versions/1/rollback', 'editor', 201, {}),
+  flowEndpoint('export flow', 'GET', '/export', 'viewer', 200),
+  flowEndpoint('delete flow', 'DELETE', '', 'editor', 204),
   {
     name: 'delete site',
     method: 'DELETE',
