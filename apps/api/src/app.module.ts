@@ -12,11 +12,11 @@ import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
-import { WebhooksCoreModule } from './webhooks/webhooks-core.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
 @Module({
-  imports: [CoreModule, HealthModule, MetricsModule, IngestModule, WebhooksCoreModule, FlowsModule],
+  imports: [CoreModule, HealthModule, MetricsModule, IngestModule, WebhooksModule, FlowsModule],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [
     AuthService,

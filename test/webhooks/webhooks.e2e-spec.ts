@@ -1,0 +1,321 @@
+import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { startApi, startWorker, RunningProcess, TestApi } from '../support/processes';
+import { createTenant, Tenant } from '../support/tenants';
+import { TEST_DATABASE_URL } from '../support/test-env';
+import { Receiver, verifies } from './receiver';
+
+// 5 s -> 1 ms, 5 min -> 60 ms, 30 min -> 360 ms, 2 h -> 1.44 s, 5 h -> 3.6 s.
+const SCALE = 0.0002;
+const ENV = {
+  WEBHOOK_ALLOWLIST: '127.0.0.1,::1',
+  WEBHOOK_RETRY_SCALE: String(SCALE),
+  WEBHOOK_DISABLE_AFTER_SECONDS: '4',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  SECRETS_KEY: 'test-secrets-key-for-webhooks-e2e',
+};
+
+interface EndpointCreated {
+  id: string;
+  secret: string;
+}
+interface Attempt {
+  attempt: number;
+  webhookId: string;
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+  response: string | null;
+}
+interface Message {
+  id: string;
+  status: string;
+  webhookId: string;
+  attemptCount: number;
+  attempts: Attempt[];
+}
+
+describe('outbound webhooks', () => {
+  let api: TestApi;
+  let worker: RunningProcess;
+  let a: Tenant;
+  let b: Tenant;
+  let rx: Receiver;
+  let db: Client;
+
+  beforeAll(async () => {
+    rx = await new Receiver().start();
+    [api, worker] = await Promise.all([startApi(ENV), startWorker(ENV)]);
+    a = await createTenant(api, 'wh-a');
+    b = await createTenant(api, 'wh-b');
+    db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await Promise.all([api?.stop(), worker?.stop(), rx?.stop(), db?.end()]);
+  });
+
+  const base = (t: Tenant) => `/api/sites/${t.siteId}/webhooks`;
+  async function createEndpoint(t: Tenant, path: string, extra: Record<string, unknown> = {}) {
+    const res = await api.request(`${base(t)}/endpoints`, {
+      method: 'POST',
+      token: t.tokens.editor,
+      body: { url: rx.url(path), description: path, ...extra },
+    });
+    expect(res.status).toBe(201);
+    return res.body as unknown as EndpointCreated;
+  }
+  async function sendTest(t: Tenant, endpointId: string, body: Record<string, unknown> = {}) {
+    const res = await api.request(`${base(t)}/endpoints/${endpointId}/test`, {
+      method: 'POST',
+      token: t.tokens.editor,
+      body,
+    });
+    expect(res.status).toBe(201);
+    return res.body.messageId as string;
+  }
+  async function message(t: Tenant, id: string): Promise<Message> {
+    const res = await api.request(`${base(t)}/messages/${id}`, { token: t.tokens.viewer });
+    expect(res.status).toBe(200);
+    return res.body as unknown as Message;
+  }
+  async function waitForMessage(t: Tenant, id: string, pred: (m: Message) => boolean, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = await message(t, id);
+      if (pred(m)) return m;
+      if (Date.now() > deadline) throw new Error(`message ${id} never matched: ${JSON.stringify(m)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('creates an endpoint with a whsec_ secret; secret header values are encrypted and never returned', async () => {
+    const ep = await createEndpoint(a, '/create', {
+      headers: { 'x-plain': 'visible' },
+      secretHeaders: { authorization: 'Bearer very-secret-value' },
+    });
+    expect(ep.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    const got = await api.request(`${base(a)}/endpoints/${ep.id}`, { token: a.tokens.viewer });
+    expect(got.body).toMatchObject({
+      headers: { 'x-plain': 'visible' },
+      secretHeaderNames: ['authorization'],
+    });
+    expect(got.raw).not.toContain('very-secret-value');
+    expect(got.raw).not.toContain(ep.secret);
+    const list = await api.request(`${base(a)}/endpoints`, { token: a.tokens.viewer });
+    expect(list.raw).not.toContain('very-secret-value');
+    const row = await db.query(`SELECT * FROM webhook_endpoints WHERE site_id = $1 AND id = $2`, [
+      a.siteId,
+      ep.id,
+    ]);
+    expect(JSON.stringify(row.rows[0])).not.toContain('very-secret-value');
+    expect(JSON.stringify(row.rows[0])).not.toContain(ep.secret.slice(6));
+    // A viewer cannot read the signing secret; an editor can.
+    expect(
+      (await api.request(`${base(a)}/endpoints/${ep.id}/secret`, { token: a.tokens.viewer })).status,
+    ).toBe(403);
+    const secret = await api.request(`${base(a)}/endpoints/${ep.id}/secret`, { token: a.tokens.editor });
+    expect(secret.body.secret).toBe(ep.secret);
+  });
+
+  it('delivers a signed message that the standardwebhooks library verifies, and a tampered body fails', async () => {
+    const ep = await createEndpoint(a, '/signed', { secretHeaders: { 'x-api-key': 'k-123' } });
+    rx.on('/signed', () => ({ status: 200 }), [ep.secret]);
+    const payload = { hello: 'wörld', n: 1, nested: { list: [1, 2, 3] } };
+    const id = await sendTest(a, ep.id, { eventType: 'flow.send_webhook', payload });
+    const [d] = await rx.waitFor('/signed', 1);
+    expect(d.verifiedWith).toEqual([ep.secret]);
+    expect(JSON.parse(d.body)).toEqual(payload);
+    expect(d.headers['x-api-key']).toBe('k-123');
+    expect(d.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(verifies(ep.secret, d.body.replace('1', '2'), d.headers)).toBe(false);
+    expect(verifies(ep.secret, `${d.body} `, d.headers)).toBe(false);
+    const m = await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    expect(m.webhookId).toBe(d.headers['webhook-id']);
+    expect(m.attempts).toHaveLength(1);
+    expect(m.attempts[0]).toMatchObject({ status: 200, response: 'ok', error: null });
+  });
+
+  it('a repeated idempotency key returns the same message and delivers once', async () => {
+    const ep = await createEndpoint(a, '/idem');
+    const key = randomUUID();
+    const first = await sendTest(a, ep.id, { idempotencyKey: key });
+    const second = await sendTest(a, ep.id, { idempotencyKey: key });
+    expect(second).toBe(first);
+    await waitForMessage(a, first, (x) => x.status === 'succeeded');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rx.for('/idem')).toHaveLength(1);
+  });
+
+  it('retries on the compressed schedule with one webhook-id, and logs each attempt (first 1 KB)', async () => {
+    const ep = await createEndpoint(a, '/flaky');
+    rx.on('/flaky', (_, n) => (n <= 4 ? { status: 500, body: 'x'.repeat(3000) } : { status: 204 }), [
+      ep.secret,
+    ]);
+    const id = await sendTest(a, ep.id);
+    const ds = await rx.waitFor('/flaky', 5);
+    expect(new Set(ds.map((d) => d.headers['webhook-id'])).size).toBe(1);
+    expect(ds.every((d) => d.verifiedWith.length === 1)).toBe(true);
+    // Gaps follow 5 s, 5 min, 30 min, 2 h scaled (±10 % jitter): never earlier than 90 %.
+    const expected = [5_000, 300_000, 1_800_000, 7_200_000].map((ms) => ms * SCALE * 0.9);
+    ds.slice(1).forEach((d, i) =>
+      expect(d.at - ds[i].at).toBeGreaterThanOrEqual(Math.floor(expected[i]) - 5),
+    );
+    const m = await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    expect(m.attempts.map((x) => x.status)).toEqual([500, 500, 500, 500, 204]);
+    expect(m.attempts[0].response).toHaveLength(1024);
+    expect(m.attempts.every((x) => x.webhookId === m.webhookId && x.latencyMs >= 0)).toBe(true);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const ep = await createEndpoint(a, '/slow-down');
+    rx.on('/slow-down', (_, n) =>
+      n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 },
+    );
+    await sendTest(a, ep.id);
+    const ds = await rx.waitFor('/slow-down', 2, 15_000);
+    expect(ds[1].at - ds[0].at).toBeGreaterThanOrEqual(1_950);
+  });
+
+  it('410 disables the endpoint, tells the owners (notice + endpoint.disabled event), and recover resends', async () => {
+    const watcher = await createEndpoint(a, '/watcher', { eventTypes: ['endpoint.disabled'] });
+    rx.on('/watcher', () => ({ status: 200 }), [watcher.secret]);
+    const ep = await createEndpoint(a, '/gone');
+    let gone = true;
+    rx.on('/gone', () => (gone ? { status: 410 } : { status: 200 }), [ep.secret]);
+    const since = new Date(Date.now() - 1000).toISOString();
+    const id = await sendTest(a, ep.id);
+    await waitForMessage(a, id, (x) => x.status === 'failed');
+    const got = await api.request(`${base(a)}/endpoints/${ep.id}`, { token: a.tokens.viewer });
+    expect(got.body).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    const notices = await api.request(`${base(a)}/notices`, { token: a.tokens.viewer });
+    expect(notices.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ endpointId: ep.id, kind: 'endpoint.disabled' })]),
+    );
+    const [event] = await rx.waitFor('/watcher', 1);
+    expect(event.verifiedWith).toEqual([watcher.secret]);
+    expect(JSON.parse(event.body)).toMatchObject({
+      type: 'endpoint.disabled',
+      data: { endpointId: ep.id, reason: 'gone' },
+    });
+    // Disabled: dispatch is refused with a stable code; recover needs it enabled again.
+    const refused = await api.request(`${base(a)}/endpoints/${ep.id}/test`, {
+      method: 'POST',
+      token: a.tokens.editor,
+      body: {},
+    });
+    expect(refused.body.code).toBe('WEBHOOK_ENDPOINT_DISABLED');
+    gone = false;
+    const patched = await api.request(`${base(a)}/endpoints/${ep.id}`, {
+      method: 'PATCH',
+      token: a.tokens.editor,
+      body: { enabled: true },
+    });
+    expect(patched.body).toMatchObject({ enabled: true, disabledReason: null });
+    const rec = await api.request(`${base(a)}/endpoints/${ep.id}/recover`, {
+      method: 'POST',
+      token: a.tokens.editor,
+      body: { since },
+    });
+    expect(rec.body).toEqual({ requeued: 1 });
+    const m = await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    expect(m.attempts.map((x) => x.status)).toEqual([410, 200]);
+    const ds = rx.for('/gone');
+    expect(ds.map((d) => d.headers['webhook-id'])).toEqual([m.webhookId, m.webhookId]);
+  });
+
+  it('an endpoint failing for longer than the limit is disabled', async () => {
+    const ep = await createEndpoint(a, '/down');
+    rx.on('/down', () => ({ status: 503 }));
+    const id = await sendTest(a, ep.id);
+    await waitForMessage(a, id, (x) => x.status === 'failed', 30_000);
+    const got = await api.request(`${base(a)}/endpoints/${ep.id}`, { token: a.tokens.viewer });
+    expect(got.body).toMatchObject({ enabled: false, disabledReason: 'failing' });
+  });
+
+  it('signs with both secrets during a rotation overlap, then with the new one only', async () => {
+    const ep = await createEndpoint(a, '/rotate');
+    const rot = await api.request(`${base(a)}/endpoints/${ep.id}/rotate-secret`, {
+      method: 'POST',
+      token: a.tokens.editor,
+      body: { overlapSeconds: 3600 },
+    });
+    const fresh = rot.body.secret as string;
+    expect(fresh).not.toBe(ep.secret);
+    rx.on('/rotate', () => ({ status: 200 }), [ep.secret, fresh]);
+    await sendTest(a, ep.id);
+    const [d] = await rx.waitFor('/rotate', 1);
+    expect(d.headers['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(d.verifiedWith).toEqual([ep.secret, fresh]);
+    await api.request(`${base(a)}/endpoints/${ep.id}/rotate-secret`, {
+      method: 'POST',
+      token: a.tokens.editor,
+      body: { overlapSeconds: 0 },
+    });
+    const newest = (await api.request(`${base(a)}/endpoints/${ep.id}/secret`, { token: a.tokens.editor }))
+      .body;
+    expect(newest.previousSecret).toBeNull();
+    rx.setSecrets('/rotate', [ep.secret, fresh, newest.secret as string]);
+    await sendTest(a, ep.id);
+    const [, d2] = await rx.waitFor('/rotate', 2);
+    expect(d2.verifiedWith).toEqual([newest.secret]);
+  });
+
+  it('resends one message with the same webhook-id and filters the log by endpoint and status', async () => {
+    const ep = await createEndpoint(a, '/resend');
+    const id = await sendTest(a, ep.id);
+    await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    const res = await api.request(`${base(a)}/messages/${id}/resend`, {
+      method: 'POST',
+      token: a.tokens.editor,
+    });
+    expect(res.status).toBe(201);
+    const ds = await rx.waitFor('/resend', 2);
+    expect(ds[1].headers['webhook-id']).toBe(ds[0].headers['webhook-id']);
+    const list = await api.request(`${base(a)}/messages?endpointId=${ep.id}&status=succeeded`, {
+      token: a.tokens.viewer,
+    });
+    const data = list.body.data as unknown as Message[];
+    expect(data.map((m) => m.id)).toEqual([id]);
+    const failed = await api.request(`${base(a)}/messages?endpointId=${ep.id}&status=failed`, {
+      token: a.tokens.viewer,
+    });
+    expect(failed.body.data).toEqual([]);
+  });
+
+  it('another tenant sees none of it', async () => {
+    const ep = await createEndpoint(a, '/private');
+    const id = await sendTest(a, ep.id);
+    for (const token of [b.tokens.owner, b.secretKey]) {
+      expect((await api.request(`${base(a)}/endpoints/${ep.id}`, { token })).status).toBe(404);
+      expect((await api.request(`${base(b)}/endpoints/${ep.id}`, { token })).status).toBe(404);
+      expect((await api.request(`${base(b)}/messages/${id}`, { token })).status).toBe(404);
+      const res = await api.request(`${base(b)}/messages/${id}/resend`, { method: 'POST', token });
+      expect(res.status).toBe(404);
+      const test = await api.request(`${base(b)}/endpoints/${ep.id}/test`, {
+        method: 'POST',
+        token,
+        body: {},
+      });
+      expect(test.body.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+      const list = await api.request(`${base(b)}/messages`, { token });
+      expect(list.raw).not.toContain(id);
+    }
+  });
+
+  it('a SIGKILLed worker mid-delivery never causes a delivery with a new webhook-id', async () => {
+    const ep = await createEndpoint(a, '/killed');
+    let hang = true;
+    rx.on('/killed', () => (hang ? 'hang' : { status: 200 }), [ep.secret]);
+    const id = await sendTest(a, ep.id);
+    await rx.waitFor('/killed', 1);
+    await worker.stop('SIGKILL');
+    hang = false;
+    worker = await startWorker(ENV);
+    const m = await waitForMessage(a, id, (x) => x.status === 'succeeded', 100_000);
+    const ds = rx.for('/killed');
+    expect(ds.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ds.map((d) => d.headers['webhook-id']))).toEqual(new Set([m.webhookId]));
+    expect(ds.every((d) => d.verifiedWith.length === 1)).toBe(true);
+  }, 120_000);
+});
