@@ -10,13 +10,22 @@ import { FlowsModule } from './flows/flows.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RuntimeApiModule } from './runtime/runtime.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
 @Module({
-  imports: [CoreModule, HealthModule, MetricsModule, IngestModule, WebhooksModule, FlowsModule],
+  imports: [
+    CoreModule,
+    HealthModule,
+    MetricsModule,
+    IngestModule,
+    WebhooksModule,
+    FlowsModule,
+    RuntimeApiModule,
+  ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [
     AuthService,

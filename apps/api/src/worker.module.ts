@@ -7,6 +7,7 @@ import { JobQueueService } from './jobs/job-queue.service';
 import { JobRegistry } from './jobs/job-registry';
 import { JobName, QueueName } from './jobs/job.types';
 import { QUEUE_PROCESSORS } from './jobs/queue-processors';
+import { RuntimeWorkerModule, runtimeSchedules } from './runtime/runtime.module';
 import { SessionMaintenance } from './maintenance.handlers';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 
@@ -14,11 +15,12 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
   { id: 'sessions-purge', name: JobName.SessionsPurgeExpired, everyMs: 3_600_000 },
   { id: 'events-partitions', name: JobName.EventsPartitionsEnsure, everyMs: 3_600_000 },
+  ...runtimeSchedules(),
 ];
 
 /** The worker process: BullMQ processors only, no HTTP. */
 @Module({
-  imports: [CoreModule, DiscoveryModule, IngestWorkerModule, WebhooksWorkerModule],
+  imports: [CoreModule, DiscoveryModule, IngestWorkerModule, WebhooksWorkerModule, RuntimeWorkerModule],
   providers: [JobRegistry, ...QUEUE_PROCESSORS, SessionMaintenance],
 })
 export class WorkerModule implements OnApplicationBootstrap {

@@ -34,6 +34,12 @@ export const configSchema = z.object({
   EMBED_DIST: z.string().default('libs/embed/dist'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   SCHEDULE_MAINTENANCE: bool.default(true),
+  /** SMTP server for send_email actions, e.g. smtp://user:pass@mail.example.com:587. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// URL')
+    .optional(),
+  EMAIL_FROM: z.string().min(3).default('Nudgeflow <no-reply@nudgeflow.local>'),
   // Webhooks: AES-256-GCM key for secrets at rest (required in production), SSRF allowlist
   // (addresses/CIDRs), fixed host answers (`host=ip`), compressed retry schedule for tests.
   SECRETS_KEY: z.string().min(16).optional(),

@@ -7,12 +7,22 @@ export enum QueueName {
 }
 
 export enum JobName {
+  TriggersMatchEvents = 'TriggersMatchEvents',
+  RunStep = 'RunStep',
+  RunsReconcile = 'RunsReconcile',
+  RunsReap = 'RunsReap',
   SessionsPurgeExpired = 'SessionsPurgeExpired',
   EventsPartitionsEnsure = 'EventsPartitionsEnsure',
   WebhookMessageDeliver = 'WebhookMessageDeliver',
 }
 
 export interface JobPayloadMap {
+  /** Event ids (bigint as text) handed off by ingestion's outbox, all of one site. */
+  [JobName.TriggersMatchEvents]: { siteId: string; eventIds: string[] };
+  /** Advance whatever is due for the run (start, inbox events, timer, pending actions). */
+  [JobName.RunStep]: { siteId: string; runId: string };
+  [JobName.RunsReconcile]: Record<string, never>;
+  [JobName.RunsReap]: Record<string, never>;
   [JobName.SessionsPurgeExpired]: Record<string, never>;
   [JobName.EventsPartitionsEnsure]: Record<string, never>;
   /** `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips. */
@@ -21,6 +31,10 @@ export interface JobPayloadMap {
 
 /** Which queue carries each job; a missing entry is a compile error. */
 export const JOB_QUEUE: Record<JobName, QueueName> = {
+  [JobName.TriggersMatchEvents]: QueueName.Triggers,
+  [JobName.RunStep]: QueueName.Steps,
+  [JobName.RunsReconcile]: QueueName.Maintenance,
+  [JobName.RunsReap]: QueueName.Maintenance,
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,
   [JobName.EventsPartitionsEnsure]: QueueName.Maintenance,
   [JobName.WebhookMessageDeliver]: QueueName.Webhooks,

@@ -1,0 +1,61 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { RunQueueService } from './run-queue.service';
+import { RunRepository } from './run.repository';
+import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
+
+const BATCH = 200;
+
+/**
+ * Relays ingestion's outbox to the `triggers` queue: claim rows (SKIP LOCKED, so replicas share the
+ * work), enqueue one job per row with a deterministic id, and delete the rows in the same
+ * transaction — committed only after Redis accepted the jobs, so a crash re-sends (and dedupes).
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private stopped = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly queue: RunQueueService,
+    @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** One pass; returns how many outbox rows were relayed. */
+  async relayOnce(): Promise<number> {
+    return this.runs.transaction(async (tx) => {
+      const rows = await this.runs.claimOutbox(tx, BATCH);
+      for (const row of rows) await this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let relayed = 0;
+      try {
+        relayed = await this.relayOnce();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (failures === 1 || failures % 50 === 0)
+          this.logger.warn({ err: (err as Error).message, failures }, 'outbox relay failed, retrying');
+      }
+      if (relayed < BATCH) {
+        const wait = failures ? Math.min(2000, 100 * failures) : this.cfg.RUNTIME_RELAY_IDLE_MS;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+}

@@ -1,0 +1,619 @@
+import { Injectable } from '@nestjs/common';
+import type { EngineEffect, FlowEvent, RunState } from '@nudgeflow/engine';
+import { DataSource, EntityManager } from 'typeorm';
+import { Queryable, queryRows } from '../database/sql';
+import type { StoredEvent, StoredVisitor } from './engine-event';
+import {
+  DueRun,
+  NewRunStep,
+  RunError,
+  RunRow,
+  RunStatusValue,
+  RunStepRow,
+  SettledStatus,
+} from './runtime.types';
+
+export interface LiveFlowVersionRow {
+  flow_id: string;
+  version: number;
+  graph: unknown;
+  settings: unknown;
+}
+
+export interface EnrolRequest {
+  flowId: string;
+  version: number;
+  visitorId: string;
+  eventId: string;
+  triggerNodeId: string;
+  event: FlowEvent;
+  reEntry: 'once' | 'every_time' | 'once_per_days';
+  reEntryDays: number;
+  maxConcurrent: number;
+}
+
+export interface RunTransition {
+  state: RunState;
+  status: RunStatusValue;
+  settled: SettledStatus;
+  nextStepAt: string | null;
+  waitNodeId: string | null;
+  interests: string[];
+  error: RunError | null;
+  ended: boolean;
+}
+
+export interface RunListFilter {
+  status?: RunStatusValue;
+  visitorId?: string;
+  version?: number;
+  before?: string;
+  limit: number;
+}
+
+/** Maintenance passes scan every site at once; on Citus that is an explicit, operator-only choice. */
+const CROSS_SHARD = `SET LOCAL citus.multi_task_query_log_level TO 'off'`;
+
+const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_event_id::text AS trigger_event_id,
+  trigger_node_id, trigger_event, status, settled_status, state, seq, next_step_at, wait_node_id, interests,
+  error, created_at, updated_at, ended_at`;
+
+/** Every query of the flow runtime. Tenant queries take `siteId` first and filter by it. */
+@Injectable()
+export class RunRepository {
+  constructor(private readonly db: DataSource) {}
+
+  transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  // --- flows (read-only; the flows feature owns the tables) ---
+
+  async liveVersions(siteId: string): Promise<LiveFlowVersionRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT v.flow_id, v.version, v.graph, v.settings
+         FROM flows f
+         JOIN flow_versions v ON v.site_id = f.site_id AND v.flow_id = f.id AND v.version = f.published_version
+        WHERE f.site_id = $1 AND f.status = 'live'`,
+      [siteId],
+    );
+  }
+
+  async flowVersion(
+    siteId: string,
+    flowId: string,
+    version: number,
+  ): Promise<LiveFlowVersionRow | undefined> {
+    const rows = await queryRows<LiveFlowVersionRow>(
+      this.db,
+      `SELECT flow_id, version, graph, settings FROM flow_versions
+        WHERE site_id = $1 AND flow_id = $2 AND version = $3`,
+      [siteId, flowId, version],
+    );
+    return rows[0];
+  }
+
+  async siteTimezone(siteId: string): Promise<string | undefined> {
+    const rows = await queryRows<{ timezone: string }>(this.db, `SELECT timezone FROM sites WHERE id = $1`, [
+      siteId,
+    ]);
+    return rows[0]?.timezone;
+  }
+
+  // --- events and the outbox (written by ingestion) ---
+
+  /** Claims up to `limit` outbox rows of any site; SKIP LOCKED lets several workers relay at once. */
+  async claimOutbox(
+    tx: EntityManager,
+    limit: number,
+  ): Promise<{ site_id: string; id: string; event_ids: string[] }[]> {
+    await tx.query(CROSS_SHARD);
+    return queryRows(
+      tx,
+      `DELETE FROM event_outbox o
+        WHERE (o.site_id, o.id) IN (
+          SELECT site_id, id FROM event_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING o.site_id, o.id::text AS id, o.event_ids::text[] AS event_ids`,
+      [limit],
+    );
+  }
+
+  async events(siteId: string, eventIds: string[]): Promise<StoredEvent[]> {
+    return queryRows(
+      this.db,
+      `SELECT e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts, e.properties, e.context,
+              (e.is_bot OR coalesce(v.is_bot, false)) AS is_bot
+         FROM events e
+         LEFT JOIN visitors v ON v.site_id = e.site_id AND v.id = e.visitor_id
+        WHERE e.site_id = $1 AND e.id = ANY($2::bigint[])
+        ORDER BY e.id`,
+      [siteId, eventIds],
+    );
+  }
+
+  async visitor(db: Queryable, siteId: string, visitorId: string): Promise<StoredVisitor | undefined> {
+    const rows = await queryRows<StoredVisitor>(
+      db,
+      `SELECT id, traits, tags, visit_count, first_seen_at, device, utm, last_page_url
+         FROM visitors WHERE site_id = $1 AND id = $2`,
+      [siteId, visitorId],
+    );
+    return rows[0];
+  }
+
+  // --- enrolment ---
+
+  /**
+   * Creates a run unless the event already enrolled this flow (unique constraint) or the flow's
+   * re-entry policy / per-visitor cap refuses it (the guard row's conditional upsert). Both checks
+   * are in the database, so concurrent workers cannot over-enrol.
+   */
+  async enrol(tx: EntityManager, siteId: string, r: EnrolRequest): Promise<string | null> {
+    const exists = await queryRows(
+      tx,
+      `SELECT 1 FROM runs WHERE site_id = $1 AND flow_id = $2 AND trigger_event_id = $3`,
+      [siteId, r.flowId, r.eventId],
+    );
+    if (exists.length) return null;
+    await tx.query(`SAVEPOINT enrol`);
+    const guard = await queryRows(
+      tx,
+      `INSERT INTO run_entries AS e (site_id, flow_id, visitor_id) VALUES ($1, $2, $3)
+       ON CONFLICT (site_id, flow_id, visitor_id) DO UPDATE
+          SET entries = e.entries + 1, active_runs = e.active_runs + 1, last_entered_at = now()
+        WHERE $4 <> 'once' AND e.active_runs < $6
+          AND ($4 = 'every_time' OR e.last_entered_at <= now() - make_interval(days => $5::int))
+       RETURNING 1`,
+      [siteId, r.flowId, r.visitorId, r.reEntry, r.reEntryDays, r.maxConcurrent],
+    );
+    if (!guard.length) {
+      await tx.query(`RELEASE SAVEPOINT enrol`);
+      return null;
+    }
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      `INSERT INTO runs (site_id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
+                         trigger_event, status, next_step_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', now())
+       ON CONFLICT (site_id, flow_id, trigger_event_id) DO NOTHING
+       RETURNING id`,
+      [siteId, r.flowId, r.version, r.visitorId, r.eventId, r.triggerNodeId, JSON.stringify(r.event)],
+    );
+    if (!rows.length) {
+      await tx.query(`ROLLBACK TO SAVEPOINT enrol`);
+      return null;
+    }
+    await tx.query(`RELEASE SAVEPOINT enrol`);
+    return rows[0].id;
+  }
+
+  async pendingRunsOfEvents(siteId: string, eventIds: string[]): Promise<{ id: string; seq: number }[]> {
+    return queryRows(
+      this.db,
+      `SELECT id, seq FROM runs WHERE site_id = $1 AND trigger_event_id = ANY($2::bigint[]) AND status = 'pending'`,
+      [siteId, eventIds],
+    );
+  }
+
+  /** Hands an event to the visitor's waiting runs that care about its name; returns the runs touched. */
+  async deliverToWaiting(
+    tx: EntityManager,
+    siteId: string,
+    visitorId: string,
+    eventId: string,
+    event: FlowEvent,
+  ): Promise<string[]> {
+    const rows = await queryRows<{ run_id: string }>(
+      tx,
+      `WITH targets AS (
+         SELECT id FROM runs
+          WHERE site_id = $1 AND visitor_id = $2 AND status IN ('pending', 'running', 'waiting')
+            AND $4 = ANY(interests)
+       ), inserted AS (
+         INSERT INTO run_inbox (site_id, run_id, event_id, event)
+         SELECT $1, id, $3, $5 FROM targets
+         ON CONFLICT DO NOTHING
+         RETURNING run_id
+       )
+       UPDATE runs r SET next_step_at = least(r.next_step_at, now())
+         FROM inserted i WHERE r.site_id = $1 AND r.id = i.run_id
+       RETURNING r.id AS run_id`,
+      [siteId, visitorId, eventId, event.name, JSON.stringify(event)],
+    );
+    return rows.map((r) => r.run_id);
+  }
+
+  // --- execution ---
+
+  async lockRun(tx: EntityManager, siteId: string, runId: string): Promise<RunRow | undefined> {
+    const rows = await queryRows<RunRow>(
+      tx,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE`,
+      [siteId, runId],
+    );
+    return rows[0];
+  }
+
+  async inbox(
+    tx: EntityManager,
+    siteId: string,
+    runId: string,
+  ): Promise<{ event_id: string; event: FlowEvent }[]> {
+    return queryRows(
+      tx,
+      `SELECT event_id::text AS event_id, event FROM run_inbox WHERE site_id = $1 AND run_id = $2 ORDER BY event_id`,
+      [siteId, runId],
+    );
+  }
+
+  async clearInbox(tx: EntityManager, siteId: string, runId: string, eventIds: string[]): Promise<void> {
+    if (!eventIds.length) return;
+    await tx.query(
+      `DELETE FROM run_inbox WHERE site_id = $1 AND run_id = $2 AND event_id = ANY($3::bigint[])`,
+      [siteId, runId, eventIds],
+    );
+  }
+
+  async maxOrd(tx: EntityManager, siteId: string, runId: string): Promise<number> {
+    const rows = await queryRows<{ ord: number | null }>(
+      tx,
+      `SELECT max(ord) AS ord FROM run_steps WHERE site_id = $1 AND run_id = $2`,
+      [siteId, runId],
+    );
+    return rows[0]?.ord ?? 0;
+  }
+
+  /** Ledger rows of one advance; a replayed advance conflicts and writes nothing. */
+  async insertSteps(tx: EntityManager, run: RunRow, steps: NewRunStep[]): Promise<void> {
+    if (!steps.length) return;
+    await tx.query(
+      `INSERT INTO run_steps (site_id, run_id, flow_id, node_id, iteration, ord, node_type, handle, input, effect,
+                              effect_status, effect_result, skipped, created_at, completed_at, attempts)
+       SELECT $1, $2, $3, s.node_id, s.iteration, s.ord, s.node_type, s.handle, s.input, s.effect,
+              s.effect_status, s.effect_result, s.skipped, s.at, CASE WHEN s.effect_status = 'pending' THEN NULL ELSE s.at END,
+              CASE WHEN s.effect_status = 'done' THEN 1 ELSE 0 END
+         FROM jsonb_to_recordset($4::jsonb) AS s(node_id text, iteration int, ord int, node_type text, handle text,
+              input jsonb, effect jsonb, effect_status text, effect_result jsonb, skipped text, at timestamptz)
+       ON CONFLICT (site_id, run_id, node_id, iteration) DO NOTHING`,
+      [
+        run.site_id,
+        run.id,
+        run.flow_id,
+        JSON.stringify(
+          steps.map((s) => ({
+            node_id: s.nodeId,
+            iteration: s.iteration,
+            ord: s.ord,
+            node_type: s.nodeType,
+            handle: s.handle,
+            input: s.input,
+            effect: s.effect,
+            effect_status: s.effectStatus,
+            effect_result: s.effectResult,
+            skipped: s.skipped,
+            at: s.at,
+          })),
+        ),
+      ],
+    );
+  }
+
+  async applyTransition(tx: EntityManager, run: RunRow, t: RunTransition): Promise<number> {
+    const rows = await queryRows<{ seq: number }>(
+      tx,
+      `UPDATE runs SET state = $3, status = $4, settled_status = $5, next_step_at = $6, wait_node_id = $7,
+              interests = $8, error = $9, seq = seq + 1, updated_at = now(),
+              ended_at = CASE WHEN $10 THEN now() ELSE NULL END
+        WHERE site_id = $1 AND id = $2 RETURNING seq`,
+      [
+        run.site_id,
+        run.id,
+        JSON.stringify(t.state),
+        t.status,
+        t.settled,
+        t.nextStepAt,
+        t.waitNodeId,
+        t.interests,
+        t.error ? JSON.stringify(t.error) : null,
+        t.ended,
+      ],
+    );
+    if (t.ended) await this.releaseEntry(tx, run);
+    return rows[0].seq;
+  }
+
+  /** A run that ends frees its visitor's slot under the flow's concurrency cap. */
+  async releaseEntry(
+    tx: EntityManager,
+    run: Pick<RunRow, 'site_id' | 'flow_id' | 'visitor_id'>,
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE run_entries SET active_runs = greatest(active_runs - 1, 0)
+        WHERE site_id = $1 AND flow_id = $2 AND visitor_id = $3`,
+      [run.site_id, run.flow_id, run.visitor_id],
+    );
+  }
+
+  async nextPendingEffect(tx: EntityManager, siteId: string, runId: string): Promise<RunStepRow | undefined> {
+    const rows = await queryRows<RunStepRow>(
+      tx,
+      `SELECT * FROM run_steps WHERE site_id = $1 AND run_id = $2 AND effect_status = 'pending'
+        ORDER BY ord LIMIT 1 FOR UPDATE`,
+      [siteId, runId],
+    );
+    return rows[0];
+  }
+
+  async markEffect(
+    tx: Queryable,
+    siteId: string,
+    runId: string,
+    step: Pick<RunStepRow, 'node_id' | 'iteration'>,
+    status: 'done' | 'failed' | 'pending',
+    result: Record<string, unknown> | null,
+    error: string | null,
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE run_steps SET effect_status = $5, effect_result = $6, error = $7, attempts = attempts + 1,
+              completed_at = CASE WHEN $5 = 'pending' THEN NULL ELSE now() END
+        WHERE site_id = $1 AND run_id = $2 AND node_id = $3 AND iteration = $4`,
+      [siteId, runId, step.node_id, step.iteration, status, result ? JSON.stringify(result) : null, error],
+    );
+  }
+
+  /** Reschedules a run whose action failed and will be retried; returns the new seq for the job id. */
+  async scheduleRetry(tx: EntityManager, siteId: string, runId: string, at: Date): Promise<number> {
+    const rows = await queryRows<{ seq: number }>(
+      tx,
+      `UPDATE runs SET next_step_at = $3, seq = seq + 1, updated_at = now()
+        WHERE site_id = $1 AND id = $2 RETURNING seq`,
+      [siteId, runId, at.toISOString()],
+    );
+    return rows[0].seq;
+  }
+
+  async failRun(tx: EntityManager, run: RunRow, error: RunError): Promise<void> {
+    await tx.query(
+      `UPDATE runs SET status = 'failed', error = $3, next_step_at = NULL, ended_at = now(), updated_at = now(),
+              seq = seq + 1
+        WHERE site_id = $1 AND id = $2`,
+      [run.site_id, run.id, JSON.stringify(error)],
+    );
+    await this.releaseEntry(tx, run);
+  }
+
+  /** All actions done: the run takes the status the engine settled on. */
+  async settle(tx: EntityManager, run: RunRow): Promise<number> {
+    const ended = run.settled_status !== 'waiting';
+    const rows = await queryRows<{ seq: number }>(
+      tx,
+      `UPDATE runs SET status = settled_status, seq = seq + 1, updated_at = now(),
+              next_step_at = CASE WHEN settled_status = 'waiting'
+                THEN (state->'waiting'->>CASE WHEN state->'waiting'->>'kind' = 'timer' THEN 'fireAt' ELSE 'timeoutAt' END)::timestamptz
+                ELSE NULL END,
+              ended_at = CASE WHEN settled_status = 'waiting' THEN NULL ELSE now() END
+        WHERE site_id = $1 AND id = $2 RETURNING seq`,
+      [run.site_id, run.id],
+    );
+    if (ended) await this.releaseEntry(tx, run);
+    return rows[0].seq;
+  }
+
+  // --- show_cta / update_visitor effects (run inside the step transaction) ---
+
+  async insertOnsiteMessage(
+    tx: EntityManager,
+    siteId: string,
+    run: Pick<RunRow, 'id' | 'visitor_id'>,
+    e: Extract<EngineEffect, { kind: 'show_cta' }>,
+    ttlHours: number,
+  ): Promise<{ id: string | null }> {
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      `INSERT INTO onsite_messages (site_id, visitor_id, cta_id, run_id, node_id, idempotency_key, priority, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(hours => $8::int))
+       ON CONFLICT (site_id, idempotency_key) DO NOTHING RETURNING id::text AS id`,
+      [siteId, run.visitor_id, e.ctaId, run.id, e.nodeId, e.idempotencyKey, e.priority, ttlHours],
+    );
+    return { id: rows[0]?.id ?? null };
+  }
+
+  async updateVisitor(
+    tx: EntityManager,
+    siteId: string,
+    visitorId: string,
+    e: Extract<EngineEffect, { kind: 'update_visitor' }>,
+  ): Promise<number> {
+    const rows = await queryRows(
+      tx,
+      `UPDATE visitors SET
+          traits = (traits || $3::jsonb) - $4::text[],
+          tags = ARRAY(SELECT DISTINCT t FROM unnest(array_cat(
+                   ARRAY(SELECT x FROM unnest(tags) x WHERE x <> ALL($5::text[])), $6::text[])) t ORDER BY t)
+        WHERE site_id = $1 AND id = $2 RETURNING 1`,
+      [siteId, visitorId, JSON.stringify(e.setTraits), e.unsetTraits, e.removeTags, e.addTags],
+    );
+    return rows.length;
+  }
+
+  // --- maintenance (cross-site) ---
+
+  /**
+   * Runs the reconciler hands to BullMQ: waits entering the timer horizon (a band as wide as two
+   * passes, so each long wait is promoted about twice and dedupes by job id) and any active run
+   * overdue by more than the grace period (Redis lost its job, or a worker died holding it).
+   */
+  async dueRuns(horizonMs: number, bandMs: number, graceMs: number, limit: number): Promise<DueRun[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(CROSS_SHARD);
+      return queryRows<DueRun>(
+        tx,
+        `SELECT site_id, id, seq, status, next_step_at FROM runs
+          WHERE status IN ('pending', 'running', 'waiting')
+            AND (next_step_at <= now() - make_interval(secs => $3::float8 / 1000)
+              OR (status = 'waiting'
+                  AND next_step_at > now() + make_interval(secs => ($1::float8 - $2::float8) / 1000)
+                  AND next_step_at <= now() + make_interval(secs => $1::float8 / 1000)))
+          ORDER BY next_step_at LIMIT $4`,
+        [horizonMs, bandMs, graceMs, limit],
+      );
+    });
+  }
+
+  /** Fails runs that made no progress within the deadline; returns how many. */
+  async reapStuck(stuckMs: number): Promise<{ site_id: string; id: string }[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(CROSS_SHARD);
+      const rows = await queryRows<{ site_id: string; id: string; flow_id: string; visitor_id: string }>(
+        tx,
+        `UPDATE runs SET status = 'failed', ended_at = now(), updated_at = now(), seq = seq + 1, next_step_at = NULL,
+                error = jsonb_build_object('code', 'STUCK', 'nodeId', wait_node_id, 'message',
+                  CASE WHEN status = 'waiting' THEN 'timer overdue since ' || next_step_at::text
+                       ELSE 'no progress since ' || updated_at::text || ' (status ' || status || ')' END)
+          WHERE status IN ('pending', 'running', 'waiting')
+            AND ((status <> 'waiting' AND updated_at < now() - make_interval(secs => $1::float8 / 1000))
+              OR (status = 'waiting' AND next_step_at < now() - make_interval(secs => $1::float8 / 1000)))
+          RETURNING site_id, id, flow_id, visitor_id`,
+        [stuckMs],
+      );
+      for (const r of rows) await this.releaseEntry(tx, r);
+      return rows;
+    });
+  }
+
+  /** Exits every active run of flows archived with "exit runs"; tolerates the flows table being absent. */
+  async exitArchivedRuns(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(CROSS_SHARD);
+      const rows = await queryRows<{ site_id: string; flow_id: string; visitor_id: string }>(
+        tx,
+        `UPDATE runs r SET status = 'exited', ended_at = now(), updated_at = now(), seq = r.seq + 1, next_step_at = NULL,
+                error = jsonb_build_object('code', 'FLOW_ARCHIVED', 'message', 'flow archived', 'nodeId', NULL)
+           FROM flows f
+          WHERE f.site_id = r.site_id AND f.id = r.flow_id AND f.status = 'archived' AND f.archived_exit_runs
+            AND r.status IN ('pending', 'running', 'waiting')
+          RETURNING r.site_id, r.flow_id, r.visitor_id`,
+      );
+      for (const r of rows) await this.releaseEntry(tx, r);
+      return rows.length;
+    });
+  }
+
+  // --- marketer API ---
+
+  async list(siteId: string, flowId: string, f: RunListFilter): Promise<RunRow[]> {
+    const where = [`site_id = $1`, `flow_id = $2`];
+    const params: unknown[] = [siteId, flowId];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.status) add(`status = ?`, f.status);
+    if (f.visitorId) add(`visitor_id = ?`, f.visitorId);
+    if (f.version !== undefined) add(`flow_version = ?`, f.version);
+    if (f.before) add(`created_at < ?`, f.before);
+    params.push(f.limit);
+    return queryRows(
+      this.db,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async get(siteId: string, runId: string): Promise<RunRow | undefined> {
+    const rows = await queryRows<RunRow>(
+      this.db,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE site_id = $1 AND id = $2`,
+      [siteId, runId],
+    );
+    return rows[0];
+  }
+
+  async steps(siteId: string, runId: string): Promise<RunStepRow[]> {
+    return queryRows(this.db, `SELECT * FROM run_steps WHERE site_id = $1 AND run_id = $2 ORDER BY ord`, [
+      siteId,
+      runId,
+    ]);
+  }
+
+  async failed(siteId: string, flowId: string | undefined, limit: number): Promise<RunRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE site_id = $1 AND status = 'failed' AND ($2::uuid IS NULL OR flow_id = $2)
+        ORDER BY updated_at DESC LIMIT $3`,
+      [siteId, flowId ?? null, limit],
+    );
+  }
+
+  /** Cancels in any non-final state; waits for a step holding the run's row lock, so no effect follows. */
+  async cancel(siteId: string, runId: string): Promise<RunRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const run = await this.lockRun(tx, siteId, runId);
+      if (!run || !['pending', 'running', 'waiting', 'failed'].includes(run.status)) return run;
+      await tx.query(
+        `UPDATE runs SET status = 'cancelled', ended_at = now(), updated_at = now(), next_step_at = NULL, seq = seq + 1
+          WHERE site_id = $1 AND id = $2`,
+        [siteId, runId],
+      );
+      await tx.query(
+        `UPDATE run_steps SET effect_status = 'cancelled' WHERE site_id = $1 AND run_id = $2
+            AND effect_status IN ('pending', 'failed')`,
+        [siteId, runId],
+      );
+      if (run.status !== 'failed') await this.releaseEntry(tx, run);
+      return { ...run, status: 'cancelled' };
+    });
+  }
+
+  /** Dead-letter actions: retry the failed action, or skip it and continue. Returns the new seq. */
+  async resumeFailed(siteId: string, runId: string, mode: 'retry' | 'skip'): Promise<number | null> {
+    return this.db.transaction(async (tx) => {
+      const run = await this.lockRun(tx, siteId, runId);
+      if (!run || run.status !== 'failed' || !run.settled_status) return null;
+      const failedStep = await queryRows(
+        tx,
+        `UPDATE run_steps SET effect_status = $3, attempts = CASE WHEN $3 = 'pending' THEN 0 ELSE attempts END,
+                error = CASE WHEN $3 = 'pending' THEN NULL ELSE error END, completed_at = NULL
+          WHERE site_id = $1 AND run_id = $2 AND effect_status = 'failed' RETURNING 1`,
+        [siteId, runId, mode === 'retry' ? 'pending' : 'skipped'],
+      );
+      if (!failedStep.length) return null;
+      const rows = await queryRows<{ seq: number }>(
+        tx,
+        `UPDATE runs SET status = 'running', error = NULL, ended_at = NULL, next_step_at = now(), updated_at = now(),
+                seq = seq + 1 WHERE site_id = $1 AND id = $2 RETURNING seq`,
+        [siteId, runId],
+      );
+      await tx.query(
+        `UPDATE run_entries SET active_runs = active_runs + 1 WHERE site_id = $1 AND flow_id = $2 AND visitor_id = $3`,
+        [run.site_id, run.flow_id, run.visitor_id],
+      );
+      return rows[0].seq;
+    });
+  }
+
+  /** Per-node counters for the builder overlay, aggregated from the ledger (no hot counter row). */
+  async nodeStats(
+    siteId: string,
+    flowId: string,
+  ): Promise<{
+    steps: { node_id: string; handle: string | null; n: string }[];
+    waiting: { node_id: string; n: string }[];
+  }> {
+    const [steps, waiting] = await Promise.all([
+      queryRows<{ node_id: string; handle: string | null; n: string }>(
+        this.db,
+        `SELECT node_id, handle, count(*) AS n FROM run_steps WHERE site_id = $1 AND flow_id = $2 GROUP BY 1, 2`,
+        [siteId, flowId],
+      ),
+      queryRows<{ node_id: string; n: string }>(
+        this.db,
+        `SELECT wait_node_id AS node_id, count(*) AS n FROM runs
+          WHERE site_id = $1 AND flow_id = $2 AND status = 'waiting' AND wait_node_id IS NOT NULL GROUP BY 1`,
+        [siteId, flowId],
+      ),
+    ]);
+    return { steps, waiting };
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName } from '../jobs/job.types';
+import { runJobId } from './engine-event';
+import { RunJob, RunQueueService } from './run-queue.service';
+import { RunRepository } from './run.repository';
+import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
+
+const RECONCILE_BATCH = 5000;
+
+/** Reconciler (PostgreSQL → BullMQ) and reaper: no run is lost, none ends silently. */
+@Injectable()
+export class RuntimeMaintenance {
+  private readonly logger = new Logger(RuntimeMaintenance.name);
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly queue: RunQueueService,
+    @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
+  ) {}
+
+  /**
+   * Promotes waits entering the timer horizon into delayed jobs and re-enqueues overdue runs. Job
+   * ids are deterministic per run transition (and per grace bucket for rescues), so a run already in
+   * Redis is not added twice; a duplicate that slips through finds nothing due under the row lock.
+   */
+  @OnJob(JobName.RunsReconcile)
+  async reconcile(): Promise<{ promoted: number; rescued: number }> {
+    const { RUNTIME_TIMER_HORIZON_MS: horizon, RUNTIME_RECONCILE_EVERY_MS: every } = this.cfg;
+    const grace = this.cfg.RUNTIME_RESCUE_GRACE_MS;
+    const due = await this.runs.dueRuns(horizon, Math.max(2 * every, 1000), grace, RECONCILE_BATCH);
+    const now = Date.now();
+    const bucket = Math.floor(now / grace);
+    let rescued = 0;
+    const jobs: RunJob[] = due.map((r) => {
+      const at = r.next_step_at.getTime();
+      if (at <= now - grace) {
+        rescued++;
+        return { siteId: r.site_id, runId: r.id, jobId: runJobId.rescue(r.id, r.seq, bucket) };
+      }
+      return {
+        siteId: r.site_id,
+        runId: r.id,
+        jobId: runJobId.due(r.id, r.seq),
+        delayMs: Math.max(0, at - now),
+      };
+    });
+    await this.queue.enqueueRuns(jobs);
+    if (rescued) this.logger.log({ rescued }, 'reconciler re-enqueued overdue runs');
+    return { promoted: jobs.length - rescued, rescued };
+  }
+
+  /** Fails runs stuck past the deadline with a reason, and exits runs of flows archived with "exit runs". */
+  @OnJob(JobName.RunsReap)
+  async reap(): Promise<{ reaped: number; archivedExited: number }> {
+    const reaped = await this.runs.reapStuck(this.cfg.RUNTIME_STUCK_MS);
+    if (reaped.length) this.logger.warn({ reaped: reaped.length }, 'reaper failed stuck runs');
+    let archivedExited = 0;
+    try {
+      archivedExited = await this.runs.exitArchivedRuns();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'archived-flow exit pass failed');
+    }
+    return { reaped: reaped.length, archivedExited };
+  }
+}

@@ -1,0 +1,55 @@
+import { Module } from '@nestjs/common';
+import { CoreModule } from '../core.module';
+import { JobName } from '../jobs/job.types';
+import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
+import { EffectPerformer } from './effect-performer';
+import { EmailSender } from './email.sender';
+import { FlowIndex } from './flow-index';
+import { OutboxRelay } from './outbox-relay';
+import { RunExecutor } from './run-executor.service';
+import { RunQueueService } from './run-queue.service';
+import { RunRepository } from './run.repository';
+import { RunsController } from './runs.controller';
+import { RunsService } from './runs.service';
+import { loadRuntimeConfig, RUNTIME_CONFIG } from './runtime-config';
+import { RuntimeMaintenance } from './runtime-maintenance.handlers';
+import { RuntimeMetrics } from './runtime-metrics';
+import { TriggerMatcher } from './trigger-matcher.service';
+
+const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig };
+
+/** Runs API (HTTP process). */
+@Module({
+  imports: [CoreModule],
+  controllers: [RunsController],
+  providers: [runtimeConfig, RunRepository, RunQueueService, RunsService],
+})
+export class RuntimeApiModule {}
+
+/** Trigger matching, step execution, outbox relay, reconciler and reaper (worker process). */
+@Module({
+  imports: [CoreModule, WebhooksCoreModule],
+  providers: [
+    runtimeConfig,
+    RunRepository,
+    RunQueueService,
+    FlowIndex,
+    EmailSender,
+    EffectPerformer,
+    RuntimeMetrics,
+    RunExecutor,
+    TriggerMatcher,
+    OutboxRelay,
+    RuntimeMaintenance,
+  ],
+})
+export class RuntimeWorkerModule {}
+
+/** Repeatable runtime maintenance, merged into the worker's SCHEDULES. */
+export function runtimeSchedules(): { id: string; name: JobName; everyMs: number }[] {
+  const cfg = loadRuntimeConfig();
+  return [
+    { id: 'runs-reconcile', name: JobName.RunsReconcile, everyMs: cfg.RUNTIME_RECONCILE_EVERY_MS },
+    { id: 'runs-reap', name: JobName.RunsReap, everyMs: cfg.RUNTIME_REAP_EVERY_MS },
+  ];
+}

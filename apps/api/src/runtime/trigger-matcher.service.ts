@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { matchesTrigger } from '@nudgeflow/engine';
+import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName, JobPayloadMap } from '../jobs/job.types';
+import { runJobId, toEngineEvent } from './engine-event';
+import { FlowIndex } from './flow-index';
+import { RunJob, RunQueueService } from './run-queue.service';
+import { RunRepository } from './run.repository';
+import { RuntimeMetrics } from './runtime-metrics';
+
+/**
+ * The `triggers` job: for each handed-off event, enrol the live flows whose triggers match (the
+ * database refuses a second enrolment by the same event and enforces re-entry and the per-visitor
+ * cap) and hand the event to the visitor's waiting runs that listen for it. Jobs go out after commit.
+ */
+@Injectable()
+export class TriggerMatcher {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly flows: FlowIndex,
+    private readonly queue: RunQueueService,
+    private readonly metrics: RuntimeMetrics,
+  ) {}
+
+  @OnJob(JobName.TriggersMatchEvents)
+  async match({ siteId, eventIds }: JobPayloadMap[JobName.TriggersMatchEvents]): Promise<{
+    enrolled: number;
+    delivered: number;
+  }> {
+    const events = await this.runs.events(siteId, eventIds);
+    const index = await this.flows.forSite(siteId);
+    const jobs: RunJob[] = [];
+    let enrolled = 0;
+    await this.runs.transaction(async (tx) => {
+      for (const row of events) {
+        if (row.is_bot) continue;
+        const event = toEngineEvent(row);
+        for (const runId of await this.runs.deliverToWaiting(tx, siteId, row.visitor_id, row.id, event))
+          jobs.push({ siteId, runId, jobId: runJobId.event(runId, row.id) });
+        for (const live of index.byEvent.get(event.name) ?? []) {
+          const trigger = live.triggers.find((t) => matchesTrigger(t, event));
+          if (!trigger) continue;
+          const { reEntry, maxConcurrentRunsPerVisitor } = live.compiled.settings;
+          const runId = await this.runs.enrol(tx, siteId, {
+            flowId: live.flowId,
+            version: live.version,
+            visitorId: row.visitor_id,
+            eventId: row.id,
+            triggerNodeId: trigger.id,
+            event,
+            reEntry: reEntry.mode,
+            reEntryDays: reEntry.mode === 'once_per_days' ? reEntry.days : 0,
+            maxConcurrent: reEntry.mode === 'once' ? 1 : maxConcurrentRunsPerVisitor,
+          });
+          if (runId) enrolled++;
+        }
+      }
+    });
+    this.metrics.enrolled.inc(enrolled);
+    // Also picks up runs a crashed earlier attempt created but never enqueued (same job ids).
+    const pending = await this.runs.pendingRunsOfEvents(siteId, eventIds);
+    for (const r of pending) jobs.push({ siteId, runId: r.id, jobId: runJobId.due(r.id, r.seq) });
+    await this.queue.enqueueRuns(jobs);
+    return { enrolled, delivered: jobs.length - pending.length };
+  }
+}

@@ -1,0 +1,281 @@
+import { execFileSync } from 'node:child_process';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { SMTPServer } from 'smtp-server';
+import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
+import { createTenant, Tenant } from '../support/tenants';
+
+/**
+ * The runtime's e2e tests get their own database, Redis db and queue prefix: the chaos tests flush
+ * Redis and kill PostgreSQL connections, and the outbox relay claims every site's rows, so sharing
+ * the common test database with other features' tests running at the same time would cross-talk.
+ */
+export const RT_DATABASE_URL =
+  process.env.RT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test_runtime';
+export const RT_REDIS_URL = process.env.RT_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
+
+let migrated = false;
+export function migrateRuntimeDatabase(url = RT_DATABASE_URL): void {
+  if (migrated && url === RT_DATABASE_URL) return;
+  execFileSync(process.execPath, [resolve(__dirname, '../../apps/api/dist/database/migrate.js'), 'up'], {
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+    stdio: 'pipe',
+  });
+  if (url === RT_DATABASE_URL) migrated = true;
+}
+
+export interface ReceivedMail {
+  messageId: string;
+  to: string;
+  subject: string;
+}
+
+export interface Receivers {
+  smtpUrl: string;
+  mails: ReceivedMail[];
+  hookUrl: string;
+  hooks: { headers: IncomingMessage['headers']; body: string }[];
+  /** Recipients containing one of these are refused (per-action retry tests). */
+  reject: Set<string>;
+  /** Milliseconds the SMTP server sits on a message before accepting it. */
+  delayMs: number;
+  close: () => Promise<void>;
+}
+
+export async function startReceivers(): Promise<Receivers> {
+  const r: Receivers = {
+    smtpUrl: '',
+    mails: [],
+    hookUrl: '',
+    hooks: [],
+    reject: new Set(),
+    delayMs: 0,
+    close: async () => undefined,
+  };
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, cb) {
+      if ([...r.reject].some((x) => address.address.includes(x))) cb(new Error('mailbox unavailable'));
+      else cb();
+    },
+    onData(stream, session, cb) {
+      let raw = '';
+      stream.on('data', (c: Buffer) => (raw += c.toString()));
+      stream.on('end', () => {
+        const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
+        setTimeout(() => {
+          r.mails.push({
+            messageId: header('Message-ID'),
+            to: session.envelope.rcptTo.map((t) => t.address).join(','),
+            subject: header('Subject'),
+          });
+          cb();
+        }, r.delayMs);
+      });
+    },
+  });
+  const smtpPort = await freePort();
+  await new Promise<void>((res) => smtp.listen(smtpPort, '127.0.0.1', res));
+  const http: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      r.hooks.push({ headers: req.headers, body });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((res) => http.listen(0, '127.0.0.1', res));
+  r.smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
+  r.hookUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hook`;
+  r.close = async () => {
+    await new Promise<void>((res) => smtp.close(() => res()));
+    await new Promise<void>((res) => http.close(() => res()));
+  };
+  return r;
+}
+
+export function stackEnv(receivers: Receivers, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: RT_DATABASE_URL,
+    REDIS_URL: RT_REDIS_URL,
+    QUEUE_PREFIX: `nfrt${randomUUID().slice(0, 6)}`,
+    SMTP_URL: receivers.smtpUrl,
+    EMAIL_FROM: 'Flows <flows@nudgeflow.test>',
+    WEBHOOK_ALLOWLIST: '127.0.0.1',
+    WEBHOOK_RETRY_SCALE: '0.001',
+    SCHEDULE_MAINTENANCE: 'true',
+    RUNTIME_RECONCILE_EVERY_MS: '500',
+    RUNTIME_RESCUE_GRACE_MS: '2000',
+    RUNTIME_REAP_EVERY_MS: '1000',
+    RUNTIME_RETRY_BASE_MS: '100',
+    RUNTIME_RETRY_MAX_MS: '400',
+    RUNTIME_EFFECT_ATTEMPTS: '3',
+    ...extra,
+  };
+}
+
+export interface Stack {
+  api: TestApi;
+  worker: RunningProcess;
+  env: Record<string, string>;
+  db: Client;
+  redis: Redis;
+  stop: () => Promise<void>;
+}
+
+export async function startStack(env: Record<string, string>): Promise<Stack> {
+  migrateRuntimeDatabase(env.DATABASE_URL);
+  const db = new Client({ connectionString: env.DATABASE_URL });
+  await db.connect();
+  const redis = new Redis(env.REDIS_URL);
+  const api = await startApi(env);
+  const worker = await startWorker(env);
+  return {
+    api,
+    worker,
+    env,
+    db,
+    redis,
+    stop: async () => {
+      await Promise.all([api.stop(), worker.stop()]);
+      await db.end();
+      redis.disconnect();
+    },
+  };
+}
+
+export async function tenant(stack: Stack, label: string): Promise<Tenant> {
+  return createTenant(stack.api, label);
+}
+
+export interface EventSpec {
+  visitorId: string;
+  name: string;
+  type?: 'track' | 'page' | 'identify';
+  properties?: Record<string, unknown>;
+  traits?: Record<string, unknown>;
+  isBot?: boolean;
+}
+
+/**
+ * Writes events the way ingestion does (visitor upsert, event rows and one outbox row in one
+ * transaction): the runtime's input contract, without depending on the ingestion HTTP path.
+ */
+export async function ingest(db: Client, siteId: string, events: EventSpec[]): Promise<string[]> {
+  await db.query('BEGIN');
+  try {
+    const visitors = [...new Map(events.map((e) => [e.visitorId, e])).values()];
+    for (const v of visitors)
+      await db.query(
+        `INSERT INTO visitors (site_id, id, traits, first_seen_at, last_seen_at, is_bot)
+         VALUES ($1, $2, $3, now(), now(), $4) ON CONFLICT (site_id, id) DO NOTHING`,
+        [siteId, v.visitorId, JSON.stringify(v.traits ?? {}), v.isBot ?? false],
+      );
+    const ids = (
+      await db.query<{ id: string }>(
+        `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id, properties, is_bot)
+         SELECT $1, now(), x.message_id, x.type, x.name, x.visitor_id, x.properties, x.is_bot
+           FROM jsonb_to_recordset($2::jsonb) AS x(message_id text, type text, name text, visitor_id uuid,
+                properties jsonb, is_bot boolean)
+         RETURNING id::text AS id`,
+        [
+          siteId,
+          JSON.stringify(
+            events.map((e) => ({
+              message_id: randomUUID(),
+              type: e.type ?? 'track',
+              name: e.name,
+              visitor_id: e.visitorId,
+              properties: e.properties ?? {},
+              is_bot: e.isBot ?? false,
+            })),
+          ),
+        ],
+      )
+    ).rows.map((r) => r.id);
+    await db.query(`INSERT INTO event_outbox (site_id, event_ids) VALUES ($1, $2::bigint[])`, [siteId, ids]);
+    await db.query('COMMIT');
+    return ids;
+  } catch (err) {
+    await db.query('ROLLBACK');
+    throw err;
+  }
+}
+
+type Node = { id: string; type: string; config: Record<string, unknown> };
+type Edge = [source: string, handle: string, target: string];
+
+export function flowDoc(name: string, nodes: Node[], edges: Edge[], settings: Record<string, unknown> = {}) {
+  return {
+    schemaVersion: 1,
+    name,
+    settings,
+    graph: {
+      nodes: nodes.map((n, i) => ({ ...n, position: { x: 0, y: i * 100 } })),
+      edges: edges.map(([source, sourceHandle, target], i) => ({
+        id: `e${i}`,
+        source,
+        sourceHandle,
+        target,
+      })),
+    },
+  };
+}
+
+export async function publishFlow(stack: Stack, t: Tenant, doc: ReturnType<typeof flowDoc>): Promise<string> {
+  const created = await stack.api.request(`/api/sites/${t.siteId}/flows/import`, {
+    method: 'POST',
+    token: t.tokens.editor,
+    body: doc,
+  });
+  if (created.status !== 201) throw new Error(`import failed: ${created.status} ${created.raw}`);
+  const flowId = (created.body.id ?? (created.body.flow as { id: string } | undefined)?.id) as string;
+  const published = await stack.api.request(`/api/sites/${t.siteId}/flows/${flowId}/publish`, {
+    method: 'POST',
+    token: t.tokens.editor,
+    body: {},
+  });
+  if (published.status !== 201 && published.status !== 200)
+    throw new Error(`publish failed: ${published.status} ${published.raw}`);
+  return flowId;
+}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface RunRowLite {
+  id: string;
+  status: string;
+  flow_version: number;
+  error: { code: string; message: string } | null;
+  visitor_id: string;
+}
+
+export async function runsOf(db: Client, siteId: string, flowId: string): Promise<RunRowLite[]> {
+  return (
+    await db.query<RunRowLite>(
+      `SELECT id, status, flow_version, error, visitor_id FROM runs WHERE site_id = $1 AND flow_id = $2 ORDER BY created_at`,
+      [siteId, flowId],
+    )
+  ).rows;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
