@@ -181,6 +181,16 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   flowEndpoint('diff flow versions', 'GET', '/versions/1/diff/draft', 'viewer', 200),
   flowEndpoint('roll back flow', 'POST', '/versions/1/rollback', 'editor', 201, {}),
   flowEndpoint('export flow', 'GET', '/export', 'viewer', 200),
+  flowEndpoint('list flow runs', 'GET', '/runs?status=waiting', 'viewer', 200),
+  flowEndpoint('flow node stats', 'GET', '/stats', 'viewer', 200),
+  {
+    name: 'runs dead letter',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/runs/dead-letter`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+  },
   flowEndpoint('delete flow', 'DELETE', '', 'editor', 204),
   {
     name: 'delete site',
