@@ -51,10 +51,11 @@ describe('embed script against the real API', () => {
     const { page } = browser;
     await page.goto(`${siteUrl}/?utm_source=test`);
     await page.waitForFunction(
-      () => typeof (window as unknown as { nudgeflow?: { track?: unknown } }).nudgeflow?.track === 'function',
+      () =>
+        typeof (globalThis as unknown as { nudgeflow?: { track?: unknown } }).nudgeflow?.track === 'function',
     );
     await page.evaluate(() =>
-      (window as unknown as { nudgeflow: { track: (e: string, p: object) => void } }).nudgeflow.track(
+      (globalThis as unknown as { nudgeflow: { track: (e: string, p: object) => void } }).nudgeflow.track(
         'Added To Cart',
         { sku: 'A-1' },
       ),
@@ -62,7 +63,8 @@ describe('embed script against the real API', () => {
     await page.click('#next');
     await page.waitForURL(`${siteUrl}/pricing`);
     await page.waitForFunction(
-      () => typeof (window as unknown as { nudgeflow?: { track?: unknown } }).nudgeflow?.track === 'function',
+      () =>
+        typeof (globalThis as unknown as { nudgeflow?: { track?: unknown } }).nudgeflow?.track === 'function',
     );
 
     const rows = await waitForEvents(3);

@@ -1,0 +1,274 @@
+// npm run bench -- ingest   (after `npm run build`; BENCH_SECONDS=10 per scenario by default)
+//
+// In one run, on loopback: (1) raw COPY of batch-shaped rows straight into `events` with pg, then the
+// real API process under autocannon at 100 connections: (2) /v1/batch with 20 events per request,
+// (3) single-event /v1/track, (4) the same single-event load on a minimal NestJS POST route. Prints
+// events/s, p50/p99 and the ratios, and the dedupe window's bytes per million ids.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+
+const root = resolve(import.meta.dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
+const UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+const VISITORS = 5000;
+
+const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
+
+async function freePort() {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function prepareDatabase() {
+  const u = new URL(DB_URL);
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
+  });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
+  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
+  await admin.end();
+  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+}
+
+function startProcess(entry, env, readyText) {
+  const proc = spawn(process.execPath, [resolve(root, entry)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((res, rej) => {
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes(readyText)) res(proc);
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => rej(new Error(`${entry} exited ${code}:\n${out}`)));
+  });
+}
+
+async function json(url, path, body, token) {
+  const res = await globalThis.fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+let seq = 0;
+const event = (type = 'track') => {
+  seq += 1;
+  const e = {
+    type,
+    anonymousId: `bench-${seq % VISITORS}`,
+    messageId: `${randomUUID()}`,
+    timestamp: new Date().toISOString(),
+    properties: { plan: 'pro', value: seq % 100, sku: `SKU-${seq % 500}` },
+    context: {
+      userAgent: UA,
+      page: { url: `https://shop.test/p/${seq % 50}`, referrer: '' },
+      locale: 'en-US',
+    },
+  };
+  if (type === 'track') e.event = 'Added To Cart';
+  return e;
+};
+
+function cannon(url, path, makeBody, headers) {
+  return new Promise((res, rej) => {
+    const inst = autocannon(
+      {
+        url: `${url}${path}`,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        requests: [
+          {
+            method: 'POST',
+            headers,
+            setupRequest: (req) => ({ ...req, body: makeBody() }),
+          },
+        ],
+      },
+      (err, result) => (err ? rej(err) : res(result)),
+    );
+    void inst;
+  });
+}
+
+async function rawCopy(siteId) {
+  const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  const visitor = randomUUID();
+  let rows = 0;
+  const started = Date.now();
+  const deadline = started + SECONDS * 1000;
+  while (Date.now() < deadline) {
+    const lines = [];
+    for (let i = 0; i < 2000; i++) {
+      const e = event(i % 4 === 0 ? 'page' : 'track');
+      const now = new Date().toISOString();
+      lines.push(
+        [
+          siteId,
+          now,
+          now,
+          e.messageId,
+          e.type,
+          e.event ?? '$page',
+          visitor,
+          e.anonymousId,
+          '\\N',
+          JSON.stringify(e.properties),
+          '{}',
+          JSON.stringify(e.context),
+          'f',
+        ].join('\t') + '\n',
+      );
+    }
+    await pipeline(
+      Readable.from(lines),
+      client.query(
+        copyStreams.from(
+          `COPY events (site_id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id,
+                        properties, traits, context, is_bot) FROM STDIN`,
+        ),
+      ),
+    );
+    rows += lines.length;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await client.end();
+  return rows / seconds;
+}
+
+async function dedupeBytesPerMillion() {
+  const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  const { rows } = await client.query(`
+    SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::float8 AS bytes,
+           (SELECT count(*) FROM event_dedupe)::float8 AS ids
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+     WHERE p.relname = 'event_dedupe'`);
+  await client.end();
+  return rows[0].ids ? (rows[0].bytes / rows[0].ids) * 1e6 : 0;
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (n) => `${n.toFixed(1)} ms`;
+
+async function main() {
+  console.log(`ingest bench: ${CONNECTIONS} connections, ${SECONDS} s per scenario, db ${DB_URL}`);
+  await prepareDatabase();
+  const apiPort = await freePort();
+  const apiEnv = {
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    DATABASE_URL: DB_URL,
+    REDIS_URL,
+    QUEUE_PREFIX: 'nfbench',
+    LOG_LEVEL: 'info',
+    SCHEDULE_MAINTENANCE: 'false',
+    INGEST_RATE_LIMIT: '10000000',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-123',
+  };
+  const api = await startProcess('apps/api/dist/main.js', apiEnv, 'api listening');
+  const url = `http://127.0.0.1:${apiPort}`;
+  const minimalPort = await freePort();
+  const minimal = await startProcess('bench/minimal-route.mjs', { PORT: String(minimalPort) }, 'listening');
+  try {
+    const signup = await json(url, '/api/auth/signup', {
+      email: `bench-${randomUUID().slice(0, 8)}@example.com`,
+      password: 'correct-horse-battery',
+      name: 'Bench',
+    });
+    const site = await json(url, '/api/sites', { name: 'Bench', domain: 'bench.test' }, signup.accessToken);
+    const auth = {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${site.writeKey}:`).toString('base64')}`,
+      'user-agent': UA,
+    };
+
+    const copyRate = await rawCopy(site.id);
+    console.log(`raw COPY into events: ${fmt(copyRate)} rows/s`);
+
+    const batch = await cannon(
+      url,
+      '/v1/batch',
+      () =>
+        JSON.stringify({
+          batch: Array.from({ length: 20 }, () => event()),
+          sentAt: new Date().toISOString(),
+        }),
+      auth,
+    );
+    const batchEvents = (batch['2xx'] * 20) / SECONDS;
+    const single = await cannon(url, '/v1/track', () => JSON.stringify(event()), auth);
+    const singleRate = single['2xx'] / SECONDS;
+    const base = await cannon(
+      `http://127.0.0.1:${minimalPort}`,
+      '/v1/track',
+      () => JSON.stringify(event()),
+      auth,
+    );
+    const baseRate = base['2xx'] / SECONDS;
+    const bytes = await dedupeBytesPerMillion();
+
+    const rows = [
+      ['raw COPY (baseline)', `${fmt(copyRate)} ev/s`, '', ''],
+      ['/v1/batch ×20', `${fmt(batchEvents)} ev/s`, ms(batch.latency.p50), ms(batch.latency.p99)],
+      ['minimal Nest POST (baseline)', `${fmt(baseRate)} req/s`, ms(base.latency.p50), ms(base.latency.p99)],
+      ['/v1/track single', `${fmt(singleRate)} ev/s`, ms(single.latency.p50), ms(single.latency.p99)],
+    ];
+    console.log('\nscenario                        rate              p50        p99');
+    for (const r of rows) console.log(`${r[0].padEnd(32)}${r[1].padEnd(18)}${r[2].padEnd(11)}${r[3]}`);
+    const batchRatio = batchEvents / copyRate;
+    const singleRatio = singleRate / baseRate;
+    console.log(
+      `\nbatch / raw COPY      = ${(batchRatio * 100).toFixed(1)} %  (target >= 35 %, p99 < 100 ms: ${batch.latency.p99 < 100 ? 'ok' : 'missed'})`,
+    );
+    console.log(
+      `single / minimal route = ${(singleRatio * 100).toFixed(1)} %  (target >= 50 %, p99 < 50 ms: ${single.latency.p99 < 50 ? 'ok' : 'missed'})`,
+    );
+    console.log(
+      `errors: batch ${batch.errors + batch.non2xx}, single ${single.errors + single.non2xx}, minimal ${base.errors + base.non2xx}`,
+    );
+    console.log(
+      `dedupe window: ${(bytes / 1e6).toFixed(1)} MB per million ids (${Math.round(bytes / 1e6)} bytes/id)`,
+    );
+  } finally {
+    api.kill('SIGTERM');
+    minimal.kill('SIGTERM');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
