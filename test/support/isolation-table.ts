@@ -1,6 +1,7 @@
 import type { Role } from '../../apps/api/src/common/roles';
 import type { TestApi } from './processes';
 import type { Tenant } from './tenants';
+import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
 
 /**
  * Every tenant-scoped endpoint, with the role it needs. The isolation test calls each one with the
@@ -192,6 +193,7 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
     keyAllowed: true,
   },
   flowEndpoint('delete flow', 'DELETE', '', 'editor', 204),
+  ...WEBHOOK_ISOLATED_ENDPOINTS,
   {
     name: 'delete site',
     method: 'DELETE',

@@ -26,10 +26,13 @@ export class Receiver {
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
   port = 0;
+  /** TCP connections accepted (an SSRF refusal must open none). */
+  connections = 0;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 1000;
+    this.server.on('connection', () => this.connections++);
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as { port: number }).port;
     return this;

@@ -9,6 +9,7 @@ import { Receiver, verifies } from './receiver';
 const SCALE = 0.0002;
 const ENV = {
   WEBHOOK_ALLOWLIST: '127.0.0.1,::1',
+  WEBHOOK_RESOLVE: 'receiver.hooks.test=127.0.0.1',
   WEBHOOK_RETRY_SCALE: String(SCALE),
   WEBHOOK_DISABLE_AFTER_SECONDS: '4',
   WEBHOOK_TIMEOUT_MS: '3000',
@@ -134,6 +135,20 @@ describe('outbound webhooks', () => {
     expect(m.webhookId).toBe(d.headers['webhook-id']);
     expect(m.attempts).toHaveLength(1);
     expect(m.attempts[0]).toMatchObject({ status: 200, response: 'ok', error: null });
+  });
+
+  it('delivers to a host name through the pinned, vetted lookup', async () => {
+    const res = await api.request(`${base(a)}/endpoints`, {
+      method: 'POST',
+      token: a.tokens.editor,
+      body: { url: `http://receiver.hooks.test:${rx.port}/by-name` },
+    });
+    expect(res.status).toBe(201);
+    rx.on('/by-name', () => ({ status: 200 }), [res.body.secret as string]);
+    await sendTest(a, res.body.id as string);
+    const [d] = await rx.waitFor('/by-name', 1);
+    expect(d.verifiedWith).toHaveLength(1);
+    expect(d.headers.host).toBe(`receiver.hooks.test:${rx.port}`);
   });
 
   it('a repeated idempotency key returns the same message and delivers once', async () => {

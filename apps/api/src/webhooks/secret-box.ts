@@ -1,5 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
+/** Used only outside production (the app refuses to start in production without SECRETS_KEY). */
+export const DEV_SECRETS_KEY = 'nudgeflow-development-secrets-key-change-me';
+
 /**
  * Encryption at rest for secrets the API must use but never show (signing secrets, custom header
  * values, inbound verification secrets): AES-256-GCM, `v1.<iv>.<tag>.<ciphertext>` in base64url.

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { SecretBox } from './secret-box';
-
-const DEV_SECRETS_KEY = 'nudgeflow-development-secrets-key-change-me';
+import { DEV_SECRETS_KEY, SecretBox } from './secret-box';
 
 /** The process's SecretBox; production refuses to run on the development key. */
 @Injectable()

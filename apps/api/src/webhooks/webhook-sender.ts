@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { lookup as dnsLookup, LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import {
@@ -12,6 +11,7 @@ import {
   targetHost,
   vetHost,
 } from './ssrf-guard';
+import { makeResolver, pinnedLookup } from './pinned-lookup';
 import { RESPONSE_LOG_BYTES } from './webhook-events';
 
 export interface SendResult {
@@ -22,37 +22,6 @@ export interface SendResult {
   retryAfter: string | undefined;
   /** The request never left: refused by the SSRF guard. */
   refused: boolean;
-}
-
-/** System DNS (all addresses), after the operator's fixed answers. */
-export function makeResolver(
-  staticHosts: ReadonlyMap<string, { address: string; family: 4 | 6 }[]>,
-): Resolver {
-  return async (hostname) => {
-    const fixed = staticHosts.get(hostname.toLowerCase());
-    if (fixed) return fixed;
-    return new Promise((res, rej) =>
-      dnsLookup(hostname, { all: true }, (err, addresses: LookupAddress[]) =>
-        err ? rej(err) : res(addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))),
-      ),
-    );
-  };
-}
-
-/**
- * The connection's own lookup: resolves, vets every answer, and hands the socket the vetted address,
- * so what was checked is exactly what is connected to (no rebinding between check and connect).
- */
-export function pinnedLookup(resolve: Resolver, allowlist: Allowlist): LookupFunction {
-  return ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    vetHost(hostname, resolve, allowlist).then(
-      (addresses) => {
-        if (options?.all) callback(null, addresses);
-        else callback(null, addresses[0].address, addresses[0].family);
-      },
-      (err: Error) => callback(err),
-    );
-  }) as unknown as LookupFunction;
 }
 
 /** POSTs signed bodies through one keep-alive agent whose every connection is SSRF-vetted. */
