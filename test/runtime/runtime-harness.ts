@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
+import { freePort, RunningProcess, startApi, startWorker, TestApi, waitForPort } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 
 /**
@@ -43,6 +43,8 @@ export interface Receivers {
   reject: Set<string>;
   /** Milliseconds the SMTP server sits on a message before accepting it. */
   delayMs: number;
+  /** Milliseconds before a recipient is accepted (a crash here leaves no half-accepted message). */
+  rcptDelayMs: number;
   close: () => Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startReceivers(): Promise<Receivers> {
     hooks: [],
     reject: new Set(),
     delayMs: 0,
+    rcptDelayMs: 0,
     close: async () => undefined,
   };
   const smtp = new SMTPServer({
@@ -61,8 +64,10 @@ export async function startReceivers(): Promise<Receivers> {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, cb) {
-      if ([...r.reject].some((x) => address.address.includes(x))) cb(new Error('mailbox unavailable'));
-      else cb();
+      setTimeout(() => {
+        if ([...r.reject].some((x) => address.address.includes(x))) cb(new Error('mailbox unavailable'));
+        else cb();
+      }, r.rcptDelayMs);
     },
     onData(stream, session, cb) {
       let raw = '';
@@ -279,3 +284,43 @@ export async function runsOf(db: Client, siteId: string, flowId: string): Promis
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface PrivateRedis {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** A throwaway redis-server for chaos tests, so FLUSHALL touches nobody else's data. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await waitForPort(port);
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
+
+/** Visitors with an email trait, inserted in one statement. */
+export async function seedVisitors(
+  db: Client,
+  siteId: string,
+  ids: string[],
+  domain = 'example.com',
+): Promise<void> {
+  await db.query(
+    `INSERT INTO visitors (site_id, id, traits, first_seen_at, last_seen_at)
+     SELECT $1, v, jsonb_build_object('email', replace(v::text, '-', '') || '@' || $3), now(), now()
+       FROM unnest($2::uuid[]) v`,
+    [siteId, ids, domain],
+  );
+}

@@ -18,7 +18,7 @@ export enum JobName {
 
 export interface JobPayloadMap {
   /** Event ids (bigint as text) handed off by ingestion's outbox, all of one site. */
-  [JobName.TriggersMatchEvents]: { siteId: string; eventIds: string[] };
+  [JobName.TriggersMatchEvents]: { siteId: string; handoffId: string; eventIds: string[] };
   /** Advance whatever is due for the run (start, inbox events, timer, pending actions). */
   [JobName.RunStep]: { siteId: string; runId: string };
   [JobName.RunsReconcile]: Record<string, never>;

@@ -6,9 +6,10 @@ import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 const BATCH = 200;
 
 /**
- * Relays ingestion's outbox to the `triggers` queue: claim rows (SKIP LOCKED, so replicas share the
- * work), enqueue one job per row with a deterministic id, and delete the rows in the same
- * transaction — committed only after Redis accepted the jobs, so a crash re-sends (and dedupes).
+ * Relays ingestion's outbox to the `triggers` queue: move rows into `trigger_handoffs` (SKIP LOCKED,
+ * so replicas share the work) and enqueue one job per row with a deterministic id, committing only
+ * after Redis accepted the jobs. The trigger job deletes its hand-off when it commits; the reconciler
+ * re-sends hand-offs whose job Redis lost.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -91,13 +91,14 @@ export class RunQueueService {
     await this.enqueueRuns([{ siteId, runId, jobId: runJobId.due(runId, seq), delayMs }]);
   }
 
-  async enqueueTriggers(siteId: string, outboxId: string, eventIds: string[]): Promise<void> {
+  /** `attempt` > 0 marks a reconciler re-send, so it does not dedupe against a finished job id. */
+  async enqueueTriggers(siteId: string, handoffId: string, eventIds: string[], attempt = 0): Promise<void> {
     const [priority] = await this.priorities(siteId, 1);
     await this.queues.enqueue(
       JobName.TriggersMatchEvents,
-      { siteId, eventIds },
+      { siteId, handoffId, eventIds },
       {
-        jobId: `outbox:${siteId}:${outboxId}`,
+        jobId: `handoff:${siteId}:${handoffId}${attempt ? `:r${attempt}` : ''}`,
         priority,
         attempts: 10,
         backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
@@ -107,8 +108,11 @@ export class RunQueueService {
     );
   }
 
-  /** Takes one of the site's concurrency slots; `false` means the site is at its budget. */
-  async acquireSlot(siteId: string, token: string, limit: number, leaseMs = 60_000): Promise<boolean> {
+  /**
+   * Takes one of the site's concurrency slots; `false` means the site is at its budget. Slots are
+   * leases (a killed worker's slots expire), so the budget is soft for steps longer than the lease.
+   */
+  async acquireSlot(siteId: string, token: string, limit: number, leaseMs = 10_000): Promise<boolean> {
     try {
       const got = await this.redis.eval(
         ACQUIRE,

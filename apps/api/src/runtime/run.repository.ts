@@ -103,7 +103,10 @@ export class RunRepository {
 
   // --- events and the outbox (written by ingestion) ---
 
-  /** Claims up to `limit` outbox rows of any site; SKIP LOCKED lets several workers relay at once. */
+  /**
+   * Moves up to `limit` outbox rows of any site into `trigger_handoffs` (SKIP LOCKED lets several
+   * workers relay at once); the caller enqueues their jobs before this transaction commits.
+   */
   async claimOutbox(
     tx: EntityManager,
     limit: number,
@@ -111,12 +114,43 @@ export class RunRepository {
     await tx.query(CROSS_SHARD);
     return queryRows(
       tx,
-      `DELETE FROM event_outbox o
-        WHERE (o.site_id, o.id) IN (
-          SELECT site_id, id FROM event_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING o.site_id, o.id::text AS id, o.event_ids::text[] AS event_ids`,
+      `WITH claimed AS (
+         DELETE FROM event_outbox o
+          WHERE (o.site_id, o.id) IN (
+            SELECT site_id, id FROM event_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING o.site_id, o.id, o.event_ids
+       )
+       INSERT INTO trigger_handoffs (site_id, id, event_ids)
+       SELECT site_id, id, event_ids FROM claimed
+       ON CONFLICT (site_id, id) DO NOTHING
+       RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
       [limit],
     );
+  }
+
+  /** The trigger job's commit marks its hand-off done. */
+  async completeHandoff(tx: EntityManager, siteId: string, handoffId: string): Promise<void> {
+    await tx.query(`DELETE FROM trigger_handoffs WHERE site_id = $1 AND id = $2`, [siteId, handoffId]);
+  }
+
+  /** Hand-offs whose trigger job has not committed within the grace period (Redis lost it). */
+  async staleHandoffs(
+    graceMs: number,
+    limit: number,
+  ): Promise<{ site_id: string; id: string; event_ids: string[] }[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(CROSS_SHARD);
+      return queryRows(
+        tx,
+        `UPDATE trigger_handoffs SET enqueued_at = now()
+          WHERE (site_id, id) IN (
+            SELECT site_id, id FROM trigger_handoffs
+             WHERE enqueued_at < now() - make_interval(secs => $1::float8 / 1000)
+             ORDER BY enqueued_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+          RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
+        [graceMs, limit],
+      );
+    });
   }
 
   async events(siteId: string, eventIds: string[]): Promise<StoredEvent[]> {

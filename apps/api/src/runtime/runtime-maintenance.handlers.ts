@@ -25,7 +25,7 @@ export class RuntimeMaintenance {
    * Redis is not added twice; a duplicate that slips through finds nothing due under the row lock.
    */
   @OnJob(JobName.RunsReconcile)
-  async reconcile(): Promise<{ promoted: number; rescued: number }> {
+  async reconcile(): Promise<{ promoted: number; rescued: number; handoffs: number }> {
     const { RUNTIME_TIMER_HORIZON_MS: horizon, RUNTIME_RECONCILE_EVERY_MS: every } = this.cfg;
     const grace = this.cfg.RUNTIME_RESCUE_GRACE_MS;
     const due = await this.runs.dueRuns(horizon, Math.max(2 * every, 1000), grace, RECONCILE_BATCH);
@@ -46,8 +46,11 @@ export class RuntimeMaintenance {
       };
     });
     await this.queue.enqueueRuns(jobs);
-    if (rescued) this.logger.log({ rescued }, 'reconciler re-enqueued overdue runs');
-    return { promoted: jobs.length - rescued, rescued };
+    const handoffs = await this.runs.staleHandoffs(grace, RECONCILE_BATCH);
+    for (const h of handoffs) await this.queue.enqueueTriggers(h.site_id, h.id, h.event_ids, bucket);
+    if (rescued || handoffs.length)
+      this.logger.log({ rescued, handoffs: handoffs.length }, 'reconciler re-enqueued lost work');
+    return { promoted: jobs.length - rescued, rescued, handoffs: handoffs.length };
   }
 
   /** Fails runs stuck past the deadline with a reason, and exits runs of flows archived with "exit runs". */

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
-import { JobName } from '../jobs/job.types';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
 import { EffectPerformer } from './effect-performer';
 import { EmailSender } from './email.sender';
@@ -14,6 +13,7 @@ import { RunsService } from './runs.service';
 import { loadRuntimeConfig, RUNTIME_CONFIG } from './runtime-config';
 import { RuntimeMaintenance } from './runtime-maintenance.handlers';
 import { RuntimeMetrics } from './runtime-metrics';
+import { ScheduleWatchdog } from './schedule-watchdog';
 import { TriggerMatcher } from './trigger-matcher.service';
 
 const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig };
@@ -41,15 +41,9 @@ export class RuntimeApiModule {}
     TriggerMatcher,
     OutboxRelay,
     RuntimeMaintenance,
+    ScheduleWatchdog,
   ],
 })
 export class RuntimeWorkerModule {}
 
-/** Repeatable runtime maintenance, merged into the worker's SCHEDULES. */
-export function runtimeSchedules(): { id: string; name: JobName; everyMs: number }[] {
-  const cfg = loadRuntimeConfig();
-  return [
-    { id: 'runs-reconcile', name: JobName.RunsReconcile, everyMs: cfg.RUNTIME_RECONCILE_EVERY_MS },
-    { id: 'runs-reap', name: JobName.RunsReap, everyMs: cfg.RUNTIME_REAP_EVERY_MS },
-  ];
-}
+export { runtimeSchedules } from './runtime-schedules';

@@ -23,7 +23,7 @@ export class TriggerMatcher {
   ) {}
 
   @OnJob(JobName.TriggersMatchEvents)
-  async match({ siteId, eventIds }: JobPayloadMap[JobName.TriggersMatchEvents]): Promise<{
+  async match({ siteId, handoffId, eventIds }: JobPayloadMap[JobName.TriggersMatchEvents]): Promise<{
     enrolled: number;
     delivered: number;
   }> {
@@ -32,6 +32,7 @@ export class TriggerMatcher {
     const jobs: RunJob[] = [];
     let enrolled = 0;
     await this.runs.transaction(async (tx) => {
+      await this.runs.completeHandoff(tx, siteId, handoffId);
       for (const row of events) {
         if (row.is_bot) continue;
         const event = toEngineEvent(row);

@@ -2,6 +2,7 @@ import { Foundation1764300000000 } from './1764300000000-foundation';
 import { Ingest1764300100000 } from './1764300100000-ingest';
 import { Flows1764300200000 } from './1764300200000-flows';
 import { Runtime1764300300000 } from './1764300300000-runtime';
+import { RuntimeHandoffs1764300300100 } from './1764300300100-runtime-handoffs';
 import { Webhooks1764300400000 } from './1764300400000-webhooks';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   Ingest1764300100000,
   Flows1764300200000,
   Runtime1764300300000,
+  RuntimeHandoffs1764300300100,
   Webhooks1764300400000,
 ];

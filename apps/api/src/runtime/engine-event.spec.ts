@@ -1,0 +1,93 @@
+import { retryDelayMs, runJobId, toEngineEvent, toVisitorSnapshot, StoredEvent } from './engine-event';
+
+const row = (over: Partial<StoredEvent>): StoredEvent => ({
+  id: '1',
+  visitor_id: 'v',
+  message_id: 'm-1',
+  type: 'track',
+  name: 'signup',
+  ts: new Date('2026-01-02T03:04:05.000Z'),
+  properties: {},
+  context: {},
+  is_bot: false,
+  ...over,
+});
+
+describe('toEngineEvent', () => {
+  it('maps the embed CTA tracks to $cta_* with ctaId and variantId', () => {
+    expect(
+      toEngineEvent(row({ name: 'cta_clicked', properties: { cta_id: 'c1', variant_id: 'b' } })),
+    ).toEqual({
+      id: 'm-1',
+      name: '$cta_clicked',
+      properties: { cta_id: 'c1', variant_id: 'b', ctaId: 'c1', variantId: 'b' },
+      timestamp: '2026-01-02T03:04:05.000Z',
+    });
+  });
+
+  it('gives page views a url from the page context when the properties lack one', () => {
+    const e = toEngineEvent(
+      row({ type: 'page', name: '$page', context: { page: { url: 'https://x.test/a?b=1' } } }),
+    );
+    expect(e.name).toBe('$page');
+    expect(e.properties).toEqual({ url: 'https://x.test/a?b=1' });
+  });
+
+  it('keeps track names and system names as they are', () => {
+    expect(toEngineEvent(row({ name: 'order_completed' })).name).toBe('order_completed');
+    expect(toEngineEvent(row({ name: '$trait_changed', properties: { key: 'plan' } })).properties).toEqual({
+      key: 'plan',
+    });
+    expect(toEngineEvent(row({ type: 'identify', name: '$identify' })).name).toBe('$identify');
+  });
+});
+
+describe('toVisitorSnapshot', () => {
+  it('reads device type, utm and the last page', () => {
+    expect(
+      toVisitorSnapshot(
+        {
+          id: 'v',
+          traits: { a: 1 },
+          tags: ['x'],
+          visit_count: 3,
+          first_seen_at: new Date('2026-01-01T00:00:00.000Z'),
+          device: { type: 'mobile' },
+          utm: { source: 'ads' },
+          last_page_url: 'https://x.test/',
+        },
+        'v',
+      ),
+    ).toEqual({
+      id: 'v',
+      traits: { a: 1 },
+      tags: ['x'],
+      visitCount: 3,
+      firstSeenAt: '2026-01-01T00:00:00.000Z',
+      device: 'mobile',
+      utm: { source: 'ads' },
+      pageUrl: 'https://x.test/',
+    });
+  });
+
+  it('gives an empty visitor when the row is missing', () => {
+    expect(toVisitorSnapshot(undefined, 'v')).toEqual({ id: 'v', traits: {}, tags: [] });
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('doubles per attempt with jitter in the upper half, capped', () => {
+    expect(retryDelayMs(1, 100, 10_000, () => 0)).toBe(50);
+    expect(retryDelayMs(1, 100, 10_000, () => 1)).toBe(100);
+    expect(retryDelayMs(4, 100, 10_000, () => 1)).toBe(800);
+    expect(retryDelayMs(20, 100, 10_000, () => 1)).toBe(10_000);
+  });
+});
+
+describe('runJobId', () => {
+  it('is deterministic per run transition, event and rescue bucket', () => {
+    expect(runJobId.due('r', 3)).toBe('run:r:3');
+    expect(runJobId.event('r', '42')).toBe('run:r:e42');
+    expect(runJobId.rescue('r', 3, 7)).toBe('run:r:3:r7');
+  });
+});

@@ -1,0 +1,11 @@
+import { JobName } from '../jobs/job.types';
+import { loadRuntimeConfig } from './runtime-config';
+
+/** Repeatable runtime maintenance, merged into the worker's SCHEDULES. */
+export function runtimeSchedules(): { id: string; name: JobName; everyMs: number }[] {
+  const cfg = loadRuntimeConfig();
+  return [
+    { id: 'runs-reconcile', name: JobName.RunsReconcile, everyMs: cfg.RUNTIME_RECONCILE_EVERY_MS },
+    { id: 'runs-reap', name: JobName.RunsReap, everyMs: cfg.RUNTIME_REAP_EVERY_MS },
+  ];
+}
