@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { CoreModule } from '../core.module';
+import { CtaRepository } from './cta.repository';
+import { CtasController } from './ctas.controller';
+import { CtasService } from './ctas.service';
+import { DecideController } from './decide.controller';
+import { DecideService } from './decide.service';
+import { LiveHub } from './live-hub';
+import { OnsiteCors } from './onsite-cors';
+import { OnsitePushAnnouncer } from './onsite-push.announcer';
+import { PublishedCtaCache } from './published-cta.cache';
+import { VisitorStateRepository } from './visitor-state.repository';
+
+/** HTTP side of on-site CTAs: the marketer API, the decision API and live push. */
+@Module({
+  imports: [CoreModule],
+  controllers: [CtasController, DecideController],
+  providers: [
+    CtaRepository,
+    CtasService,
+    PublishedCtaCache,
+    VisitorStateRepository,
+    DecideService,
+    LiveHub,
+    OnsiteCors,
+  ],
+})
+export class OnsiteModule {}
+
+/** Worker side: announces committed show_cta messages for live push. */
+@Module({
+  imports: [CoreModule],
+  providers: [OnsitePushAnnouncer],
+})
+export class OnsiteWorkerModule {}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '../database/sql';
+import type { CtaEvent, PendingMessage, VisitorSnapshot } from './cta-decision';
+
+export interface VisitorState {
+  visitor: VisitorSnapshot | null;
+  events: CtaEvent[];
+  messages: PendingMessage[];
+}
+
+interface Row {
+  id: string;
+  traits: Record<string, unknown>;
+  tags: string[];
+  session_count: number;
+  visit_count: number;
+  events: [string, string, string | null, number][] | null;
+  messages: [string, string, number, number][] | null;
+}
+
+/**
+ * Everything decide needs about one visitor in one round trip: the profile (resolved from the user
+ * id, else the anonymous id), their recent CTA events (partial index events_cta_idx) and their
+ * pending, unexpired flow messages. Reads only.
+ */
+@Injectable()
+export class VisitorStateRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async load(
+    siteId: string,
+    anonymousId: string,
+    userId: string | null,
+    windowDays: number,
+  ): Promise<VisitorState> {
+    const rows = await queryRows<Row>(
+      this.db,
+      `WITH ident AS (
+         SELECT visitor_id FROM visitor_identities
+          WHERE site_id = $1 AND ((kind = 'user' AND value = $3) OR (kind = 'anon' AND value = $2))
+          ORDER BY kind DESC LIMIT 1)
+       SELECT v.id, v.traits, v.tags, v.session_count, v.visit_count,
+         (SELECT json_agg(json_build_array(e.name, e.properties->>'cta_id', e.properties->>'variant_id',
+                                           floor(extract(epoch FROM e.ts) * 1000)))
+            FROM events e
+           WHERE e.site_id = $1 AND e.visitor_id = v.id AND e.ts > now() - make_interval(days => $4::int)
+             AND e.type = 'track'
+             AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_closed', 'cta_converted', 'form_submitted')) AS events,
+         (SELECT json_agg(json_build_array(m.id::text, m.cta_id, m.priority, floor(extract(epoch FROM m.created_at) * 1000)))
+            FROM onsite_messages m
+           WHERE m.site_id = $1 AND m.visitor_id = v.id AND m.consumed_at IS NULL
+             AND (m.expires_at IS NULL OR m.expires_at > now())) AS messages
+         FROM ident JOIN visitors v ON v.site_id = $1 AND v.id = ident.visitor_id`,
+      [siteId, anonymousId, userId ?? '', windowDays],
+    );
+    const r = rows[0];
+    if (!r) return { visitor: null, events: [], messages: [] };
+    return {
+      visitor: {
+        id: r.id,
+        traits: r.traits ?? {},
+        tags: r.tags ?? [],
+        sessionCount: r.session_count,
+        visitCount: r.visit_count,
+      },
+      events: (r.events ?? [])
+        .filter((e) => typeof e[1] === 'string')
+        .map(([name, ctaId, variantId, ts]) => ({ name, ctaId, variantId, ts: Number(ts) })),
+      messages: (r.messages ?? []).map(([id, ctaId, priority, createdAt]) => ({
+        id,
+        ctaId,
+        priority,
+        createdAt: Number(createdAt),
+      })),
+    };
+  }
+
+  /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */
+  async anonymousIds(siteId: string, visitorId: string): Promise<string[]> {
+    const rows = await queryRows<{ anonymous_ids: string[] }>(
+      this.db,
+      `SELECT anonymous_ids FROM visitors WHERE site_id = $1 AND id = $2`,
+      [siteId, visitorId],
+    );
+    return rows[0]?.anonymous_ids ?? [];
+  }
+}
