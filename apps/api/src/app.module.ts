@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AnalyticsApiModule } from './analytics/analytics.module';
 import { AccountsController } from './auth/accounts.controller';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
@@ -10,6 +11,7 @@ import { FlowsModule } from './flows/flows.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OnsiteModule } from './onsite/onsite.module';
 import { RuntimeApiModule } from './runtime/runtime.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
@@ -25,6 +27,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     WebhooksModule,
     FlowsModule,
     RuntimeApiModule,
+    AnalyticsApiModule,
+    OnsiteModule,
   ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [

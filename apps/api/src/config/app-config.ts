@@ -49,6 +49,8 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(1).default(432_000),
   INBOUND_HOOK_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  // Live CTA push (SSE) connections one API process holds; past it, 503 and the embed polls.
+  LIVE_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(25_000),
 });
 
 export type AppConfig = z.infer<typeof configSchema> & { JWT_SECRET: string };

@@ -1,16 +1,22 @@
 import { Foundation1764300000000 } from './1764300000000-foundation';
 import { Ingest1764300100000 } from './1764300100000-ingest';
+import { IngestFastPath1764300100100 } from './1764300100100-ingest-fast-path';
 import { Flows1764300200000 } from './1764300200000-flows';
 import { Runtime1764300300000 } from './1764300300000-runtime';
 import { RuntimeHandoffs1764300300100 } from './1764300300100-runtime-handoffs';
 import { Webhooks1764300400000 } from './1764300400000-webhooks';
+import { Analytics1764300600000 } from './1764300600000-analytics';
+import { Onsite1764300500000 } from './1764300500000-onsite';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
   Foundation1764300000000,
   Ingest1764300100000,
+  IngestFastPath1764300100100,
   Flows1764300200000,
   Runtime1764300300000,
   RuntimeHandoffs1764300300100,
   Webhooks1764300400000,
+  Onsite1764300500000,
+  Analytics1764300600000,
 ];
