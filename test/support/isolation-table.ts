@@ -1,6 +1,7 @@
 import type { Role } from '../../apps/api/src/common/roles';
 import type { TestApi } from './processes';
 import type { Tenant } from './tenants';
+import { ANALYTICS_ISOLATED_ENDPOINTS } from '../analytics/isolation-endpoints';
 import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
 
 /**
@@ -194,6 +195,7 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   },
   flowEndpoint('delete flow', 'DELETE', '', 'editor', 204),
   ...WEBHOOK_ISOLATED_ENDPOINTS,
+  ...ANALYTICS_ISOLATED_ENDPOINTS,
   {
     name: 'delete site',
     method: 'DELETE',

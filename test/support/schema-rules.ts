@@ -1,7 +1,14 @@
 import { Client } from 'pg';
 
 /** Small tables every shard needs (Citus reference tables); everything else is a tenant table. */
-export const REFERENCE_TABLES = ['accounts', 'users', 'memberships', 'user_sessions', 'migrations'];
+export const REFERENCE_TABLES = [
+  'accounts',
+  'users',
+  'memberships',
+  'user_sessions',
+  'migrations',
+  'analytics_watermarks',
+];
 
 /**
  * The Citus rules of DESIGN.md, checked on the live schema: every tenant table has `site_id` as the

@@ -14,6 +14,7 @@ export enum JobName {
   SessionsPurgeExpired = 'SessionsPurgeExpired',
   EventsPartitionsEnsure = 'EventsPartitionsEnsure',
   WebhookMessageDeliver = 'WebhookMessageDeliver',
+  RollupsAdvance = 'RollupsAdvance',
 }
 
 export interface JobPayloadMap {
@@ -27,6 +28,8 @@ export interface JobPayloadMap {
   [JobName.EventsPartitionsEnsure]: Record<string, never>;
   /** `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips. */
   [JobName.WebhookMessageDeliver]: { siteId: string; messageId: string; attempt: number };
+  /** Roll the next watermark window of events and the run ledger into the analytics buckets. */
+  [JobName.RollupsAdvance]: Record<string, never>;
 }
 
 /** Which queue carries each job; a missing entry is a compile error. */
@@ -38,6 +41,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,
   [JobName.EventsPartitionsEnsure]: QueueName.Maintenance,
   [JobName.WebhookMessageDeliver]: QueueName.Webhooks,
+  [JobName.RollupsAdvance]: QueueName.Maintenance,
 };
 
 export type JobPayload<N extends JobName> = JobPayloadMap[N];

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { JobName } from '../jobs/job.types';
+
+/** Analytics knobs, read once from the environment. */
+const schema = z.object({
+  /** How often the rollup job advances the watermark. */
+  ANALYTICS_ROLLUP_EVERY_MS: z.coerce.number().int().min(200).default(2_000),
+  /** The watermark stays this far behind now and behind every open transaction (request → commit). */
+  ANALYTICS_ROLLUP_MARGIN_MS: z.coerce.number().int().min(0).default(2_000),
+});
+
+export type AnalyticsConfig = z.infer<typeof schema>;
+
+export function loadAnalyticsConfig(env: NodeJS.ProcessEnv = process.env): AnalyticsConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  return schema.parse(present);
+}
+
+export const ANALYTICS_CONFIG = Symbol('ANALYTICS_CONFIG');
+
+/** Repeatable analytics maintenance, merged into the worker's SCHEDULES. */
+export function analyticsSchedules(): { id: string; name: JobName; everyMs: number }[] {
+  const everyMs = loadAnalyticsConfig().ANALYTICS_ROLLUP_EVERY_MS;
+  return [{ id: 'rollups-advance', name: JobName.RollupsAdvance, everyMs }];
+}

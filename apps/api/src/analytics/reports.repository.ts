@@ -1,0 +1,210 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { queryRows } from '../database/sql';
+import type { Grain, Piece } from './report-range';
+
+export interface TrafficTotalsRow {
+  events: number;
+  pageviews: number;
+  sessions: number;
+  engaged: number;
+  visitors: number;
+}
+
+export interface TrafficPointRow extends TrafficTotalsRow {
+  bucket: Date;
+}
+
+export interface DimRow {
+  dim: string;
+  value: string;
+  pageviews: number;
+  sessions: number;
+}
+
+export interface CtaRow {
+  cta_id: string;
+  variant_id: string;
+  views: number;
+  clicks: number;
+  conversions: number;
+  closes: number;
+  viewers: number;
+  converters: number;
+}
+
+export interface FlowRunsRow {
+  flow_version: number;
+  entered: number;
+  completed: number;
+  converted: number;
+  exited: number;
+  failed: number;
+}
+
+/**
+ * Reads of the rollup tables only (never raw events). `pieces` come from `decompose`: a handful of
+ * (grain, [from, to)) ranges that tile the report range, so a 30-day total reads ~30 day rows.
+ */
+@Injectable()
+export class ReportsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async trafficTotals(siteId: string, pieces: Piece[]): Promise<TrafficTotalsRow> {
+    const where = piecesWhere(pieces, 2);
+    const [row] = await queryRows<Record<string, string | null>>(
+      this.db,
+      `SELECT coalesce(sum(events), 0) AS events, coalesce(sum(pageviews), 0) AS pageviews,
+              coalesce(sum(sessions), 0) AS sessions, coalesce(sum(engaged), 0) AS engaged,
+              coalesce(round(hll_cardinality(hll_union_agg(visitors))), 0) AS visitors
+         FROM analytics_traffic WHERE site_id = $1 AND (${where.sql})`,
+      [siteId, ...where.params],
+    );
+    return numbers(row) as unknown as TrafficTotalsRow;
+  }
+
+  async trafficSeries(siteId: string, grain: Grain, from: number, to: number): Promise<TrafficPointRow[]> {
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      `SELECT bucket, events, pageviews, sessions, engaged, round(hll_cardinality(visitors)) AS visitors
+         FROM analytics_traffic WHERE site_id = $1 AND grain = $2 AND bucket >= $3 AND bucket < $4
+        ORDER BY bucket`,
+      [siteId, grain, new Date(from), new Date(to)],
+    );
+    return rows.map((r) => ({ ...(numbers(r) as unknown as TrafficTotalsRow), bucket: r.bucket as Date }));
+  }
+
+  /** Top values per dimension; breakdowns exist at hour and day grain, so minute edges widen to hours. */
+  async trafficDims(siteId: string, pieces: Piece[], limit: number): Promise<DimRow[]> {
+    const where = piecesWhere(dimPieces(pieces), 3);
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      `SELECT dim, value, pageviews, sessions FROM (
+         SELECT dim, value, pageviews, sessions,
+                row_number() OVER (PARTITION BY dim
+                                   ORDER BY CASE WHEN dim = 'page' THEN pageviews ELSE sessions END DESC, value) AS rn
+           FROM (SELECT dim, value, sum(pageviews) AS pageviews, sum(sessions) AS sessions
+                   FROM analytics_traffic_dims WHERE site_id = $1 AND (${where.sql})
+                  GROUP BY dim, value) g) r
+        WHERE rn <= $2 ORDER BY dim, rn`,
+      [siteId, limit, ...where.params],
+    );
+    return rows.map((r) => ({
+      dim: r.dim as string,
+      value: r.value as string,
+      pageviews: Number(r.pageviews),
+      sessions: Number(r.sessions),
+    }));
+  }
+
+  async ctas(siteId: string, pieces: Piece[], ctaId?: string): Promise<CtaRow[]> {
+    const where = piecesWhere(pieces, 3);
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      `SELECT cta_id, variant_id, sum(views) AS views, sum(clicks) AS clicks, sum(conversions) AS conversions,
+              sum(closes) AS closes, round(hll_cardinality(hll_union_agg(viewers))) AS viewers,
+              round(hll_cardinality(hll_union_agg(converters))) AS converters
+         FROM analytics_cta WHERE site_id = $1 AND ($2::text IS NULL OR cta_id = $2) AND (${where.sql})
+        GROUP BY cta_id, variant_id ORDER BY cta_id, variant_id`,
+      [siteId, ctaId ?? null, ...where.params],
+    );
+    return rows.map((r) => ({
+      ...(numbers(r) as unknown as CtaRow),
+      cta_id: r.cta_id as string,
+      variant_id: r.variant_id as string,
+    }));
+  }
+
+  async flowExists(siteId: string, flowId: string): Promise<boolean> {
+    const rows = await queryRows(this.db, `SELECT 1 FROM flows WHERE site_id = $1 AND id = $2`, [
+      siteId,
+      flowId,
+    ]);
+    return rows.length > 0;
+  }
+
+  async flowRuns(siteId: string, flowId: string, pieces: Piece[]): Promise<FlowRunsRow[]> {
+    const where = piecesWhere(pieces, 3);
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      `SELECT flow_version, sum(entered) AS entered, sum(completed) AS completed, sum(converted) AS converted,
+              sum(exited) AS exited, sum(failed) AS failed
+         FROM analytics_flow_runs WHERE site_id = $1 AND flow_id = $2 AND (${where.sql})
+        GROUP BY flow_version ORDER BY flow_version`,
+      [siteId, flowId, ...where.params],
+    );
+    return rows.map((r) => numbers(r) as unknown as FlowRunsRow);
+  }
+
+  async flowNodes(
+    siteId: string,
+    flowId: string,
+    pieces: Piece[],
+  ): Promise<{ flow_version: number; node_id: string; reached: number }[]> {
+    const where = piecesWhere(pieces, 3);
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      `SELECT flow_version, node_id, sum(reached) AS reached
+         FROM analytics_flow_nodes WHERE site_id = $1 AND flow_id = $2 AND (${where.sql})
+        GROUP BY flow_version, node_id ORDER BY flow_version, node_id`,
+      [siteId, flowId, ...where.params],
+    );
+    return rows.map((r) => ({
+      flow_version: Number(r.flow_version),
+      node_id: r.node_id as string,
+      reached: Number(r.reached),
+    }));
+  }
+
+  async flowGoals(
+    siteId: string,
+    flowId: string,
+    pieces: Piece[],
+  ): Promise<{ flow_version: number; bin: number; runs: number }[]> {
+    const where = piecesWhere(pieces, 3);
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      `SELECT flow_version, bin, sum(runs) AS runs
+         FROM analytics_flow_goals WHERE site_id = $1 AND flow_id = $2 AND (${where.sql})
+        GROUP BY flow_version, bin`,
+      [siteId, flowId, ...where.params],
+    );
+    return rows.map((r) => numbers(r) as unknown as { flow_version: number; bin: number; runs: number });
+  }
+
+  /** How far the rollups have got (everything received before this is counted). */
+  async watermark(): Promise<Date | null> {
+    const [row] = await queryRows<{ hi: Date }>(
+      this.db,
+      `SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`,
+    );
+    return row?.hi ?? null;
+  }
+}
+
+/** `(grain = $a AND bucket >= $b AND bucket < $c) OR …`; an empty list matches nothing. */
+export function piecesWhere(pieces: Piece[], firstParam: number): { sql: string; params: unknown[] } {
+  if (pieces.length === 0) return { sql: 'false', params: [] };
+  const params: unknown[] = [];
+  const parts = pieces.map((p) => {
+    const i = firstParam + params.length;
+    params.push(p.grain, new Date(p.from), new Date(p.to));
+    return `(grain = $${i} AND bucket >= $${i + 1} AND bucket < $${i + 2})`;
+  });
+  return { sql: parts.join(' OR '), params };
+}
+
+const HOUR = 3_600_000;
+function dimPieces(pieces: Piece[]): Piece[] {
+  return pieces.map((p) =>
+    p.grain === 'minute'
+      ? { grain: 'hour', from: Math.floor(p.from / HOUR) * HOUR, to: Math.ceil(p.to / HOUR) * HOUR }
+      : p,
+  );
+}
+
+function numbers(row: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = v === null ? 0 : Number(v);
+  return out;
+}

@@ -1,0 +1,26 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OnJob } from '../jobs/job-handler.decorator';
+import { JobName } from '../jobs/job.types';
+import { ANALYTICS_CONFIG, AnalyticsConfig } from './analytics-config';
+import { RollupRepository, RollupResult } from './rollup.repository';
+
+/** RollupsAdvance: one watermark window per run; a concurrent run on another worker simply skips. */
+@Injectable()
+export class RollupHandler {
+  private readonly logger = new Logger(RollupHandler.name);
+
+  constructor(
+    private readonly rollups: RollupRepository,
+    @Inject(ANALYTICS_CONFIG) private readonly cfg: AnalyticsConfig,
+  ) {}
+
+  @OnJob(JobName.RollupsAdvance)
+  async advance(): Promise<RollupResult | { skipped: true }> {
+    const started = Date.now();
+    const result = await this.rollups.advance(this.cfg.ANALYTICS_ROLLUP_MARGIN_MS);
+    if (!result) return { skipped: true };
+    if (result.siteMinutes || result.flowMinutes)
+      this.logger.debug({ ...result, ms: Date.now() - started }, 'rollups advanced');
+    return result;
+  }
+}

@@ -1,0 +1,485 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
+import { createTenant, Tenant } from '../support/tenants';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
+
+/**
+ * Rollups against raw events: raw rows are planted with pg (exact control over ts and received_at),
+ * the real worker rolls them up (RollupsAdvance through BullMQ), and the numbers are compared with
+ * the same definitions computed straight from raw rows, and through the reports API.
+ */
+const PREFIX = `nfanalytics${process.pid}`;
+const env = { QUEUE_PREFIX: PREFIX, ANALYTICS_ROLLUP_MARGIN_MS: '300' };
+const MIN = 60_000;
+
+let api: TestApi;
+let worker: RunningProcess;
+let db: Client;
+let queue: Queue;
+let a: Tenant;
+let b: Tenant;
+
+interface RawEvent {
+  ts: Date;
+  name: string;
+  visitor: string;
+  properties?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+  bot?: boolean;
+}
+
+async function insertEvents(siteId: string, events: RawEvent[]): Promise<void> {
+  const days = new Set(events.map((e) => e.ts.toISOString().slice(0, 10)));
+  for (const d of days)
+    await db.query(`SELECT nf_ensure_daily_partitions('events', $1::date, $1::date)`, [d]);
+  for (let i = 0; i < events.length; i += 5000) {
+    const chunk = events.slice(i, i + 5000);
+    await db.query(
+      `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id, properties, context, is_bot)
+       SELECT $1, t.ts, t.mid, CASE WHEN t.name = '$page' THEN 'page' ELSE 'track' END, t.name, t.vid, t.props,
+              t.ctx, t.bot
+         FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[], $7::jsonb[], $8::bool[])
+              AS t(ts, mid, name, vid, props, ctx, bot)`,
+      [
+        siteId,
+        chunk.map((e) => e.ts),
+        chunk.map(() => randomUUID()),
+        chunk.map((e) => e.name),
+        chunk.map((e) => e.visitor),
+        chunk.map((e) => JSON.stringify(e.properties ?? {})),
+        chunk.map((e) => JSON.stringify(e.context ?? {})),
+        chunk.map((e) => e.bot ?? false),
+      ],
+    );
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs RollupsAdvance through the worker until the watermark passes everything committed so far. */
+async function rollUp(): Promise<void> {
+  const {
+    rows: [{ now }],
+  } = await db.query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
+  await waitFor(async () => {
+    const job = await queue.add('RollupsAdvance', {});
+    await waitFor(async () => ['completed', 'failed'].includes(await job.getState()));
+    if ((await job.getState()) === 'failed') throw new Error(`rollup failed: ${job.failedReason ?? ''}`);
+    const { rows } = await db.query<{ hi: Date }>(
+      `SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`,
+    );
+    return rows[0].hi > now;
+  });
+}
+
+/** Sessions by the documented definition, straight from raw rows (the independent check). */
+async function rawTraffic(siteId: string, from = '-infinity', to = 'infinity') {
+  const { rows } = await db.query(
+    `WITH f AS (
+       SELECT ts, visitor_id, name = '$page' AS is_page,
+              lag(ts, 1) OVER w AS p1, lag(ts, 2) OVER w AS p2
+         FROM events WHERE site_id = $1 AND NOT is_bot
+       WINDOW w AS (PARTITION BY visitor_id, name = '$page' ORDER BY ts, id))
+     SELECT count(*)::int AS events, count(*) FILTER (WHERE is_page)::int AS pageviews,
+            count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > interval '30 minutes'))::int AS sessions,
+            count(*) FILTER (WHERE is_page AND ts - p1 <= interval '30 minutes'
+                             AND (p2 IS NULL OR p1 - p2 > interval '30 minutes'))::int AS engaged,
+            count(DISTINCT visitor_id)::int AS visitors
+       FROM f WHERE ts >= $2::timestamptz AND ts < $3::timestamptz`,
+    [siteId, from, to],
+  );
+  return rows[0] as Record<string, number>;
+}
+
+async function rolledTraffic(siteId: string, grain: string) {
+  const { rows } = await db.query(
+    `SELECT coalesce(sum(events), 0)::int AS events, coalesce(sum(pageviews), 0)::int AS pageviews,
+            coalesce(sum(sessions), 0)::int AS sessions, coalesce(sum(engaged), 0)::int AS engaged,
+            round(hll_cardinality(hll_union_agg(visitors)))::int AS visitors
+       FROM analytics_traffic WHERE site_id = $1 AND grain = $2`,
+    [siteId, grain],
+  );
+  return rows[0] as Record<string, number>;
+}
+
+async function snapshot(siteId: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of [
+    'analytics_traffic',
+    'analytics_traffic_dims',
+    'analytics_cta',
+    'analytics_flow_nodes',
+    'analytics_flow_runs',
+    'analytics_flow_goals',
+  ]) {
+    const { rows } = await db.query(`SELECT t::text AS r FROM ${t} t WHERE site_id = $1 ORDER BY 1`, [
+      siteId,
+    ]);
+    out.push(...rows.map((r: { r: string }) => `${t} ${r.r}`));
+  }
+  return out;
+}
+
+const PAGES = ['/', '/pricing', '/blog/a', '/blog/b', '/signup', '/docs'];
+const REFERRERS = [
+  null,
+  'https://www.google.com/search?q=x',
+  'https://news.ycombinator.com/',
+  'https://t.co/abc',
+];
+
+/** Visitors with 1–6 page views each, gaps of 0–50 minutes (so sessions split), CTA events, a few bots. */
+function generate(visitors: number, now: number): { events: RawEvent[]; distinct: number } {
+  const events: RawEvent[] = [];
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let v = 0; v < visitors; v++) {
+    const visitor = randomUUID();
+    let t = now - 3 * 86_400_000 + Math.floor(rnd() * (3 * 86_400_000 - 20 * MIN));
+    const views = 1 + Math.floor(rnd() * 6);
+    const bot = rnd() < 0.03;
+    for (let i = 0; i < views; i++) {
+      const ref = i === 0 ? REFERRERS[Math.floor(rnd() * REFERRERS.length)] : null;
+      const path = PAGES[Math.floor(rnd() * PAGES.length)];
+      events.push({
+        ts: new Date(t),
+        name: '$page',
+        visitor,
+        bot,
+        properties: {
+          path,
+          url: `https://shop.example${path}${i === 0 && rnd() < 0.2 ? '?utm_source=newsletter' : ''}`,
+          referrer: ref,
+        },
+        context: {
+          userAgent: rnd() < 0.4 ? 'Mozilla/5.0 (iPhone; Mobile)' : 'Mozilla/5.0 (X11; Linux)',
+          location: { country: rnd() < 0.5 ? 'fr' : 'US' },
+        },
+      });
+      if (rnd() < 0.3) {
+        const variant = rnd() < 0.5 ? 'control' : 'b';
+        events.push({
+          ts: new Date(t + 1000),
+          name: 'cta_viewed',
+          visitor,
+          bot,
+          properties: { cta_id: 'cta-1', variant_id: variant },
+        });
+        if (rnd() < (variant === 'b' ? 0.3 : 0.15))
+          events.push({
+            ts: new Date(t + 2000),
+            name: 'cta_converted',
+            visitor,
+            bot,
+            properties: { cta_id: 'cta-1', variant_id: variant },
+          });
+      }
+      t += Math.floor(rnd() * 50 * MIN);
+      if (t > now - MIN) break;
+    }
+  }
+  return { events, distinct: visitors };
+}
+
+beforeAll(async () => {
+  db = new Client({ connectionString: TEST_DATABASE_URL });
+  await db.connect();
+  queue = new Queue('maintenance', { connection: { url: TEST_REDIS_URL }, prefix: PREFIX });
+  api = await startApi(env);
+  worker = await startWorker(env);
+  a = await createTenant(api, 'analytics-a');
+  b = await createTenant(api, 'analytics-b');
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.stop();
+  await queue?.obliterate({ force: true }).catch(() => undefined);
+  await queue?.close();
+  await db?.end();
+});
+
+describe('rollups', () => {
+  const now = Date.now();
+  let distinctVisitors = 0;
+
+  it('minute, hour and day buckets equal raw counts exactly; HLL uniques within 2.5 %', async () => {
+    const { events, distinct } = generate(6000, now);
+    distinctVisitors = distinct;
+    await insertEvents(a.siteId, events);
+    await insertEvents(
+      b.siteId,
+      events.slice(0, 500).map((e) => ({ ...e, visitor: randomUUID() })),
+    );
+    await rollUp();
+
+    const raw = await rawTraffic(a.siteId);
+    expect(raw.pageviews).toBeGreaterThan(10_000);
+    for (const grain of ['minute', 'hour', 'day']) {
+      const rolled = await rolledTraffic(a.siteId, grain);
+      expect({ grain, ...rolled, visitors: 0 }).toEqual({ grain, ...raw, visitors: 0 });
+      expect(Math.abs(rolled.visitors - raw.visitors) / raw.visitors).toBeLessThan(0.025);
+    }
+    expect(raw.visitors).toBeGreaterThan(distinctVisitors * 0.9);
+
+    const { rows: cta } = await db.query(
+      `SELECT r.variant_id, r.views, r.conversions, x.views AS raw_views, x.conversions AS raw_conversions
+         FROM (SELECT variant_id, sum(views)::int AS views, sum(conversions)::int AS conversions
+                 FROM analytics_cta WHERE site_id = $1 AND grain = 'minute' GROUP BY 1) r
+         JOIN (SELECT properties->>'variant_id' AS variant_id,
+                      count(*) FILTER (WHERE name = 'cta_viewed')::int AS views,
+                      count(*) FILTER (WHERE name = 'cta_converted')::int AS conversions
+                 FROM events WHERE site_id = $1 AND NOT is_bot AND name LIKE 'cta_%' GROUP BY 1) x USING (variant_id)`,
+      [a.siteId],
+    );
+    expect(cta).toHaveLength(2);
+    for (const r of cta) expect([r.views, r.conversions]).toEqual([r.raw_views, r.raw_conversions]);
+
+    const { rows: pages } = await db.query(
+      `SELECT (SELECT sum(pageviews)::int FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day' AND dim = 'page') AS dims,
+              (SELECT sum(sessions)::int FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'hour' AND dim = 'referrer') AS ref_sessions`,
+      [a.siteId],
+    );
+    expect(pages[0].dims).toBe(raw.pageviews);
+    expect(pages[0].ref_sessions).toBe(raw.sessions);
+  });
+
+  it('re-running a window changes nothing', async () => {
+    const before = await snapshot(a.siteId);
+    await db.query(`UPDATE analytics_watermarks SET hi = hi - interval '30 minutes' WHERE name = 'rollups'`);
+    await rollUp();
+    expect(await snapshot(a.siteId)).toEqual(before);
+  });
+
+  it('counts a late event once, in the bucket of its timestamp', async () => {
+    const late = new Date(Math.floor((now - 2 * 86_400_000) / MIN) * MIN + 17_000);
+    const minuteOf = new Date(Math.floor(late.getTime() / MIN) * MIN);
+    const before = await rolledTraffic(a.siteId, 'minute');
+    await insertEvents(a.siteId, [
+      { ts: late, name: '$page', visitor: randomUUID(), properties: { path: '/late' } },
+      { ts: late, name: '$page', visitor: randomUUID(), properties: { path: '/late' } },
+    ]);
+    await rollUp();
+    await db.query(`UPDATE analytics_watermarks SET hi = hi - interval '10 minutes' WHERE name = 'rollups'`);
+    await rollUp();
+    const after = await rolledTraffic(a.siteId, 'minute');
+    expect(after.pageviews).toBe(before.pageviews + 2);
+    const { rows } = await db.query(
+      `SELECT pageviews::int FROM analytics_traffic WHERE site_id = $1 AND grain = 'minute' AND bucket = $2`,
+      [a.siteId, minuteOf],
+    );
+    const raw = await rawTraffic(
+      a.siteId,
+      minuteOf.toISOString(),
+      new Date(minuteOf.getTime() + MIN).toISOString(),
+    );
+    expect(rows[0].pageviews).toBe(raw.pageviews);
+    for (const grain of ['hour', 'day'])
+      expect((await rolledTraffic(a.siteId, grain)).sessions).toBe((await rawTraffic(a.siteId)).sessions);
+  });
+});
+
+describe('reports API', () => {
+  it('traffic report matches the raw numbers for the range, with comparison and breakdowns', async () => {
+    const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000).toISOString();
+    const from = new Date(Date.now() - 4 * 86_400_000).toISOString();
+    const res = await api.request(
+      `/api/sites/${a.siteId}/reports/traffic?from=${from}&to=${to}&granularity=hour`,
+      {
+        token: a.tokens.viewer,
+      },
+    );
+    expect(res.status).toBe(200);
+    const body = res.body as {
+      totals: Record<string, number>;
+      previous: Record<string, number> | null;
+      series: unknown[];
+      top: Record<string, { value: string }[]>;
+      timezone: string;
+    };
+    const raw = await rawTraffic(a.siteId);
+    expect(body.timezone).toBe('Europe/Paris');
+    expect(body.totals.pageviews).toBe(raw.pageviews);
+    expect(body.totals.sessions).toBe(raw.sessions);
+    expect(body.totals.bounceRate).toBeCloseTo(1 - raw.engaged / raw.sessions, 3);
+    expect(Math.abs(body.totals.visitors - raw.visitors) / raw.visitors).toBeLessThan(0.025);
+    expect(body.previous?.pageviews).toBe(0);
+    expect(body.series.length).toBeGreaterThan(90);
+    expect(body.top.pages.map((p) => p.value)).toContain('/pricing');
+    expect(body.top.referrers.map((p) => p.value)).toContain('www.google.com');
+    expect(body.top.utmSources.map((p) => p.value)).toContain('newsletter');
+    // the late page views of the test above carry no context: '(unknown)'
+    expect(body.top.devices.map((p) => p.value).sort()).toEqual(['(unknown)', 'desktop', 'mobile']);
+    expect(body.top.countries.map((p) => p.value).sort()).toEqual(['(unknown)', 'FR', 'US']);
+
+    const days = await api.request(
+      `/api/sites/${a.siteId}/reports/traffic?from=${from}&to=${to}&granularity=day`,
+      {
+        token: a.tokens.viewer,
+      },
+    );
+    expect((days.body as { totals: { pageviews: number } }).totals.pageviews).toBe(raw.pageviews);
+    // another tenant's data never shows up
+    const other = await api.request(`/api/sites/${b.siteId}/reports/traffic?from=${from}&to=${to}`, {
+      token: b.tokens.viewer,
+    });
+    expect((other.body as { totals: { pageviews: number } }).totals.pageviews).toBe(
+      (await rawTraffic(b.siteId)).pageviews,
+    );
+  });
+
+  it('CTA report: per variant, probability to beat control, CSV export', async () => {
+    const res = await api.request(
+      `/api/sites/${a.siteId}/reports/ctas?from=${new Date(Date.now() - 5 * 86_400_000).toISOString()}`,
+      {
+        token: a.tokens.viewer,
+      },
+    );
+    expect(res.status).toBe(200);
+    const [cta] = (
+      res.body as { ctas: { ctaId: string; control: string; variants: Record<string, unknown>[] }[] }
+    ).ctas;
+    expect(cta.ctaId).toBe('cta-1');
+    expect(cta.control).toBe('control');
+    const variantB = cta.variants.find((v) => v.variantId === 'b')!;
+    expect(variantB.status).toBe('ok');
+    expect(variantB.probabilityToBeatControl).toBeGreaterThan(0.95);
+
+    const csv = await fetch(`${api.url}/api/sites/${a.siteId}/reports/ctas/export`, {
+      headers: { authorization: `Bearer ${a.tokens.viewer}` },
+    });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect((await csv.text()).split('\r\n')[0]).toContain('cta_id,variant_id');
+  });
+
+  it('says "not enough data yet" for a thin variant', async () => {
+    const t = new Date(Date.now() - 3 * MIN);
+    await insertEvents(b.siteId, [
+      {
+        ts: t,
+        name: 'cta_viewed',
+        visitor: randomUUID(),
+        properties: { cta_id: 'thin', variant_id: 'control' },
+      },
+      { ts: t, name: 'cta_viewed', visitor: randomUUID(), properties: { cta_id: 'thin', variant_id: 'v2' } },
+    ]);
+    await rollUp();
+    const res = await api.request(`/api/sites/${b.siteId}/reports/ctas?ctaId=thin`, {
+      token: b.tokens.viewer,
+    });
+    const v2 = (res.body as { ctas: { variants: Record<string, unknown>[] }[] }).ctas[0].variants.find(
+      (v) => v.variantId === 'v2',
+    )!;
+    expect(v2.status).toBe('not_enough_data');
+    expect(String(v2.message)).toContain('not enough data yet');
+  });
+
+  it('flow report: entered, reached per node, completed, converted, median time to goal, per version', async () => {
+    const flowId = randomUUID();
+    await db.query(`INSERT INTO flows (site_id, id, name, draft) VALUES ($1, $2, 'report flow', '{}')`, [
+      a.siteId,
+      flowId,
+    ]);
+    const base = Date.now() - 20 * MIN;
+    for (let i = 0; i < 10; i++) {
+      const runId = randomUUID();
+      const version = i < 6 ? 1 : 2;
+      const status = i % 2 === 0 ? 'converted' : i % 3 === 0 ? 'completed' : 'waiting';
+      const created = new Date(base + i * 1000);
+      const ended = status === 'waiting' ? null : new Date(created.getTime() + 120_000);
+      await db.query(
+        `INSERT INTO runs (site_id, id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id, trigger_event,
+                           status, created_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'start', '{}', $7, $8, $9)`,
+        [a.siteId, runId, flowId, version, randomUUID(), 1000 + i, status, created, ended],
+      );
+      for (const node of status === 'waiting' ? ['start'] : ['start', 'goal'])
+        await db.query(
+          `INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
+           VALUES ($1, $2, $3, 0, $4, 0, 'x', '{}', 'none')`,
+          [a.siteId, runId, node, flowId],
+        );
+    }
+    // the runs were planted with past timestamps: re-run the window that covers them
+    await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [new Date(base - MIN)]);
+    await rollUp();
+    const res = await api.request(
+      `/api/sites/${a.siteId}/reports/flows/${flowId}?from=${new Date(base - 3_600_000).toISOString()}`,
+      {
+        token: a.tokens.viewer,
+      },
+    );
+    expect(res.status).toBe(200);
+    const body = res.body as {
+      totals: Record<string, number>;
+      versions: {
+        version: number;
+        entered: number;
+        converted: number;
+        nodes: { nodeId: string; reached: number }[];
+      }[];
+    };
+    expect(body.totals).toMatchObject({ entered: 10, converted: 5, completed: 7, conversionRate: 0.5 });
+    expect(body.totals.medianTimeToGoalSeconds).toBeGreaterThan(100);
+    expect(body.totals.medianTimeToGoalSeconds).toBeLessThan(145);
+    expect(body.versions.map((v) => [v.version, v.entered])).toEqual([
+      [1, 6],
+      [2, 4],
+    ]);
+    expect(body.versions[0].nodes).toEqual([
+      { nodeId: 'goal', reached: 4 },
+      { nodeId: 'start', reached: 6 },
+    ]);
+    const missing = await api.request(`/api/sites/${b.siteId}/reports/flows/${flowId}`, {
+      token: b.tokens.viewer,
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  it('real time: the last 30 minutes by minute, the current minute included', async () => {
+    await insertEvents(a.siteId, [
+      { ts: new Date(), name: '$page', visitor: randomUUID(), properties: { path: '/now' } },
+    ]);
+    await rollUp();
+    const res = await api.request(`/api/sites/${a.siteId}/reports/realtime`, { token: a.tokens.viewer });
+    expect(res.status).toBe(200);
+    const body = res.body as { series: { bucket: string; pageviews: number }[] };
+    expect(body.series).toHaveLength(30);
+    const current = Math.floor(Date.now() / MIN) * MIN;
+    const last = body.series[29];
+    // the current minute is the last point (unless the minute rolled over during the request)
+    expect(Date.parse(last.bucket)).toBeGreaterThanOrEqual(current - MIN);
+    expect(body.series.reduce((s, p) => s + p.pageviews, 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('is role-guarded and validated', async () => {
+    expect((await api.request(`/api/sites/${a.siteId}/reports/traffic`)).status).toBe(401);
+    expect(
+      (await api.request(`/api/sites/${a.siteId}/reports/traffic`, { token: b.tokens.owner })).status,
+    ).toBe(404);
+    const bad = await api.request(`/api/sites/${a.siteId}/reports/traffic?from=2026-01-01&to=2025-01-01`, {
+      token: a.tokens.viewer,
+    });
+    expect([bad.status, bad.body.code]).toEqual([400, 'INVALID_RANGE']);
+    const huge = await api.request(
+      `/api/sites/${a.siteId}/reports/traffic?from=2020-01-01&granularity=minute`,
+      {
+        token: a.tokens.viewer,
+      },
+    );
+    expect([huge.status, huge.body.code]).toEqual([400, 'RANGE_TOO_LARGE']);
+    const csv = await fetch(`${api.url}/api/sites/${a.siteId}/reports/traffic/export`, {
+      headers: { authorization: `Bearer ${a.tokens.viewer}` },
+    });
+    expect(csv.status).toBe(200);
+    expect((await csv.text()).startsWith('bucket,visitors,pageviews')).toBe(true);
+  });
+});
