@@ -12,17 +12,16 @@ export interface FlowSummary {
   status: FlowStatus;
   revision: number;
   publishedVersion: number | null;
+  archivedExitRuns?: boolean;
+  createdAt?: string;
   updatedAt: string;
+  /** Not in the API's list yet (the runtime's reports will add it); the list shows "—" without it. */
   counts?: { entered: number; converted: number };
 }
 
-export interface FlowDetail {
-  id: string;
-  name: string;
-  status: FlowStatus;
-  revision: number;
+/** `GET /flows/:id`, and what create, duplicate and import answer: the summary plus the draft. */
+export interface FlowDetail extends FlowSummary {
   draft: { graph: FlowGraph; settings: FlowSettings };
-  publishedVersion: number | null;
 }
 
 export interface FlowVersionSummary {
@@ -30,7 +29,7 @@ export interface FlowVersionSummary {
   note?: string | null;
   publishedAt?: string;
   createdAt?: string;
-  publishedBy?: string | { name?: string; email?: string } | null;
+  publishedBy?: string | { id?: string; name?: string | null; email?: string | null } | null;
 }
 
 export interface FlowVersion extends FlowVersionSummary {
@@ -68,7 +67,7 @@ const one = (siteId: string, flowId: string) => `${base(siteId)}/${enc(flowId)}`
 export const flowsApi = {
   list: (siteId: string) => api.get<FlowSummary[]>(base(siteId)),
   create: (siteId: string, input: { name: string; templateId?: string }) =>
-    api.post<FlowSummary>(base(siteId), input),
+    api.post<FlowDetail>(base(siteId), input),
   get: (siteId: string, flowId: string) => api.get<FlowDetail>(one(siteId, flowId)),
 
   /** Optimistic concurrency: a stale revision comes back as a conflict value, not a thrown error. */
@@ -114,7 +113,7 @@ export const flowsApi = {
   pause: (siteId: string, flowId: string) => api.post<unknown>(`${one(siteId, flowId)}/pause`),
   resume: (siteId: string, flowId: string) => api.post<unknown>(`${one(siteId, flowId)}/resume`),
   archive: (siteId: string, flowId: string) => api.post<unknown>(`${one(siteId, flowId)}/archive`),
-  duplicate: (siteId: string, flowId: string) => api.post<FlowSummary>(`${one(siteId, flowId)}/duplicate`),
+  duplicate: (siteId: string, flowId: string) => api.post<FlowDetail>(`${one(siteId, flowId)}/duplicate`),
 
   versions: (siteId: string, flowId: string) =>
     api.get<FlowVersionSummary[]>(`${one(siteId, flowId)}/versions`),
@@ -122,13 +121,14 @@ export const flowsApi = {
     api.get<FlowVersion>(`${one(siteId, flowId)}/versions/${version}`),
   diff: (siteId: string, flowId: string, a: number, b: number) =>
     api.get<GraphDiff>(`${one(siteId, flowId)}/versions/${a}/diff/${b}`),
+  /** Publishes `version` again as a new version and makes it the draft too (a new `revision`). */
   rollback: (siteId: string, flowId: string, version: number) =>
-    api.post<{ version: number }>(`${one(siteId, flowId)}/versions/${version}/rollback`),
+    api.post<{ version: number; revision: number }>(`${one(siteId, flowId)}/versions/${version}/rollback`),
 
   templates: () => api.get<FlowTemplateSummary[]>('/api/flow-templates'),
   exportJson: (siteId: string, flowId: string) => api.get<unknown>(`${one(siteId, flowId)}/export`),
   importJson: (siteId: string, document: unknown) =>
-    api.post<FlowSummary>(`${base(siteId)}/import`, document),
+    api.post<FlowDetail>(`${base(siteId)}/import`, document),
 
   stats: (siteId: string, flowId: string, signal?: AbortSignal) =>
     api.get<FlowStats>(`${one(siteId, flowId)}/stats`, signal),
