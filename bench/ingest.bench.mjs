@@ -50,8 +50,8 @@ async function prepareDatabase() {
   await ds.destroy();
 }
 
-function startProcess(entry, env, readyText) {
-  const proc = spawn(process.execPath, [resolve(root, entry)], {
+function startProcess(entry, env, readyText, nodeArgs = []) {
+  const proc = spawn(process.execPath, [...nodeArgs, resolve(root, entry)], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -195,7 +195,9 @@ async function main() {
     INGEST_RATE_LIMIT: '10000000',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret-123',
   };
-  const api = await startProcess('apps/api/dist/main.js', apiEnv, 'api listening');
+  // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API process.
+  const apiArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const api = await startProcess('apps/api/dist/main.js', apiEnv, 'api listening', apiArgs);
   const url = `http://127.0.0.1:${apiPort}`;
   const minimalPort = await freePort();
   const minimal = await startProcess('bench/minimal-route.mjs', { PORT: String(minimalPort) }, 'listening');
@@ -260,8 +262,10 @@ async function main() {
       `dedupe window: ${(bytes / 1e6).toFixed(1)} MB per million ids (${Math.round(bytes / 1e6)} bytes/id)`,
     );
   } finally {
-    api.kill('SIGTERM');
     minimal.kill('SIGTERM');
+    const exited = new Promise((r) => api.once('exit', r));
+    api.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
   }
 }
 

@@ -1,7 +1,7 @@
+import { appendFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, QueryRunner } from 'typeorm';
-import { queryRows } from '../database/sql';
 import { IdentityResolver, identityKey, identityKeysOf, visitorKey } from '../visitors/identity-resolver';
 import type { EventFacts, VisitorState } from '../visitors/visitor-profile';
 import { messageHash, NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
@@ -111,14 +111,36 @@ export class EventStore {
     }
   }
 
-  private async write(qr: QueryRunner, items: IngestItem[]): Promise<ItemOutcome[]> {
-    const sites = [...new Set(items.map((i) => i.siteId))].sort();
-    // One writer per site at a time (across processes), so visitor resolution sees settled identities.
-    await qr.query(`SELECT pg_advisory_xact_lock(hashtextextended(s, 7401)) FROM unnest($1::text[]) s`, [
-      sites,
-    ]);
+  private async write(qr0: QueryRunner, items: IngestItem[]): Promise<ItemOutcome[]> {
+    const prof: string[] = [];
+    const qr = process.env.INGEST_PROFILE
+      ? ({
+          query: async (sql: string, p?: unknown[]) => {
+            const t = performance.now();
+            const r = await qr0.query(sql, p);
+            prof.push(
+              `${sql.trim().slice(0, 18).replace(/\s+/g, ' ')}=${(performance.now() - t).toFixed(1)}`,
+            );
+            return r;
+          },
+        } as unknown as QueryRunner)
+      : qr0;
+    const t0 = performance.now();
+    try {
+      return await this.write2(qr, items);
+    } finally {
+      if (process.env.INGEST_PROFILE)
+        appendFileSync(
+          process.env.INGEST_PROFILE,
+          `PROF n=${items.length} total=${(performance.now() - t0).toFixed(1)} ${prof.join(' ')}\n`,
+        );
+    }
+  }
 
-    // 1. dedupe: first occurrence in the group, then the window in PostgreSQL (same transaction).
+  private async write2(qr: QueryRunner, items: IngestItem[]): Promise<ItemOutcome[]> {
+    const sites = [...new Set(items.map((i) => i.siteId))].sort();
+
+    // 1. dedupe candidates: the first occurrence of each (site, hash) in the group.
     const outcomes: ItemOutcome[] = items.map(() => 'duplicate');
     const firstByKey = new Map<string, number>();
     const hashes = items.map((i) => messageHash(i.event.messageId));
@@ -127,178 +149,250 @@ export class EventStore {
       if (!firstByKey.has(k)) firstByKey.set(k, n);
     });
     const candidates = [...firstByKey.values()];
-    const today = utcDay(Date.now());
-    const fresh = await queryRows<{ site_id: string; hash: string }>(
-      qr,
-      `INSERT INTO event_dedupe (site_id, day, hash)
-       SELECT c.site_id, $3::date, c.hash FROM unnest($1::uuid[], $2::bigint[]) AS c(site_id, hash)
-        WHERE NOT EXISTS (SELECT 1 FROM event_dedupe d
-                           WHERE d.site_id = c.site_id AND d.hash = c.hash AND d.day >= $3::date - $4::int)
-       ON CONFLICT DO NOTHING RETURNING site_id, hash`,
-      [candidates.map((n) => items[n].siteId), candidates.map((n) => hashes[n]), today, DEDUPE_DAYS_BACK],
-    );
-    const freshKeys = new Set(fresh.map((r) => `${r.site_id}|${r.hash}`));
+    const keys = new Map<string, [string, string, string]>();
+    for (const n of candidates) {
+      for (const k of identityKeysOf(items[n].siteId, items[n].event)) keys.set(identityKey(...k), k);
+    }
+    const keyList = [...keys.values()];
+
+    // 2. one round trip: per-site locks (one writer per site at a time, across processes, so visitor
+    // resolution sees settled identities), the dedupe window in PostgreSQL, identities and visitors
+    // (rows locked against concurrent profile updates).
+    const [{ prepared }] = (await qr.query(
+      `SELECT nf_ingest_prepare($1::text[], $2::uuid[], $3::bigint[], $4::date, $5::int,
+                                $6::uuid[], $7::text[], $8::text[]) AS prepared`,
+      [
+        sites,
+        candidates.map((n) => items[n].siteId),
+        candidates.map((n) => hashes[n]),
+        utcDay(Date.now()),
+        DEDUPE_DAYS_BACK,
+        keyList.map((k) => k[0]),
+        keyList.map((k) => k[1]),
+        keyList.map((k) => k[2]),
+      ],
+    )) as [{ prepared: Prepared }];
+    const freshKeys = new Set(prepared.fresh.map(([site, hash]) => `${site}|${hash}`));
     const stored = candidates
       .filter((n) => freshKeys.has(`${items[n].siteId}|${hashes[n]}`))
       .sort((a, b) => a - b);
     for (const n of stored) outcomes[n] = 'stored';
     if (stored.length === 0) return outcomes;
 
-    // 2. load identities and visitors (rows locked against concurrent profile updates).
-    const keys = new Map<string, [string, string, string]>();
-    for (const n of stored) {
-      for (const k of identityKeysOf(items[n].siteId, items[n].event)) keys.set(identityKey(...k), k);
-    }
-    const keyList = [...keys.values()];
-    const idRows = await queryRows<{
-      site_id: string;
-      kind: 'anon' | 'user';
-      value: string;
-      visitor_id: string;
-    }>(
-      qr,
-      `SELECT i.site_id, i.kind, i.value, i.visitor_id FROM visitor_identities i
-         JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(site_id, kind, value)
-           ON i.site_id = k.site_id AND i.kind = k.kind AND i.value = k.value`,
-      [keyList.map((k) => k[0]), keyList.map((k) => k[1]), keyList.map((k) => k[2])],
+    const identities = new Map(
+      prepared.identities.map(([site, kind, value, id]) => [identityKey(site, kind, value), id]),
     );
-    const identities = new Map(idRows.map((r) => [identityKey(r.site_id, r.kind, r.value), r.visitor_id]));
-    const visitorIds = [...new Map(idRows.map((r) => [visitorKey(r.site_id, r.visitor_id), r])).values()];
-    const visitorRows = visitorIds.length
-      ? await queryRows<VisitorRow>(
-          qr,
-          `SELECT v.* FROM visitors v
-             JOIN unnest($1::uuid[], $2::uuid[]) AS k(site_id, id) ON v.site_id = k.site_id AND v.id = k.id
-            ORDER BY v.site_id, v.id FOR UPDATE OF v`,
-          [visitorIds.map((r) => r.site_id), visitorIds.map((r) => r.visitor_id)],
-        )
-      : [];
-    const visitors = new Map(visitorRows.map((r) => [visitorKey(r.site_id, r.id), toState(r)]));
+    const visitors = new Map(
+      prepared.visitors.map((r) => [visitorKey(r.site_id, r.id), toState(fromJson(r))]),
+    );
 
     // 3. resolve in arrival order; identify emits one $trait_changed per changed key.
     const resolver = new IdentityResolver(identities, visitors, randomUUID);
-    const rows: Record<string, unknown>[] = [];
+    const ev = new EventColumns();
     for (const n of stored) {
       const { siteId, event: e, facts, receivedAt } = items[n];
       const { visitor, changes } = resolver.resolve(siteId, e, facts);
-      const base = {
-        site_id: siteId,
-        received_at: receivedAt.toISOString(),
-        visitor_id: visitor.id,
-        anonymous_id: e.anonymousId,
-        user_id: e.userId ?? visitor.userId,
-        context: e.context,
-        is_bot: facts.isBot,
-      };
-      rows.push({
-        ...base,
-        ts: e.ts.toISOString(),
-        message_id: e.messageId,
-        type: e.type,
-        name: e.name,
-        properties: e.type === 'alias' ? { ...e.properties, previousId: e.previousId } : e.properties,
-        traits: e.traits,
-      });
+      const received = receivedAt.toISOString();
+      const ts = e.ts.toISOString();
+      const userId = e.userId ?? visitor.userId;
+      const context = JSON.stringify(e.context);
+      ev.push(
+        siteId,
+        ts,
+        received,
+        e.messageId,
+        e.type,
+        e.name,
+        visitor.id,
+        e.anonymousId,
+        userId,
+        JSON.stringify(e.type === 'alias' ? { ...e.properties, previousId: e.previousId } : e.properties),
+        JSON.stringify(e.traits),
+        context,
+        facts.isBot,
+      );
       for (const c of changes) {
-        rows.push({
-          ...base,
-          ts: e.ts.toISOString(),
-          message_id: `${e.messageId}:trait:${c.key}`,
-          type: 'track',
-          name: TRAIT_CHANGED,
-          properties: { key: c.key, value: c.value, previous: c.previous },
-          traits: {},
-        });
+        ev.push(
+          siteId,
+          ts,
+          received,
+          `${e.messageId}:trait:${c.key}`,
+          'track',
+          TRAIT_CHANGED,
+          visitor.id,
+          e.anonymousId,
+          userId,
+          JSON.stringify({ key: c.key, value: c.value, previous: c.previous }),
+          '{}',
+          context,
+          facts.isBot,
+        );
       }
     }
 
-    // 4. write profiles, identities, events and the outbox.
+    // 4. one statement: new visitors (INSERT), changed ones (UPDATE, no speculative insert), identities,
+    // the events and the outbox. Foreign keys are checked at the end of the statement.
     const dirty = [...resolver.dirty.values()].sort((a, b) =>
       a.siteId === b.siteId ? a.id.localeCompare(b.id) : a.siteId.localeCompare(b.siteId),
     );
-    await qr.query(
-      `INSERT INTO visitors (site_id, id, anonymous_ids, user_id, traits, first_seen_at, last_seen_at,
-                             session_count, visit_count, event_count, last_page_url, utm, referrer, device,
-                             country, is_bot, merged_into)
-       SELECT r.site_id, r.id, ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)), r.user_id, r.traits,
-              r.first_seen_at, r.last_seen_at, r.session_count, r.visit_count, r.event_count, r.last_page_url,
-              r.utm, r.referrer, r.device, r.country, r.is_bot, r.merged_into
-         FROM json_to_recordset($1::json) AS r(site_id uuid, id uuid, anonymous_ids jsonb, user_id text,
-              traits jsonb, first_seen_at timestamptz, last_seen_at timestamptz, session_count int,
-              visit_count int, event_count int, last_page_url text, utm jsonb, referrer text, device jsonb,
-              country text, is_bot boolean, merged_into uuid)
-       ON CONFLICT (site_id, id) DO UPDATE SET
-         anonymous_ids = EXCLUDED.anonymous_ids, user_id = EXCLUDED.user_id, traits = EXCLUDED.traits,
-         first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
-         session_count = EXCLUDED.session_count, visit_count = EXCLUDED.visit_count,
-         event_count = EXCLUDED.event_count, last_page_url = EXCLUDED.last_page_url, utm = EXCLUDED.utm,
-         referrer = EXCLUDED.referrer, device = EXCLUDED.device, country = EXCLUDED.country,
-         is_bot = EXCLUDED.is_bot, merged_into = EXCLUDED.merged_into, updated_at = now()`,
-      [JSON.stringify(dirty.map(toRow))],
-    );
+    const created = new VisitorColumns();
+    const changed = new VisitorColumns();
+    for (const v of dirty) (v.isNew ? created : changed).push(v);
     const idWrites = [...resolver.identityWrites.values()];
-    if (idWrites.length) {
-      await qr.query(
-        `INSERT INTO visitor_identities (site_id, kind, value, visitor_id)
-         SELECT * FROM json_to_recordset($1::json) AS r(site_id uuid, kind text, value text, visitor_id uuid)
-         ON CONFLICT (site_id, kind, value) DO UPDATE SET visitor_id = EXCLUDED.visitor_id`,
-        [
-          JSON.stringify(
-            idWrites.map((w) => ({
-              site_id: w.siteId,
-              kind: w.kind,
-              value: w.value,
-              visitor_id: w.visitorId,
-            })),
-          ),
-        ],
-      );
-    }
+    const vcols = (o: number) =>
+      Array.from({ length: VisitorColumns.WIDTH }, (_, i) => `$${o + i + 1}${VISITOR_TYPES[i]}`).join(', ');
+    const ecols = Array.from(
+      { length: EventColumns.WIDTH },
+      (_, i) => `$${2 * VisitorColumns.WIDTH + 4 + i + 1}${EVENT_TYPES_SQL[i]}`,
+    ).join(', ');
+    const idOffset = 2 * VisitorColumns.WIDTH;
+    await qr.query(
+      `WITH nv AS (
+         INSERT INTO visitors (${VISITOR_COLUMNS})
+         SELECT r.site_id, r.id, ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)), r.user_id, r.traits,
+                r.first_seen_at, r.last_seen_at, r.session_count, r.visit_count, r.event_count, r.last_page_url,
+                r.utm, r.referrer, r.device, r.country, r.is_bot, r.merged_into
+           FROM unnest(${vcols(0)}) AS r(${VISITOR_COLUMNS})),
+       uv AS (
+         UPDATE visitors v SET
+           anonymous_ids = ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)), user_id = r.user_id,
+           traits = r.traits, first_seen_at = r.first_seen_at, last_seen_at = r.last_seen_at,
+           session_count = r.session_count, visit_count = r.visit_count, event_count = r.event_count,
+           last_page_url = r.last_page_url, utm = r.utm, referrer = r.referrer, device = r.device,
+           country = r.country, is_bot = r.is_bot, merged_into = r.merged_into, updated_at = now()
+           FROM unnest(${vcols(VisitorColumns.WIDTH)}) AS r(${VISITOR_COLUMNS})
+          WHERE v.site_id = r.site_id AND v.id = r.id),
+       iw AS (
+         INSERT INTO visitor_identities (site_id, kind, value, visitor_id)
+         SELECT * FROM unnest($${idOffset + 1}::uuid[], $${idOffset + 2}::text[], $${idOffset + 3}::text[], $${idOffset + 4}::uuid[])
+         ON CONFLICT (site_id, kind, value) DO UPDATE SET visitor_id = EXCLUDED.visitor_id),
+       ins AS (
+         INSERT INTO events (${EVENT_COLUMNS})
+         SELECT * FROM unnest(${ecols})
+         RETURNING site_id, id, is_bot)
+       INSERT INTO event_outbox (site_id, event_ids)
+       SELECT site_id, array_agg(id ORDER BY id) FROM ins
+        WHERE NOT is_bot
+        GROUP BY site_id`,
+      [
+        ...created.cols,
+        ...changed.cols,
+        idWrites.map((w) => w.siteId),
+        idWrites.map((w) => w.kind),
+        idWrites.map((w) => w.value),
+        idWrites.map((w) => w.visitorId),
+        ...ev.cols,
+      ],
+    );
     if (resolver.merges.length) {
       // Keep merges one level deep: whatever was merged into `from` now points at `into`.
       await qr.query(
         `UPDATE visitors v SET merged_into = m.into_id, updated_at = now()
-           FROM json_to_recordset($1::json) AS m(site_id uuid, from_id uuid, into_id uuid)
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS m(site_id, from_id, into_id)
           WHERE v.site_id = m.site_id AND v.merged_into = m.from_id`,
         [
-          JSON.stringify(
-            resolver.merges.map((m) => ({ site_id: m.siteId, from_id: m.from, into_id: m.into })),
-          ),
+          resolver.merges.map((m) => m.siteId),
+          resolver.merges.map((m) => m.from),
+          resolver.merges.map((m) => m.into),
         ],
       );
     }
-    await qr.query(
-      `WITH ins AS (
-         INSERT INTO events (site_id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id,
-                             properties, traits, context, is_bot)
-         SELECT * FROM json_to_recordset($1::json) AS r(site_id uuid, ts timestamptz, received_at timestamptz,
-                message_id text, type text, name text, visitor_id uuid, anonymous_id text, user_id text,
-                properties jsonb, traits jsonb, context jsonb, is_bot boolean)
-         RETURNING site_id, id, is_bot)
-       INSERT INTO event_outbox (site_id, event_ids)
-       SELECT site_id, array_agg(id ORDER BY id) FROM ins WHERE NOT is_bot GROUP BY site_id`,
-      [JSON.stringify(rows)],
-    );
     return outcomes;
   }
 }
 
-const toRow = (v: VisitorState) => ({
-  site_id: v.siteId,
-  id: v.id,
-  anonymous_ids: v.anonymousIds,
-  user_id: v.userId,
-  traits: v.traits,
-  first_seen_at: v.firstSeenAt,
-  last_seen_at: v.lastSeenAt,
-  session_count: v.sessionCount,
-  visit_count: v.visitCount,
-  event_count: v.eventCount,
-  last_page_url: v.lastPageUrl,
-  utm: v.utm,
-  referrer: v.referrer,
-  device: v.device,
-  country: v.country,
-  is_bot: v.isBot,
-  merged_into: v.mergedInto,
+interface Prepared {
+  fresh: [string, string][];
+  identities: [string, 'anon' | 'user', string, string][];
+  visitors: (Omit<VisitorRow, 'first_seen_at' | 'last_seen_at'> & {
+    first_seen_at: string;
+    last_seen_at: string;
+  })[];
+}
+
+const fromJson = (r: Prepared['visitors'][number]): VisitorRow => ({
+  ...r,
+  first_seen_at: new Date(r.first_seen_at),
+  last_seen_at: new Date(r.last_seen_at),
 });
+
+const VISITOR_COLUMNS =
+  'site_id, id, anonymous_ids, user_id, traits, first_seen_at, last_seen_at, session_count, visit_count, ' +
+  'event_count, last_page_url, utm, referrer, device, country, is_bot, merged_into';
+const VISITOR_TYPES = [
+  '::uuid[]',
+  '::uuid[]',
+  '::jsonb[]',
+  '::text[]',
+  '::jsonb[]',
+  '::timestamptz[]',
+  '::timestamptz[]',
+  '::int[]',
+  '::int[]',
+  '::int[]',
+  '::text[]',
+  '::jsonb[]',
+  '::text[]',
+  '::jsonb[]',
+  '::text[]',
+  '::boolean[]',
+  '::uuid[]',
+];
+
+/** Visitor rows as one array per column (bound as typed arrays and unnested: no JSON parse of the rows). */
+class VisitorColumns {
+  static readonly WIDTH = 17;
+  readonly cols: unknown[][] = Array.from({ length: VisitorColumns.WIDTH }, () => []);
+
+  push(v: VisitorState): void {
+    const values = [
+      v.siteId,
+      v.id,
+      JSON.stringify(v.anonymousIds),
+      v.userId,
+      JSON.stringify(v.traits),
+      v.firstSeenAt.toISOString(),
+      v.lastSeenAt.toISOString(),
+      v.sessionCount,
+      v.visitCount,
+      v.eventCount,
+      v.lastPageUrl,
+      JSON.stringify(v.utm),
+      v.referrer,
+      JSON.stringify(v.device),
+      v.country,
+      v.isBot,
+      v.mergedInto,
+    ];
+    for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
+  }
+}
+
+const EVENT_COLUMNS =
+  'site_id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id, properties, traits, ' +
+  'context, is_bot';
+const EVENT_TYPES_SQL = [
+  '::uuid[]',
+  '::timestamptz[]',
+  '::timestamptz[]',
+  '::text[]',
+  '::text[]',
+  '::text[]',
+  '::uuid[]',
+  '::text[]',
+  '::text[]',
+  '::jsonb[]',
+  '::jsonb[]',
+  '::jsonb[]',
+  '::boolean[]',
+];
+
+/** Event rows as one array per column; jsonb columns arrive as JSON text. */
+class EventColumns {
+  static readonly WIDTH = 13;
+  readonly cols: unknown[][] = Array.from({ length: EventColumns.WIDTH }, () => []);
+
+  push(...values: unknown[]): void {
+    for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
+  }
+}
