@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DEV_SECRETS_KEY, SecretBox } from '../../apps/api/src/webhooks/secret-box';
 import type { IsolatedEndpoint } from '../support/isolation-table';
@@ -8,10 +8,10 @@ import type { Tenant } from '../support/tenants';
 
 /**
  * Webhook routes for the tenant-isolation table. The isolation API runs without the SSRF allowlist,
- * so each victim's endpoint (a loopback discard port, never reachable from a test) and one failed
- * message are planted straight in the database.
+ * so each victim's endpoint (a loopback discard port), one failed message and an inbound hook are
+ * planted straight in the database.
  */
-const planted = new WeakMap<Tenant, { endpointId: string; messageId: string }>();
+const planted = new WeakMap<Tenant, { endpointId: string; messageId: string; hookId: string }>();
 
 async function plant(_: TestApi, v: Tenant): Promise<void> {
   const db = new Client({ connectionString: TEST_DATABASE_URL });
@@ -29,7 +29,13 @@ async function plant(_: TestApi, v: Tenant): Promise<void> {
        VALUES ($1, $2, $3, 'victim.event', $4, $4, '{"secret":"victim"}', 'failed')`,
       [v.siteId, messageId, endpointId, `msg_${messageId.replace(/-/g, '')}`],
     );
-    planted.set(v, { endpointId, messageId });
+    const hookId = randomUUID();
+    await db.query(
+      `INSERT INTO inbound_hooks (site_id, id, name, token_hash, last4, event_path, visitor_path)
+       VALUES ($1, $2, 'victim hook', $3, 'abcd', 'type', 'user.id')`,
+      [v.siteId, hookId, randomBytes(32)],
+    );
+    planted.set(v, { endpointId, messageId, hookId });
   } finally {
     await db.end();
   }
@@ -76,4 +82,17 @@ export const WEBHOOK_ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   row('resend webhook message', 'POST', (v) => `${msg(v)}/resend`, 'editor', 201),
   row('list webhook notices', 'GET', (v) => `${base(v)}/notices`, 'viewer', 200),
   row('delete webhook endpoint', 'DELETE', ep, 'editor', 204),
+  row('list inbound hooks', 'GET', (v) => `/api/sites/${v.siteId}/inbound-hooks`, 'viewer', 200),
+  row('create inbound hook', 'POST', (v) => `/api/sites/${v.siteId}/inbound-hooks`, 'editor', 201, {
+    name: 'stolen',
+    eventPath: 'type',
+    visitorPath: 'user.id',
+  }),
+  row(
+    'delete inbound hook',
+    'DELETE',
+    (v) => `/api/sites/${v.siteId}/inbound-hooks/${planted.get(v)?.hookId}`,
+    'editor',
+    204,
+  ),
 ];

@@ -76,7 +76,7 @@ export class Receiver {
     const verifiedWith = (this.secrets.get(path) ?? []).filter((s) => verifies(s, body, headers));
     const d: Delivery = { at: Date.now(), path, headers, body, verifiedWith };
     this.deliveries.push(d);
-    const responder = this.responders.get(path) ?? (() => ({ status: 200 }));
+    const responder: Responder = this.responders.get(path) ?? (() => ({ status: 200 }));
     const answer = responder(d, this.for(path).length);
     if (answer === 'hang') {
       this.hanging.add(res);

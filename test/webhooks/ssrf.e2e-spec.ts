@@ -69,9 +69,11 @@ describe('webhook SSRF guard', () => {
     beforeAll(async () => {
       rx = await new Receiver().start();
       // The endpoint was saved while loopback was allowed; the worker's operator has since removed it.
-      [loose, worker] = await Promise.all([
-        startApi({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '127.0.0.1', WEBHOOK_RESOLVE }),
-        startWorker({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '', WEBHOOK_RETRY_SCALE: '0', WEBHOOK_RESOLVE }),
+      await Promise.all([
+        startApi({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '127.0.0.1', WEBHOOK_RESOLVE }).then((p) => (loose = p)),
+        startWorker({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '', WEBHOOK_RETRY_SCALE: '0', WEBHOOK_RESOLVE }).then(
+          (p) => (worker = p),
+        ),
       ]);
       t = await createTenant(loose, 'ssrf-send');
     });
@@ -99,7 +101,7 @@ describe('webhook SSRF guard', () => {
       const deadline = Date.now() + 20_000;
       let m: { status?: string; attempts?: { error: string | null; status: number | null }[] } = {};
       while (Date.now() < deadline) {
-        m = (await loose.request(`${base}/messages/${id}`, { token: t.tokens.viewer })).body;
+        m = (await loose.request(`${base}/messages/${id}`, { token: t.tokens.viewer })).body as typeof m;
         if ((m.attempts?.length ?? 0) >= 2) break;
         await new Promise((r) => setTimeout(r, 50));
       }

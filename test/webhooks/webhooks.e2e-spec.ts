@@ -46,7 +46,7 @@ describe('outbound webhooks', () => {
 
   beforeAll(async () => {
     rx = await new Receiver().start();
-    [api, worker] = await Promise.all([startApi(ENV), startWorker(ENV)]);
+    await Promise.all([startApi(ENV).then((p) => (api = p)), startWorker(ENV).then((p) => (worker = p))]);
     a = await createTenant(api, 'wh-a');
     b = await createTenant(api, 'wh-b');
     db = new Client({ connectionString: TEST_DATABASE_URL });

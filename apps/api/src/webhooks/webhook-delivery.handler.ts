@@ -7,12 +7,14 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
 import { signedHeaders } from './webhook-signature';
-import { EndpointRow, WebhookRepository } from './webhook.repository';
+import { EndpointRow, MessageStatus, WebhookRepository } from './webhook.repository';
+import { AttemptWriter } from './attempt-writer';
+import { MessageLoader } from './message-loader';
 
 /**
- * One attempt of one message. The message row is claimed first (attempt number in the job id), so a
- * stale or duplicate job does nothing, and a job re-run after a crash repeats the same attempt with
- * the same webhook-id — the receiver's idempotency key never changes for a message.
+ * One attempt of one message (attempt number in the job id). A stale or duplicate job finds the
+ * message moved on and does nothing; a job re-run after a crash repeats the same attempt with the
+ * same webhook-id — the receiver's idempotency key never changes for a message.
  */
 @Injectable()
 export class WebhookDeliveryHandler {
@@ -20,6 +22,8 @@ export class WebhookDeliveryHandler {
 
   constructor(
     private readonly repo: WebhookRepository,
+    private readonly attempts: AttemptWriter,
+    private readonly loader: MessageLoader,
     private readonly sender: WebhookSender,
     private readonly secrets: WebhookSecrets,
     private readonly dispatcher: WebhookDispatcher,
@@ -29,11 +33,11 @@ export class WebhookDeliveryHandler {
   @OnJob(JobName.WebhookMessageDeliver)
   async deliver(job: JobPayloadMap[JobName.WebhookMessageDeliver]): Promise<{ outcome: string }> {
     const { siteId, messageId, attempt } = job;
-    const claimed = await this.repo.claim(siteId, messageId, attempt);
-    if (!claimed) return { outcome: 'skipped' };
-    const { message, endpoint } = claimed;
+    const loaded = await this.loader.load(siteId, messageId, attempt);
+    if (!loaded) return { outcome: 'skipped' };
+    const { message, endpoint } = loaded;
     if (!endpoint.enabled) {
-      await this.repo.failMessage(siteId, messageId, 'endpoint disabled');
+      await this.repo.failMessage(siteId, messageId, attempt, 'endpoint disabled');
       return { outcome: 'endpoint-disabled' };
     }
 
@@ -45,42 +49,37 @@ export class WebhookDeliveryHandler {
     };
     const result = await this.sender.send(endpoint.url, headers, message.body);
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const attemptNo = attempt + 1;
-    const base = {
-      attempt: attemptNo,
-      webhookId: message.webhook_id,
-      statusCode: result.statusCode,
-      error: result.error,
-      latencyMs: result.latencyMs,
-      responseBody: result.responseBody,
-    };
+    const record = (nextStatus: MessageStatus, retryIndex: number, nextAttemptAt: Date | null) =>
+      this.attempts.record({
+        siteId,
+        messageId,
+        attempt: attempt + 1,
+        webhookId: message.webhook_id,
+        statusCode: result.statusCode,
+        error: result.error,
+        latencyMs: result.latencyMs,
+        responseBody: result.responseBody,
+        nextStatus,
+        retryIndex,
+        nextAttemptAt,
+      });
 
     if (ok) {
-      await this.repo.recordAttempt(siteId, messageId, {
-        ...base,
-        next: { status: 'succeeded', retryIndex: message.retry_index, nextAttemptAt: null },
-      });
-      await this.repo.markHealthy(siteId, endpoint.id);
+      await record('succeeded', message.retry_index, null);
+      if (endpoint.failing_since) await this.repo.markHealthy(siteId, endpoint.id);
       return { outcome: 'succeeded' };
     }
-
-    const fail = () =>
-      this.repo.recordAttempt(siteId, messageId, {
-        ...base,
-        next: { status: 'failed', retryIndex: message.retry_index, nextAttemptAt: null },
-      });
     if (result.statusCode === 410) {
-      await fail();
+      await record('failed', message.retry_index, null);
       await this.disable(siteId, endpoint, 'gone', 'the receiver answered 410 Gone');
       return { outcome: 'endpoint-gone' };
     }
     const failingSince = new Date(await this.repo.markFailing(siteId, endpoint.id));
     if (Date.now() - failingSince.getTime() >= this.cfg.WEBHOOK_DISABLE_AFTER_SECONDS * 1000) {
-      await fail();
+      await record('failed', message.retry_index, null);
       await this.disable(siteId, endpoint, 'failing', `failing since ${failingSince.toISOString()}`);
       return { outcome: 'endpoint-disabled' };
     }
-
     const nextIndex = message.retry_index + 1;
     const delay = retryDelayMs(nextIndex, {
       scale: this.cfg.WEBHOOK_RETRY_SCALE,
@@ -89,14 +88,11 @@ export class WebhookDeliveryHandler {
         : undefined,
     });
     if (delay === undefined) {
-      await fail();
+      await record('failed', message.retry_index, null);
       return { outcome: 'exhausted' };
     }
-    await this.repo.recordAttempt(siteId, messageId, {
-      ...base,
-      next: { status: 'pending', retryIndex: nextIndex, nextAttemptAt: new Date(Date.now() + delay) },
-    });
-    await this.dispatcher.enqueue(siteId, messageId, attemptNo, delay);
+    if (await record('pending', nextIndex, new Date(Date.now() + delay)))
+      await this.dispatcher.enqueue(siteId, messageId, attempt + 1, delay);
     return { outcome: 'retry' };
   }
 

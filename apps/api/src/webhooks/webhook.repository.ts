@@ -52,6 +52,21 @@ export interface AttemptRow {
   response_body: string | null;
 }
 
+export interface AttemptRecord {
+  siteId: string;
+  messageId: string;
+  /** 1-based number of this attempt (the message had made `attempt - 1` before). */
+  attempt: number;
+  webhookId: string;
+  statusCode: number | null;
+  error: string | null;
+  latencyMs: number;
+  responseBody: string | null;
+  nextStatus: MessageStatus;
+  retryIndex: number;
+  nextAttemptAt: Date | null;
+}
+
 export interface NoticeRow {
   id: string;
   endpoint_id: string;
@@ -225,75 +240,74 @@ export class WebhookRepository {
   }
 
   /**
-   * Claims attempt `attempt + 1` of a pending message, joined with its endpoint in one round trip.
-   * A job re-run after a crash (message still `sending` at that attempt) re-claims the same attempt.
+   * Loads messages still waiting for the given attempt, each with its endpoint, in one read. Nothing
+   * is written before sending: a job re-run after a crash repeats the same attempt with the same
+   * webhook-id; a stale or duplicate job finds its message moved on and gets nothing.
    */
-  async claim(
+  async loadForAttempts(
     siteId: string,
-    messageId: string,
-    attempt: number,
-  ): Promise<{ message: MessageRow; endpoint: EndpointRow } | undefined> {
+    wanted: { messageId: string; attempt: number }[],
+  ): Promise<{ message: MessageRow; endpoint: EndpointRow }[]> {
     const rows = await queryRows<{ m: MessageRow; e: EndpointRow }>(
       this.db,
-      `WITH claimed AS (
-         UPDATE webhook_messages m SET status = 'sending', attempt_count = $3 + 1, last_attempt_at = now()
-          WHERE m.site_id = $1 AND m.id = $2
-            AND ((m.status = 'pending' AND m.attempt_count = $3) OR (m.status = 'sending' AND m.attempt_count = $3 + 1))
-          RETURNING ${MSG_COLUMNS})
-       SELECT row_to_json(c) AS m, row_to_json(e) AS e
-         FROM claimed c JOIN webhook_endpoints e ON e.site_id = c.site_id AND e.id = c.endpoint_id`,
-      [siteId, messageId, attempt],
+      `SELECT row_to_json(m) AS m, row_to_json(e) AS e
+         FROM unnest($2::uuid[], $3::int[]) AS w(id, attempt)
+         JOIN webhook_messages m ON m.site_id = $1 AND m.id = w.id AND m.attempt_count = w.attempt
+         JOIN webhook_endpoints e ON e.site_id = m.site_id AND e.id = m.endpoint_id
+        WHERE m.status IN ('pending', 'sending')`,
+      [siteId, wanted.map((w) => w.messageId), wanted.map((w) => w.attempt)],
     );
-    const r = rows[0];
-    if (!r) return undefined;
-    return { message: r.m, endpoint: r.e };
+    return rows.map((r) => ({ message: r.m, endpoint: r.e }));
   }
 
-  /** Writes the attempt and the message's new state in one statement. */
-  async recordAttempt(
-    siteId: string,
-    messageId: string,
-    a: {
-      attempt: number;
-      webhookId: string;
-      statusCode: number | null;
-      error: string | null;
-      latencyMs: number;
-      responseBody: string | null;
-      next: { status: MessageStatus; retryIndex: number; nextAttemptAt: Date | null };
-    },
-  ): Promise<void> {
-    await queryRows(
+  /**
+   * Writes many attempts of one site and moves each message on, in one statement (group commit).
+   * A message only moves if it still waits for that attempt; returns the ids that moved.
+   */
+  async recordAttempts(siteId: string, items: AttemptRecord[]): Promise<Set<string>> {
+    const col = <K extends keyof AttemptRecord>(k: K) => items.map((i) => i[k]);
+    const rows = await queryRows<{ id: string }>(
       this.db,
-      `WITH attempt AS (
+      `WITH input AS (
+         SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::int[], $6::text[], $7::int[], $8::text[],
+                              $9::text[], $10::int[], $11::timestamptz[])
+           AS t(message_id, attempt, webhook_id, status_code, error, latency_ms, response_body,
+                next_status, retry_index, next_attempt_at)),
+       attempt AS (
          INSERT INTO webhook_attempts (site_id, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         SELECT $1, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body FROM input
          ON CONFLICT (site_id, message_id, attempt) DO UPDATE SET attempted_at = now(), status_code = EXCLUDED.status_code,
            error = EXCLUDED.error, latency_ms = EXCLUDED.latency_ms, response_body = EXCLUDED.response_body
          RETURNING 1)
-       UPDATE webhook_messages SET status = $9, retry_index = $10, next_attempt_at = $11, last_status = $5, last_error = $6
-        WHERE site_id = $1 AND id = $2`,
+       UPDATE webhook_messages m SET status = i.next_status, attempt_count = i.attempt, retry_index = i.retry_index,
+              next_attempt_at = i.next_attempt_at, last_attempt_at = now(), last_status = i.status_code, last_error = i.error
+         FROM input i
+        WHERE m.site_id = $1 AND m.id = i.message_id AND m.attempt_count = i.attempt - 1
+          AND m.status IN ('pending', 'sending')
+        RETURNING m.id`,
       [
         siteId,
-        messageId,
-        a.attempt,
-        a.webhookId,
-        a.statusCode,
-        a.error,
-        a.latencyMs,
-        a.responseBody,
-        a.next.status,
-        a.next.retryIndex,
-        a.next.nextAttemptAt,
+        col('messageId'),
+        col('attempt'),
+        col('webhookId'),
+        col('statusCode'),
+        col('error'),
+        col('latencyMs'),
+        col('responseBody'),
+        col('nextStatus'),
+        col('retryIndex'),
+        col('nextAttemptAt'),
       ],
     );
+    return new Set(rows.map((r) => r.id));
   }
 
-  async failMessage(siteId: string, messageId: string, error: string): Promise<void> {
+  async failMessage(siteId: string, messageId: string, attempt: number, error: string): Promise<void> {
     await queryRows(
       this.db,
-      `UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_error = $3 WHERE site_id = $1 AND id = $2`,
-      [siteId, messageId, error],
+      `UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_error = $4
+        WHERE site_id = $1 AND id = $2 AND attempt_count = $3 AND status IN ('pending', 'sending')`,
+      [siteId, messageId, attempt, error],
     );
   }
 

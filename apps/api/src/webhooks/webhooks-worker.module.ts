@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AttemptWriter } from './attempt-writer';
+import { MessageLoader } from './message-loader';
 import { WebhookDeliveryHandler } from './webhook-delivery.handler';
 import { WebhooksCoreModule } from './webhooks-core.module';
 
 /** The worker's side: the delivery job handler. */
 @Module({
   imports: [WebhooksCoreModule],
-  providers: [WebhookDeliveryHandler],
+  providers: [AttemptWriter, MessageLoader, WebhookDeliveryHandler],
 })
 export class WebhooksWorkerModule {}

@@ -1,0 +1,224 @@
+// npm run bench -- webhooks   (after `npm run build`)
+//
+// Deliveries/s of the real worker (BullMQ job -> claim -> sign -> pinned undici POST -> attempt row)
+// to a receiver on 127.0.0.1, against the raw ceiling measured in the same run: plain undici POSTs of
+// the same bodies at the same concurrency (the webhooks queue runs 50 jobs at a time). Run once with
+// an instant receiver and once with one that takes BENCH_RECEIVER_DELAY_MS (a realistic endpoint).
+// Bounded: BENCH_MESSAGES per scenario (default 4000) and BENCH_TIMEOUT_S per scenario (default 120).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Queue } from 'bullmq';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+
+const root = resolve(import.meta.dirname, '..');
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
+const CONCURRENCY = 50;
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 120) * 1000;
+const DELAYS = (process.env.BENCH_RECEIVER_DELAY_MS ?? '0,20').split(',').map(Number);
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
+const PREFIX = 'nfbench-webhooks';
+const SECRETS_KEY = 'bench-secrets-key-for-webhooks-only';
+
+const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
+const { SecretBox } = await import(resolve(root, 'apps/api/dist/webhooks/secret-box.js'));
+const { generateSigningSecret } = await import(resolve(root, 'apps/api/dist/webhooks/webhook-signature.js'));
+
+async function prepareDatabase() {
+  const u = new URL(DB_URL);
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
+  });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
+  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
+  await admin.end();
+  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+}
+
+function startReceiver(delayMs) {
+  let count = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      count++;
+      const reply = () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (delayMs > 0) setTimeout(reply, delayMs);
+      else reply();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  return new Promise((res) =>
+    server.listen(0, '127.0.0.1', () =>
+      res({
+        port: server.address().port,
+        count: () => count,
+        reset: () => (count = 0),
+        close: () => server.close(),
+      }),
+    ),
+  );
+}
+
+function startWorker() {
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, resolve(root, 'apps/api/dist/worker.js')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATABASE_URL: DB_URL,
+      DB_POOL_SIZE: '20',
+      REDIS_URL,
+      QUEUE_PREFIX: PREFIX,
+      LOG_LEVEL: 'info',
+      SCHEDULE_MAINTENANCE: 'false',
+      WEBHOOK_ALLOWLIST: '127.0.0.1',
+      SECRETS_KEY,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((res, rej) => {
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes('worker started')) res(proc);
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => rej(new Error(`worker exited ${code}:\n${out}`)));
+  });
+}
+
+const body = (i) =>
+  JSON.stringify({
+    type: 'flow.send_webhook',
+    timestamp: new Date().toISOString(),
+    data: {
+      i,
+      visitor: { id: randomUUID(), traits: { plan: 'pro', email: `v${i}@example.com` } },
+      note: 'x'.repeat(300),
+    },
+  });
+
+async function raw(port, bodies) {
+  const agent = new Agent({ connections: 64 });
+  const url = `http://127.0.0.1:${port}/raw`;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const b = bodies[next++];
+        const res = await request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: b,
+          dispatcher: agent,
+        });
+        await res.body.text();
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await agent.close();
+  return bodies.length / seconds;
+}
+
+async function viaWorker(db, queue, siteId, endpointId, rx, bodies) {
+  const ids = bodies.map(() => randomUUID());
+  await db.query(
+    `INSERT INTO webhook_messages (site_id, id, endpoint_id, event_type, webhook_id, idempotency_key, body)
+     SELECT $1, id, $2, 'bench', 'msg_' || replace(id::text, '-', ''), id::text, b FROM unnest($3::uuid[], $4::text[]) AS t(id, b)`,
+    [siteId, endpointId, ids, bodies],
+  );
+  const started = performance.now();
+  await queue.addBulk(
+    ids.map((messageId) => ({
+      name: 'WebhookMessageDeliver',
+      data: { siteId, messageId, attempt: 0 },
+      opts: { jobId: `whmsg-${messageId}-0`, removeOnComplete: true },
+    })),
+  );
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (rx.count() < bodies.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const seconds = (performance.now() - started) / 1000;
+  // Wait for the last attempt rows so the next scenario starts clean.
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM webhook_messages WHERE site_id = $1 AND id = ANY ($2::uuid[]) AND status = 'succeeded'`,
+      [siteId, ids],
+    );
+    if (rows[0].n === ids.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n, count(DISTINCT webhook_id)::int AS ids FROM webhook_attempts WHERE site_id = $1 AND message_id = ANY ($2::uuid[])`,
+    [siteId, ids],
+  );
+  return {
+    perSecond: rx.count() / seconds,
+    delivered: rx.count(),
+    attempts: rows[0].n,
+    timedOut: rx.count() < bodies.length,
+  };
+}
+
+await prepareDatabase();
+const db = new pg.Client({ connectionString: DB_URL });
+await db.connect();
+const queue = new Queue('webhooks', {
+  prefix: PREFIX,
+  connection: { url: REDIS_URL, maxRetriesPerRequest: null },
+});
+await queue.obliterate({ force: true });
+const worker = await startWorker();
+const box = new SecretBox(SECRETS_KEY);
+console.log(
+  `webhooks bench: ${MESSAGES} messages per scenario, concurrency ${CONCURRENCY}, loopback receiver`,
+);
+try {
+  const [{ id: accountId }] = (await db.query(`INSERT INTO accounts (name) VALUES ('bench') RETURNING id`))
+    .rows;
+  const [{ id: siteId }] = (
+    await db.query(
+      `INSERT INTO sites (account_id, name, domain) VALUES ($1, 'bench', 'bench.example.com') RETURNING id`,
+      [accountId],
+    )
+  ).rows;
+  for (const delay of DELAYS) {
+    const rx = await startReceiver(delay);
+    const [{ id: endpointId }] = (
+      await db.query(
+        `INSERT INTO webhook_endpoints (site_id, url, secret_enc) VALUES ($1, $2, $3) RETURNING id`,
+        [siteId, `http://127.0.0.1:${rx.port}/hook`, box.seal(generateSigningSecret())],
+      )
+    ).rows;
+    const bodies = Array.from({ length: MESSAGES }, (_, i) => body(i));
+    // Warm-up (connections, JIT, prepared plans) outside the measurement.
+    await raw(rx.port, bodies.slice(0, 200));
+    await viaWorker(db, queue, siteId, endpointId, rx, bodies.slice(0, 200));
+    rx.reset();
+    const rawRate = await raw(rx.port, bodies);
+    rx.reset();
+    const w = await viaWorker(db, queue, siteId, endpointId, rx, bodies);
+    rx.close();
+    const ratio = (w.perSecond / rawRate) * 100;
+    console.log(
+      `receiver ${String(delay).padStart(3)} ms: raw undici ${rawRate.toFixed(0)}/s | webhooks ${w.perSecond.toFixed(0)}/s ` +
+        `(${w.delivered}/${MESSAGES} delivered, ${w.attempts} attempt rows${w.timedOut ? ', TIMED OUT' : ''}) | ratio ${ratio.toFixed(1)} % (target >= 50 %)`,
+    );
+  }
+} finally {
+  worker.kill('SIGTERM');
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  await db.end();
+}
