@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { freePort, RunningProcess, startApi, startWorker, TestApi, waitForPort } from '../support/processes';
+import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 
 /**
@@ -115,6 +115,7 @@ export function stackEnv(receivers: Receivers, extra: Record<string, string> = {
     WEBHOOK_ALLOWLIST: '127.0.0.1',
     WEBHOOK_RETRY_SCALE: '0.001',
     SCHEDULE_MAINTENANCE: 'true',
+    DB_POOL_SIZE: '20',
     RUNTIME_RECONCILE_EVERY_MS: '500',
     RUNTIME_RESCUE_GRACE_MS: '2000',
     RUNTIME_REAP_EVERY_MS: '1000',
@@ -141,6 +142,7 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   const redis = new Redis(env.REDIS_URL);
   const api = await startApi(env);
   const worker = await startWorker(env);
+  watchExit(worker, 'worker');
   return {
     api,
     worker,
@@ -153,6 +155,16 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
       redis.disconnect();
     },
   };
+}
+
+/** A process dying on its own is the first thing to know when a chaos test times out. */
+export function watchExit(p: RunningProcess, name: string): void {
+  p.proc.once('exit', (code, signal) => {
+    if (signal !== 'SIGTERM' && signal !== 'SIGKILL')
+      console.error(
+        `${name} exited on its own (code ${code}, signal ${signal}):\n${p.output().slice(-4000)}`,
+      );
+  });
 }
 
 export async function tenant(stack: Stack, label: string): Promise<Tenant> {
@@ -284,31 +296,6 @@ export async function runsOf(db: Client, siteId: string, flowId: string): Promis
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface PrivateRedis {
-  url: string;
-  stop: () => Promise<void>;
-}
-
-/** A throwaway redis-server for chaos tests, so FLUSHALL touches nobody else's data. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  await waitForPort(port);
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-    },
-  };
-}
 
 /** Visitors with an email trait, inserted in one statement. */
 export async function seedVisitors(

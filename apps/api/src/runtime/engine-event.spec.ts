@@ -86,8 +86,13 @@ describe('retryDelayMs', () => {
 
 describe('runJobId', () => {
   it('is deterministic per run transition, event and rescue bucket', () => {
-    expect(runJobId.due('r', 3)).toBe('run:r:3');
-    expect(runJobId.event('r', '42')).toBe('run:r:e42');
-    expect(runJobId.rescue('r', 3, 7)).toBe('run:r:3:r7');
+    expect(runJobId.due('r', 3)).toBe('run_r_3');
+    expect(runJobId.event('r', '42')).toBe('run_r_e42');
+    expect(runJobId.rescue('r', 3, 7)).toBe('run_r_3_r7');
+    expect(runJobId.deferred('run_r_3', 9)).toBe('run_r_3_b9');
+    expect(runJobId.handoff('s', '5', 0)).toBe('handoff_s_5');
+    expect(runJobId.handoff('s', '5', 'b1')).toBe('handoff_s_5_rb1');
+    for (const id of [runJobId.due('r', 1), runJobId.rescue('r', 1, 1), runJobId.handoff('s', '1', 2)])
+      expect(id).not.toContain(':');
   });
 });

@@ -87,9 +87,15 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, ran
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-/** Deterministic BullMQ job ids: one per run transition, so a re-enqueue of the same moment dedupes. */
+/**
+ * Deterministic BullMQ job ids: one per run transition, so a re-enqueue of the same moment dedupes.
+ * No `:` in them: BullMQ refuses custom ids with colons (except its own three-part repeat ids).
+ */
 export const runJobId = {
-  due: (runId: string, seq: number) => `run:${runId}:${seq}`,
-  event: (runId: string, eventId: string) => `run:${runId}:e${eventId}`,
-  rescue: (runId: string, seq: number, bucket: number) => `run:${runId}:${seq}:r${bucket}`,
+  due: (runId: string, seq: number) => `run_${runId}_${seq}`,
+  event: (runId: string, eventId: string) => `run_${runId}_e${eventId}`,
+  rescue: (runId: string, seq: number, bucket: number) => `run_${runId}_${seq}_r${bucket}`,
+  deferred: (jobId: string, at: number) => `${jobId.replace(/:/g, '_')}_b${at}`,
+  handoff: (siteId: string, handoffId: string, attempt: number | string) =>
+    `handoff_${siteId}_${handoffId}${attempt ? `_r${attempt}` : ''}`,
 };

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { CompiledFlow, compileFlow, TriggerNode, isTriggerNode, triggerEventName } from '@nudgeflow/engine';
 import { FlowGraph, FlowGraphSchema, FlowSettings, FlowSettingsSchema } from '@nudgeflow/flow-schema';
 import { TtlCache } from '../common/ttl-cache';
+import type { Queryable } from '../database/sql';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { LiveFlowVersionRow, RunRepository } from './run.repository';
 
@@ -53,11 +54,12 @@ export class FlowIndex implements OnModuleInit {
     return hit;
   }
 
-  version(siteId: string, flowId: string, version: number): Promise<CompiledFlow | null> {
+  /** `db`: the caller's transaction, so a step never waits for a second pool connection. */
+  version(siteId: string, flowId: string, version: number, db?: Queryable): Promise<CompiledFlow | null> {
     const key = `${siteId}:${flowId}:${version}`;
     let hit = this.versions.get(key);
     if (!hit) {
-      hit = this.runs.flowVersion(siteId, flowId, version).then((row) => (row ? compile(row) : null));
+      hit = this.runs.flowVersion(siteId, flowId, version, db).then((row) => (row ? compile(row) : null));
       hit.catch(() => this.versions.deleteWhere((k) => k === key));
       this.versions.set(key, hit);
     }

@@ -72,8 +72,8 @@ export class RunExecutor {
         {
           siteId: data.siteId,
           runId: data.runId,
-          jobId: `${ctx.jobId ?? runJobId.due(data.runId, 0)}:b${Date.now()}`,
-          delayMs: 50 + Math.random() * 150,
+          jobId: runJobId.deferred(ctx.jobId ?? runJobId.due(data.runId, 0), Date.now()),
+          delayMs: 250 + Math.random() * 500,
         },
       ]);
       return { outcome: 'deferred' };
@@ -139,7 +139,7 @@ export class RunExecutor {
       if (!run) return { kind: 'noop' };
       if (run.status === 'running') return { kind: 'effects' };
       if (run.status !== 'pending' && run.status !== 'waiting') return { kind: 'noop' };
-      const flow = await this.flows.version(siteId, run.flow_id, run.flow_version);
+      const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
       if (!flow) {
         await this.runs.failRun(tx, run, {
           code: 'FLOW_VERSION_MISSING',

@@ -92,13 +92,20 @@ export class RunQueueService {
   }
 
   /** `attempt` > 0 marks a reconciler re-send, so it does not dedupe against a finished job id. */
-  async enqueueTriggers(siteId: string, handoffId: string, eventIds: string[], attempt = 0): Promise<void> {
+  async enqueueTriggers(
+    siteId: string,
+    handoffId: string,
+    eventIds: string[],
+    attempt: number | string = 0,
+    delayMs = 0,
+  ): Promise<void> {
     const [priority] = await this.priorities(siteId, 1);
     await this.queues.enqueue(
       JobName.TriggersMatchEvents,
       { siteId, handoffId, eventIds },
       {
-        jobId: `handoff:${siteId}:${handoffId}${attempt ? `:r${attempt}` : ''}`,
+        jobId: runJobId.handoff(siteId, handoffId, attempt),
+        ...(delayMs > 0 ? { delay: Math.ceil(delayMs) } : {}),
         priority,
         attempts: 10,
         backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
@@ -112,12 +119,18 @@ export class RunQueueService {
    * Takes one of the site's concurrency slots; `false` means the site is at its budget. Slots are
    * leases (a killed worker's slots expire), so the budget is soft for steps longer than the lease.
    */
-  async acquireSlot(siteId: string, token: string, limit: number, leaseMs = 10_000): Promise<boolean> {
+  async acquireSlot(
+    siteId: string,
+    token: string,
+    limit: number,
+    kind: 'slots' | 'tslots' = 'slots',
+    leaseMs = 10_000,
+  ): Promise<boolean> {
     try {
       const got = await this.redis.eval(
         ACQUIRE,
         1,
-        this.key('slots', siteId),
+        this.key(kind, siteId),
         Date.now(),
         token,
         limit,
@@ -130,7 +143,7 @@ export class RunQueueService {
     }
   }
 
-  async releaseSlot(siteId: string, token: string): Promise<void> {
-    await this.redis.zrem(this.key('slots', siteId), token).catch(() => undefined);
+  async releaseSlot(siteId: string, token: string, kind: 'slots' | 'tslots' = 'slots'): Promise<void> {
+    await this.redis.zrem(this.key(kind, siteId), token).catch(() => undefined);
   }
 }

@@ -84,9 +84,10 @@ export class RunRepository {
     siteId: string,
     flowId: string,
     version: number,
+    db: Queryable = this.db,
   ): Promise<LiveFlowVersionRow | undefined> {
     const rows = await queryRows<LiveFlowVersionRow>(
-      this.db,
+      db,
       `SELECT flow_id, version, graph, settings FROM flow_versions
         WHERE site_id = $1 AND flow_id = $2 AND version = $3`,
       [siteId, flowId, version],

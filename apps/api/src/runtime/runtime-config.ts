@@ -17,6 +17,8 @@ const schema = z.object({
   RUNTIME_RETRY_MAX_MS: z.coerce.number().int().min(10).default(300_000),
   /** Steps of one site running at once across all workers (fairness budget). */
   RUNTIME_SITE_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  /** Trigger-matching jobs of one site running at once across all workers. */
+  RUNTIME_SITE_TRIGGER_CONCURRENCY: z.coerce.number().int().min(1).default(4),
   /** Outbox relay poll interval when idle. */
   RUNTIME_RELAY_IDLE_MS: z.coerce.number().int().min(5).default(50),
   /** 0 disables; otherwise the worker serves its Prometheus metrics on this loopback-bound port. */

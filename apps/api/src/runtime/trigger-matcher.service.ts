@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { matchesTrigger } from '@nudgeflow/engine';
 import { OnJob } from '../jobs/job-handler.decorator';
+import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { runJobId, toEngineEvent } from './engine-event';
 import { FlowIndex } from './flow-index';
 import { RunJob, RunQueueService } from './run-queue.service';
 import { RunRepository } from './run.repository';
+import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { RuntimeMetrics } from './runtime-metrics';
 
 /**
@@ -20,13 +23,35 @@ export class TriggerMatcher {
     private readonly flows: FlowIndex,
     private readonly queue: RunQueueService,
     private readonly metrics: RuntimeMetrics,
+    @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
   ) {}
 
   @OnJob(JobName.TriggersMatchEvents)
-  async match({ siteId, handoffId, eventIds }: JobPayloadMap[JobName.TriggersMatchEvents]): Promise<{
-    enrolled: number;
-    delivered: number;
-  }> {
+  async match(
+    data: JobPayloadMap[JobName.TriggersMatchEvents],
+    ctx: JobContext,
+  ): Promise<{ enrolled: number; delivered: number } | { deferred: true }> {
+    const { siteId, handoffId, eventIds } = data;
+    const token = `${ctx.jobId ?? handoffId}:${randomUUID()}`;
+    const limit = this.cfg.RUNTIME_SITE_TRIGGER_CONCURRENCY;
+    if (!(await this.queue.acquireSlot(siteId, token, limit, 'tslots'))) {
+      // Over the site's budget: let other sites' events through and come back (idempotent job).
+      const delay = 250 + Math.random() * 500;
+      await this.queue.enqueueTriggers(siteId, handoffId, eventIds, `b${Date.now()}`, delay);
+      return { deferred: true };
+    }
+    try {
+      return await this.matchEvents(data);
+    } finally {
+      await this.queue.releaseSlot(siteId, token, 'tslots');
+    }
+  }
+
+  private async matchEvents({
+    siteId,
+    handoffId,
+    eventIds,
+  }: JobPayloadMap[JobName.TriggersMatchEvents]): Promise<{ enrolled: number; delivered: number }> {
     const events = await this.runs.events(siteId, eventIds);
     const index = await this.flows.forSite(siteId);
     const jobs: RunJob[] = [];

@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { startWorker } from '../support/processes';
+import {
+  flowDoc,
+  ingest,
+  publishFlow,
+  Receivers,
+  seedVisitors,
+  sleep,
+  Stack,
+  stackEnv,
+  startReceivers,
+  startStack,
+  tenant,
+  waitFor,
+} from './runtime-harness';
+
+const statusCounts = async (db: Client, siteId: string, flowId: string) =>
+  Object.fromEntries(
+    (
+      await db.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM runs WHERE site_id = $1 AND flow_id = $2 GROUP BY 1`,
+        [siteId, flowId],
+      )
+    ).rows.map((r) => [r.status, r.n]),
+  ) as Record<string, number>;
+
+async function ingestMany(stack: Stack, siteId: string, visitors: string[], name: string, batch = 100) {
+  for (let i = 0; i < visitors.length; i += batch)
+    await ingest(
+      stack.db,
+      siteId,
+      visitors.slice(i, i + batch).map((v) => ({ visitorId: v, name })),
+    );
+}
+
+/**
+ * Redis here is shared with other features' test runs (other databases of the same server), so the
+ * runtime's own Redis database is wiped with FLUSHDB: for the api and worker under test that is
+ * exactly a FLUSHALL (every queue, job, schedule and budget key gone).
+ */
+describe('chaos: Redis loses everything mid-way through 1,000 runs', () => {
+  let rx: Receivers;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    rx = await startReceivers();
+    stack = await startStack(stackEnv(rx, { RUNTIME_RESCUE_GRACE_MS: '1500' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await rx?.close();
+  });
+
+  it('every run finishes after the reconciler (FLUSHDB of its Redis), and no email is sent twice', async () => {
+    const t = await tenant(stack, 'flush');
+    const flowId = await publishFlow(
+      stack,
+      t,
+      flowDoc(
+        'flush',
+        [
+          { id: 't', type: 'trigger_event', config: { event: 'flush', filters: [] } },
+          { id: 'w', type: 'wait', config: { mode: 'duration', duration: { amount: 2, unit: 'seconds' } } },
+          { id: 'm', type: 'send_email', config: { senderId: 'default', subject: 'flush', text: 'x' } },
+        ],
+        [
+          ['t', 'next', 'w'],
+          ['w', 'next', 'm'],
+        ],
+      ),
+    );
+    const visitors = Array.from({ length: 1000 }, () => randomUUID());
+    await seedVisitors(stack.db, t.siteId, visitors);
+    const feeding = ingestMany(stack, t.siteId, visitors, 'flush', 50);
+    await waitFor('about half enrolled', async () => {
+      const c = await statusCounts(stack.db, t.siteId, flowId);
+      return (c.waiting ?? 0) + (c.completed ?? 0) >= 400;
+    });
+    expect(await stack.redis.flushdb()).toBe('OK');
+    await feeding;
+    const counts = await waitFor(
+      'all 1,000 completed',
+      async () => {
+        const c = await statusCounts(stack.db, t.siteId, flowId);
+        return c.completed === 1000 ? c : undefined;
+      },
+      120_000,
+      500,
+    );
+    expect(counts).toEqual({ completed: 1000 });
+    await sleep(1000);
+    const mails = rx.mails.filter((m) => m.subject === 'flush');
+    expect(mails).toHaveLength(1000);
+    expect(new Set(mails.map((m) => m.messageId)).size).toBe(1000);
+    const ledger = await stack.db.query(
+      `SELECT count(*)::int AS n, sum(attempts)::int AS attempts FROM run_steps
+        WHERE site_id = $1 AND flow_id = $2 AND node_id = 'm' AND effect_status = 'done'`,
+      [t.siteId, flowId],
+    );
+    expect(ledger.rows[0]).toEqual({ n: 1000, attempts: 1000 });
+  }, 240_000);
+});
+
+describe('chaos: a worker is SIGKILLed mid-step', () => {
+  let rx: Receivers;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    rx = await startReceivers();
+    stack = await startStack(stackEnv(rx));
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await rx?.close();
+  });
+
+  it('loses no step and duplicates no email or webhook', async () => {
+    const t = await tenant(stack, 'kill');
+    const ep = await stack.api.request(`/api/sites/${t.siteId}/webhooks/endpoints`, {
+      method: 'POST',
+      token: t.tokens.owner,
+      body: { url: rx.hookUrl },
+    });
+    expect(ep.status).toBe(201);
+    const flowId = await publishFlow(
+      stack,
+      t,
+      flowDoc(
+        'kill',
+        [
+          { id: 't', type: 'trigger_event', config: { event: 'kill', filters: [] } },
+          {
+            id: 'w',
+            type: 'send_webhook',
+            config: { endpointId: ep.body.id as string, bodyTemplate: '{"run": "{{run.id}}"}' },
+          },
+          { id: 'm', type: 'send_email', config: { senderId: 'default', subject: 'kill', text: 'x' } },
+        ],
+        [
+          ['t', 'next', 'w'],
+          ['w', 'next', 'm'],
+        ],
+      ),
+    );
+    const n = 40;
+    const visitors = Array.from({ length: n }, () => randomUUID());
+    await seedVisitors(stack.db, t.siteId, visitors);
+    rx.rcptDelayMs = 150;
+    await ingest(
+      stack.db,
+      t.siteId,
+      visitors.map((v) => ({ visitorId: v, name: 'kill' })),
+    );
+    await waitFor('a few emails', async () => rx.mails.filter((m) => m.subject === 'kill').length >= 5);
+    expect(await stack.worker.stop('SIGKILL')).toBeNull();
+    const midway = rx.mails.filter((m) => m.subject === 'kill').length;
+    expect(midway).toBeLessThan(n);
+    stack.worker = await startWorker(stack.env);
+    const counts = await waitFor(
+      'all completed',
+      async () => {
+        const c = await statusCounts(stack.db, t.siteId, flowId);
+        return c.completed === n ? c : undefined;
+      },
+      90_000,
+      300,
+    );
+    expect(counts).toEqual({ completed: n });
+    await waitFor('all webhooks', async () => rx.hooks.length >= n, 30_000);
+    await sleep(1500);
+    const mails = rx.mails.filter((m) => m.subject === 'kill');
+    expect(mails).toHaveLength(n);
+    expect(new Set(mails.map((m) => m.messageId)).size).toBe(n);
+    const runIds = rx.hooks.map((h) => (JSON.parse(h.body) as { run: string }).run);
+    expect(new Set(runIds).size).toBe(n);
+    expect(rx.hooks).toHaveLength(n);
+  }, 180_000);
+});
+
+describe('chaos: PostgreSQL connections drop for a few seconds', () => {
+  let rx: Receivers;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    rx = await startReceivers();
+    stack = await startStack(stackEnv(rx));
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await rx?.close();
+  });
+
+  it('runs resume and finish exactly once', async () => {
+    const t = await tenant(stack, 'pgdrop');
+    const flowId = await publishFlow(
+      stack,
+      t,
+      flowDoc(
+        'pgdrop',
+        [
+          { id: 't', type: 'trigger_event', config: { event: 'pgdrop', filters: [] } },
+          { id: 'w', type: 'wait', config: { mode: 'duration', duration: { amount: 1, unit: 'seconds' } } },
+          { id: 'u', type: 'update_visitor', config: { addTags: ['resumed'] } },
+        ],
+        [
+          ['t', 'next', 'w'],
+          ['w', 'next', 'u'],
+        ],
+      ),
+    );
+    const n = 200;
+    const visitors = Array.from({ length: n }, () => randomUUID());
+    await seedVisitors(stack.db, t.siteId, visitors);
+    const feeding = ingestMany(stack, t.siteId, visitors, 'pgdrop', 20);
+    await sleep(300);
+    const until = Date.now() + 4000;
+    let terminated = 0;
+    while (Date.now() < until) {
+      const r = await stack.db.query(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE application_name = 'nudgeflow' AND datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      terminated += (r.rows[0] as { n: number }).n;
+      await sleep(100);
+    }
+    expect(terminated).toBeGreaterThan(0);
+    await feeding;
+    const counts = await waitFor(
+      'all completed',
+      async () => {
+        const c = await statusCounts(stack.db, t.siteId, flowId);
+        return c.completed === n ? c : undefined;
+      },
+      90_000,
+      300,
+    );
+    expect(counts).toEqual({ completed: n });
+    const tags = await stack.db.query(
+      `SELECT count(*)::int AS n FROM visitors WHERE site_id = $1 AND tags = ARRAY['resumed']`,
+      [t.siteId],
+    );
+    expect(tags.rows[0]).toEqual({ n });
+    const steps = await stack.db.query(
+      `SELECT count(*)::int AS n FROM run_steps WHERE site_id = $1 AND flow_id = $2`,
+      [t.siteId, flowId],
+    );
+    expect(steps.rows[0]).toEqual({ n: 3 * n });
+  }, 180_000);
+});
