@@ -1,0 +1,323 @@
+/**
+ * The builder in Debian's Chromium against the real built API (which serves apps/builder/dist at `/`):
+ * a marketer signs up, creates a site and a flow from the abandoned-cart template, adds and configures
+ * a step, sees its problems on the canvas, fixes them, publishes with a note, and undoes a deletion.
+ *
+ * Needs `npm run build` (the API, and the builder with `npm run build -w @nudgeflow/builder`).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { Page } from 'playwright-core';
+import { launchBrowser, type LaunchedBrowser } from '../../libs/embed/test/browser';
+import { startApi, startWorker, type RunningProcess, type TestApi } from '../support/processes';
+import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
+import { TEST_REDIS_URL } from '../support/test-env';
+
+/**
+ * Its own database and queue prefix, like the runtime's tests: the worker's outbox relay claims every
+ * site's rows, so sharing the common test database with other suites running at the same time would
+ * cross-talk. Maintenance schedules on, so the runtime's relay and reconciler run.
+ */
+const DATABASE_URL =
+  process.env.BUILDER_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test_builder';
+const STACK_ENV = {
+  DATABASE_URL,
+  REDIS_URL: TEST_REDIS_URL,
+  QUEUE_PREFIX: `nfbuilder${randomUUID().slice(0, 6)}`,
+  SCHEDULE_MAINTENANCE: 'true',
+};
+const BROWSER_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+const OUTPUT_DIR = resolve(__dirname, '../../test-output');
+const PASSWORD = 'correct-horse-battery';
+
+jest.setTimeout(120_000);
+
+let api: TestApi;
+let worker: RunningProcess;
+let db: Client;
+let browser: LaunchedBrowser;
+let page: Page;
+const dialogs: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  migrateRuntimeDatabase(DATABASE_URL);
+  [api, worker] = await Promise.all([startApi(STACK_ENV), startWorker(STACK_ENV)]);
+  db = new Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  browser = await launchBrowser();
+  page = browser.page;
+  page.setDefaultTimeout(15_000);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterEach(async () => {
+  if (process.env.BUILDER_DEBUG) {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: resolve(OUTPUT_DIR, 'builder-debug.png') });
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([api?.stop(), worker?.stop()]);
+  await db?.end();
+});
+
+/** Ids of the flow steps drawn on the canvas, from their `data-testid="node-<id>"`. */
+async function canvasNodeIds(): Promise<string[]> {
+  return page
+    .locator('[data-testid^="node-"]')
+    .evaluateAll((elements) => elements.map((e) => (e.getAttribute('data-testid') ?? '').slice(5)));
+}
+
+/** Polls `read` until `check` accepts its value (or throws the last value after `timeoutMs`). */
+async function until<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Drags a connection from one handle to another with the mouse, as a marketer would. */
+async function connectHandles(fromSelector: string, toSelector: string): Promise<void> {
+  const from = await page.locator(fromSelector).boundingBox();
+  const to = await page.locator(toSelector).boundingBox();
+  if (!from || !to) throw new Error(`handle not visible: ${from ? toSelector : fromSelector}`);
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 5 });
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+describe('builder in Chromium', () => {
+  let siteId = '';
+  let flowId = '';
+  let addedId = '';
+  let writeKey = '';
+  const email = `marketer-${Date.now()}@example.com`;
+
+  it('signs up, creates a site and a flow from the abandoned-cart template', async () => {
+    await page.goto(`${api.url}/signup`);
+    await page.getByLabel('Your name').fill('Mia Marketer');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    await page.waitForURL(/\/sites\/new$/);
+    await page.getByLabel('Site name').fill('Mia shop');
+    await page.getByLabel('Domain').fill('shop.mia.example.com');
+    await page.getByRole('button', { name: 'Create site' }).click();
+    await page.getByRole('heading', { name: 'Mia shop is ready' }).waitFor();
+    const snippet = (await page.getByLabel('Embed snippet').textContent()) ?? '';
+    writeKey = /nf_wk_[A-Za-z0-9_-]+/.exec(snippet)?.[0] ?? '';
+    expect(writeKey).not.toBe('');
+    await page.getByRole('link', { name: 'Create your first flow' }).click();
+    await page.waitForURL(/\/sites\/[^/]+\/flows$/);
+    siteId = /\/sites\/([^/]+)\/flows$/.exec(page.url())?.[1] ?? '';
+
+    await page.getByRole('button', { name: 'New flow' }).first().click();
+    await page.getByRole('radio', { name: /Abandoned cart/ }).check();
+    await page.getByLabel('Flow name').fill('Cart reminder');
+    await page.getByRole('button', { name: 'Create flow' }).click();
+    await page.waitForURL(/\/sites\/[^/]+\/flows\/[^/]+$/);
+    flowId = /\/flows\/([^/]+)$/.exec(page.url())?.[1] ?? '';
+
+    await page.getByTestId('node-added_to_cart').waitFor();
+    expect((await canvasNodeIds()).sort()).toEqual(
+      [
+        'added_to_cart',
+        'checked_out',
+        'email_reminder',
+        'purchased',
+        'show_reminder',
+        'wait_checkout',
+      ].sort(),
+    );
+    await expect(page.locator('#flow-name').inputValue()).resolves.toBe('Cart reminder');
+    expect(siteId).not.toBe('');
+    expect(flowId).not.toBe('');
+  });
+
+  it('adds a step from the palette, shows its problems on the node, and clears them once fixed', async () => {
+    const before = new Set(await canvasNodeIds());
+    await page.getByRole('button', { name: 'Add Update visitor (actions)' }).click();
+    await until(canvasNodeIds, (ids) => ids.length === before.size + 1);
+    addedId = (await canvasNodeIds()).find((id) => !before.has(id)) ?? '';
+    const node = page.getByTestId(`node-${addedId}`);
+
+    // Unreachable and with nothing to do: both problems are on the node and in the side panel.
+    await until(
+      () => node.getAttribute('aria-label'),
+      (label) => /2 problems$/.test(label ?? ''),
+    );
+    await expect(node.locator('.fnode__errors').textContent()).resolves.toBe('2 issues');
+    const panel = page.getByRole('tabpanel');
+    await expect(panel.getByRole('heading', { name: 'Update visitor' }).isVisible()).resolves.toBe(true);
+    await expect(panel.getByRole('list', { name: 'Problems in this step' }).textContent()).resolves.toMatch(
+      /at least one thing/,
+    );
+
+    // Configure it in the side panel: a label and a tag to add.
+    await panel.getByLabel('Label on the canvas').fill('Tag cart abandoners');
+    const tags = panel.locator('fieldset', { has: page.locator('legend', { hasText: /^Add tags/ }) });
+    await tags.getByRole('button', { name: /^Add / }).click();
+    await tags.locator('input').first().fill('cart-abandoner');
+    await until(
+      () => node.getAttribute('aria-label'),
+      (label) => /1 problem$/.test(label ?? ''),
+    );
+    await expect(node.locator('.fnode__title').textContent()).resolves.toBe('Tag cart abandoners');
+
+    // The remaining problem: nothing leads to it. Connect the reminder email's "next" output to it.
+    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
+    await page.waitForTimeout(400);
+    await connectHandles(
+      '.react-flow__handle[data-nodeid="email_reminder"][data-handleid="next"]',
+      `.react-flow__handle[data-nodeid="${addedId}"][data-handleid="in"]`,
+    );
+    await until(
+      () => node.getAttribute('aria-label'),
+      (label) => label === 'Update visitor: Tag cart abandoners',
+    );
+    await expect(node.locator('.fnode__errors').count()).resolves.toBe(0);
+    await page.getByRole('tab', { name: /^Issues/ }).click();
+    await page.getByText('No problems: this flow can be published.').waitFor();
+    await page.getByText(/^Saved · rev \d+$/).waitFor();
+  });
+
+  it('publishes with a note, which the API records', async () => {
+    // The template's "Show CTA" step names a placeholder CTA. When on-site CTAs exist in this build the
+    // server checks it on publish; the builder has no CTA screen yet, so the site's CTA is made here.
+    const ctas = await db.query<{ present: boolean }>(
+      `SELECT to_regclass('public.ctas') IS NOT NULL AS present`,
+    );
+    if (ctas.rows[0]?.present) {
+      await db.query(
+        `INSERT INTO ctas (site_id, id, name, draft) VALUES ($1, 'cart-reminder', 'Cart reminder', '{}')`,
+        [siteId],
+      );
+    }
+    await page.getByRole('button', { name: 'Validate', exact: true }).click();
+    await page
+      .getByText('Checked by the server, including CTAs, endpoints and senders of this site.')
+      .waitFor();
+    await page.getByText('No problems: this flow can be published.').waitFor();
+
+    await page.getByRole('button', { name: 'Publish…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Note (optional)').fill('Tag visitors who abandon their cart');
+    await dialog.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByText('v1 live').waitFor();
+
+    const token = await loginToken();
+    const versions = await api.request(`/api/sites/${siteId}/flows/${flowId}/versions`, { token });
+    expect(versions.status).toBe(200);
+    expect(versions.body).toEqual([
+      expect.objectContaining({ version: 1, note: 'Tag visitors who abandon their cart' }),
+    ]);
+    const published = await api.request(`/api/sites/${siteId}/flows/${flowId}/versions/1`, { token });
+    const graph = published.body.graph as {
+      nodes: { id: string }[];
+      edges: { source: string; target: string }[];
+    };
+    expect(graph.nodes.map((n) => n.id)).toContain(addedId);
+    expect(graph.edges).toContainEqual(
+      expect.objectContaining({ source: 'email_reminder', target: addedId }),
+    );
+  });
+
+  it('undo restores a deleted step with its connection', async () => {
+    await page.getByTestId(`node-${addedId}`).click();
+    await page.getByRole('tab', { name: 'Step' }).click();
+    await page.getByRole('tabpanel').getByRole('button', { name: 'Delete step' }).click();
+    await until(canvasNodeIds, (ids) => !ids.includes(addedId));
+
+    await page.getByRole('button', { name: 'Undo', exact: true }).click();
+    await page.getByTestId(`node-${addedId}`).waitFor();
+    await expect(page.locator(`.react-flow__edge[data-id], .react-flow__edge`).count()).resolves.toBe(5);
+    await page.getByText(/^Saved · rev \d+$/).waitFor();
+
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: resolve(OUTPUT_DIR, 'builder-editor.png') });
+
+    // No part of the editor leaks out of a 1280×720 window.
+    const overflow = await page.evaluate(() => ({
+      x: document.documentElement.scrollWidth - window.innerWidth,
+      y: document.documentElement.scrollHeight - window.innerHeight,
+    }));
+    expect(overflow).toEqual({ x: 0, y: 0 });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows live per-node counts on the canvas for visitors enrolled through the ingest API', async () => {
+    const visitors = [1, 2, 3].map(() => `anon-${randomUUID()}`);
+    const res = await fetch(`${api.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        // A browser's user agent: events from bots are stored but never enrol visitors in flows.
+        'user-agent': BROWSER_UA,
+        authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({
+        batch: visitors.map((anonymousId) => ({
+          type: 'track',
+          event: 'add_to_cart',
+          anonymousId,
+          messageId: randomUUID(),
+          properties: { cart_id: `cart-${anonymousId}` },
+        })),
+      }),
+    });
+    expect(res.status).toBe(202);
+
+    // Each visitor entered the trigger and now waits (up to an hour) for a checkout.
+    const counts = async (id: string) =>
+      (await page.getByTestId(`node-${id}`).getByLabel('Live counts').allTextContents()).join('');
+    await until(
+      async () => [await counts('added_to_cart'), await counts('wait_checkout')],
+      ([trigger, wait]) => trigger === '▶ 3' && wait === '▶ 3⏸ 3',
+      30_000,
+    ).catch(async (error: Error) => {
+      const token = await loginToken();
+      const stats = await api.request(`/api/sites/${siteId}/flows/${flowId}/stats`, { token });
+      const rows = await db.query(
+        `SELECT (SELECT count(*) FROM events WHERE site_id = $1) AS events,
+                (SELECT count(*) FROM event_outbox WHERE site_id = $1) AS outbox,
+                (SELECT count(*) FROM runs WHERE site_id = $1) AS runs`,
+        [siteId],
+      );
+      throw new Error(
+        `${error.message}\nstats: ${stats.status} ${stats.raw}\nrows: ${JSON.stringify(rows.rows)}\n` +
+          `worker:\n${worker.output().slice(-2000)}`,
+      );
+    });
+    expect(await counts('show_reminder')).toBe('');
+  });
+
+  /** The same marketer through the API, to check what the UI did. */
+  async function loginToken(): Promise<string> {
+    const res = await api.request('/api/auth/login', { method: 'POST', body: { email, password: PASSWORD } });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`login failed: ${res.status} ${res.raw}`);
+    return res.body.accessToken as string;
+  }
+});
