@@ -1,8 +1,12 @@
 /**
- * Group commit: concurrent submissions share one flush. Each lane runs one flush at a time; whatever
- * arrives meanwhile waits and goes into the next flush together. A submission resolves only when
- * the flush that carried it resolved (after COMMIT), so nothing acknowledged lives only in memory.
- * Lanes are picked by a key (the site), so one site's writes are serial within a process.
+ * Group commit: concurrent submissions share one flush. A submission resolves only when the flush
+ * that carried it resolved (after COMMIT), so nothing acknowledged lives only in memory.
+ *
+ * Lanes are picked by a key (the site). Each lane runs up to `inFlight` flushes at once: the first
+ * starts as soon as anything is queued; while one runs, the next gathers submissions for at most
+ * `lingerMs` (or until `minItems` are queued) and then starts too, so it is already waiting at the
+ * database (on the per-site lock) when the running one commits, instead of starting a round trip
+ * later. Whatever arrives while every slot is busy goes into the next flush together.
  */
 interface Pending<T, R> {
   items: T[];
@@ -13,18 +17,41 @@ interface Pending<T, R> {
 interface Lane<T, R> {
   queue: Pending<T, R>[];
   queued: number;
-  running: boolean;
+  running: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+export interface GroupCommitOptions {
+  /** Flushes of one lane in flight at once (default 1: strictly one after another). */
+  inFlight?: number;
+  /** How long an extra flush waits for company when another one of its lane is already running. */
+  lingerMs?: number;
+  /** An extra flush starts without waiting once this many items are queued. */
+  minItems?: number;
 }
 
 export class GroupCommit<T, R> {
   private readonly lanes: Lane<T, R>[];
+  private readonly inFlight: number;
+  private readonly lingerMs: number;
+  private readonly minItems: number;
 
   constructor(
     private readonly flush: (items: T[]) => Promise<R[]>,
     laneCount = 4,
+    /** Most items in one flush (a submission is never split). */
     private readonly maxItems = 5000,
+    opts: GroupCommitOptions = {},
   ) {
-    this.lanes = Array.from({ length: laneCount }, () => ({ queue: [], queued: 0, running: false }));
+    this.lanes = Array.from({ length: laneCount }, () => ({
+      queue: [],
+      queued: 0,
+      running: 0,
+      timer: null,
+    }));
+    this.inFlight = Math.max(1, opts.inFlight ?? 1);
+    this.lingerMs = opts.lingerMs ?? 2;
+    this.minItems = opts.minItems ?? 200;
   }
 
   submit(key: string, items: T[]): Promise<R[]> {
@@ -32,44 +59,61 @@ export class GroupCommit<T, R> {
     return new Promise<R[]>((resolve, reject) => {
       lane.queue.push({ items, resolve, reject });
       lane.queued += items.length;
-      if (!lane.running) void this.drain(lane);
+      this.schedule(lane);
     });
   }
 
   /** Submissions waiting or in flight (for shutdown and tests). */
   get idle(): boolean {
-    return this.lanes.every((l) => !l.running && l.queue.length === 0);
+    return this.lanes.every((l) => l.running === 0 && l.queue.length === 0);
   }
 
-  private async drain(lane: Lane<T, R>): Promise<void> {
-    lane.running = true;
+  private schedule(lane: Lane<T, R>): void {
+    if (lane.queue.length === 0 || lane.running >= this.inFlight) return;
+    if (lane.running === 0 || lane.queued >= this.minItems) {
+      this.start(lane);
+      return;
+    }
+    lane.timer ??= setTimeout(() => {
+      lane.timer = null;
+      if (lane.queue.length > 0 && lane.running < this.inFlight) this.start(lane);
+    }, this.lingerMs);
+  }
+
+  private start(lane: Lane<T, R>): void {
+    if (lane.timer) {
+      clearTimeout(lane.timer);
+      lane.timer = null;
+    }
+    const group: Pending<T, R>[] = [];
+    let count = 0;
+    while (
+      lane.queue.length > 0 &&
+      (group.length === 0 || count + lane.queue[0].items.length <= this.maxItems)
+    ) {
+      const p = lane.queue.shift() as Pending<T, R>;
+      group.push(p);
+      count += p.items.length;
+    }
+    lane.queued -= count;
+    lane.running += 1;
+    void this.run(lane, group);
+  }
+
+  private async run(lane: Lane<T, R>, group: Pending<T, R>[]): Promise<void> {
     try {
-      while (lane.queue.length > 0) {
-        const group: Pending<T, R>[] = [];
-        let count = 0;
-        while (
-          lane.queue.length > 0 &&
-          (group.length === 0 || count + lane.queue[0].items.length <= this.maxItems)
-        ) {
-          const p = lane.queue.shift() as Pending<T, R>;
-          group.push(p);
-          count += p.items.length;
-        }
-        lane.queued -= count;
-        const all = group.flatMap((p) => p.items);
-        try {
-          const results = await this.flush(all);
-          let at = 0;
-          for (const p of group) {
-            p.resolve(results.slice(at, at + p.items.length));
-            at += p.items.length;
-          }
-        } catch (err) {
-          for (const p of group) p.reject(err);
-        }
+      const results = await this.flush(group.flatMap((p) => p.items));
+      let at = 0;
+      for (const p of group) {
+        p.resolve(results.slice(at, at + p.items.length));
+        at += p.items.length;
       }
+    } catch (err) {
+      for (const p of group) p.reject(err);
     } finally {
-      lane.running = false;
+      lane.running -= 1;
+      // Whatever queued meanwhile goes next, at once (it has waited for a whole flush already).
+      if (lane.queue.length > 0 && lane.running < this.inFlight) this.start(lane);
     }
   }
 }

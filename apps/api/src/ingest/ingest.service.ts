@@ -62,9 +62,16 @@ export class IngestService {
     private readonly keys: SiteKeyService,
     private readonly limiter: RateLimiter,
   ) {
+    // Two flushes per lane: one holds the site's lock in PostgreSQL, the next already waits behind it.
     this.commits = new GroupCommit(
       (items) => this.store.commit(items),
       positiveInt(process.env.INGEST_LANES, 4),
+      5000,
+      {
+        inFlight: positiveInt(process.env.INGEST_IN_FLIGHT, 2),
+        lingerMs: positiveInt(process.env.INGEST_LINGER_MS, 2),
+        minItems: positiveInt(process.env.INGEST_MIN_ITEMS, 200),
+      },
     );
   }
 
