@@ -3,6 +3,7 @@ import type { TestApi } from './processes';
 import type { Tenant } from './tenants';
 import { ANALYTICS_ISOLATED_ENDPOINTS } from '../analytics/isolation-endpoints';
 import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
+import { ONSITE_ISOLATED_ENDPOINTS } from '../onsite/isolation-endpoints';
 
 /**
  * Every tenant-scoped endpoint, with the role it needs. The isolation test calls each one with the
@@ -195,6 +196,7 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   },
   flowEndpoint('delete flow', 'DELETE', '', 'editor', 204),
   ...WEBHOOK_ISOLATED_ENDPOINTS,
+  ...ONSITE_ISOLATED_ENDPOINTS,
   ...ANALYTICS_ISOLATED_ENDPOINTS,
   {
     name: 'delete site',
