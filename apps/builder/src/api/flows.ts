@@ -127,8 +127,7 @@ export const flowsApi = {
 
   templates: () => api.get<FlowTemplateSummary[]>('/api/flow-templates'),
   exportJson: (siteId: string, flowId: string) => api.get<unknown>(`${one(siteId, flowId)}/export`),
-  importJson: (siteId: string, document: unknown) =>
-    api.post<FlowDetail>(`${base(siteId)}/import`, document),
+  importJson: (siteId: string, document: unknown) => api.post<FlowDetail>(`${base(siteId)}/import`, document),
 
   stats: (siteId: string, flowId: string, signal?: AbortSignal) =>
     api.get<FlowStats>(`${one(siteId, flowId)}/stats`, signal),
