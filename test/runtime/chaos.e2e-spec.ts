@@ -75,10 +75,15 @@ describe('chaos: Redis loses everything mid-way through 1,000 runs', () => {
     const visitors = Array.from({ length: 1000 }, () => randomUUID());
     await seedVisitors(stack.db, t.siteId, visitors);
     const feeding = ingestMany(stack, t.siteId, visitors, 'flush', 50);
-    await waitFor('about half enrolled', async () => {
-      const c = await statusCounts(stack.db, t.siteId, flowId);
-      return (c.waiting ?? 0) + (c.completed ?? 0) >= 400;
-    });
+    await waitFor(
+      'a third enrolled',
+      async () => {
+        const c = await statusCounts(stack.db, t.siteId, flowId);
+        return (c.waiting ?? 0) + (c.completed ?? 0) >= 300;
+      },
+      90_000,
+      200,
+    );
     expect(await stack.redis.flushdb()).toBe('OK');
     await feeding;
     const counts = await waitFor(
@@ -170,7 +175,7 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
       300,
     );
     expect(counts).toEqual({ completed: n });
-    await waitFor('all webhooks', async () => rx.hooks.length >= n, 30_000);
+    await waitFor('all webhooks', async () => rx.hooks.length >= n, 120_000);
     await sleep(1500);
     const mails = rx.mails.filter((m) => m.subject === 'kill');
     expect(mails).toHaveLength(n);
@@ -178,7 +183,7 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
     const runIds = rx.hooks.map((h) => (JSON.parse(h.body) as { run: string }).run);
     expect(new Set(runIds).size).toBe(n);
     expect(rx.hooks).toHaveLength(n);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('chaos: PostgreSQL connections drop for a few seconds', () => {

@@ -139,6 +139,14 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   migrateRuntimeDatabase(env.DATABASE_URL);
   const db = new Client({ connectionString: env.DATABASE_URL });
   await db.connect();
+  // Test files run one at a time on this database: end what an aborted earlier run left active, or
+  // every reconciler pass of this stack would spend its time on other tests' leftovers.
+  await db.query(
+    `UPDATE runs SET status = 'cancelled', next_step_at = NULL, ended_at = now()
+      WHERE status IN ('pending', 'running', 'waiting')`,
+  );
+  await db.query(`DELETE FROM trigger_handoffs`);
+  await db.query(`DELETE FROM event_outbox`);
   const redis = new Redis(env.REDIS_URL);
   const api = await startApi(env);
   const worker = await startWorker(env);
@@ -160,7 +168,7 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
 /** A process dying on its own is the first thing to know when a chaos test times out. */
 export function watchExit(p: RunningProcess, name: string): void {
   p.proc.once('exit', (code, signal) => {
-    if (signal !== 'SIGTERM' && signal !== 'SIGKILL')
+    if (!p.proc.killed)
       console.error(
         `${name} exited on its own (code ${code}, signal ${signal}):\n${p.output().slice(-4000)}`,
       );

@@ -475,23 +475,42 @@ export class RunRepository {
   // --- maintenance (cross-site) ---
 
   /**
-   * Runs the reconciler hands to BullMQ: waits entering the timer horizon (a band as wide as two
-   * passes, so each long wait is promoted about twice and dedupes by job id) and any active run
-   * overdue by more than the grace period (Redis lost its job, or a worker died holding it).
+   * Waits entering the timer horizon (a band as wide as two reconciler passes, so each long wait is
+   * promoted about twice and dedupes by job id).
    */
-  async dueRuns(horizonMs: number, bandMs: number, graceMs: number, limit: number): Promise<DueRun[]> {
+  async enteringHorizon(horizonMs: number, bandMs: number, limit: number): Promise<DueRun[]> {
     return this.db.transaction(async (tx) => {
       await tx.query(CROSS_SHARD);
       return queryRows<DueRun>(
         tx,
         `SELECT site_id, id, seq, status, next_step_at FROM runs
-          WHERE status IN ('pending', 'running', 'waiting')
-            AND (next_step_at <= now() - make_interval(secs => $3::float8 / 1000)
-              OR (status = 'waiting'
-                  AND next_step_at > now() + make_interval(secs => ($1::float8 - $2::float8) / 1000)
-                  AND next_step_at <= now() + make_interval(secs => $1::float8 / 1000)))
-          ORDER BY next_step_at LIMIT $4`,
-        [horizonMs, bandMs, graceMs, limit],
+          WHERE status = 'waiting'
+            AND next_step_at > now() + make_interval(secs => ($1::float8 - $2::float8) / 1000)
+            AND next_step_at <= now() + make_interval(secs => $1::float8 / 1000)
+          ORDER BY next_step_at LIMIT $3`,
+        [horizonMs, bandMs, limit],
+      );
+    });
+  }
+
+  /**
+   * Active runs overdue by more than the grace period (Redis lost the job, or a worker died holding
+   * it), at most once per four grace periods per run so an overloaded system is not flooded.
+   */
+  async claimOverdue(graceMs: number, limit: number): Promise<DueRun[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(CROSS_SHARD);
+      return queryRows<DueRun>(
+        tx,
+        `UPDATE runs SET rescued_at = now()
+          WHERE (site_id, id) IN (
+            SELECT site_id, id FROM runs
+             WHERE status IN ('pending', 'running', 'waiting')
+               AND next_step_at <= now() - make_interval(secs => $1::float8 / 1000)
+               AND (rescued_at IS NULL OR rescued_at <= now() - make_interval(secs => 4 * $1::float8 / 1000))
+             ORDER BY next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+          RETURNING site_id, id, seq, status, next_step_at`,
+        [graceMs, limit],
       );
     });
   }

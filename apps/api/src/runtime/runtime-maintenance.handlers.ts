@@ -28,29 +28,30 @@ export class RuntimeMaintenance {
   async reconcile(): Promise<{ promoted: number; rescued: number; handoffs: number }> {
     const { RUNTIME_TIMER_HORIZON_MS: horizon, RUNTIME_RECONCILE_EVERY_MS: every } = this.cfg;
     const grace = this.cfg.RUNTIME_RESCUE_GRACE_MS;
-    const due = await this.runs.dueRuns(horizon, Math.max(2 * every, 1000), grace, RECONCILE_BATCH);
     const now = Date.now();
     const bucket = Math.floor(now / grace);
-    let rescued = 0;
-    const jobs: RunJob[] = due.map((r) => {
-      const at = r.next_step_at.getTime();
-      if (at <= now - grace) {
-        rescued++;
-        return { siteId: r.site_id, runId: r.id, jobId: runJobId.rescue(r.id, r.seq, bucket) };
-      }
-      return {
+    const promoted = await this.runs.enteringHorizon(horizon, Math.max(2 * every, 1000), RECONCILE_BATCH);
+    const overdue = await this.runs.claimOverdue(grace, RECONCILE_BATCH);
+    const rescued = overdue.length;
+    const jobs: RunJob[] = [
+      ...promoted.map((r) => ({
         siteId: r.site_id,
         runId: r.id,
         jobId: runJobId.due(r.id, r.seq),
-        delayMs: Math.max(0, at - now),
-      };
-    });
+        delayMs: Math.max(0, r.next_step_at.getTime() - now),
+      })),
+      ...overdue.map((r) => ({
+        siteId: r.site_id,
+        runId: r.id,
+        jobId: runJobId.rescue(r.id, r.seq, bucket),
+      })),
+    ];
     await this.queue.enqueueRuns(jobs);
     const handoffs = await this.runs.staleHandoffs(grace, RECONCILE_BATCH);
     for (const h of handoffs) await this.queue.enqueueTriggers(h.site_id, h.id, h.event_ids, bucket);
     if (rescued || handoffs.length)
       this.logger.log({ rescued, handoffs: handoffs.length }, 'reconciler re-enqueued lost work');
-    return { promoted: jobs.length - rescued, rescued, handoffs: handoffs.length };
+    return { promoted: promoted.length, rescued, handoffs: handoffs.length };
   }
 
   /** Fails runs stuck past the deadline with a reason, and exits runs of flows archived with "exit runs". */

@@ -5,6 +5,7 @@ import { EffectPerformer } from './effect-performer';
 import { EmailSender } from './email.sender';
 import { FlowIndex } from './flow-index';
 import { OutboxRelay } from './outbox-relay';
+import { PgClientGuard } from './pg-client-guard';
 import { RunExecutor } from './run-executor.service';
 import { RunQueueService } from './run-queue.service';
 import { RunRepository } from './run.repository';
@@ -22,7 +23,7 @@ const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig }
 @Module({
   imports: [CoreModule],
   controllers: [RunsController],
-  providers: [runtimeConfig, RunRepository, RunQueueService, RunsService],
+  providers: [runtimeConfig, PgClientGuard, RunRepository, RunQueueService, RunsService],
 })
 export class RuntimeApiModule {}
 
@@ -31,6 +32,7 @@ export class RuntimeApiModule {}
   imports: [CoreModule, WebhooksCoreModule],
   providers: [
     runtimeConfig,
+    PgClientGuard,
     RunRepository,
     RunQueueService,
     FlowIndex,
