@@ -25,8 +25,22 @@ describe('CTA rendering', () => {
     const out = renderVariant('c', config, config.variants[0], {
       visitor: { traits: { name: '<img src=x onerror=alert(1)>' }, tags: [] },
     });
-    expect(out.content.body).toBe('<b>&lt;img src=x onerror=alert(1)&gt;</b>');
+    expect(out.content.body).toBe('<b>&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;</b>');
     expect(out.content.headline).toBe('Hi <img src=x onerror=alert(1)>');
     expect(out).toMatchObject({ id: 'c', variantId: 'a', kind: 'modal' });
+  });
+
+  it('sanitises again after filling when a token sits inside a tag', () => {
+    const config = CtaConfigSchema.parse({
+      kind: 'bar',
+      variants: [
+        { id: 'a', content: { body: '<a href="{{visitor.traits.site}}">me</a> {{visitor.traits.site}}' } },
+      ],
+    });
+    const out = renderVariant('c', config, config.variants[0], {
+      visitor: { traits: { site: 'javascript:alert(1)' }, tags: [] },
+    });
+    expect(out.content.body).not.toMatch(/href="javascript/i);
+    expect(out.content.body).toContain('me');
   });
 });

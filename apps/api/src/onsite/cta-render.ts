@@ -71,6 +71,40 @@ function fill(template: string, mode: 'html' | 'text', view: TokenView): string 
   return r.ok ? r.output : template.replace(/\{\{[^}]*\}\}/g, '');
 }
 
+const sanitized = new Map<string, string>();
+function sanitizedTemplate(template: string): string {
+  let hit = sanitized.get(template);
+  if (hit === undefined) {
+    hit = sanitizeBody(template);
+    if (sanitized.size >= 2000) sanitized.clear();
+    sanitized.set(template, hit);
+  }
+  return hit;
+}
+
+/** True when a `{{token}}` sits inside a tag (an attribute value), where escaping alone is not enough. */
+export function hasTokenInTag(template: string): boolean {
+  let inTag = false;
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (ch === '<') inTag = true;
+    else if (ch === '>') inTag = false;
+    else if (inTag && ch === '{' && template[i + 1] === '{') return true;
+  }
+  return false;
+}
+
+/**
+ * Body HTML for one visitor. Tokens in text are HTML-escaped into the sanitised template (memoised
+ * per template, so the hot path does not re-parse HTML); a token inside a tag (e.g. an href) could
+ * carry a `javascript:` URL, so such bodies are filled first and sanitised as a whole every time.
+ */
+export function renderBody(template: string, view: TokenView): string {
+  if (!hasToken(template)) return sanitizedTemplate(template);
+  if (hasTokenInTag(template)) return sanitizeBody(fill(template, 'html', view));
+  return fill(sanitizedTemplate(template), 'html', view);
+}
+
 /** The wire shape the embed script renders (libs/embed/src/types.ts `Cta`). */
 export interface WireCta {
   id: string;
@@ -96,7 +130,7 @@ export function renderVariant(
   const c = variant.content;
   const content: CtaVariant['content'] = {
     headline: fill(c.headline, 'text', view),
-    body: sanitizeBody(fill(c.body, 'html', view)),
+    body: renderBody(c.body, view),
     buttons: c.buttons.map((b) => ({ ...b, label: fill(b.label, 'text', view) })),
   };
   if (c.imageUrl) content.imageUrl = c.imageUrl;
