@@ -257,7 +257,7 @@ async function liveBench(siteId, writeKey, visitorIds) {
   const sign = (anon) =>
     createHmac('sha256', JWT_SECRET).update(`live:${siteId}:${anon}`).digest('base64url').slice(0, 32);
   const pathFor = (anon) =>
-    `/v1/live?${new URLSearchParams({ k: writeKey, a: anon, s: sign(anon) }).toString()}`;
+    `/v1/live?${new globalThis.URLSearchParams({ k: writeKey, a: anon, s: sign(anon) }).toString()}`;
   const rssBefore = rssMb(api.pid);
   const arrivals = new Map();
   const socks = [];
@@ -402,7 +402,7 @@ async function main() {
       ),
     );
     const sample = await (
-      await fetch(`${url}/v1/decide`, {
+      await globalThis.fetch(`${url}/v1/decide`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain' },
         body: body(),
