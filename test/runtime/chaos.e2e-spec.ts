@@ -47,7 +47,7 @@ describe('chaos: Redis loses everything mid-way through 1,000 runs', () => {
   beforeAll(async () => {
     rx = await startReceivers();
     stack = await startStack(stackEnv(rx, { RUNTIME_RESCUE_GRACE_MS: '1500' }));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();
@@ -116,7 +116,7 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
   beforeAll(async () => {
     rx = await startReceivers();
     stack = await startStack(stackEnv(rx));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();
@@ -164,7 +164,7 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
     expect(await stack.worker.stop('SIGKILL')).toBeNull();
     const midway = rx.mails.filter((m) => m.subject === 'kill').length;
     expect(midway).toBeLessThan(n);
-    stack.worker = await startWorker(stack.env);
+    stack.worker = await startWorker(stack.env, 120_000);
     const counts = await waitFor(
       'all completed',
       async () => {
@@ -193,7 +193,7 @@ describe('chaos: PostgreSQL connections drop for a few seconds', () => {
   beforeAll(async () => {
     rx = await startReceivers();
     stack = await startStack(stackEnv(rx));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();

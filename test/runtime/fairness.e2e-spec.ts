@@ -29,7 +29,7 @@ describe('fairness: one site flooding does not starve another', () => {
   beforeAll(async () => {
     rx = await startReceivers();
     stack = await startStack(stackEnv(rx));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();

@@ -148,8 +148,8 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   await db.query(`DELETE FROM trigger_handoffs`);
   await db.query(`DELETE FROM event_outbox`);
   const redis = new Redis(env.REDIS_URL);
-  const api = await startApi(env);
-  const worker = await startWorker(env);
+  const api = await startApi(env, 120_000);
+  const worker = await startWorker(env, 120_000);
   watchExit(worker, 'worker');
   return {
     api,

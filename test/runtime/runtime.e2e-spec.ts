@@ -27,7 +27,7 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
     rx = await startReceivers();
     stack = await startStack(stackEnv(rx));
     t = await tenant(stack, 'runtime');
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();
