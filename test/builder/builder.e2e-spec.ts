@@ -45,7 +45,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   migrateRuntimeDatabase(DATABASE_URL);
-  [api, worker] = await Promise.all([startApi(STACK_ENV), startWorker(STACK_ENV)]);
+  [api, worker] = await Promise.all([startApi(STACK_ENV, 60_000), startWorker(STACK_ENV, 60_000)]);
   db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
   browser = await launchBrowser();
@@ -94,15 +94,28 @@ async function until<T>(
   }
 }
 
+/** A locator's box once it has stopped moving (React Flow animates fit-view). */
+async function settledBox(selector: string) {
+  let previous = '';
+  for (let i = 0; i < 50; i++) {
+    const box = await page.locator(selector).boundingBox();
+    const key = JSON.stringify(box);
+    if (box && key === previous) return box;
+    previous = key;
+    await page.waitForTimeout(150);
+  }
+  throw new Error(`${selector} is not visible or keeps moving`);
+}
+
 /** Drags a connection from one handle to another with the mouse, as a marketer would. */
 async function connectHandles(fromSelector: string, toSelector: string): Promise<void> {
-  const from = await page.locator(fromSelector).boundingBox();
-  const to = await page.locator(toSelector).boundingBox();
-  if (!from || !to) throw new Error(`handle not visible: ${from ? toSelector : fromSelector}`);
+  const from = await settledBox(fromSelector);
+  const to = await settledBox(toSelector);
   await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
   await page.mouse.down();
-  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 5 });
-  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 5 });
+  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 8 });
+  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
+  await page.waitForTimeout(100);
   await page.mouse.up();
 }
 
@@ -187,7 +200,6 @@ describe('builder in Chromium', () => {
 
     // The remaining problem: nothing leads to it. Connect the reminder email's "next" output to it.
     await page.getByRole('button', { name: 'Fit view', exact: true }).click();
-    await page.waitForTimeout(400);
     await connectHandles(
       '.react-flow__handle[data-nodeid="email_reminder"][data-handleid="next"]',
       `.react-flow__handle[data-nodeid="${addedId}"][data-handleid="in"]`,
@@ -254,16 +266,20 @@ describe('builder in Chromium', () => {
     await expect(page.locator(`.react-flow__edge[data-id], .react-flow__edge`).count()).resolves.toBe(5);
     await page.getByText(/^Saved · rev \d+$/).waitFor();
 
+    // Tidy the canvas (the palette drops new steps in the middle of the view), then take the picture.
+    await page.getByRole('button', { name: 'Auto-layout' }).click();
+    await page.getByText('Unsaved changes…').waitFor();
+    await page.getByText(/^Saved · rev \d+$/).waitFor();
+    await page.waitForTimeout(500);
     mkdirSync(OUTPUT_DIR, { recursive: true });
-    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
-    await page.waitForTimeout(400);
     await page.screenshot({ path: resolve(OUTPUT_DIR, 'builder-editor.png') });
 
     // No part of the editor leaks out of a 1280×720 window.
-    const overflow = await page.evaluate(() => ({
+    // (A string, evaluated in the page: this file is type-checked without the DOM library.)
+    const overflow: unknown = await page.evaluate(`({
       x: document.documentElement.scrollWidth - window.innerWidth,
       y: document.documentElement.scrollHeight - window.innerHeight,
-    }));
+    })`);
     expect(overflow).toEqual({ x: 0, y: 0 });
     expect(pageErrors).toEqual([]);
   });
