@@ -6,6 +6,8 @@ import { createTenant, Tenant } from '../support/tenants';
 import { TEST_DATABASE_URL } from '../support/test-env';
 
 const RATE = 5;
+/** Start-up on a loaded shared machine can be slow; a bound, never a timing assertion. */
+const START_MS = 120_000;
 
 interface Hook {
   id: string;
@@ -20,12 +22,12 @@ describe('inbound hooks', () => {
   let db: Client;
 
   beforeAll(async () => {
-    api = await startApi({ INBOUND_HOOK_RATE_PER_MINUTE: String(RATE) });
+    api = await startApi({ INBOUND_HOOK_RATE_PER_MINUTE: String(RATE) }, START_MS);
     a = await createTenant(api, 'in-a');
     b = await createTenant(api, 'in-b');
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
-  });
+  }, 2 * START_MS);
   afterAll(async () => {
     await Promise.all([api?.stop(), db?.end()]);
   });

@@ -7,18 +7,24 @@ import { Receiver } from './receiver';
  * fixed answers (WEBHOOK_RESOLVE), so no DNS query leaves the machine, and saving an endpoint opens
  * no socket at all. The send-time check is proven against a loopback receiver that counts connections.
  */
+/** Start-up on a loaded shared machine can be slow; a bound, never a timing assertion. */
+const START_MS = 120_000;
+
 describe('webhook SSRF guard', () => {
   let strict: TestApi;
   let tenant: Tenant;
 
   beforeAll(async () => {
-    strict = await startApi({
-      WEBHOOK_ALLOWLIST: '',
-      WEBHOOK_RESOLVE:
-        'intranet.hooks.test=10.0.0.1,metadata.hooks.test=169.254.169.254,loop6.hooks.test=::1',
-    });
+    strict = await startApi(
+      {
+        WEBHOOK_ALLOWLIST: '',
+        WEBHOOK_RESOLVE:
+          'intranet.hooks.test=10.0.0.1,metadata.hooks.test=169.254.169.254,loop6.hooks.test=::1',
+      },
+      START_MS,
+    );
     tenant = await createTenant(strict, 'ssrf');
-  });
+  }, 2 * START_MS);
   afterAll(() => strict?.stop());
 
   it.each([
@@ -70,13 +76,16 @@ describe('webhook SSRF guard', () => {
       rx = await new Receiver().start();
       // The endpoint was saved while loopback was allowed; the worker's operator has since removed it.
       await Promise.all([
-        startApi({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '127.0.0.1', WEBHOOK_RESOLVE }).then((p) => (loose = p)),
-        startWorker({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '', WEBHOOK_RETRY_SCALE: '0', WEBHOOK_RESOLVE }).then(
-          (p) => (worker = p),
+        startApi({ QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '127.0.0.1', WEBHOOK_RESOLVE }, START_MS).then(
+          (p) => (loose = p),
         ),
+        startWorker(
+          { QUEUE_PREFIX, WEBHOOK_ALLOWLIST: '', WEBHOOK_RETRY_SCALE: '0', WEBHOOK_RESOLVE },
+          START_MS,
+        ).then((p) => (worker = p)),
       ]);
       t = await createTenant(loose, 'ssrf-send');
-    });
+    }, 2 * START_MS);
     afterAll(async () => {
       await Promise.all([loose?.stop(), worker?.stop(), rx?.stop()]);
     });

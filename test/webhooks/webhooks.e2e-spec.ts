@@ -1,12 +1,15 @@
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { startApi, startWorker, RunningProcess, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { TEST_DATABASE_URL } from '../support/test-env';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
 import { Receiver, verifies } from './receiver';
 
 // 5 s -> 1 ms, 5 min -> 60 ms, 30 min -> 360 ms, 2 h -> 1.44 s, 5 h -> 3.6 s.
 const SCALE = 0.0002;
+/** Start-up on a loaded shared machine can be slow; never a timing assertion, only a bound. */
+const START_MS = 120_000;
 const ENV = {
   WEBHOOK_ALLOWLIST: '127.0.0.1,::1',
   WEBHOOK_RESOLVE: 'receiver.hooks.test=127.0.0.1',
@@ -46,12 +49,15 @@ describe('outbound webhooks', () => {
 
   beforeAll(async () => {
     rx = await new Receiver().start();
-    await Promise.all([startApi(ENV).then((p) => (api = p)), startWorker(ENV).then((p) => (worker = p))]);
+    await Promise.all([
+      startApi(ENV, START_MS).then((p) => (api = p)),
+      startWorker(ENV, START_MS).then((p) => (worker = p)),
+    ]);
     a = await createTenant(api, 'wh-a');
     b = await createTenant(api, 'wh-b');
     db = new Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
-  });
+  }, 3 * START_MS);
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop(), rx?.stop(), db?.end()]);
   });
@@ -318,6 +324,31 @@ describe('outbound webhooks', () => {
     }
   });
 
+  it('the due pass re-enqueues a pending message whose job Redis lost', async () => {
+    const ep = await createEndpoint(a, '/lost');
+    rx.on('/lost', () => ({ status: 200 }), [ep.secret]);
+    const id = randomUUID();
+    // A message committed while its job never reached Redis (or Redis lost it).
+    await db.query(
+      `INSERT INTO webhook_messages (site_id, id, endpoint_id, event_type, webhook_id, idempotency_key, body, next_attempt_at)
+       VALUES ($1, $2, $3, 'lost.event', $4, $5, '{"lost":true}', now())`,
+      [a.siteId, id, ep.id, `msg_${id.replace(/-/g, '')}`, `lost:${id}`],
+    );
+    const maintenance = new Queue('maintenance', {
+      prefix: process.env.QUEUE_PREFIX,
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null },
+    });
+    try {
+      await maintenance.add('WebhookMessagesQueueDue', {});
+      const [d] = await rx.waitFor('/lost', 1);
+      expect(d.verifiedWith).toEqual([ep.secret]);
+      expect(d.headers['webhook-id']).toBe(`msg_${id.replace(/-/g, '')}`);
+      await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    } finally {
+      await maintenance.close();
+    }
+  });
+
   it('a SIGKILLed worker mid-delivery never causes a delivery with a new webhook-id', async () => {
     const ep = await createEndpoint(a, '/killed');
     let hang = true;
@@ -326,7 +357,7 @@ describe('outbound webhooks', () => {
     await rx.waitFor('/killed', 1);
     await worker.stop('SIGKILL');
     hang = false;
-    worker = await startWorker(ENV);
+    worker = await startWorker(ENV, START_MS);
     const m = await waitForMessage(a, id, (x) => x.status === 'succeeded', 100_000);
     const ds = rx.for('/killed');
     expect(ds.length).toBeGreaterThanOrEqual(2);

@@ -17,6 +17,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
   { id: 'sessions-purge', name: JobName.SessionsPurgeExpired, everyMs: 3_600_000 },
   { id: 'events-partitions', name: JobName.EventsPartitionsEnsure, everyMs: 3_600_000 },
+  { id: 'webhooks-queue-due', name: JobName.WebhookMessagesQueueDue, everyMs: 60_000 },
   ...runtimeSchedules(),
   ...analyticsSchedules(),
 ];

@@ -14,6 +14,7 @@ export enum JobName {
   SessionsPurgeExpired = 'SessionsPurgeExpired',
   EventsPartitionsEnsure = 'EventsPartitionsEnsure',
   WebhookMessageDeliver = 'WebhookMessageDeliver',
+  WebhookMessagesQueueDue = 'WebhookMessagesQueueDue',
   RollupsAdvance = 'RollupsAdvance',
 }
 
@@ -28,6 +29,7 @@ export interface JobPayloadMap {
   [JobName.EventsPartitionsEnsure]: Record<string, never>;
   /** `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips. */
   [JobName.WebhookMessageDeliver]: { siteId: string; messageId: string; attempt: number };
+  [JobName.WebhookMessagesQueueDue]: Record<string, never>;
   /** Roll the next watermark window of events and the run ledger into the analytics buckets. */
   [JobName.RollupsAdvance]: Record<string, never>;
 }
@@ -41,6 +43,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,
   [JobName.EventsPartitionsEnsure]: QueueName.Maintenance,
   [JobName.WebhookMessageDeliver]: QueueName.Webhooks,
+  [JobName.WebhookMessagesQueueDue]: QueueName.Maintenance,
   [JobName.RollupsAdvance]: QueueName.Maintenance,
 };
 

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { honoursRetryAfter, parseRetryAfter, retryDelayMs } from './retry-schedule';
+import { DUE_PASS_LIMIT, QUEUE_HORIZON_MS } from './webhook-events';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
@@ -91,9 +92,23 @@ export class WebhookDeliveryHandler {
       await record('failed', message.retry_index, null);
       return { outcome: 'exhausted' };
     }
-    if (await record('pending', nextIndex, new Date(Date.now() + delay)))
+    const moved = await record('pending', nextIndex, new Date(Date.now() + delay));
+    if (moved && delay <= QUEUE_HORIZON_MS)
       await this.dispatcher.enqueue(siteId, messageId, attempt + 1, delay);
     return { outcome: 'retry' };
+  }
+
+  /** Moves retries that came within the horizon into BullMQ, and re-enqueues any Redis lost. */
+  @OnJob(JobName.WebhookMessagesQueueDue)
+  async queueDue(): Promise<{ queued: number }> {
+    const due = await this.repo.dueMessages(QUEUE_HORIZON_MS, DUE_PASS_LIMIT);
+    const now = Date.now();
+    // Same deterministic job ids: a message whose job is still in Redis is not queued twice.
+    await this.dispatcher.enqueueMany(
+      undefined,
+      due.map((m) => ({ ...m, delayMs: Math.max(0, new Date(m.next_attempt_at).getTime() - now) })),
+    );
+    return { queued: due.length };
   }
 
   private signingSecrets(e: EndpointRow, now: Date): string[] {

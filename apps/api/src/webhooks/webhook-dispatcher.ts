@@ -126,13 +126,17 @@ export class WebhookDispatcher {
     );
   }
 
-  async enqueueMany(siteId: string, messages: { id: string; attempt_count: number }[]): Promise<void> {
+  async enqueueMany(
+    siteId: string | undefined,
+    messages: { id: string; attempt_count: number; site_id?: string; delayMs?: number }[],
+  ): Promise<void> {
     await this.queues.enqueueBulk(
       JobName.WebhookMessageDeliver,
       messages.map((m) => ({
-        data: { siteId, messageId: m.id, attempt: m.attempt_count },
+        data: { siteId: (siteId ?? m.site_id)!, messageId: m.id, attempt: m.attempt_count },
         opts: {
           jobId: deliverJobId(m.id, m.attempt_count),
+          delay: m.delayMs ?? 0,
           attempts: 5,
           backoff: { type: 'exponential', delay: 1000 },
         },

@@ -14,3 +14,11 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export const RESPONSE_LOG_BYTES = 1024;
 
 export const deliverJobId = (messageId: string, attempt: number): string => `whmsg-${messageId}-${attempt}`;
+
+/**
+ * Retries due later than this stay only in PostgreSQL (`next_attempt_at`); a maintenance pass moves
+ * them into BullMQ when they come within it, and re-enqueues anything Redis lost. Days-long backoffs
+ * for millions of messages never sit in Redis.
+ */
+export const QUEUE_HORIZON_MS = 10 * 60_000;
+export const DUE_PASS_LIMIT = 5000;

@@ -302,6 +302,26 @@ export class WebhookRepository {
     return new Set(rows.map((r) => r.id));
   }
 
+  /**
+   * Pending messages of every site due within the horizon (a maintenance pass: on Citus this is the
+   * one deliberate cross-shard read, like the runtime's reconciler).
+   */
+  async dueMessages(
+    horizonMs: number,
+    limit: number,
+  ): Promise<{ site_id: string; id: string; attempt_count: number; next_attempt_at: Date }[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL citus.multi_task_query_log_level TO 'off'`);
+      return queryRows(
+        tx,
+        `SELECT site_id, id, attempt_count, next_attempt_at FROM webhook_messages
+          WHERE status IN ('pending', 'sending') AND next_attempt_at <= now() + make_interval(secs => $1::float8 / 1000)
+          ORDER BY next_attempt_at LIMIT $2`,
+        [horizonMs, limit],
+      );
+    });
+  }
+
   async failMessage(siteId: string, messageId: string, attempt: number, error: string): Promise<void> {
     await queryRows(
       this.db,

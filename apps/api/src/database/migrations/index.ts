@@ -6,6 +6,7 @@ import { Runtime1764300300000 } from './1764300300000-runtime';
 import { RuntimeHandoffs1764300300100 } from './1764300300100-runtime-handoffs';
 import { RuntimeRescues1764300300200 } from './1764300300200-runtime-rescues';
 import { Webhooks1764300400000 } from './1764300400000-webhooks';
+import { WebhookDueIndex1764300400100 } from './1764300400100-webhook-due-index';
 import { Analytics1764300600000 } from './1764300600000-analytics';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   RuntimeHandoffs1764300300100,
   RuntimeRescues1764300300200,
   Webhooks1764300400000,
+  WebhookDueIndex1764300400100,
   Onsite1764300500000,
   Analytics1764300600000,
 ];
