@@ -98,6 +98,51 @@ describe('ingestion API', () => {
     expect((await send(api, '/v1/track', ev, { key: b.writeKey })).body).toMatchObject({ stored: 1 });
   });
 
+  it('writes a large group (the COPY path) byte-exact, with identities, trait changes, bots and the outbox', async () => {
+    const odd = 'tab\there\nnew line \\ back\\slash \r "quoted" \u00e9\u2028 \\N';
+    const anon = `copy-${randomUUID()}`;
+    const batch: Record<string, unknown>[] = Array.from({ length: 150 }, (_, i) => ({
+      ...track(i % 2 ? odd : 'Copy Path', { anonymousId: i < 100 ? anon : `copy-${randomUUID()}` }),
+      messageId: `${randomUUID()}\t${i}\\`,
+      properties: { i, odd, nested: { odd, list: [odd, null, 1.5] } },
+      context: i % 10 === 0 ? { userAgent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' } : { odd },
+    }));
+    batch.push({
+      type: 'identify',
+      anonymousId: anon,
+      userId: `user-${anon}`,
+      messageId: randomUUID(),
+      traits: { odd },
+    });
+    const res = await send(api, '/v1/batch', { batch }, { key: a.writeKey });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ accepted: 151, stored: 151, duplicates: 0 });
+    const ids = batch.map((e) => e.messageId as string);
+    const rows = await eventsOf(db, a.siteId, 'message_id = ANY($2)', [ids]);
+    expect(rows).toHaveLength(151);
+    const byId = new Map(rows.map((r) => [r.message_id, r]));
+    batch.slice(0, 150).forEach((e, i) => {
+      const r = byId.get(e.messageId as string)!;
+      expect(r.name).toBe(e.event);
+      expect(r.properties).toEqual(e.properties);
+      expect(r.context).toEqual(e.context);
+      expect(r.is_bot).toBe(i % 10 === 0);
+    });
+    const changed = await eventsOf(db, a.siteId, `name = '$trait_changed' AND anonymous_id = $2`, [anon]);
+    expect(changed.map((c) => c.properties)).toEqual([{ key: 'odd', value: odd, previous: null }]);
+    const visitorIds = new Set(rows.filter((r) => r.anonymous_id === anon).map((r) => r.visitor_id));
+    expect(visitorIds.size).toBe(1);
+    const v = (
+      await db.query(`SELECT * FROM visitors WHERE site_id = $1 AND id = $2`, [a.siteId, [...visitorIds][0]])
+    ).rows[0];
+    expect(v).toMatchObject({ user_id: `user-${anon}`, event_count: 101, traits: { odd } });
+    const outbox = new Set(await outboxIds(db, a.siteId));
+    for (const r of [...rows, ...changed]) expect(outbox.has(r.id)).toBe(!r.is_bot);
+    // A retry of the whole group stores nothing.
+    const again = await send(api, '/v1/batch', { batch }, { key: a.writeKey });
+    expect(again.body).toMatchObject({ stored: 0, duplicates: 151 });
+  });
+
   it('assigns a messageId when missing', async () => {
     const ev = track('No Id', { messageId: undefined });
     const res = await send(api, '/v1/track', ev, { key: a.writeKey });

@@ -1,6 +1,10 @@
 import { appendFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DataSource, QueryRunner } from 'typeorm';
 import { IdentityResolver, identityKey, identityKeysOf, visitorKey } from '../visitors/identity-resolver';
 import type { EventFacts, VisitorState } from '../visitors/visitor-profile';
@@ -126,8 +130,9 @@ export class EventStore {
         } as unknown as QueryRunner)
       : qr0;
     const t0 = performance.now();
+    const client = (qr0 as unknown as { databaseConnection: PoolClient }).databaseConnection;
     try {
-      return await this.write2(qr, items);
+      return await this.write2(qr, client, items);
     } finally {
       if (process.env.INGEST_PROFILE)
         appendFileSync(
@@ -137,7 +142,7 @@ export class EventStore {
     }
   }
 
-  private async write2(qr: QueryRunner, items: IngestItem[]): Promise<ItemOutcome[]> {
+  private async write2(qr: QueryRunner, client: PoolClient, items: IngestItem[]): Promise<ItemOutcome[]> {
     const sites = [...new Set(items.map((i) => i.siteId))].sort();
 
     // 1. dedupe candidates: the first occurrence of each (site, hash) in the group.
@@ -246,8 +251,7 @@ export class EventStore {
       (_, i) => `$${2 * VisitorColumns.WIDTH + 4 + i + 1}${EVENT_TYPES_SQL[i]}`,
     ).join(', ');
     const idOffset = 2 * VisitorColumns.WIDTH;
-    await qr.query(
-      `WITH nv AS (
+    const visitorsAndIdentities = `nv AS (
          INSERT INTO visitors (${VISITOR_COLUMNS})
          SELECT r.site_id, r.id, ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)), r.user_id, r.traits,
                 r.first_seen_at, r.last_seen_at, r.session_count, r.visit_count, r.event_count, r.last_page_url,
@@ -264,26 +268,48 @@ export class EventStore {
           WHERE v.site_id = r.site_id AND v.id = r.id),
        iw AS (
          INSERT INTO visitor_identities (site_id, kind, value, visitor_id)
-         SELECT * FROM unnest($${idOffset + 1}::uuid[], $${idOffset + 2}::text[], $${idOffset + 3}::text[], $${idOffset + 4}::uuid[])
-         ON CONFLICT (site_id, kind, value) DO UPDATE SET visitor_id = EXCLUDED.visitor_id),
-       ins AS (
-         INSERT INTO events (${EVENT_COLUMNS})
-         SELECT * FROM unnest(${ecols})
-         RETURNING site_id, id, is_bot)
-       INSERT INTO event_outbox (site_id, event_ids)
-       SELECT site_id, array_agg(id ORDER BY id) FROM ins
-        WHERE NOT is_bot
-        GROUP BY site_id`,
-      [
-        ...created.cols,
-        ...changed.cols,
-        idWrites.map((w) => w.siteId),
-        idWrites.map((w) => w.kind),
-        idWrites.map((w) => w.value),
-        idWrites.map((w) => w.visitorId),
-        ...ev.cols,
-      ],
-    );
+         SELECT * FROM unnest($${idOffset + 1}::uuid[], $${idOffset + 2}::text[], $${idOffset + 3}::text[],
+                              $${idOffset + 4}::uuid[])
+         ON CONFLICT (site_id, kind, value) DO UPDATE SET visitor_id = EXCLUDED.visitor_id)`;
+    const profileParams = [
+      ...created.cols,
+      ...changed.cols,
+      idWrites.map((w) => w.siteId),
+      idWrites.map((w) => w.kind),
+      idWrites.map((w) => w.value),
+      idWrites.map((w) => w.visitorId),
+    ];
+    if (ev.count < COPY_MIN_ROWS) {
+      await qr.query(
+        `WITH ${visitorsAndIdentities},
+         ins AS (
+           INSERT INTO events (${EVENT_COLUMNS})
+           SELECT * FROM unnest(${ecols})
+           RETURNING site_id, id, is_bot)
+         INSERT INTO event_outbox (site_id, event_ids)
+         SELECT site_id, array_agg(id ORDER BY id) FROM ins WHERE NOT is_bot GROUP BY site_id`,
+        [...profileParams, ...ev.cols],
+      );
+    } else {
+      // Large groups: ids from the events sequence (the outbox row is written here, in the same
+      // transaction), then the rows themselves by COPY, which costs PostgreSQL far less per row.
+      const siteCol = idOffset + 5;
+      const ids = (await qr.query(
+        `WITH ${visitorsAndIdentities},
+         ids AS (SELECT n::int AS n, nextval('events_id_seq') AS id FROM generate_series(1, $${siteCol + 2}::int) n),
+         ob AS (
+           INSERT INTO event_outbox (site_id, event_ids)
+           SELECT e.site_id, array_agg(i.id ORDER BY i.id)
+             FROM unnest($${siteCol}::uuid[], $${siteCol + 1}::boolean[]) WITH ORDINALITY AS e(site_id, is_bot, n)
+             JOIN ids i ON i.n = e.n
+            WHERE NOT e.is_bot GROUP BY e.site_id)
+         SELECT n, id FROM ids`,
+        [...profileParams, ev.cols[0], ev.cols[12], ev.count],
+      )) as { n: number; id: string }[];
+      const idOf: string[] = new Array<string>(ev.count);
+      for (const r of ids) idOf[r.n - 1] = r.id;
+      await copyEvents(client, idOf, ev);
+    }
     if (resolver.merges.length) {
       // Keep merges one level deep: whatever was merged into `from` now points at `into`.
       await qr.query(
@@ -392,7 +418,42 @@ class EventColumns {
   static readonly WIDTH = 13;
   readonly cols: unknown[][] = Array.from({ length: EventColumns.WIDTH }, () => []);
 
+  get count(): number {
+    return this.cols[0].length;
+  }
+
   push(...values: unknown[]): void {
     for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
   }
+}
+
+/** From this many event rows on, a group writes its events by COPY (an extra round trip). */
+const COPY_MIN_ROWS = Number(process.env.INGEST_COPY_MIN_ROWS ?? 100);
+
+/** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
+const copyText = (v: unknown): string => {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = String(v);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : s;
+};
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+async function copyEvents(client: PoolClient, ids: string[], ev: EventColumns): Promise<void> {
+  const chunks: string[] = [];
+  let chunk = '';
+  for (let r = 0; r < ev.count; r++) {
+    let line = ids[r];
+    for (let c = 0; c < EventColumns.WIDTH; c++) line += '\t' + copyText(ev.cols[c][r]);
+    chunk += line + '\n';
+    if (chunk.length > 64 * 1024) {
+      chunks.push(chunk);
+      chunk = '';
+    }
+  }
+  if (chunk) chunks.push(chunk);
+  await pipeline(
+    Readable.from(chunks),
+    client.query(copyFrom(`COPY events (id, ${EVENT_COLUMNS}) FROM STDIN`)),
+  );
 }
