@@ -6,7 +6,7 @@
 // a drag on the pane moves the viewport) and rAF frame times during a bounded pan. Also prints the
 // initial JS (entry chunks of index.html) and the editor's lazy chunks, gzipped. Bounded: a fixed
 // number of loads, fixed pans, and a hard deadline.
-/* global fetch, window, document, performance, requestAnimationFrame, getComputedStyle */
+/* global window, document, requestAnimationFrame, getComputedStyle -- used inside page.evaluate callbacks */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
