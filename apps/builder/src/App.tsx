@@ -14,6 +14,8 @@ import { useAuthStore } from './state/auth-store';
 
 // The editor pulls in React Flow, elkjs and the engine: load it only when a flow is opened.
 const FlowEditorPage = lazy(() => import('./pages/FlowEditorPage'));
+// Reports pull in recharts: load them only when opened.
+const ReportsPage = lazy(() => import('./pages/ReportsPage'));
 
 export function App() {
   const status = useAuthStore((state) => state.status);
@@ -50,6 +52,14 @@ export function App() {
               element={
                 <Suspense fallback={<Loading label="Opening the editor…" />}>
                   <FlowEditorPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/sites/:siteId/reports"
+              element={
+                <Suspense fallback={<Loading label="Loading reports…" />}>
+                  <ReportsPage />
                 </Suspense>
               }
             />

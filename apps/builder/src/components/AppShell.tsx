@@ -16,7 +16,7 @@ const SECTIONS = [
   { path: 'ctas', label: 'CTAs', available: false },
   { path: 'webhooks', label: 'Webhooks', available: false },
   { path: 'runs', label: 'Runs', available: false },
-  { path: 'reports', label: 'Reports', available: false },
+  { path: 'reports', label: 'Reports', available: true },
   { path: 'settings', label: 'Settings', available: true },
 ] as const;
 

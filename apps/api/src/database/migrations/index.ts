@@ -8,6 +8,7 @@ import { RuntimeRescues1764300300200 } from './1764300300200-runtime-rescues';
 import { Webhooks1764300400000 } from './1764300400000-webhooks';
 import { WebhookDueIndex1764300400100 } from './1764300400100-webhook-due-index';
 import { Analytics1764300600000 } from './1764300600000-analytics';
+import { AnalyticsDimsCovering1764300600100 } from './1764300600100-analytics-dims-covering';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   WebhookDueIndex1764300400100,
   Onsite1764300500000,
   Analytics1764300600000,
+  AnalyticsDimsCovering1764300600100,
 ];

@@ -1,0 +1,364 @@
+// npm run bench -- reports   (after `npm run build`)
+//
+// One run, its own database (nudgeflow_bench_reports, created and migrated; BENCH_REUSE=1 keeps data
+// of the same size): (1) generate BENCH_EVENTS events (default 2 M; the issue's figure is 10 M) over
+// 1,000 sites with a Zipf skew (largest site ≈ 10 %) across 30 days, server-side with generate_series;
+// (2) build the rollups from scratch with the real RollupRepository (one watermark window; prints
+// events/s); (3) for the largest site over 30 days, p50/p95 over BENCH_RUNS (20) HTTP calls of every
+// report against the real API process, and the same report computed straight from raw events
+// (BENCH_RAW_RUNS, default 5, bounded); prints the ratio. (4) with BENCH_LAG_SECONDS > 0, rollup lag
+// while inserting events at BENCH_LAG_RATE/s: committed → counted by the rollup job, p50/p99.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import pg from 'pg';
+
+const root = resolve(import.meta.dirname, '..');
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
+const SITES = Number(process.env.BENCH_SITES ?? 1000);
+const DAYS = 30;
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 5);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 0);
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 2000);
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
+
+const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
+const { RollupRepository } = await import(resolve(root, 'apps/api/dist/analytics/rollup.repository.js'));
+
+const log = (...a) => console.log(...a);
+const secs = (ms) => (ms / 1000).toFixed(1);
+
+/** Zipf weights with the exponent that gives the largest site ≈ 10 %. */
+function zipfCounts(total, sites) {
+  let s = 1;
+  for (let lo = 0.3, hi = 1.5, i = 0; i < 40; i++) {
+    s = (lo + hi) / 2;
+    let h = 0;
+    for (let k = 1; k <= sites; k++) h += 1 / k ** s;
+    if (1 / h > 0.1) hi = s;
+    else lo = s;
+  }
+  let h = 0;
+  for (let k = 1; k <= sites; k++) h += 1 / k ** s;
+  const counts = [];
+  for (let k = 1; k <= sites; k++) counts.push(Math.max(1, Math.round((total / h) * (1 / k ** s))));
+  return { counts, s };
+}
+
+async function prepareDatabase() {
+  const u = new URL(DB_URL);
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
+  });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
+  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
+  await admin.end();
+  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}
+
+async function freePort() {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function startApi() {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [resolve(root, 'apps/api/dist/main.js')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: DB_URL,
+      REDIS_URL,
+      QUEUE_PREFIX: 'nfbenchreports',
+      LOG_LEVEL: 'warn',
+      SCHEDULE_MAINTENANCE: 'false',
+      JWT_SECRET: 'bench-reports-secret-bench-reports-secret',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`api exited:\n${out}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.status === 200 || r.status === 503) break;
+    } catch {
+      // not yet
+    }
+    if (i > 300) throw new Error(`api did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, url };
+}
+
+async function post(url, path, body, token) {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+async function timed(n, fn) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return { p50: pct(out, 50), p95: pct(out, 95) };
+}
+
+/** The generated data: visitors per site ≈ events / 6, 80 % page views, CTA events with two variants. */
+async function generate(db, sites) {
+  await db.query(`SELECT nf_ensure_daily_partitions('events', current_date - ${DAYS + 1}, current_date + 1)`);
+  const { counts, s } = zipfCounts(EVENTS, sites.length);
+  log(
+    `zipf exponent ${s.toFixed(3)}: largest site ${counts[0]} events (${((counts[0] / EVENTS) * 100).toFixed(1)} %)`,
+  );
+  const started = performance.now();
+  let done = 0;
+  let i = 0;
+  while (i < sites.length) {
+    const ids = [];
+    const ns = [];
+    let batch = 0;
+    while (i < sites.length && (batch === 0 || batch + counts[i] <= 500_000)) {
+      ids.push(sites[i]);
+      ns.push(counts[i]);
+      batch += counts[i];
+      i++;
+    }
+    await db.query(
+      `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id, properties, context, is_bot)
+       SELECT s.id, now() - random() * interval '${DAYS} days', md5(s.id::text || g::text),
+              CASE WHEN r < 0.8 THEN 'page' ELSE 'track' END,
+              CASE WHEN r < 0.8 THEN '$page' WHEN r < 0.9 THEN 'cta_viewed' WHEN r < 0.93 THEN 'cta_clicked'
+                   WHEN r < 0.95 THEN 'cta_converted' ELSE 'signup' END,
+              md5(s.id::text || floor(random() * greatest(10, s.n / 6))::text)::uuid,
+              CASE WHEN r < 0.8 THEN jsonb_build_object(
+                     'path', '/p' || floor(random() * random() * 200)::int,
+                     'url', 'https://site.example/p?utm_source=' || (ARRAY['google','newsletter','x','direct'])[1 + floor(random() * 4)::int],
+                     'referrer', (ARRAY['https://www.google.com/', 'https://t.co/x', '', 'https://news.ycombinator.com/'])[1 + floor(random() * 4)::int])
+                   ELSE jsonb_build_object('cta_id', 'cta-' || floor(random() * 3)::int,
+                                           'variant_id', CASE WHEN random() < 0.5 THEN 'control' ELSE 'b' END) END,
+              jsonb_build_object('userAgent', CASE WHEN random() < 0.4 THEN 'Mozilla/5.0 (iPhone; Mobile)' ELSE 'Mozilla/5.0 (X11; Linux)' END,
+                                 'location', jsonb_build_object('country', (ARRAY['US','FR','DE','GB','IN'])[1 + floor(random() * 5)::int])),
+              false
+         FROM unnest($1::uuid[], $2::int[]) AS s(id, n)
+         CROSS JOIN LATERAL generate_series(1, s.n) g
+         CROSS JOIN LATERAL (SELECT random() + g * 0 AS r) rr`,
+      [ids, ns],
+    );
+    done += batch;
+    const el = performance.now() - started;
+    process.stdout.write(
+      `\r  generated ${done.toLocaleString()} events in ${secs(el)} s (${Math.round(done / (el / 1000)).toLocaleString()}/s)   `,
+    );
+  }
+  log('');
+  await db.query('ANALYZE events');
+  return performance.now() - started;
+}
+
+// Raw-event baselines: the same reports computed straight from `events` for the range.
+const RAW = {
+  traffic: `WITH f AS (
+      SELECT ts, visitor_id, name = '$page' AS is_page, lag(ts) OVER w AS p1, lag(ts, 2) OVER w AS p2
+        FROM events WHERE site_id = $1 AND ts >= $2::timestamptz - interval '60 minutes' AND ts < $3::timestamptz AND NOT is_bot
+      WINDOW w AS (PARTITION BY visitor_id, name = '$page' ORDER BY ts, id))
+    SELECT date_trunc('day', ts AT TIME ZONE 'UTC') AS d, count(*), count(*) FILTER (WHERE is_page),
+           count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > interval '30 minutes')),
+           count(*) FILTER (WHERE is_page AND ts - p1 <= interval '30 minutes' AND (p2 IS NULL OR p1 - p2 > interval '30 minutes')),
+           count(DISTINCT visitor_id)
+      FROM f WHERE ts >= $2::timestamptz GROUP BY 1`,
+  trafficTopPages: `SELECT properties->>'path', count(*) FROM events
+      WHERE site_id = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz AND name = '$page' AND NOT is_bot GROUP BY 1 ORDER BY 2 DESC LIMIT 10`,
+  ctas: `SELECT properties->>'cta_id', properties->>'variant_id', count(*) FILTER (WHERE name = 'cta_viewed'),
+           count(DISTINCT visitor_id) FILTER (WHERE name = 'cta_viewed'), count(*) FILTER (WHERE name = 'cta_clicked'),
+           count(DISTINCT visitor_id) FILTER (WHERE name = 'cta_converted')
+      FROM events WHERE site_id = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz AND name LIKE 'cta_%' AND NOT is_bot GROUP BY 1, 2`,
+  realtime: `SELECT date_trunc('minute', ts), count(*), count(DISTINCT visitor_id) FROM events
+      WHERE site_id = $1 AND ts >= now() - interval '30 minutes' AND NOT is_bot GROUP BY 1`,
+};
+
+async function main() {
+  const ds = await prepareDatabase();
+  const db = new pg.Client({ connectionString: DB_URL });
+  await db.connect();
+  const load = (await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  log(`reports bench: ${EVENTS.toLocaleString()} events, ${SITES} sites, ${DAYS} days; load average ${load}`);
+
+  const api = await startApi();
+  try {
+    const tag = Date.now();
+    const signup = await post(api.url, '/api/auth/signup', {
+      email: `bench-${tag}@example.com`,
+      password: 'correct-horse-battery',
+      name: 'Bench',
+    });
+    const token = signup.accessToken;
+
+    const meta = await db.query(`SELECT value FROM (SELECT obj_description('events'::regclass) AS value) x`);
+    const reuse = process.env.BENCH_REUSE === '1' && meta.rows[0].value === `bench:${EVENTS}:${SITES}`;
+    let largest;
+    if (reuse) {
+      largest = (
+        await db.query(
+          `SELECT site_id FROM analytics_traffic WHERE grain = 'day' GROUP BY 1 ORDER BY sum(events) DESC LIMIT 1`,
+        )
+      ).rows[0].site_id;
+      await db.query(`UPDATE sites SET account_id = $1 WHERE id = $2`, [signup.accountId, largest]);
+      log('reusing generated data and rollups');
+    } else {
+      await db.query(`TRUNCATE events, analytics_traffic, analytics_traffic_dims, analytics_cta, analytics_flow_nodes,
+                      analytics_flow_runs, analytics_flow_goals`);
+      const site = await post(
+        api.url,
+        '/api/sites',
+        { name: 'Largest', domain: 'largest.example', timezone: 'Europe/Paris' },
+        token,
+      );
+      largest = site.id;
+      const others = await db.query(
+        `INSERT INTO sites (account_id, name, domain, timezone)
+         SELECT $1, 'site ' || g, 'site' || g || '.example', 'UTC' FROM generate_series(2, $2) g RETURNING id`,
+        [signup.accountId, SITES],
+      );
+      const sites = [largest, ...others.rows.map((r) => r.id)];
+      const genMs = await generate(db, sites);
+      log(`generation: ${secs(genMs)} s (${Math.round(EVENTS / (genMs / 1000)).toLocaleString()} events/s)`);
+
+      await db.query(`UPDATE analytics_watermarks SET hi = '2000-01-01' WHERE name = 'rollups'`);
+      const rollups = new RollupRepository(ds);
+      const t = performance.now();
+      const r = await rollups.advance(0);
+      const ms = performance.now() - t;
+      log(
+        `rollup build: ${EVENTS.toLocaleString()} events in ${secs(ms)} s = ${Math.round(EVENTS / (ms / 1000)).toLocaleString()} events/s (${r.siteMinutes.toLocaleString()} site-minutes)`,
+      );
+      await db.query(`COMMENT ON TABLE events IS 'bench:${EVENTS}:${SITES}'`);
+      await db.query('ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta');
+    }
+    // Settled rollup pages are all-visible, so breakdowns are index-only scans (autovacuum does this live).
+    await db.query('VACUUM ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta');
+    const {
+      rows: [size],
+    } = await db.query(
+      `SELECT (SELECT count(*) FROM events WHERE site_id = $1)::int AS events,
+              pg_size_pretty(pg_total_relation_size('analytics_traffic') + pg_total_relation_size('analytics_traffic_dims')
+                             + pg_total_relation_size('analytics_cta')) AS rollup_size`,
+      [largest],
+    );
+    log(`largest site: ${size.events.toLocaleString()} events; rollup tables ${size.rollup_size}`);
+
+    const to = new Date();
+    const from = new Date(to.getTime() - DAYS * 86_400_000);
+    const q = `from=${from.toISOString()}&to=${to.toISOString()}&granularity=day`;
+    const get = async (path) => {
+      const res = await fetch(`${api.url}/api/sites/${largest}/reports/${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.text();
+    };
+    const reports = [
+      [
+        'traffic (30 d, daily, compare, top lists)',
+        `traffic?${q}&compare=true`,
+        [RAW.traffic, RAW.trafficTopPages],
+      ],
+      ['CTA funnel per variant', `ctas?${q}`, [RAW.ctas]],
+      ['real time (30 min)', 'realtime', [RAW.realtime]],
+      ['traffic CSV export', `traffic/export?${q}`, [RAW.traffic, RAW.trafficTopPages]],
+    ];
+    log(
+      `\n${'report'.padEnd(44)} ${'HTTP p50'.padStart(9)} ${'HTTP p95'.padStart(9)} ${'raw p50'.padStart(9)} ${'raw p95'.padStart(9)} ${'ratio p50'.padStart(9)}`,
+    );
+    for (const [name, path, raws] of reports) {
+      await get(path); // warm-up
+      const http = await timed(RUNS, () => get(path));
+      const params = (sql) => (sql.includes('$2') ? [largest, from, to] : [largest]);
+      const raw = await timed(RAW_RUNS, async () => {
+        for (const sql of raws) await db.query(sql, params(sql));
+      });
+      log(
+        `${name.padEnd(44)} ${http.p50.toFixed(1).padStart(7)}ms ${http.p95.toFixed(1).padStart(7)}ms ${raw.p50.toFixed(0).padStart(7)}ms ${raw.p95.toFixed(0).padStart(7)}ms ${(raw.p50 / http.p50).toFixed(0).padStart(8)}×`,
+      );
+    }
+    log(`(HTTP: ${RUNS} runs each; raw: ${RAW_RUNS} runs each, same database, same process)`);
+
+    if (LAG_SECONDS > 0) await measureLag(db, ds, largest);
+  } finally {
+    api.proc.kill('SIGTERM');
+    await db.end();
+    await ds.destroy();
+  }
+}
+
+/** Inserts events at LAG_RATE/s (batches every 100 ms) while the rollup runs every second; lag = commit → rolled up. */
+async function measureLag(db, ds, siteId) {
+  const rollups = new RollupRepository(ds);
+  const writer = new pg.Client({ connectionString: DB_URL });
+  await writer.connect();
+  const commits = [];
+  let stop = false;
+  const ingest = (async () => {
+    while (!stop) {
+      const n = Math.round(LAG_RATE / 10);
+      await writer.query(
+        `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id)
+         SELECT $1, now(), md5(random()::text), 'page', '$page', md5(random()::text)::uuid FROM generate_series(1, $2)`,
+        [siteId, n],
+      );
+      commits.push({ at: Date.now(), n });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const lags = [];
+  const started = Date.now();
+  while (Date.now() - started < LAG_SECONDS * 1000) {
+    const t = Date.now();
+    const r = await rollups.advance(Number(process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000));
+    const done = Date.now();
+    const hi = r?.hi ? Date.parse(r.hi) : 0;
+    for (const c of commits) if (!c.seen && c.at < hi) ((c.seen = true), lags.push(done - c.at));
+    await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - t))));
+  }
+  stop = true;
+  await ingest;
+  await writer.end();
+  log(
+    `\nrollup lag while inserting ${LAG_RATE}/s for ${LAG_SECONDS} s (rollup every 1 s, margin ${process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000} ms): ` +
+      `p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s over ${lags.length} commits`,
+  );
+}
+
+await main();
