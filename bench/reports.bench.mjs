@@ -349,7 +349,11 @@ async function measureLag(db, ds, siteId) {
     const r = await rollups.advance(Number(process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000));
     const done = Date.now();
     const hi = r?.hi ? Date.parse(r.hi) : 0;
-    for (const c of commits) if (!c.seen && c.at < hi) ((c.seen = true), lags.push(done - c.at));
+    for (const c of commits) {
+      if (c.seen || c.at >= hi) continue;
+      c.seen = true;
+      lags.push(done - c.at);
+    }
     await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - t))));
   }
   stop = true;
