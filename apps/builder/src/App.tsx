@@ -9,6 +9,7 @@ import { AuthPage } from './pages/AuthPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { NewSitePage } from './pages/NewSitePage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { CtasPage } from './pages/CtasPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { useAuthStore } from './state/auth-store';
 
@@ -55,6 +56,7 @@ export function App() {
                 </Suspense>
               }
             />
+            <Route path="/sites/:siteId/ctas" element={<CtasPage />} />
             <Route
               path="/sites/:siteId/reports"
               element={

@@ -13,7 +13,7 @@ import { ErrorBoundary } from './ErrorBoundary';
  */
 const SECTIONS = [
   { path: 'flows', label: 'Flows', available: true },
-  { path: 'ctas', label: 'CTAs', available: false },
+  { path: 'ctas', label: 'CTAs', available: true },
   { path: 'webhooks', label: 'Webhooks', available: false },
   { path: 'runs', label: 'Runs', available: false },
   { path: 'reports', label: 'Reports', available: true },
