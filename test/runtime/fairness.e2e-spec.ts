@@ -53,6 +53,9 @@ describe('fairness: one site flooding does not starve another', () => {
       a,
       doc('flood', { type: 'update_visitor', config: { addTags: ['a'] } }),
     );
+    await stack.db.query(`INSERT INTO ctas (site_id, id, name, draft) VALUES ($1, 'cta_b', 'Ping', '{}')`, [
+      b.siteId,
+    ]);
     await publishFlow(stack, b, doc('ping', { type: 'show_cta', config: { ctaId: 'cta_b' } }));
 
     const flooding = (async () => {

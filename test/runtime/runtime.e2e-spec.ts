@@ -131,6 +131,10 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
   });
 
   it('show CTA leaves one pending on-site message; send email arrives once over SMTP', async () => {
+    await stack.db.query(
+      `INSERT INTO ctas (site_id, id, name, draft) VALUES ($1, 'cta_1', 'Exit offer', '{}')`,
+      [t.siteId],
+    );
     const flowId = await publishFlow(
       stack,
       t,

@@ -7,9 +7,9 @@ const BATCH = 200;
 
 /**
  * Relays ingestion's outbox to the `triggers` queue: move rows into `trigger_handoffs` (SKIP LOCKED,
- * so replicas share the work) and enqueue one job per row with a deterministic id, committing only
- * after Redis accepted the jobs. The trigger job deletes its hand-off when it commits; the reconciler
- * re-sends hand-offs whose job Redis lost.
+ * so replicas share the work), then enqueue one job per hand-off with a deterministic id. The trigger
+ * job deletes its hand-off in the transaction that creates the runs; the reconciler re-sends
+ * hand-offs whose job Redis lost.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,13 +32,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     await this.loop;
   }
 
-  /** One pass; returns how many outbox rows were relayed. */
+  /**
+   * One pass; returns how many outbox rows were relayed. Hand-offs commit first and are enqueued
+   * after (a job never looks for a hand-off that is not visible yet); if Redis refuses or this
+   * process dies in between, the reconciler re-sends the hand-off.
+   */
   async relayOnce(): Promise<number> {
-    return this.runs.transaction(async (tx) => {
-      const rows = await this.runs.claimOutbox(tx, BATCH);
-      for (const row of rows) await this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids);
-      return rows.length;
-    });
+    const rows = await this.runs.transaction((tx) => this.runs.claimOutbox(tx, BATCH));
+    for (const row of rows) await this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids);
+    return rows.length;
   }
 
   private async run(): Promise<void> {

@@ -129,9 +129,19 @@ export class RunRepository {
     );
   }
 
-  /** The trigger job's commit marks its hand-off done. */
-  async completeHandoff(tx: EntityManager, siteId: string, handoffId: string): Promise<void> {
-    await tx.query(`DELETE FROM trigger_handoffs WHERE site_id = $1 AND id = $2`, [siteId, handoffId]);
+  /**
+   * Takes the hand-off for this transaction (its commit marks the batch done). `false` when it is
+   * already done or another job is on it right now (a duplicate must not queue behind its locks).
+   */
+  async claimHandoff(tx: EntityManager, siteId: string, handoffId: string): Promise<boolean> {
+    const rows = await queryRows(
+      tx,
+      `DELETE FROM trigger_handoffs WHERE (site_id, id) IN (
+         SELECT site_id, id FROM trigger_handoffs WHERE site_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED)
+       RETURNING 1`,
+      [siteId, handoffId],
+    );
+    return rows.length > 0;
   }
 
   /** Hand-offs whose trigger job has not committed within the grace period (Redis lost it). */

@@ -56,8 +56,8 @@ export class TriggerMatcher {
     const index = await this.flows.forSite(siteId);
     const jobs: RunJob[] = [];
     let enrolled = 0;
-    await this.runs.transaction(async (tx) => {
-      await this.runs.completeHandoff(tx, siteId, handoffId);
+    const claimed = await this.runs.transaction(async (tx) => {
+      if (!(await this.runs.claimHandoff(tx, siteId, handoffId))) return false;
       for (const row of events) {
         if (row.is_bot) continue;
         const event = toEngineEvent(row);
@@ -81,7 +81,9 @@ export class TriggerMatcher {
           if (runId) enrolled++;
         }
       }
+      return true;
     });
+    if (!claimed) return { enrolled: 0, delivered: 0 };
     this.metrics.enrolled.inc(enrolled);
     // Also picks up runs a crashed earlier attempt created but never enqueued (same job ids).
     const pending = await this.runs.pendingRunsOfEvents(siteId, eventIds);
