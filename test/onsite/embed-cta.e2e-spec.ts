@@ -66,25 +66,33 @@ describe('CTAs in the browser', () => {
   });
 
   /** The CTA hosts the embed rendered, by CTA id, with what is inside their (closed) shadow roots. */
-  async function shownCtas() {
-    return browser.page.evaluate(() =>
-      (window as unknown as { __roots: ShadowRoot[] }).__roots
-        .filter((r) => r.host.isConnected)
-        .map((r) => {
-          const box = r.querySelector<HTMLElement>('[data-cta-id]');
-          const h2 = r.querySelector('h2');
-          const button = r.querySelector('button');
-          return {
-            id: box?.dataset.ctaId,
-            headline: h2?.textContent,
-            body: r.querySelector('.t')?.innerHTML,
-            h2Display: h2 ? getComputedStyle(h2).display : null,
-            h2Color: h2 ? getComputedStyle(h2).color : null,
-            h2Size: h2 ? getComputedStyle(h2).fontSize : null,
-            buttonVisibility: button ? getComputedStyle(button).visibility : null,
-          };
-        }),
-    );
+  interface Shown {
+    id?: string;
+    headline?: string;
+    body?: string;
+    h2Display: string | null;
+    h2Color: string | null;
+    h2Size: string | null;
+    buttonVisibility: string | null;
+  }
+  // Page scripts are strings: this project's TypeScript has no DOM types.
+  async function shownCtas(): Promise<Shown[]> {
+    return browser.page.evaluate(`window.__roots
+      .filter((r) => r.host.isConnected)
+      .map((r) => {
+        const box = r.querySelector('[data-cta-id]');
+        const h2 = r.querySelector('h2');
+        const button = r.querySelector('button');
+        return {
+          id: box && box.dataset.ctaId,
+          headline: h2 && h2.textContent,
+          body: r.querySelector('.t') && r.querySelector('.t').innerHTML,
+          h2Display: h2 ? getComputedStyle(h2).display : null,
+          h2Color: h2 ? getComputedStyle(h2).color : null,
+          h2Size: h2 ? getComputedStyle(h2).fontSize : null,
+          buttonVisibility: button ? getComputedStyle(button).visibility : null,
+        };
+      })`);
   }
 
   async function eventsOf(name: string) {
@@ -155,19 +163,16 @@ describe('CTAs in the browser', () => {
     expect(shown.body).not.toMatch(/onerror|script|javascript/i);
 
     // Fill and submit the form inside the shadow root, then close with the button.
-    await page.evaluate(
-      ([email, name]) => {
-        const r = (window as unknown as { __roots: ShadowRoot[] }).__roots.find((x) => x.host.isConnected)!;
-        r.querySelector<HTMLInputElement>('input[name=email]')!.value = email;
-        r.querySelector<HTMLInputElement>('input[name=name]')!.value = name;
-        r.querySelector<HTMLButtonElement>('form button[type=submit]')!.click();
-      },
-      ['ada@example.com', XSS_NAME],
-    );
-    await page.evaluate(() => {
-      const r = (window as unknown as { __roots: ShadowRoot[] }).__roots.find((x) => x.host.isConnected)!;
-      [...r.querySelectorAll('button')].find((b) => b.textContent === 'No thanks')!.click();
-    });
+    await page.evaluate(`(() => {
+      const r = window.__roots.find((x) => x.host.isConnected);
+      r.querySelector('input[name=email]').value = 'ada@example.com';
+      r.querySelector('input[name=name]').value = ${JSON.stringify(XSS_NAME)};
+      r.querySelector('form button[type=submit]').click();
+    })()`);
+    await page.evaluate(`(() => {
+      const r = window.__roots.find((x) => x.host.isConnected);
+      [...r.querySelectorAll('button')].find((b) => b.textContent === 'No thanks').click();
+    })()`);
 
     const props = { cta_id: popup, variant_id: 'v1' };
     await waitFor(
@@ -208,7 +213,7 @@ describe('CTAs in the browser', () => {
     await page.waitForTimeout(1500);
     expect((await shownCtas()).map((c) => c.id)).not.toContain(popup);
 
-    expect(await page.evaluate(() => (window as unknown as { pwned?: unknown }).pwned)).toBeUndefined();
+    expect(await page.evaluate('typeof window.pwned')).toBe('undefined');
     expect(dialogs).toEqual([]);
   });
 
