@@ -26,6 +26,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 
 const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
 const { RollupRepository } = await import(resolve(root, 'apps/api/dist/analytics/rollup.repository.js'));
+const { ReportsRepository } = await import(resolve(root, 'apps/api/dist/analytics/reports.repository.js'));
+const { decompose, snapRange } = await import(resolve(root, 'apps/api/dist/analytics/report-range.js'));
 
 const log = (...a) => console.log(...a);
 const secs = (ms) => (ms / 1000).toFixed(1);
@@ -314,6 +316,22 @@ async function main() {
       );
     }
     log(`(HTTP: ${RUNS} runs each; raw: ${RAW_RUNS} runs each, same database, same process)`);
+
+    // The rollup queries alone (no HTTP, no Nest): what the database spends per traffic report.
+    const repo = new ReportsRepository(ds);
+    const snapped = snapRange(from.getTime(), to.getTime(), 'day', 'Europe/Paris');
+    const pieces = decompose(snapped.from, snapped.to, 'Europe/Paris');
+    const sqlOnly = await timed(RUNS, () =>
+      Promise.all([
+        repo.trafficTotals(largest, pieces),
+        repo.trafficSeries(largest, 'day', snapped.from, snapped.to),
+        repo.trafficDims(largest, pieces, 10),
+        repo.ctas(largest, pieces),
+      ]),
+    );
+    log(
+      `rollup SQL only (traffic totals + series + top lists + CTA, in parallel): p50 ${sqlOnly.p50.toFixed(1)} ms, p95 ${sqlOnly.p95.toFixed(1)} ms`,
+    );
 
     if (LAG_SECONDS > 0) await measureLag(db, ds, largest);
   } finally {
