@@ -161,6 +161,9 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
       visitors.map((v) => ({ visitorId: v, name: 'kill' })),
     );
     await waitFor('a few emails', async () => rx.mails.filter((m) => m.subject === 'kill').length >= 5);
+    // Email sends in flight at the kill: the only ones SMTP can duplicate (accepted by the server
+    // after DATA, before our COMMIT); they carry the same Message-ID, so receivers can dedupe.
+    const inFlight = (await statusCounts(stack.db, t.siteId, flowId)).running ?? 0;
     expect(await stack.worker.stop('SIGKILL')).toBeNull();
     const midway = rx.mails.filter((m) => m.subject === 'kill').length;
     expect(midway).toBeLessThan(n);
@@ -178,8 +181,11 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
     await waitFor('all webhooks', async () => rx.hooks.length >= n, 120_000);
     await sleep(1500);
     const mails = rx.mails.filter((m) => m.subject === 'kill');
-    expect(mails).toHaveLength(n);
     expect(new Set(mails.map((m) => m.messageId)).size).toBe(n);
+    expect(mails.length).toBeLessThanOrEqual(n + inFlight);
+    console.log(
+      `SIGKILL: ${mails.length} SMTP messages for ${n} runs (${inFlight} sends in flight at the kill)`,
+    );
     const runIds = rx.hooks.map((h) => (JSON.parse(h.body) as { run: string }).run);
     expect(new Set(runIds).size).toBe(n);
     expect(rx.hooks).toHaveLength(n);
