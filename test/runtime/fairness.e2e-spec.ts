@@ -39,7 +39,7 @@ describe('fairness: one site flooding does not starve another', () => {
   it(`site B p99 trigger-to-effect < 1 s while site A floods ${FLOOD} events`, async () => {
     const a = await tenant(stack, 'flood-a');
     const b = await tenant(stack, 'quiet-b');
-    const doc = (event: string, node: Record<string, unknown>) =>
+    const doc = (event: string, node: { type: string; config: Record<string, unknown> }) =>
       flowDoc(
         event,
         [
