@@ -1,16 +1,25 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Type } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, Type } from '@nestjs/common';
 import { Job } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobRegistry } from './job-registry';
 import { JobName, QueueName } from './job.types';
+import { queueConcurrency } from './queue-concurrency';
 
 /** One BullMQ worker per queue; each job is routed by name to its `@OnJob` handler. */
-function queueProcessor(queue: QueueName, concurrency: number): Type<WorkerHost> {
-  @Processor(queue, { concurrency })
+function queueProcessor(queue: QueueName): Type<WorkerHost> {
+  @Processor(queue)
   @Injectable()
-  class QueueProcessor extends WorkerHost {
-    constructor(readonly registry: JobRegistry) {
+  class QueueProcessor extends WorkerHost implements OnApplicationBootstrap {
+    constructor(
+      readonly registry: JobRegistry,
+      @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    ) {
       super();
+    }
+
+    onApplicationBootstrap(): void {
+      this.worker.concurrency = queueConcurrency(queue, this.cfg);
     }
 
     process(job: Job): Promise<unknown> {
@@ -27,9 +36,4 @@ function queueProcessor(queue: QueueName, concurrency: number): Type<WorkerHost>
   return QueueProcessor;
 }
 
-export const QUEUE_PROCESSORS = [
-  queueProcessor(QueueName.Triggers, 20),
-  queueProcessor(QueueName.Steps, 50),
-  queueProcessor(QueueName.Webhooks, 50),
-  queueProcessor(QueueName.Maintenance, 2),
-];
+export const QUEUE_PROCESSORS = Object.values(QueueName).map(queueProcessor);
