@@ -59,7 +59,8 @@ export class DecideService {
     if (bot) return { ctas: [] };
 
     const site = await this.cache.get(key.siteId);
-    if (site.ctas.size === 0) return { ctas: [], live };
+    // Nothing published: no flow message could render either, so no live connection is worth holding.
+    if (site.ctas.size === 0) return { ctas: [] };
     const request: DecideRequest = {
       anonymousId,
       url: str(body.url, 4000) ?? '',

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
 import type { CtaEvent, PendingMessage, VisitorSnapshot } from './cta-decision';
@@ -19,6 +20,23 @@ interface Row {
   messages: [string, string, number, number][] | null;
 }
 
+const LOAD_SQL = `WITH ident AS (
+   SELECT visitor_id FROM visitor_identities
+    WHERE site_id = $1 AND ((kind = 'user' AND value = $3) OR (kind = 'anon' AND value = $2))
+    ORDER BY kind DESC LIMIT 1)
+ SELECT v.id, v.traits, v.tags, v.session_count, v.visit_count,
+   (SELECT json_agg(json_build_array(e.name, e.properties->>'cta_id', e.properties->>'variant_id',
+                                     floor(extract(epoch FROM e.ts) * 1000)))
+      FROM events e
+     WHERE e.site_id = $1 AND e.visitor_id = v.id AND e.ts > now() - make_interval(days => $4::int)
+       AND e.type = 'track'
+       AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_closed', 'cta_converted', 'form_submitted')) AS events,
+   (SELECT json_agg(json_build_array(m.id::text, m.cta_id, m.priority, floor(extract(epoch FROM m.created_at) * 1000)))
+      FROM onsite_messages m
+     WHERE m.site_id = $1 AND m.visitor_id = v.id AND m.consumed_at IS NULL
+       AND (m.expires_at IS NULL OR m.expires_at > now())) AS messages
+   FROM ident JOIN visitors v ON v.site_id = $1 AND v.id = ident.visitor_id`;
+
 /**
  * Everything decide needs about one visitor in one round trip: the profile (resolved from the user
  * id, else the anonymous id), their recent CTA events (partial index events_cta_idx) and their
@@ -34,26 +52,7 @@ export class VisitorStateRepository {
     userId: string | null,
     windowDays: number,
   ): Promise<VisitorState> {
-    const rows = await queryRows<Row>(
-      this.db,
-      `WITH ident AS (
-         SELECT visitor_id FROM visitor_identities
-          WHERE site_id = $1 AND ((kind = 'user' AND value = $3) OR (kind = 'anon' AND value = $2))
-          ORDER BY kind DESC LIMIT 1)
-       SELECT v.id, v.traits, v.tags, v.session_count, v.visit_count,
-         (SELECT json_agg(json_build_array(e.name, e.properties->>'cta_id', e.properties->>'variant_id',
-                                           floor(extract(epoch FROM e.ts) * 1000)))
-            FROM events e
-           WHERE e.site_id = $1 AND e.visitor_id = v.id AND e.ts > now() - make_interval(days => $4::int)
-             AND e.type = 'track'
-             AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_closed', 'cta_converted', 'form_submitted')) AS events,
-         (SELECT json_agg(json_build_array(m.id::text, m.cta_id, m.priority, floor(extract(epoch FROM m.created_at) * 1000)))
-            FROM onsite_messages m
-           WHERE m.site_id = $1 AND m.visitor_id = v.id AND m.consumed_at IS NULL
-             AND (m.expires_at IS NULL OR m.expires_at > now())) AS messages
-         FROM ident JOIN visitors v ON v.site_id = $1 AND v.id = ident.visitor_id`,
-      [siteId, anonymousId, userId ?? '', windowDays],
-    );
+    const rows = await this.prepared<Row>(LOAD_SQL, [siteId, anonymousId, userId ?? '', windowDays]);
     const r = rows[0];
     if (!r) return { visitor: null, events: [], messages: [] };
     return {
@@ -84,5 +83,18 @@ export class VisitorStateRepository {
       [siteId, visitorId],
     );
     return rows[0]?.anonymous_ids ?? [];
+  }
+
+  /**
+   * A named prepared statement on the pg pool: planning this query walks every events partition
+   * (tens of ms with a month of daily partitions), so each pooled connection plans it once and
+   * reuses the generic plan, which prunes partitions at execution. Falls back to a plain query when
+   * the driver does not expose pg's pool.
+   */
+  private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.db.driver as unknown as { master?: Pool }).master;
+    if (!pool || typeof pool.query !== 'function') return queryRows<T>(this.db, text, values);
+    const result = await pool.query({ name: 'nf_onsite_visitor_state_v1', text, values });
+    return result.rows as T[];
   }
 }
