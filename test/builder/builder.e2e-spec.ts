@@ -94,31 +94,6 @@ async function until<T>(
   }
 }
 
-/** A locator's box once it has stopped moving (React Flow animates fit-view). */
-async function settledBox(selector: string) {
-  let previous = '';
-  for (let i = 0; i < 50; i++) {
-    const box = await page.locator(selector).boundingBox();
-    const key = JSON.stringify(box);
-    if (box && key === previous) return box;
-    previous = key;
-    await page.waitForTimeout(150);
-  }
-  throw new Error(`${selector} is not visible or keeps moving`);
-}
-
-/** Drags a connection from one handle to another with the mouse, as a marketer would. */
-async function connectHandles(fromSelector: string, toSelector: string): Promise<void> {
-  const from = await settledBox(fromSelector);
-  const to = await settledBox(toSelector);
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 8 });
-  await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
-  await page.waitForTimeout(100);
-  await page.mouse.up();
-}
-
 describe('builder in Chromium', () => {
   let siteId = '';
   let flowId = '';
@@ -168,42 +143,37 @@ describe('builder in Chromium', () => {
     expect(flowId).not.toBe('');
   });
 
-  it('adds a step from the palette, shows its problems on the node, and clears them once fixed', async () => {
+  it('inserts a step on a connection, shows its problem on the node, and clears it once configured', async () => {
     const before = new Set(await canvasNodeIds());
-    await page.getByRole('button', { name: 'Add Update visitor (actions)' }).click();
+    // The "+" on the connection from the CTA step to the reminder email (the template's edge e_show_email).
+    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
+    await page.getByRole('button', { name: /connection e_show_email$/ }).click();
+    await page
+      .getByRole('menu', { name: 'Insert a step' })
+      .getByRole('menuitem', { name: 'Update visitor' })
+      .click();
     await until(canvasNodeIds, (ids) => ids.length === before.size + 1);
     addedId = (await canvasNodeIds()).find((id) => !before.has(id)) ?? '';
     const node = page.getByTestId(`node-${addedId}`);
 
-    // Unreachable and with nothing to do: both problems are on the node and in the side panel.
+    // Connected but with nothing to do: the problem is on the node and in the side panel.
     await until(
       () => node.getAttribute('aria-label'),
-      (label) => /2 problems$/.test(label ?? ''),
+      (label) => /1 problem$/.test(label ?? ''),
     );
-    await expect(node.locator('.fnode__errors').textContent()).resolves.toBe('2 issues');
+    await node.click();
+    await page.getByRole('tab', { name: 'Step' }).click();
     const panel = page.getByRole('tabpanel');
     await expect(panel.getByRole('heading', { name: 'Update visitor' }).isVisible()).resolves.toBe(true);
     await expect(panel.getByRole('list', { name: 'Problems in this step' }).textContent()).resolves.toMatch(
       /at least one thing/,
     );
 
-    // Configure it in the side panel: a label and a tag to add.
+    // Fix it in the side panel: a label and a tag to add.
     await panel.getByLabel('Label on the canvas').fill('Tag cart abandoners');
     const tags = panel.locator('fieldset', { has: page.locator('legend', { hasText: /^Add tags/ }) });
     await tags.getByRole('button', { name: /^Add / }).click();
     await tags.locator('input').first().fill('cart-abandoner');
-    await until(
-      () => node.getAttribute('aria-label'),
-      (label) => /1 problem$/.test(label ?? ''),
-    );
-    await expect(node.locator('.fnode__title').textContent()).resolves.toBe('Tag cart abandoners');
-
-    // The remaining problem: nothing leads to it. Connect the reminder email's "next" output to it.
-    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
-    await connectHandles(
-      '.react-flow__handle[data-nodeid="email_reminder"][data-handleid="next"]',
-      `.react-flow__handle[data-nodeid="${addedId}"][data-handleid="in"]`,
-    );
     await until(
       () => node.getAttribute('aria-label'),
       (label) => label === 'Update visitor: Tag cart abandoners',
@@ -250,8 +220,11 @@ describe('builder in Chromium', () => {
       edges: { source: string; target: string }[];
     };
     expect(graph.nodes.map((n) => n.id)).toContain(addedId);
-    expect(graph.edges).toContainEqual(
-      expect.objectContaining({ source: 'email_reminder', target: addedId }),
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source: 'show_reminder', target: addedId }),
+        expect.objectContaining({ source: addedId, target: 'email_reminder' }),
+      ]),
     );
   });
 
