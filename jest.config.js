@@ -28,6 +28,13 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/libs/*/test/**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/pending/'],
+    },
+    {
+      // Acceptance tests of open issues that do not pass yet: kept runnable, out of `npm test`.
+      ...common,
+      displayName: 'pending',
+      testMatch: ['<rootDir>/test/pending/**/*.e2e-spec.ts'],
     },
   ],
 };

@@ -319,3 +319,34 @@ export async function seedVisitors(
     [siteId, ids, domain],
   );
 }
+
+export const statusCounts = async (db: Client, siteId: string, flowId: string) =>
+  Object.fromEntries(
+    (
+      await db.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM runs WHERE site_id = $1 AND flow_id = $2 GROUP BY 1`,
+        [siteId, flowId],
+      )
+    ).rows.map((r) => [r.status, r.n]),
+  ) as Record<string, number>;
+
+export async function ingestMany(
+  stack: Stack,
+  siteId: string,
+  visitors: string[],
+  name: string,
+  batch = 100,
+) {
+  for (let i = 0; i < visitors.length; i += batch)
+    await ingest(
+      stack.db,
+      siteId,
+      visitors.slice(i, i + batch).map((v) => ({ visitorId: v, name })),
+    );
+}
+
+/**
+ * Redis here is shared with other features' test runs (other databases of the same server), so the
+ * runtime's own Redis database is wiped with FLUSHDB: for the api and worker under test that is
+ * exactly a FLUSHALL (every queue, job, schedule and budget key gone).
+ */
