@@ -13,15 +13,14 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser } from '../../libs/embed/test/browser';
 import { startApi, startWorker, type RunningProcess, type TestApi } from '../support/processes';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
-import { TEST_REDIS_URL } from '../support/test-env';
+import { siblingDatabaseUrl, TEST_REDIS_URL } from '../support/test-env';
 
 /**
  * Its own database and queue prefix, like the runtime's tests: the worker's outbox relay claims every
  * site's rows, so sharing the common test database with other suites running at the same time would
  * cross-talk. Maintenance schedules on, so the runtime's relay and reconciler run.
  */
-const DATABASE_URL =
-  process.env.BUILDER_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test_builder';
+const DATABASE_URL = process.env.BUILDER_DATABASE_URL ?? siblingDatabaseUrl('builder');
 const STACK_ENV = {
   DATABASE_URL,
   REDIS_URL: TEST_REDIS_URL,

@@ -3,13 +3,13 @@ import { Client } from 'pg';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
 import type { TestApi } from '../support/processes';
 import type { Tenant } from '../support/tenants';
+import { siblingDatabaseUrl } from '../support/test-env';
 
 /**
  * On-site tests run the worker (live push), whose outbox relay claims every site's rows, so they get
  * their own database, Redis db and queue prefix rather than sharing the common test database.
  */
-export const ONSITE_DATABASE_URL =
-  process.env.ONSITE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test_onsite';
+export const ONSITE_DATABASE_URL = process.env.ONSITE_DATABASE_URL ?? siblingDatabaseUrl('onsite');
 export const ONSITE_ENV = {
   DATABASE_URL: ONSITE_DATABASE_URL,
   REDIS_URL: process.env.ONSITE_REDIS_URL ?? 'redis://127.0.0.1:6379/8',

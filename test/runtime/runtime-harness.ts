@@ -8,14 +8,14 @@ import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
+import { siblingDatabaseUrl } from '../support/test-env';
 
 /**
  * The runtime's e2e tests get their own database, Redis db and queue prefix: the chaos tests flush
  * Redis and kill PostgreSQL connections, and the outbox relay claims every site's rows, so sharing
  * the common test database with other features' tests running at the same time would cross-talk.
  */
-export const RT_DATABASE_URL =
-  process.env.RT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test_runtime';
+export const RT_DATABASE_URL = process.env.RT_DATABASE_URL ?? siblingDatabaseUrl('runtime');
 export const RT_REDIS_URL = process.env.RT_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
 
 let migrated = false;

@@ -3,6 +3,13 @@ export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
 
+/** A database of its own for a suite that runs a worker (its outbox relay claims every site's rows). */
+export const siblingDatabaseUrl = (suffix: string): string => {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `${url.pathname}_${suffix}`;
+  return url.toString();
+};
+
 export function applyTestEnv(): void {
   process.env.NODE_ENV = 'test';
   process.env.DATABASE_URL = TEST_DATABASE_URL;
