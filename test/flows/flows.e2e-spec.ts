@@ -78,6 +78,20 @@ describe('flows API', () => {
       ]),
     );
     expect((list.body as unknown as Json[]).find((f) => f.id === id)).not.toHaveProperty('draft');
+    expect((list.body as unknown as Json[]).find((f) => f.id === id)).toMatchObject({
+      counts: { entered: 0, converted: 0 },
+    });
+    // Counts come from the daily run rollups, summed over days and versions.
+    await db.query(
+      `INSERT INTO analytics_flow_runs (site_id, grain, bucket, flow_id, flow_version, entered, completed, converted, exited, failed)
+       VALUES ($1, 'day', '2026-11-01', $2, 1, 7, 3, 2, 0, 0), ($1, 'day', '2026-11-02', $2, 2, 5, 1, 1, 0, 0),
+              ($1, 'hour', '2026-11-02 10:00', $2, 2, 5, 1, 1, 0, 0)`,
+      [a.siteId, id],
+    );
+    const counted = await call(a, 'GET', '', undefined, 'viewer');
+    expect((counted.body as unknown as Json[]).find((f) => f.id === id)).toMatchObject({
+      counts: { entered: 12, converted: 3 },
+    });
 
     const saved = await call(a, 'PUT', `/${id}/draft`, {
       revision: 1,

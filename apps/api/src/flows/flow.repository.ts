@@ -41,10 +41,16 @@ const ENDED_RUN_STATUSES = ['completed', 'converted', 'exited', 'failed', 'cance
 export class FlowRepository {
   constructor(private readonly db: DataSource) {}
 
-  async list(siteId: string): Promise<FlowSummaryRow[]> {
+  /** Entered/converted come from the daily run rollups (analytics), never from scanning runs. */
+  async list(siteId: string): Promise<(FlowSummaryRow & { entered: number; converted: number })[]> {
     return queryRows(
       this.db,
-      `SELECT ${SUMMARY_COLUMNS} FROM flows WHERE site_id = $1 ORDER BY updated_at DESC, id`,
+      `SELECT ${SUMMARY_COLUMNS}, COALESCE(r.entered, 0)::int AS entered, COALESCE(r.converted, 0)::int AS converted
+         FROM flows f
+         LEFT JOIN (SELECT flow_id, sum(entered) AS entered, sum(converted) AS converted
+                      FROM analytics_flow_runs WHERE site_id = $1 AND grain = 'day' GROUP BY flow_id) r
+           ON r.flow_id = f.id
+        WHERE f.site_id = $1 ORDER BY f.updated_at DESC, f.id`,
       [siteId],
     );
   }

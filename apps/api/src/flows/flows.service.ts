@@ -42,6 +42,8 @@ export interface FlowSummaryView {
   archivedExitRuns: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Visitors who entered / converted, over every version (list only; from the rollups, seconds behind). */
+  counts?: { entered: number; converted: number };
 }
 
 export interface FlowDetailView extends FlowSummaryView {
@@ -111,7 +113,10 @@ export class FlowsService {
   ) {}
 
   async list(siteId: string): Promise<FlowSummaryView[]> {
-    return (await this.flows.list(siteId)).map(toSummary);
+    return (await this.flows.list(siteId)).map((f) => ({
+      ...toSummary(f),
+      counts: { entered: f.entered, converted: f.converted },
+    }));
   }
 
   async get(siteId: string, flowId: string): Promise<FlowDetailView> {
