@@ -155,18 +155,20 @@ export async function startStack(env: Record<string, string>): Promise<Stack> {
   const api = await startApi(env, 120_000);
   const worker = await startWorker(env, 120_000);
   watchExit(worker, 'worker');
-  return {
+  const stack: Stack = {
     api,
     worker,
     env,
     db,
     redis,
+    // Through `stack`: a test may replace the worker (SIGKILL chaos), and the replacement must stop too.
     stop: async () => {
-      await Promise.all([api.stop(), worker.stop()]);
+      await Promise.all([stack.api.stop(), stack.worker.stop()]);
       await db.end();
       redis.disconnect();
     },
   };
+  return stack;
 }
 
 /** A process dying on its own is the first thing to know when a chaos test times out. */
