@@ -1,11 +1,11 @@
-/** Unit tests of the builder's pure editor modules (no DOM, no React). */
+/** Unit tests of the builder's pure modules (editor, runs, webhooks; no DOM, no React). */
 const root = `${__dirname}/../..`;
 
 module.exports = {
   rootDir: __dirname,
   displayName: 'builder',
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/src/editor/**/*.spec.ts'],
+  testMatch: ['<rootDir>/src/{editor,runs,webhooks}/**/*.spec.ts'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },

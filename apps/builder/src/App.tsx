@@ -17,6 +17,9 @@ import { useAuthStore } from './state/auth-store';
 const FlowEditorPage = lazy(() => import('./pages/FlowEditorPage'));
 // Reports pull in recharts: load them only when opened.
 const ReportsPage = lazy(() => import('./pages/ReportsPage'));
+// Secondary screens: their own chunks, so the first load stays small.
+const WebhooksPage = lazy(() => import('./pages/WebhooksPage').then((m) => ({ default: m.WebhooksPage })));
+const RunsPage = lazy(() => import('./pages/RunsPage').then((m) => ({ default: m.RunsPage })));
 
 export function App() {
   const status = useAuthStore((state) => state.status);
@@ -57,6 +60,22 @@ export function App() {
               }
             />
             <Route path="/sites/:siteId/ctas" element={<CtasPage />} />
+            <Route
+              path="/sites/:siteId/webhooks"
+              element={
+                <Suspense fallback={<Loading label="Loading webhooks…" />}>
+                  <WebhooksPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/sites/:siteId/runs"
+              element={
+                <Suspense fallback={<Loading label="Loading runs…" />}>
+                  <RunsPage />
+                </Suspense>
+              }
+            />
             <Route
               path="/sites/:siteId/reports"
               element={

@@ -14,8 +14,8 @@ import { ErrorBoundary } from './ErrorBoundary';
 const SECTIONS = [
   { path: 'flows', label: 'Flows', available: true },
   { path: 'ctas', label: 'CTAs', available: true },
-  { path: 'webhooks', label: 'Webhooks', available: false },
-  { path: 'runs', label: 'Runs', available: false },
+  { path: 'webhooks', label: 'Webhooks', available: true },
+  { path: 'runs', label: 'Runs', available: true },
   { path: 'reports', label: 'Reports', available: true },
   { path: 'settings', label: 'Settings', available: true },
 ] as const;

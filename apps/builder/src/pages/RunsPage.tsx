@@ -1,0 +1,413 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { errorMessage } from '../api/client';
+import { flowsApi } from '../api/flows';
+import { RUN_STATUSES, runsApi, type RunStatus, type RunSummary } from '../api/runs';
+import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { useCurrentSite } from '../hooks/useCurrentSite';
+import { buildTimeline, isUuid, localInputToIso, type TimelineTone } from '../runs/run-timeline';
+import { toast } from '../state/toast-store';
+
+const STATUS_BADGE: Record<RunStatus, string> = {
+  pending: 'badge badge--draft',
+  running: 'badge badge--paused',
+  waiting: 'badge badge--paused',
+  completed: 'badge badge--live',
+  converted: 'badge badge--live',
+  exited: 'badge badge--archived',
+  failed: 'badge badge--error',
+  cancelled: 'badge badge--archived',
+};
+const TONE_COLOR: Record<TimelineTone, string> = {
+  info: 'var(--primary)',
+  success: 'var(--success)',
+  warning: 'var(--warning)',
+  error: 'var(--danger)',
+};
+const time = (iso: string) => new Date(iso).toLocaleString();
+const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
+
+/** Runs of a flow with filters (status, visitor, version, started before), and one run's timeline. */
+export function RunsPage() {
+  const { siteId, site } = useCurrentSite();
+  const [params, setParams] = useSearchParams();
+  const flows = useQuery({
+    queryKey: ['flows', siteId],
+    queryFn: () => flowsApi.list(siteId),
+    enabled: !!siteId,
+  });
+  const candidates = useMemo(
+    () => (flows.data ?? []).filter((f) => f.publishedVersion !== null),
+    [flows.data],
+  );
+  const flowId = params.get('flow') ?? candidates[0]?.id ?? '';
+  const status = (params.get('status') as RunStatus | null) ?? '';
+  const visitorId = params.get('visitor') ?? '';
+  const version = params.get('version') ?? '';
+  const before = params.get('before') ?? '';
+  const runId = params.get('run');
+  const [visitorDraft, setVisitorDraft] = useState(visitorId);
+  const visitorProblem = visitorDraft && !isUuid(visitorDraft) ? 'Visitor id must be a visitor UUID' : '';
+
+  const setParam = (updates: Record<string, string | null>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(updates)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    setParams(next, { replace: true });
+  };
+
+  const runs = useInfiniteQuery({
+    queryKey: ['runs', siteId, flowId, status, visitorId, version, before],
+    queryFn: ({ pageParam, signal }) =>
+      runsApi.list(
+        siteId,
+        flowId,
+        {
+          status: status || undefined,
+          visitorId: visitorId || undefined,
+          version: version ? Number(version) : undefined,
+          before: pageParam ?? localInputToIso(before),
+          limit: 50,
+        },
+        signal,
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next ?? undefined,
+    enabled: !!flowId,
+    refetchInterval: 10_000,
+  });
+  const rows = runs.data?.pages.flatMap((page) => page.runs) ?? [];
+
+  if (!site) return null;
+  return (
+    <div className="page">
+      <div className="page__header">
+        <h1>Runs</h1>
+        <span className="muted">{site.name}</span>
+      </div>
+      {flows.isLoading && <Loading />}
+      {flows.error && <ErrorBanner error={flows.error} onRetry={() => void flows.refetch()} />}
+      {flows.data && candidates.length === 0 && (
+        <EmptyState title="No runs yet" action={<Link to={`/sites/${siteId}/flows`}>Go to flows</Link>}>
+          Runs start when visitors enter a published flow. Publish a flow to see its runs here.
+        </EmptyState>
+      )}
+      {flows.data && candidates.length > 0 && (
+        <div className="stack">
+          <form
+            className="row"
+            role="search"
+            aria-label="Filter runs"
+            style={{ alignItems: 'flex-start' }}
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!visitorProblem) setParam({ visitor: visitorDraft.trim() || null, run: null });
+            }}
+          >
+            <label className="field" style={{ minWidth: 200 }}>
+              <span className="field__label">Flow</span>
+              <select
+                className="input"
+                value={flowId}
+                onChange={(e) => setParam({ flow: e.target.value, run: null, version: null })}
+              >
+                {candidates.map((f) => (
+                  <option key={f.id} value={f.id}>
+                    {f.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span className="field__label">Status</span>
+              <select
+                className="input"
+                value={status}
+                onChange={(e) => setParam({ status: e.target.value, run: null })}
+              >
+                <option value="">Any status</option>
+                {RUN_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field" style={{ width: 90 }}>
+              <span className="field__label">Version</span>
+              <input
+                className="input"
+                type="number"
+                min={1}
+                value={version}
+                onChange={(e) => setParam({ version: e.target.value, run: null })}
+              />
+            </label>
+            <label className="field">
+              <span className="field__label">Started before</span>
+              <input
+                className="input"
+                type="datetime-local"
+                value={before}
+                onChange={(e) => setParam({ before: e.target.value, run: null })}
+              />
+            </label>
+            <label className="field" style={{ minWidth: 280 }}>
+              <span className="field__label">Visitor id</span>
+              <input
+                className="input mono"
+                value={visitorDraft}
+                placeholder="Press Enter to filter"
+                aria-invalid={Boolean(visitorProblem)}
+                aria-describedby={visitorProblem ? 'runs-visitor-error' : undefined}
+                onChange={(e) => setVisitorDraft(e.target.value)}
+                onBlur={() => {
+                  if (!visitorProblem && visitorDraft.trim() !== visitorId)
+                    setParam({ visitor: visitorDraft.trim() || null, run: null });
+                }}
+              />
+              {visitorProblem && (
+                <span className="field__error" id="runs-visitor-error" role="alert">
+                  {visitorProblem}
+                </span>
+              )}
+            </label>
+          </form>
+          <div
+            style={{
+              display: 'grid',
+              gridTemplateColumns: runId ? 'minmax(0, 1fr) minmax(0, 1fr)' : '1fr',
+              gap: 16,
+            }}
+          >
+            <div className="stack" style={{ minWidth: 0 }}>
+              {runs.isLoading && <Loading />}
+              {runs.error && <ErrorBanner error={runs.error} onRetry={() => void runs.refetch()} />}
+              {runs.data && rows.length === 0 && (
+                <EmptyState title="No runs match">
+                  {status || visitorId || version || before
+                    ? 'Nothing matches these filters.'
+                    : 'No visitor has entered this flow yet.'}
+                </EmptyState>
+              )}
+              {rows.length > 0 && (
+                <RunTable
+                  rows={rows}
+                  selected={runId}
+                  onSelect={(id) => setParam({ run: id })}
+                  compact={!!runId}
+                />
+              )}
+              {runs.hasNextPage && (
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={runs.isFetchingNextPage}
+                  onClick={() => void runs.fetchNextPage()}
+                >
+                  Load older runs
+                </button>
+              )}
+            </div>
+            {runId && (
+              <RunDetailPanel siteId={siteId} runId={runId} onClose={() => setParam({ run: null })} />
+            )}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function RunTable({
+  rows,
+  selected,
+  onSelect,
+  compact,
+}: {
+  rows: RunSummary[];
+  selected: string | null;
+  onSelect: (id: string) => void;
+  compact: boolean;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-label="Runs">
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>Visitor</th>
+            {!compact && <th>Version</th>}
+            <th>Status</th>
+            {!compact && <th>Where</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((run) => (
+            <tr
+              key={run.id}
+              aria-selected={run.id === selected}
+              style={run.id === selected ? { background: 'var(--primary-soft)' } : undefined}
+            >
+              <td className="small">
+                <button
+                  type="button"
+                  className="btn btn--ghost btn--small"
+                  aria-label={`Open run ${run.id}`}
+                  onClick={() => onSelect(run.id)}
+                >
+                  {time(run.createdAt)}
+                </button>
+              </td>
+              <td className="mono small" title={run.visitorId}>
+                {shortId(run.visitorId)}
+              </td>
+              {!compact && <td>v{run.version}</td>}
+              <td>
+                <span className={STATUS_BADGE[run.status] ?? 'badge'}>{run.status}</span>
+              </td>
+              {!compact && (
+                <td className="small">
+                  {run.waitingAt
+                    ? `waiting at ${run.waitingAt}`
+                    : run.error
+                      ? `${run.error.code}${run.error.nodeId ? ` at ${run.error.nodeId}` : ''}`
+                      : run.endedAt
+                        ? `ended ${time(run.endedAt)}`
+                        : '—'}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RunDetailPanel({ siteId, runId, onClose }: { siteId: string; runId: string; onClose: () => void }) {
+  const { canEdit } = useCurrentSite();
+  const queryClient = useQueryClient();
+  const run = useQuery({
+    queryKey: ['run', siteId, runId],
+    queryFn: () => runsApi.get(siteId, runId),
+    refetchInterval: (query) =>
+      query.state.data && ['pending', 'running', 'waiting'].includes(query.state.data.status) ? 5000 : false,
+  });
+  const version = useQuery({
+    queryKey: ['flow-version', siteId, run.data?.flowId, run.data?.version],
+    queryFn: () => flowsApi.version(siteId, run.data!.flowId, run.data!.version),
+    enabled: !!run.data,
+    staleTime: Infinity,
+  });
+  const labels = useMemo(() => {
+    const out: Record<string, string> = {};
+    for (const node of version.data?.graph.nodes ?? []) if (node.label) out[node.id] = node.label;
+    return out;
+  }, [version.data]);
+  const act = useMutation({
+    mutationFn: (kind: 'cancel' | 'retry' | 'skip') => runsApi[kind](siteId, runId),
+    onSuccess: (_result, kind) => {
+      toast(
+        kind === 'cancel'
+          ? 'Run cancelled'
+          : kind === 'retry'
+            ? 'Retrying the failed action'
+            : 'Skipped; the run goes on',
+      );
+      void queryClient.invalidateQueries({ queryKey: ['run', siteId, runId] });
+      void queryClient.invalidateQueries({ queryKey: ['runs', siteId] });
+    },
+    onError: (error) => toast(errorMessage(error), 'error'),
+  });
+
+  return (
+    <section className="card" aria-label="Run timeline" style={{ minWidth: 0, alignSelf: 'start' }}>
+      <div className="row">
+        <h2 style={{ margin: 0, fontSize: 17 }}>Run timeline</h2>
+        <span className="spacer" />
+        <button type="button" className="btn btn--ghost btn--icon" aria-label="Close run" onClick={onClose}>
+          ×
+        </button>
+      </div>
+      {run.isLoading && <Loading />}
+      {run.error && <ErrorBanner error={run.error} onRetry={() => void run.refetch()} />}
+      {run.data && (
+        <>
+          <p className="small" style={{ margin: '6px 0 12px' }}>
+            <span className={STATUS_BADGE[run.data.status] ?? 'badge'}>{run.data.status}</span> · v
+            {run.data.version} · visitor <span className="mono">{run.data.visitorId}</span>
+          </p>
+          {canEdit && (
+            <div className="row" style={{ marginBottom: 12 }}>
+              {run.data.status === 'failed' && (
+                <>
+                  <button
+                    type="button"
+                    className="btn btn--small"
+                    disabled={act.isPending}
+                    onClick={() => act.mutate('retry')}
+                  >
+                    Retry failed action
+                  </button>
+                  <button
+                    type="button"
+                    className="btn btn--small"
+                    disabled={act.isPending}
+                    onClick={() => act.mutate('skip')}
+                  >
+                    Skip it and continue
+                  </button>
+                </>
+              )}
+              {['pending', 'running', 'waiting'].includes(run.data.status) && (
+                <button
+                  type="button"
+                  className="btn btn--small btn--danger"
+                  disabled={act.isPending}
+                  onClick={() => {
+                    if (window.confirm('Cancel this run? The visitor leaves the flow.')) act.mutate('cancel');
+                  }}
+                >
+                  Cancel run
+                </button>
+              )}
+            </div>
+          )}
+          <ol aria-label="Timeline" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+            {buildTimeline(run.data, labels).map((entry) => (
+              <li
+                key={entry.key}
+                data-kind={entry.kind}
+                style={{
+                  borderLeft: `3px solid ${TONE_COLOR[entry.tone]}`,
+                  padding: '4px 0 8px 10px',
+                  marginLeft: entry.kind === 'step' || entry.kind === 'end' ? 0 : 12,
+                }}
+              >
+                <div style={{ fontWeight: entry.kind === 'step' || entry.kind === 'end' ? 600 : 400 }}>
+                  {entry.title}
+                </div>
+                <div className="small muted">
+                  {time(entry.at)}
+                  {entry.detail && (
+                    <>
+                      {' '}
+                      · <span style={{ overflowWrap: 'anywhere' }}>{entry.detail}</span>
+                    </>
+                  )}
+                </div>
+              </li>
+            ))}
+          </ol>
+          {run.data.timeline.length === 0 && run.data.status === 'pending' && (
+            <p className="muted small">The first step has not run yet.</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
