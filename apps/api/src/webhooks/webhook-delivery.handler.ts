@@ -1,9 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { OnJob } from '../jobs/job-handler.decorator';
-import { JobName, JobPayloadMap } from '../jobs/job.types';
+import { JobQueueService } from '../jobs/job-queue.service';
+import type { JobContext } from '../jobs/job-registry';
+import { JobName, JobPayloadMap, QueueName } from '../jobs/job.types';
 import { honoursRetryAfter, parseRetryAfter, retryDelayMs } from './retry-schedule';
-import { DUE_PASS_LIMIT, QUEUE_HORIZON_MS } from './webhook-events';
+import { DataSource } from 'typeorm';
+import { SystemEventSubscriptions } from './system-event-subscriptions';
+import {
+  DELIVER_JOB_ATTEMPTS,
+  deliverJobId,
+  DUE_PASS_LIMIT,
+  GIVEN_UP_GRACE_MS,
+  QUEUE_HORIZON_MS,
+} from './webhook-events';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
@@ -28,11 +38,35 @@ export class WebhookDeliveryHandler {
     private readonly sender: WebhookSender,
     private readonly secrets: WebhookSecrets,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly subscriptions: SystemEventSubscriptions,
+    private readonly queues: JobQueueService,
+    private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {}
 
   @OnJob(JobName.WebhookMessageDeliver)
-  async deliver(job: JobPayloadMap[JobName.WebhookMessageDeliver]): Promise<{ outcome: string }> {
+  async deliver(
+    job: JobPayloadMap[JobName.WebhookMessageDeliver],
+    ctx?: JobContext,
+  ): Promise<{ outcome: string }> {
+    try {
+      return await this.attempt(job);
+    } catch (err) {
+      // BullMQ retries a throwing job (DELIVER_JOB_ATTEMPTS in all); on the last one the message ends
+      // failed here, visible in the log and recoverable, instead of pending with no job behind it.
+      if ((ctx?.attemptsMade ?? 0) + 1 >= DELIVER_JOB_ATTEMPTS) {
+        const reason = `delivery job failed ${DELIVER_JOB_ATTEMPTS} times: ${(err as Error).message}`;
+        await this.repo
+          .failMessage(job.siteId, job.messageId, job.attempt, reason)
+          .catch((e: Error) =>
+            this.logger.error({ err: e.message, messageId: job.messageId }, 'could not fail message'),
+          );
+      }
+      throw err;
+    }
+  }
+
+  private async attempt(job: JobPayloadMap[JobName.WebhookMessageDeliver]): Promise<{ outcome: string }> {
     const { siteId, messageId, attempt } = job;
     const loaded = await this.loader.load(siteId, messageId, attempt);
     if (!loaded) return { outcome: 'skipped' };
@@ -98,9 +132,13 @@ export class WebhookDeliveryHandler {
     return { outcome: 'retry' };
   }
 
-  /** Moves retries that came within the horizon into BullMQ, and re-enqueues any Redis lost. */
+  /**
+   * Moves retries that came within the horizon into BullMQ and re-enqueues any Redis lost; a message
+   * whose job BullMQ gave up on (attempts exhausted, stalled too often) ends failed, with the reason.
+   */
   @OnJob(JobName.WebhookMessagesQueueDue)
-  async queueDue(): Promise<{ queued: number }> {
+  async queueDue(): Promise<{ queued: number; givenUp: number }> {
+    const givenUp = await this.failGivenUp();
     const due = await this.repo.dueMessages(QUEUE_HORIZON_MS, DUE_PASS_LIMIT);
     const now = Date.now();
     // Same deterministic job ids: a message whose job is still in Redis is not queued twice.
@@ -108,7 +146,27 @@ export class WebhookDeliveryHandler {
       undefined,
       due.map((m) => ({ ...m, delayMs: Math.max(0, new Date(m.next_attempt_at).getTime() - now) })),
     );
-    return { queued: due.length };
+    return { queued: due.length, givenUp };
+  }
+
+  /** Overdue pending messages whose current job sits in BullMQ's failed set: fail them, drop the job. */
+  private async failGivenUp(): Promise<number> {
+    const overdue = await this.repo.overdueMessages(GIVEN_UP_GRACE_MS, DUE_PASS_LIMIT);
+    const queue = this.queues.queue(QueueName.Webhooks);
+    let failed = 0;
+    for (let i = 0; i < overdue.length; i += 100) {
+      await Promise.all(
+        overdue.slice(i, i + 100).map(async (m) => {
+          const job = await queue.getJob(deliverJobId(m.id, m.attempt_count));
+          if (!job || !(await job.isFailed())) return;
+          const reason = `delivery job given up by the queue: ${job.failedReason || 'unknown reason'}`;
+          if (await this.repo.failMessage(m.site_id, m.id, m.attempt_count, reason)) failed++;
+          await job.remove().catch(() => undefined);
+        }),
+      );
+    }
+    if (failed) this.logger.warn({ failed }, 'webhook messages whose delivery job was given up');
+    return failed;
   }
 
   private signingSecrets(e: EndpointRow, now: Date): string[] {
@@ -124,15 +182,22 @@ export class WebhookDeliveryHandler {
       : {};
   }
 
+  /** Disables the endpoint, leaves the owners' notice and emits endpoint.disabled in one transaction. */
   private async disable(siteId: string, e: EndpointRow, reason: string, why: string): Promise<void> {
     const notice = `Webhook endpoint ${e.url} was disabled: ${why}.`;
-    if (!(await this.repo.disableEndpoint(siteId, e.id, reason, notice))) return;
+    const disabled = await this.db.transaction(async (tx) => {
+      const noticeId = await this.repo.disableEndpoint(siteId, e.id, reason, notice, tx);
+      if (!noticeId) return false;
+      await this.dispatcher.emitSystemEvent(
+        siteId,
+        'endpoint.disabled',
+        { endpointId: e.id, url: e.url, reason, message: notice },
+        { idempotencyKey: noticeId, tx },
+      );
+      return true;
+    });
+    if (!disabled) return;
+    await this.subscriptions.changed(siteId);
     this.logger.warn({ siteId, endpointId: e.id, reason }, 'webhook endpoint disabled');
-    await this.dispatcher.emitSystemEvent(
-      siteId,
-      'endpoint.disabled',
-      { endpointId: e.id, url: e.url, reason },
-      { idempotencyKey: `${e.id}:${Date.now()}` },
-    );
   }
 }

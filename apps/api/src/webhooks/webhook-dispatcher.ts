@@ -7,8 +7,8 @@
  *     idempotencyKey: `run:${runId}:${nodeId}:${iteration}`,   // same key => same message, same webhook-id
  *   }, tx);                                                    // optional: enqueued after tx commits
  *
- *   // system events to every enabled endpoint subscribed to the type:
- *   await dispatcher.emitSystemEvent(siteId, 'run.completed', { runId, flowId }, { idempotencyKey: runId });
+ *   // system events to every enabled endpoint subscribed to the type (producers use SystemEvents):
+ *   await dispatcher.emitSystemEvent(siteId, 'run.completed', { runId, flowId }, { idempotencyKey: runId, tx });
  *
  * Errors (AppError): WEBHOOK_ENDPOINT_NOT_FOUND (404), WEBHOOK_ENDPOINT_DISABLED (409),
  * WEBHOOK_PAYLOAD_INVALID (400: not a JSON object, or over 256 KB).
@@ -18,9 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { JobQueueService } from '../jobs/job-queue.service';
-import { JobName } from '../jobs/job.types';
+import { JobName, QueueName } from '../jobs/job.types';
 import { AfterCommit } from './after-commit';
-import { deliverJobId, MAX_BODY_BYTES, SystemEventType } from './webhook-events';
+import { SystemEventSubscriptions } from './system-event-subscriptions';
+import { DELIVER_JOB_ATTEMPTS, deliverJobId, MAX_BODY_BYTES, SystemEventType } from './webhook-events';
 import { webhookIdFor } from './webhook-signature';
 import { WebhookRepository } from './webhook.repository';
 
@@ -29,6 +30,15 @@ export interface DispatchInput {
   eventType: string;
   payload: Record<string, unknown>;
   idempotencyKey: string;
+}
+
+export interface SystemEventOccurrence {
+  type: SystemEventType;
+  /** Identifies this occurrence (a run transition, an event id): stable across retries. */
+  key: string;
+  data: Record<string, unknown>;
+  /** When it happened (the envelope's `timestamp`); now by default. */
+  at?: Date;
 }
 
 export const ENDPOINT_NOT_FOUND = 'WEBHOOK_ENDPOINT_NOT_FOUND';
@@ -61,6 +71,7 @@ export class WebhookDispatcher {
     private readonly repo: WebhookRepository,
     private readonly queues: JobQueueService,
     private readonly afterCommit: AfterCommit,
+    private readonly subscriptions: SystemEventSubscriptions,
   ) {}
 
   async dispatch(siteId: string, input: DispatchInput, tx?: EntityManager): Promise<{ messageId: string }> {
@@ -92,24 +103,38 @@ export class WebhookDispatcher {
     payload: Record<string, unknown>,
     opts: { idempotencyKey?: string; tx?: EntityManager } = {},
   ): Promise<{ messageIds: string[] }> {
-    const endpoints = await this.repo.subscribedEndpoints(siteId, type, opts.tx ?? this.db);
     const key = opts.idempotencyKey ?? randomUUID();
-    const envelope = { type, timestamp: new Date().toISOString(), data: payload };
-    const messageIds: string[] = [];
-    for (const e of endpoints) {
-      const { messageId } = await this.dispatch(
-        siteId,
-        {
-          endpointId: e.id,
-          eventType: type,
-          payload: envelope,
-          idempotencyKey: `sys:${type}:${key}:${e.id}`,
-        },
-        opts.tx,
-      );
-      messageIds.push(messageId);
-    }
-    return { messageIds };
+    return this.emitSystemEvents(siteId, [{ type, key, data: payload }], opts.tx);
+  }
+
+  /**
+   * Many occurrences of system events at once (one statement), in the caller's transaction when
+   * given: the messages commit or roll back with the state change that produced them, and their
+   * jobs are enqueued after the commit (the due pass sends any whose enqueue a crash lost). `key`
+   * identifies the occurrence: the same key again keeps the first message and its webhook-id.
+   * Costs nothing when no endpoint of the site subscribes to these types (cached per site).
+   */
+  async emitSystemEvents(
+    siteId: string,
+    occurrences: SystemEventOccurrence[],
+    tx?: EntityManager,
+  ): Promise<{ messageIds: string[] }> {
+    if (occurrences.length === 0) return { messageIds: [] };
+    const subscribed = await this.subscriptions.typesOf(siteId);
+    const wanted = occurrences.filter((o) => subscribed.has(o.type));
+    if (wanted.length === 0) return { messageIds: [] };
+    const rows = wanted.map((o) => ({
+      type: o.type,
+      key: o.key,
+      body: serializePayload({
+        type: o.type,
+        timestamp: (o.at ?? new Date()).toISOString(),
+        data: o.data,
+      }),
+    }));
+    const created = await this.repo.insertSystemMessages(tx ?? this.db, siteId, rows);
+    if (created.length) await this.afterCommit.run(tx, () => this.enqueueMany(siteId, created));
+    return { messageIds: created.map((c) => c.id) };
   }
 
   /** Deterministic job id per (message, attempt): a duplicate enqueue is a no-op in BullMQ. */
@@ -120,10 +145,27 @@ export class WebhookDispatcher {
       {
         jobId: deliverJobId(messageId, attempt),
         delay: delayMs,
-        attempts: 5,
+        attempts: DELIVER_JOB_ATTEMPTS,
         backoff: { type: 'exponential', delay: 1000 },
       },
     );
+  }
+
+  /**
+   * Re-sends finished messages (resend, recover). A finished job with the same deterministic id (a
+   * job BullMQ gave up on, or one that ended without recording an attempt) would make the new add a
+   * no-op, so it is removed first.
+   */
+  async enqueueAgain(siteId: string, messages: { id: string; attempt_count: number }[]): Promise<void> {
+    const queue = this.queues.queue(QueueName.Webhooks);
+    for (let i = 0; i < messages.length; i += 100)
+      await Promise.all(
+        messages.slice(i, i + 100).map(async (m) => {
+          const job = await queue.getJob(deliverJobId(m.id, m.attempt_count));
+          if (job && ['completed', 'failed'].includes(await job.getState())) await job.remove();
+        }),
+      );
+    await this.enqueueMany(siteId, messages);
   }
 
   async enqueueMany(
@@ -137,7 +179,7 @@ export class WebhookDispatcher {
         opts: {
           jobId: deliverJobId(m.id, m.attempt_count),
           delay: m.delayMs ?? 0,
-          attempts: 5,
+          attempts: DELIVER_JOB_ATTEMPTS,
           backoff: { type: 'exponential', delay: 1000 },
         },
       })),

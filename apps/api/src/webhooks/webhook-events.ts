@@ -13,6 +13,12 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** How many bytes of a receiver's response the delivery log keeps. */
 export const RESPONSE_LOG_BYTES = 1024;
 
+/** BullMQ's own retries of one delivery job (crashes, database errors), before it gives up. */
+export const DELIVER_JOB_ATTEMPTS = 5;
+
+/** A pending message this long past due is checked against BullMQ: did it give up on its job? */
+export const GIVEN_UP_GRACE_MS = 30_000;
+
 export const deliverJobId = (messageId: string, attempt: number): string => `whmsg-${messageId}-${attempt}`;
 
 /**

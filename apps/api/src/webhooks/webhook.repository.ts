@@ -142,6 +142,57 @@ export class WebhookRepository {
     );
   }
 
+  /** The system event types any enabled endpoint of the site subscribes to (for the producers' cache). */
+  async subscribedTypes(siteId: string): Promise<string[]> {
+    const rows = await queryRows<{ t: string }>(
+      this.db,
+      `SELECT DISTINCT unnest(event_types) AS t FROM webhook_endpoints WHERE site_id = $1 AND enabled`,
+      [siteId],
+    );
+    return rows.map((r) => r.t);
+  }
+
+  /**
+   * One message per (occurrence, enabled endpoint subscribed to its type), in one statement. The
+   * idempotency key `sys:<type>:<key>:<endpoint>` makes a repeated occurrence a no-op, so a retried
+   * producer keeps the first message and its webhook-id. Returns only the messages created now.
+   */
+  async insertSystemMessages(
+    db: Queryable,
+    siteId: string,
+    occurrences: { type: string; key: string; body: string }[],
+  ): Promise<{ id: string; attempt_count: number }[]> {
+    return queryRows(
+      db,
+      `INSERT INTO webhook_messages (site_id, id, endpoint_id, event_type, webhook_id, idempotency_key, body, next_attempt_at)
+       SELECT $1, x.id, x.endpoint_id, x.event_type, 'msg_' || replace(x.id::text, '-', ''),
+              'sys:' || x.event_type || ':' || x.key || ':' || x.endpoint_id, x.body, now()
+         FROM (SELECT gen_random_uuid() AS id, e.id AS endpoint_id, o.event_type, o.key, o.body
+                 FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS o(event_type, key, body, n)
+                 JOIN webhook_endpoints e ON e.site_id = $1 AND e.enabled AND o.event_type = ANY (e.event_types)
+                ORDER BY o.n, e.created_at) x
+       ON CONFLICT (site_id, idempotency_key) DO NOTHING
+       RETURNING id, attempt_count`,
+      [siteId, occurrences.map((o) => o.type), occurrences.map((o) => o.key), occurrences.map((o) => o.body)],
+    );
+  }
+
+  /** What a visitor.identified notice carries that the runtime's event read does not. */
+  async identifyDetails(
+    db: Queryable,
+    siteId: string,
+    eventIds: string[],
+  ): Promise<
+    { id: string; user_id: string | null; anonymous_id: string | null; traits: Record<string, unknown> }[]
+  > {
+    return queryRows(
+      db,
+      `SELECT id::text AS id, user_id, anonymous_id, coalesce(traits, '{}'::jsonb) AS traits
+         FROM events WHERE site_id = $1 AND id = ANY ($2::bigint[])`,
+      [siteId, eventIds],
+    );
+  }
+
   async updateEndpoint(
     siteId: string,
     id: string,
@@ -322,13 +373,36 @@ export class WebhookRepository {
     });
   }
 
-  async failMessage(siteId: string, messageId: string, attempt: number, error: string): Promise<void> {
-    await queryRows(
+  /**
+   * Pending messages of every site overdue by more than `graceMs` (their job should have run by now):
+   * the due pass asks BullMQ whether it gave up on them (same cross-shard maintenance read as above).
+   */
+  async overdueMessages(
+    graceMs: number,
+    limit: number,
+  ): Promise<{ site_id: string; id: string; attempt_count: number }[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL citus.multi_task_query_log_level TO 'off'`);
+      return queryRows(
+        tx,
+        `SELECT site_id, id, attempt_count FROM webhook_messages
+          WHERE status IN ('pending', 'sending') AND next_attempt_at < now() - make_interval(secs => $1::float8 / 1000)
+          ORDER BY next_attempt_at LIMIT $2`,
+        [graceMs, limit],
+      );
+    });
+  }
+
+  /** Ends a message still waiting for `attempt` as failed; false if it had moved on. */
+  async failMessage(siteId: string, messageId: string, attempt: number, error: string): Promise<boolean> {
+    const rows = await queryRows(
       this.db,
       `UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_error = $4
-        WHERE site_id = $1 AND id = $2 AND attempt_count = $3 AND status IN ('pending', 'sending')`,
+        WHERE site_id = $1 AND id = $2 AND attempt_count = $3 AND status IN ('pending', 'sending')
+        RETURNING id`,
       [siteId, messageId, attempt, error],
     );
+    return rows.length > 0;
   }
 
   /** Clears the failure clock; writes only when it was set, so healthy endpoints see no row update. */
@@ -355,15 +429,16 @@ export class WebhookRepository {
     return row?.failing_since ?? new Date();
   }
 
-  /** Disables an enabled endpoint and leaves a notice for the builder; false if it was already off. */
+  /** Disables an enabled endpoint and leaves a notice for the builder (its id); undefined if already off. */
   async disableEndpoint(
     siteId: string,
     endpointId: string,
     reason: string,
     notice: string,
-  ): Promise<boolean> {
-    const rows = await queryRows(
-      this.db,
+    db: Queryable = this.db,
+  ): Promise<string | undefined> {
+    const rows = await queryRows<{ id: string }>(
+      db,
       `WITH off AS (
          UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now()
           WHERE site_id = $1 AND id = $2 AND enabled RETURNING site_id, id)
@@ -371,7 +446,7 @@ export class WebhookRepository {
        SELECT site_id, id, 'endpoint.disabled', $4 FROM off RETURNING id`,
       [siteId, endpointId, reason, notice],
     );
-    return rows.length > 0;
+    return rows[0]?.id;
   }
 
   async listNotices(siteId: string): Promise<NoticeRow[]> {

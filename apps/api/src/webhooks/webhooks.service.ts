@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError, conflict, notFound } from '../common/app-error';
 import { SsrfError } from './ssrf-guard';
+import { SystemEventSubscriptions } from './system-event-subscriptions';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
@@ -35,6 +36,7 @@ export class WebhooksService {
     private readonly secrets: WebhookSecrets,
     private readonly sender: WebhookSender,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly subscriptions: SystemEventSubscriptions,
   ) {}
 
   private async vetUrl(url: string): Promise<void> {
@@ -63,6 +65,7 @@ export class WebhooksService {
       secretHeadersEnc: names.length ? this.secrets.seal(JSON.stringify(input.secretHeaders)) : null,
       secretHeaderNames: names,
     });
+    await this.subscriptions.changed(siteId);
     return { ...toView(row), secret };
   }
 
@@ -93,11 +96,13 @@ export class WebhooksService {
         : {}),
     });
     if (!row) throw endpointNotFound();
+    await this.subscriptions.changed(siteId);
     return toView(row);
   }
 
   async remove(siteId: string, id: string): Promise<void> {
     if (!(await this.repo.deleteEndpoint(siteId, id))) throw endpointNotFound();
+    await this.subscriptions.changed(siteId);
   }
 
   /** The signing secret, for the owner to configure the receiver (the previous one while it overlaps). */
@@ -172,7 +177,7 @@ export class WebhooksService {
     const requeued = await this.repo.requeue(siteId, { messageId: id, onlyFailed: false });
     if (requeued.length === 0)
       throw conflict('WEBHOOK_MESSAGE_IN_FLIGHT', 'message: is still being delivered');
-    await this.dispatcher.enqueueMany(siteId, requeued);
+    await this.dispatcher.enqueueAgain(siteId, requeued);
     return { messageId: id };
   }
 
@@ -180,7 +185,7 @@ export class WebhooksService {
   async recover(siteId: string, endpointId: string, since: Date): Promise<{ requeued: number }> {
     await this.assertEnabled(siteId, endpointId);
     const requeued = await this.repo.requeue(siteId, { endpointId, since, onlyFailed: true });
-    await this.dispatcher.enqueueMany(siteId, requeued);
+    await this.dispatcher.enqueueAgain(siteId, requeued);
     return { requeued: requeued.length };
   }
 
