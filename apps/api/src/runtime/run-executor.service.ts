@@ -16,6 +16,7 @@ import { TtlCache } from '../common/ttl-cache';
 import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
+import { SystemEvents } from '../webhooks/system-events';
 import { retryDelayMs, runJobId, toVisitorSnapshot } from './engine-event';
 import { EffectPerformer, isPermanent } from './effect-performer';
 import { FlowIndex } from './flow-index';
@@ -61,6 +62,7 @@ export class RunExecutor {
     private readonly queue: RunQueueService,
     private readonly metrics: RuntimeMetrics,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
+    private readonly systemEvents: SystemEvents,
   ) {}
 
   @OnJob(JobName.RunStep)
@@ -272,6 +274,7 @@ export class RunExecutor {
       error,
       ended: !pending && settled !== 'waiting',
     });
+    if (!pending) await this.systemEvents.runEnded(tx, run, settled, seq, error); // webhooks: run.completed/failed
     if (run.status === 'pending') {
       const receivedAt = Date.parse(run.trigger_event.timestamp ?? '');
       if (Number.isFinite(receivedAt))
@@ -289,6 +292,7 @@ export class RunExecutor {
       const step = await this.runs.nextPendingEffect(tx, siteId, runId);
       if (!step || !step.effect) {
         const seq = await this.runs.settle(tx, run);
+        await this.systemEvents.runEnded(tx, run, run.settled_status, seq, run.error); // webhooks
         return {
           kind: 'settled',
           seq,
@@ -313,11 +317,13 @@ export class RunExecutor {
         if (final) {
           await this.runs.markEffect(tx, siteId, runId, step, 'failed', null, message);
           const code = (err as { code?: unknown }).code;
-          await this.runs.failRun(tx, run, {
+          const error = {
             code: typeof code === 'string' ? code : 'ACTION_FAILED',
             message: `${kind} failed after ${attempts} attempt(s): ${message}`,
             nodeId: step.node_id,
-          });
+          };
+          await this.runs.failRun(tx, run, error);
+          await this.systemEvents.runEnded(tx, run, 'failed', run.seq + 1, error); // failRun: seq + 1
           return { kind: 'stop' };
         }
         await this.runs.markEffect(tx, siteId, runId, step, 'pending', null, message);

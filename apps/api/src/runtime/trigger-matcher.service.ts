@@ -4,6 +4,7 @@ import { matchesTrigger } from '@nudgeflow/engine';
 import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
+import { SystemEvents } from '../webhooks/system-events';
 import { runJobId, toEngineEvent } from './engine-event';
 import { FlowIndex } from './flow-index';
 import { RunJob, RunQueueService } from './run-queue.service';
@@ -24,6 +25,7 @@ export class TriggerMatcher {
     private readonly queue: RunQueueService,
     private readonly metrics: RuntimeMetrics,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
+    private readonly systemEvents: SystemEvents,
   ) {}
 
   @OnJob(JobName.TriggersMatchEvents)
@@ -58,6 +60,7 @@ export class TriggerMatcher {
     let enrolled = 0;
     const claimed = await this.runs.transaction(async (tx) => {
       if (!(await this.runs.claimHandoff(tx, siteId, handoffId))) return false;
+      await this.systemEvents.fromEvents(tx, siteId, events); // webhooks: visitor.identified, cta.converted
       for (const row of events) {
         if (row.is_bot) continue;
         const event = toEngineEvent(row);
