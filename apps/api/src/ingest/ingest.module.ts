@@ -13,5 +13,6 @@ import { IngestService } from './ingest.service';
   imports: [CoreModule],
   controllers: [IngestController, VisitorsController],
   providers: [EventStore, IngestService, IngestCors, VisitorRepository, VisitorsService],
+  exports: [IngestService],
 })
 export class IngestModule {}

@@ -6,7 +6,14 @@ import { RateLimiter } from '../redis/rate-limiter';
 import { SiteKeyService } from '../sites/site-key.service';
 import { countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
 import { EventStore, IngestItem, ItemOutcome } from './event-store.repository';
-import { EventType, INGEST_LIMITS, normalizeBatch, normalizeEvent, Rejection } from './event-normalize';
+import {
+  EventType,
+  INGEST_LIMITS,
+  NormalizedEvent,
+  normalizeBatch,
+  normalizeEvent,
+  Rejection,
+} from './event-normalize';
 import { GroupCommit } from './group-commit';
 
 export interface IngestResponse {
@@ -134,6 +141,18 @@ export class IngestService {
       duplicates: items.length - stored,
       rejected: result.rejected,
     };
+  }
+
+  /**
+   * Server-side producers (inbound hooks) with already-normalised events: the site's ingest rate
+   * limit, then the same group commit as /v1 (dedupe window, visitors, outbox). Resolves after COMMIT.
+   */
+  async submit(siteId: string, events: NormalizedEvent[], meta: RequestMeta): Promise<ItemOutcome[]> {
+    const rate = await this.limiter.hit(`ingest:${siteId}`, INGEST_RATE_LIMIT, 1);
+    if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
+    const receivedAt = new Date();
+    const items = events.map((event) => ({ siteId, event, facts: eventFacts(event, meta), receivedAt }));
+    return this.commits.submit(siteId, items);
   }
 }
 
