@@ -4,9 +4,8 @@ import { AppError, notFound, tooManyRequests } from '../common/app-error';
 import { hexToUuid, randomToken, sha256, uuidToHex } from '../common/tokens';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { INGEST_LIMITS, normalizeEvent } from '../ingest/event-normalize';
-import { EventStore } from '../ingest/event-store.repository';
+import { IngestService } from '../ingest/ingest.service';
 import { RateLimiter } from '../redis/rate-limiter';
-import { eventFacts } from '../visitors/visitor-facts';
 import { readString } from './json-path';
 import { InboundHookRepository, InboundHookRow } from './inbound-hook.repository';
 import { WebhookSecrets } from './webhook-secrets';
@@ -38,13 +37,15 @@ export interface CreateInboundHook {
 
 /**
  * Inbound hooks turn an integration's JSON into a Nudgeflow track event and store it through the
- * ingestion path itself (the same validation, limits, dedupe window, visitor profile and outbox).
+ * ingestion path itself: ingestion's normaliser and limits, the site's ingest rate limit (shared
+ * with /v1), and IngestService's group commit (dedupe window, visitor profile, outbox). On top: a
+ * per-hook rate limit, Standard Webhooks verification and dedupe on webhook-id.
  */
 @Injectable()
 export class InboundHooksService {
   constructor(
     private readonly hooks: InboundHookRepository,
-    private readonly events: EventStore,
+    private readonly ingest: IngestService,
     private readonly limiter: RateLimiter,
     private readonly secrets: WebhookSecrets,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
@@ -122,10 +123,8 @@ export class InboundHooksService {
     if (webhookId && !(await this.hooks.receive(siteId, hook.id, webhookId)))
       return { success: true, duplicate: true, messageId: event.messageId };
     try {
-      const receivedAt = new Date();
-      const [outcome] = await this.events.commit([
-        { siteId, event, facts: eventFacts(event, { userAgent: null, country: null }), receivedAt },
-      ]);
+      // The site's ingest limit and the shared group commit, exactly as /v1/track.
+      const [outcome] = await this.ingest.submit(siteId, [event], { userAgent: null, country: null });
       return { success: true, duplicate: outcome === 'duplicate', messageId: event.messageId };
     } catch (err) {
       if (webhookId) await this.hooks.forget(siteId, hook.id, webhookId);

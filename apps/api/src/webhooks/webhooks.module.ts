@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
-import { EventStore } from '../ingest/event-store.repository';
+import { IngestModule } from '../ingest/ingest.module';
 import { InboundHookRepository } from './inbound-hook.repository';
 import { InboundHooksController } from './inbound-hooks.controller';
 import { InboundHooksService } from './inbound-hooks.service';
@@ -11,9 +11,9 @@ import { WebhooksService } from './webhooks.service';
 
 /** The HTTP side: endpoint management, delivery log, resend/recover, inbound hooks. */
 @Module({
-  imports: [CoreModule, WebhooksCoreModule],
+  imports: [CoreModule, WebhooksCoreModule, IngestModule],
   controllers: [WebhooksController, InboundHooksController],
-  // EventStore is ingestion's durable write (dedupe window, visitors, outbox), reused as is.
-  providers: [WebhooksService, InboundHookRepository, InboundHooksService, InboundRawBody, EventStore],
+  // Inbound hooks write through IngestService (its group commit and limits), not a second EventStore.
+  providers: [WebhooksService, InboundHookRepository, InboundHooksService, InboundRawBody],
 })
 export class WebhooksModule {}
