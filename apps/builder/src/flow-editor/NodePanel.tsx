@@ -1,6 +1,10 @@
 import { NODE_REGISTRY, type FlowNode } from '@nudgeflow/flow-schema';
+import { useMemo } from 'react';
+import { useParams } from 'react-router-dom';
 import { updateNode } from '../editor/graph-edit';
+import { refFieldsOf } from '../editor/ref-fields';
 import { ConfigForm } from './ConfigForm';
+import { RefPickersContext, useRefPickers } from './ref-options';
 import { useEditorStore } from './editor-store';
 import { iconGlyph } from './node-icons';
 
@@ -15,6 +19,9 @@ interface Props {
 export function NodePanel({ node, readOnly, issues, onDelete }: Props) {
   const definition = NODE_REGISTRY[node.type];
   const edit = useEditorStore((state) => state.edit);
+  const { siteId = '' } = useParams();
+  const refFields = useMemo(() => refFieldsOf(node), [node]);
+  const pickers = useRefPickers(siteId, refFields);
   return (
     <div className="panel__section stack">
       <div className="row" style={{ flexWrap: 'nowrap' }}>
@@ -52,17 +59,22 @@ export function NodePanel({ node, readOnly, issues, onDelete }: Props) {
           }
         />
       </label>
-      <ConfigForm
-        key={node.id}
-        schema={definition.configSchema}
-        value={node.config}
-        help={definition.fieldHelp}
-        readOnly={readOnly}
-        label={`${definition.label} settings`}
-        onChange={(config) =>
-          edit((doc) => ({ ...doc, graph: updateNode(doc.graph, node.id, { config }) }), `config:${node.id}`)
-        }
-      />
+      <RefPickersContext value={pickers}>
+        <ConfigForm
+          key={node.id}
+          schema={definition.configSchema}
+          value={node.config}
+          help={definition.fieldHelp}
+          readOnly={readOnly}
+          label={`${definition.label} settings`}
+          onChange={(config) =>
+            edit(
+              (doc) => ({ ...doc, graph: updateNode(doc.graph, node.id, { config }) }),
+              `config:${node.id}`,
+            )
+          }
+        />
+      </RefPickersContext>
       {!readOnly && (
         <div>
           <button type="button" className="btn btn--danger btn--small" onClick={onDelete}>

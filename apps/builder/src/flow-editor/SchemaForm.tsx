@@ -7,6 +7,9 @@ import {
   unwrap,
   type ZodLike,
 } from '../editor/schema-fields';
+import { Link } from 'react-router-dom';
+import { pickerOptions } from '../editor/ref-fields';
+import { useRefPicker } from './ref-options';
 
 interface FieldProps {
   /** react-hook-form path, e.g. `group.rules.0.value`. */
@@ -96,6 +99,43 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
   );
   const describedBy = helpText ? `${id}-help` : undefined;
   const setOptions = { shouldDirty: true, shouldValidate: true } as const;
+  // A reference to a site resource (CTA, webhook endpoint, inbound hook) is picked from a list.
+  const picker = useRefPicker(depth === 1 ? name : '');
+  if (picker && spec.kind === 'string') {
+    const current: unknown = watch(name);
+    const options = pickerOptions(picker.options, current);
+    return (
+      <div className="field">
+        <label className="field__label" htmlFor={id}>
+          {label}
+          {optionalMark}
+        </label>
+        <select
+          id={id}
+          className="input"
+          disabled={disabled || picker.loading}
+          aria-invalid={Boolean(error)}
+          aria-describedby={describedBy}
+          {...register(name)}
+        >
+          <option value="">{picker.loading ? 'Loading…' : options.length ? 'Choose…' : 'None yet'}</option>
+          {options.map((option) => (
+            <option
+              key={option.value}
+              value={option.value}
+              disabled={option.disabled && option.value !== current}
+            >
+              {option.label}
+            </option>
+          ))}
+        </select>
+        <Link className="small" to={picker.manage.href}>
+          {picker.manage.label}
+        </Link>
+        {messages}
+      </div>
+    );
+  }
 
   switch (spec.kind) {
     case 'literal':
