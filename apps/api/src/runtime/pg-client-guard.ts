@@ -17,8 +17,12 @@ export class PgClientGuard implements OnModuleInit {
     const pool = (this.db.driver as unknown as { master?: EventEmitter & { _clients?: EventEmitter[] } })
       .master;
     if (!pool) return;
+    // Not "has any error listener": the pool's own idle listener is attached before 'connect' fires
+    // and is removed while the client is checked out, which is exactly when a kill must not crash.
+    const guarded = new WeakSet<EventEmitter>();
     const guard = (client: EventEmitter) => {
-      if (client.listenerCount('error') > 0) return;
+      if (guarded.has(client)) return;
+      guarded.add(client);
       client.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'database connection lost'));
     };
     for (const client of pool._clients ?? []) guard(client);
