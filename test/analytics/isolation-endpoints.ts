@@ -24,6 +24,25 @@ async function plantFlow(_: TestApi, v: Tenant): Promise<void> {
   }
 }
 
+// Each victim gets one saved funnel, created through the API by its editor.
+const funnelOf = new WeakMap<Tenant, string>();
+const funnelSteps = [
+  { event: '$page', filters: [{ property: 'path', op: 'equals', value: '/pricing' }] },
+  { event: 'signup', filters: [] },
+];
+async function plantFunnel(t: TestApi, v: Tenant): Promise<void> {
+  if (funnelOf.has(v)) return;
+  const res = await t.request(`/api/sites/${v.siteId}/funnels`, {
+    method: 'POST',
+    token: v.tokens.editor,
+    body: { name: 'victim funnel', steps: funnelSteps, windowSeconds: 3600 },
+  });
+  if (res.status !== 201) throw new Error(`plant funnel: ${res.status} ${res.raw}`);
+  funnelOf.set(v, res.body.id as string);
+}
+const funnelPath = (v: Tenant, rest = '') =>
+  `/api/sites/${v.siteId}/funnels/${funnelOf.get(v) ?? 'missing'}${rest}`;
+
 const report = (name: string, rest: string, setup?: IsolatedEndpoint['setup']): IsolatedEndpoint => ({
   name,
   method: 'GET',
@@ -43,4 +62,76 @@ export const ANALYTICS_ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   report('flow report csv', 'flows/:flow/export', plantFlow),
   report('realtime report', 'realtime'),
   report('realtime report csv', 'realtime/export'),
+  {
+    name: 'funnel list',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/funnels`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+  },
+  {
+    name: 'funnel create',
+    method: 'POST',
+    path: (v) => `/api/sites/${v.siteId}/funnels`,
+    body: () => ({ name: 'attacker funnel', steps: funnelSteps }),
+    role: 'editor',
+    okStatus: 201,
+    keyAllowed: true,
+  },
+  {
+    name: 'funnel get',
+    method: 'GET',
+    path: (v) => funnelPath(v),
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+    setup: plantFunnel,
+  },
+  {
+    name: 'funnel update',
+    method: 'PUT',
+    path: (v) => funnelPath(v),
+    body: () => ({ name: 'renamed' }),
+    role: 'editor',
+    okStatus: 200,
+    keyAllowed: true,
+    setup: plantFunnel,
+  },
+  {
+    name: 'funnel report',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/reports/funnels/${funnelOf.get(v) ?? 'missing'}?compare=true`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+    setup: plantFunnel,
+  },
+  {
+    name: 'funnel report csv',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/reports/funnels/${funnelOf.get(v) ?? 'missing'}/export`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+    setup: plantFunnel,
+  },
+  {
+    name: 'funnel preview (raw)',
+    method: 'POST',
+    path: (v) => `/api/sites/${v.siteId}/reports/funnels/preview`,
+    body: () => ({ steps: funnelSteps, windowSeconds: 3600 }),
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+  },
+  {
+    name: 'funnel delete',
+    method: 'DELETE',
+    path: (v) => funnelPath(v),
+    role: 'editor',
+    okStatus: 204,
+    keyAllowed: true,
+    setup: plantFunnel,
+  },
 ];

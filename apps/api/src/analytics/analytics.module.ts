@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
 import { ANALYTICS_CONFIG, loadAnalyticsConfig } from './analytics-config';
+import { FunnelReportsController, FunnelsController } from './funnels.controller';
+import { FunnelRepository } from './funnel.repository';
+import { FunnelsService } from './funnels.service';
 import { ReportsController } from './reports.controller';
 import { ReportsRepository } from './reports.repository';
 import { ReportsService } from './reports.service';
@@ -12,8 +15,8 @@ const analyticsConfig = { provide: ANALYTICS_CONFIG, useFactory: loadAnalyticsCo
 /** Reports API (HTTP process): reads rollups only. */
 @Module({
   imports: [CoreModule],
-  controllers: [ReportsController],
-  providers: [ReportsRepository, ReportsService],
+  controllers: [ReportsController, FunnelsController, FunnelReportsController],
+  providers: [ReportsRepository, ReportsService, FunnelRepository, FunnelsService],
 })
 export class AnalyticsApiModule {}
 

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { FunnelRollupResult, rollFunnels } from './funnel-rollup';
 
 export interface RollupResult {
   lo: string;
   hi: string;
   siteMinutes: number;
   flowMinutes: number;
+  /** Saved funnels advanced (and rebuilt from raw events after a definition change). */
+  funnels?: FunnelRollupResult;
 }
 
 /** hll parameters of every rollup column: 2^14 registers (~0.8 % error), explicit below ~1,000 ids. */
@@ -158,6 +161,8 @@ export class RollupRepository {
         GROUP BY d.site_id, d.d, t.dim, t.value`,
     );
 
+    const funnels = await rollFunnels(m, lo, hi);
+
     const [counts] = await queryRows<{ site: string; flow: string }>(
       m,
       `SELECT (SELECT count(*) FROM nf_touched) AS site, (SELECT count(*) FROM nf_flow_touched) AS flow`,
@@ -167,6 +172,7 @@ export class RollupRepository {
       hi: hi.toISOString(),
       siteMinutes: Number(counts.site),
       flowMinutes: Number(counts.flow),
+      funnels,
     };
   }
 

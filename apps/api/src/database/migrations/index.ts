@@ -9,6 +9,7 @@ import { Webhooks1764300400000 } from './1764300400000-webhooks';
 import { WebhookDueIndex1764300400100 } from './1764300400100-webhook-due-index';
 import { Analytics1764300600000 } from './1764300600000-analytics';
 import { AnalyticsDimsCovering1764300600100 } from './1764300600100-analytics-dims-covering';
+import { AnalyticsFunnels1764300600200 } from './1764300600200-analytics-funnels';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Onsite1764300500000,
   Analytics1764300600000,
   AnalyticsDimsCovering1764300600100,
+  AnalyticsFunnels1764300600200,
 ];
