@@ -2,9 +2,13 @@
 //
 // Deliveries/s of the real worker (BullMQ job -> claim -> sign -> pinned undici POST -> attempt row)
 // to a receiver on 127.0.0.1, against the raw ceiling measured in the same run: plain undici POSTs of
-// the same bodies at the same concurrency (the webhooks queue runs 50 jobs at a time). Run once with
-// an instant receiver and once with one that takes BENCH_RECEIVER_DELAY_MS (a realistic endpoint).
-// Bounded: BENCH_MESSAGES per scenario (default 4000) and BENCH_TIMEOUT_S per scenario (default 120).
+// the same bodies at the same concurrency (BENCH_CONCURRENCY, default 50: the worker runs with
+// WORKER_CONCURRENCY = half of it, and the webhooks queue takes 2 x WORKER_CONCURRENCY jobs at once).
+// One scenario per receiver delay in BENCH_RECEIVER_DELAY_MS (default "0,20": instant, and a
+// realistic endpoint). Bounded: BENCH_MESSAGES per scenario (default 4000), BENCH_TIMEOUT_S per
+// scenario (default 120) and BENCH_TOTAL_TIMEOUT_S for the whole run (default 600).
+// Databases: BENCH_DATABASE_URL (default nudgeflow_bench, created and migrated), BENCH_REDIS_URL.
+import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -16,7 +20,9 @@ import { Agent, request } from 'undici';
 
 const root = resolve(import.meta.dirname, '..');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
-const CONCURRENCY = 50;
+const CONCURRENCY = Math.max(2, Number(process.env.BENCH_CONCURRENCY ?? 50));
+const WORKER_CONCURRENCY = Math.ceil(CONCURRENCY / 2);
+const TOTAL_TIMEOUT_MS = Number(process.env.BENCH_TOTAL_TIMEOUT_S ?? 600) * 1000;
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 120) * 1000;
 const DELAYS = (process.env.BENCH_RECEIVER_DELAY_MS ?? '0,20').split(',').map(Number);
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench';
@@ -80,6 +86,7 @@ function startWorker() {
       QUEUE_PREFIX: PREFIX,
       LOG_LEVEL: 'info',
       SCHEDULE_MAINTENANCE: 'false',
+      WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
       WEBHOOK_ALLOWLIST: '127.0.0.1',
       SECRETS_KEY,
     },
@@ -180,9 +187,19 @@ const queue = new Queue('webhooks', {
 });
 await queue.obliterate({ force: true });
 const worker = await startWorker();
+const watchdog = setTimeout(() => {
+  console.error(`webhooks bench: over BENCH_TOTAL_TIMEOUT_S (${TOTAL_TIMEOUT_MS / 1000} s), stopping`);
+  worker.kill('SIGKILL');
+  process.exit(2);
+}, TOTAL_TIMEOUT_MS);
+watchdog.unref();
 const box = new SecretBox(SECRETS_KEY);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 console.log(
-  `webhooks bench: ${MESSAGES} messages per scenario, concurrency ${CONCURRENCY}, loopback receiver`,
+  `webhooks bench: ${MESSAGES} messages per scenario, concurrency ${CONCURRENCY} (worker WORKER_CONCURRENCY ${WORKER_CONCURRENCY}), loopback receiver; load average ${load()}`,
 );
 try {
   const [{ id: accountId }] = (await db.query(`INSERT INTO accounts (name) VALUES ('bench') RETURNING id`))
@@ -216,8 +233,13 @@ try {
         `(${w.delivered}/${MESSAGES} delivered, ${w.attempts} attempt rows${w.timedOut ? ', TIMED OUT' : ''}) | ratio ${ratio.toFixed(1)} % (target >= 50 %)`,
     );
   }
+  console.log(`load average at the end: ${load()}`);
 } finally {
+  const exited = new Promise((r) => worker.once('exit', r));
   worker.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (worker.exitCode === null) worker.kill('SIGKILL');
+  clearTimeout(watchdog);
   await queue.obliterate({ force: true }).catch(() => undefined);
   await queue.close();
   await db.end();
