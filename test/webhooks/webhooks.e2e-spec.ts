@@ -34,6 +34,7 @@ interface Attempt {
 interface Message {
   id: string;
   status: string;
+  lastError: string | null;
   webhookId: string;
   attemptCount: number;
   attempts: Attempt[];
@@ -188,6 +189,17 @@ describe('outbound webhooks', () => {
     expect(m.attempts.every((x) => x.webhookId === m.webhookId && x.latencyMs >= 0)).toBe(true);
   });
 
+  it('honours Retry-After (seconds) on 503 too', async () => {
+    const ep = await createEndpoint(a, '/unavailable');
+    rx.on('/unavailable', (_, n) =>
+      n === 1 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 },
+    );
+    await sendTest(a, ep.id);
+    const ds = await rx.waitFor('/unavailable', 2, 15_000);
+    // The compressed schedule alone would retry after ~1 ms.
+    expect(ds[1].at - ds[0].at).toBeGreaterThanOrEqual(1_950);
+  });
+
   it('honours Retry-After on 429', async () => {
     const ep = await createEndpoint(a, '/slow-down');
     rx.on('/slow-down', (_, n) =>
@@ -245,14 +257,136 @@ describe('outbound webhooks', () => {
     expect(ds.map((d) => d.headers['webhook-id'])).toEqual([m.webhookId, m.webhookId]);
   });
 
-  it('an endpoint failing for longer than the limit is disabled', async () => {
-    const ep = await createEndpoint(a, '/down');
+  it('an endpoint failing for longer than the limit is disabled, with a notice and an endpoint.disabled event', async () => {
+    const watcher = await createEndpoint(b, '/down-watcher', { eventTypes: ['endpoint.disabled'] });
+    rx.on('/down-watcher', () => ({ status: 200 }), [watcher.secret]);
+    const ep = await createEndpoint(b, '/down');
     rx.on('/down', () => ({ status: 503 }));
-    const id = await sendTest(a, ep.id);
-    await waitForMessage(a, id, (x) => x.status === 'failed', 30_000);
-    const got = await api.request(`${base(a)}/endpoints/${ep.id}`, { token: a.tokens.viewer });
+    const id = await sendTest(b, ep.id);
+    const m = await waitForMessage(b, id, (x) => x.status === 'failed', 30_000);
+    // Retried over the (compressed) schedule until the failure clock passed the limit.
+    expect(m.attempts.length).toBeGreaterThanOrEqual(2);
+    expect(m.attempts.every((x) => x.status === 503)).toBe(true);
+    const got = await api.request(`${base(b)}/endpoints/${ep.id}`, { token: b.tokens.viewer });
     expect(got.body).toMatchObject({ enabled: false, disabledReason: 'failing' });
+    const notices = await api.request(`${base(b)}/notices`, { token: b.tokens.viewer });
+    const notice = (notices.body as unknown as { endpointId: string; kind: string; message: string }[]).find(
+      (n) => n.endpointId === ep.id,
+    );
+    expect(notice).toMatchObject({
+      kind: 'endpoint.disabled',
+      message: expect.stringMatching(/failing since/),
+    });
+    const [event] = await rx.waitFor('/down-watcher', 1);
+    expect(event.verifiedWith).toEqual([watcher.secret]);
+    expect(JSON.parse(event.body)).toMatchObject({
+      type: 'endpoint.disabled',
+      data: { endpointId: ep.id, reason: 'failing' },
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.for('/down-watcher')).toHaveLength(1);
   });
+
+  it('a delivery job that keeps throwing ends failed after its last BullMQ attempt, and resend delivers it', async () => {
+    const ep = await createEndpoint(a, '/throws');
+    rx.on('/throws', () => ({ status: 200 }), [ep.secret]);
+    const where = [a.siteId, ep.id];
+    const { rows } = await db.query<{ secret_enc: string }>(
+      `SELECT secret_enc FROM webhook_endpoints WHERE site_id = $1 AND id = $2`,
+      where,
+    );
+    // An unreadable signing secret: every run of the job throws before anything is sent.
+    await db.query(
+      `UPDATE webhook_endpoints SET secret_enc = 'v1.broken' WHERE site_id = $1 AND id = $2`,
+      where,
+    );
+    const id = await sendTest(a, ep.id);
+    const failed = await waitForMessage(a, id, (x) => x.status === 'failed', 60_000);
+    expect(failed.lastError).toMatch(/^delivery job failed 5 times: /);
+    expect(failed.attempts).toEqual([]);
+    expect(rx.for('/throws')).toHaveLength(0);
+    const list = await api.request(`${base(a)}/messages?endpointId=${ep.id}&status=failed`, {
+      token: a.tokens.viewer,
+    });
+    expect((list.body.data as unknown as Message[]).map((x) => x.id)).toEqual([id]);
+
+    await db.query(`UPDATE webhook_endpoints SET secret_enc = $3 WHERE site_id = $1 AND id = $2`, [
+      ...where,
+      rows[0].secret_enc,
+    ]);
+    const res = await api.request(`${base(a)}/messages/${id}/resend`, {
+      method: 'POST',
+      token: a.tokens.editor,
+    });
+    expect(res.status).toBe(201);
+    const [d] = await rx.waitFor('/throws', 1);
+    expect(d.verifiedWith).toEqual([ep.secret]);
+    const m = await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    expect(d.headers['webhook-id']).toBe(m.webhookId);
+  }, 90_000);
+
+  it('a pending message whose job BullMQ gave up on elsewhere (stalled, old attempts) ends failed at the due pass; recover sends it', async () => {
+    const ep = await createEndpoint(a, '/given-up');
+    rx.on('/given-up', () => ({ status: 200 }), [ep.secret]);
+    const where = [a.siteId, ep.id];
+    const { rows } = await db.query<{ secret_enc: string }>(
+      `SELECT secret_enc FROM webhook_endpoints WHERE site_id = $1 AND id = $2`,
+      where,
+    );
+    await db.query(
+      `UPDATE webhook_endpoints SET secret_enc = 'v1.broken' WHERE site_id = $1 AND id = $2`,
+      where,
+    );
+    const id = randomUUID();
+    const webhookId = `msg_${id.replace(/-/g, '')}`;
+    await db.query(
+      `INSERT INTO webhook_messages (site_id, id, endpoint_id, event_type, webhook_id, idempotency_key, body, next_attempt_at, created_at)
+       VALUES ($1, $2, $3, 'given.up', $4, $5, '{"n":1}', now() - interval '2 minutes', now() - interval '2 minutes')`,
+      [a.siteId, id, ep.id, webhookId, `given-up:${id}`],
+    );
+    const queue = (name: string) =>
+      new Queue(name, {
+        prefix: process.env.QUEUE_PREFIX,
+        connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null },
+      });
+    const webhooks = queue('webhooks');
+    const maintenance = queue('maintenance');
+    try {
+      // Its job with a single attempt: the worker's throw is final for BullMQ, not for the handler.
+      await webhooks.add(
+        'WebhookMessageDeliver',
+        { siteId: a.siteId, messageId: id, attempt: 0 },
+        { jobId: `whmsg-${id}-0`, attempts: 1 },
+      );
+      const deadline = Date.now() + 30_000;
+      while (!(await (await webhooks.getJob(`whmsg-${id}-0`))?.isFailed())) {
+        if (Date.now() > deadline) throw new Error('job never failed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await message(a, id)).status).toBe('pending');
+      await db.query(`UPDATE webhook_endpoints SET secret_enc = $3 WHERE site_id = $1 AND id = $2`, [
+        ...where,
+        rows[0].secret_enc,
+      ]);
+      await maintenance.add('WebhookMessagesQueueDue', {});
+      const failed = await waitForMessage(a, id, (x) => x.status === 'failed');
+      expect(failed.lastError).toMatch(/^delivery job given up by the queue: /);
+      expect(await webhooks.getJob(`whmsg-${id}-0`)).toBeUndefined();
+      expect(rx.for('/given-up')).toHaveLength(0);
+      const rec = await api.request(`${base(a)}/endpoints/${ep.id}/recover`, {
+        method: 'POST',
+        token: a.tokens.editor,
+        body: { since: new Date(Date.now() - 5 * 60_000).toISOString() },
+      });
+      expect(rec.body).toEqual({ requeued: 1 });
+      const [d] = await rx.waitFor('/given-up', 1);
+      expect(d.headers['webhook-id']).toBe(webhookId);
+      expect(d.verifiedWith).toEqual([ep.secret]);
+      await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    } finally {
+      await Promise.all([webhooks.close(), maintenance.close()]);
+    }
+  }, 90_000);
 
   it('signs with both secrets during a rotation overlap, then with the new one only', async () => {
     const ep = await createEndpoint(a, '/rotate');
