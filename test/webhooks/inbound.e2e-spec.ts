@@ -1,5 +1,9 @@
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BROWSER_UA, basic } from '../ingest/ingest-helpers';
 import { Webhook } from 'standardwebhooks';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
@@ -160,5 +164,113 @@ describe('inbound hooks', () => {
     });
     expect(del.status).toBe(204);
     expect((await post(hook.path, raw)).status).toBe(404);
+  });
+
+  describe('through the ingestion path', () => {
+    const SITE_RATE = 20;
+    const profile = join(mkdtempSync(join(tmpdir(), 'nf-inbound-')), 'ingest-profile.log');
+    let ing: TestApi;
+    let t: Tenant;
+
+    beforeAll(async () => {
+      // One line per ingestion flush (group commit) goes to INGEST_PROFILE.
+      ing = await startApi(
+        {
+          INBOUND_HOOK_RATE_PER_MINUTE: '1000',
+          INGEST_RATE_LIMIT: String(SITE_RATE),
+          INGEST_PROFILE: profile,
+        },
+        START_MS,
+      );
+      t = await createTenant(ing, 'in-path');
+    }, 2 * START_MS);
+    afterAll(() => ing?.stop());
+
+    const flushes = () =>
+      existsSync(profile)
+        ? readFileSync(profile, 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('PROF '))
+        : [];
+    const hookPost = (path: string, raw: string, headers: Record<string, string> = {}) =>
+      ing.request(path, {
+        method: 'POST',
+        body: raw,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+
+    it('concurrent hook posts share ingestion group commits with each other', async () => {
+      const res = await ing.request(`/api/sites/${t.siteId}/inbound-hooks`, {
+        method: 'POST',
+        token: t.tokens.editor,
+        body: { name: 'crm', eventPath: 'type', visitorPath: 'data.customer.id' },
+      });
+      const hook = res.body as unknown as Hook;
+      const before = flushes().length;
+      const customers = Array.from({ length: SITE_RATE }, () => `cus_${randomUUID()}`);
+      const answers = await Promise.all(
+        customers.map((c) =>
+          hookPost(hook.path, JSON.stringify({ type: 'burst', data: { customer: { id: c } } })),
+        ),
+      );
+      expect(answers.map((r) => r.status)).toEqual(customers.map(() => 202));
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM events WHERE site_id = $1 AND user_id = ANY ($2::text[])`,
+        [t.siteId, customers],
+      );
+      expect(rows[0].n).toBe(SITE_RATE);
+      const used = flushes().slice(before);
+      // Every stored event went through a flush, and at least one flush carried several hook events.
+      const items = used.map((l) => Number(/ n=(\d+)/.exec(l)?.[1] ?? 0));
+      expect(items.reduce((x, y) => x + y, 0)).toBe(SITE_RATE);
+      expect(used.length).toBeLessThan(SITE_RATE);
+    });
+
+    it("counts against the site's ingest rate limit shared with /v1, and a refused webhook-id can be retried", async () => {
+      const res = await ing.request(`/api/sites/${t.siteId}/inbound-hooks`, {
+        method: 'POST',
+        token: t.tokens.editor,
+        body: { name: 'crm2', eventPath: 'type', visitorPath: 'data.customer.id' },
+      });
+      const hook = res.body as unknown as Hook;
+      // Fill the site's one-second window through /v1/track, then post the hook right after: refused
+      // unless the window turned in between (then another round, with a fresh id; bounded).
+      let refused:
+        | {
+            answer: Awaited<ReturnType<typeof hookPost>>;
+            raw: string;
+            id: Record<string, string>;
+            customer: string;
+          }
+        | undefined;
+      for (let round = 0; round < 5 && !refused; round++) {
+        const customer = `cus_${randomUUID()}`;
+        const raw = JSON.stringify({ type: 'limited', data: { customer: { id: customer } } });
+        const id = { 'webhook-id': `msg_${randomUUID()}` };
+        await Promise.all(
+          Array.from({ length: SITE_RATE }, () =>
+            ing.request('/v1/track', {
+              method: 'POST',
+              body: { event: 'filler', anonymousId: `anon-${randomUUID()}`, messageId: randomUUID() },
+              headers: { authorization: basic(t.writeKey), 'user-agent': BROWSER_UA },
+            }),
+          ),
+        );
+        const answer = await hookPost(hook.path, raw, id);
+        if (answer.status === 429) refused = { answer, raw, id, customer };
+        else expect(answer.status).toBe(202);
+      }
+      if (!refused) throw new Error('the hook was never refused after the site used its window');
+      const { answer, raw, id, customer } = refused;
+      expect(answer.body.code).toBe('RATE_LIMITED');
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await eventsOf(t.siteId, customer)).toHaveLength(0);
+      // The refused webhook-id was not recorded as received: the sender's retry is stored once.
+      await new Promise((r) => setTimeout(r, 1100));
+      const retried = await hookPost(hook.path, raw, id);
+      expect(retried.status).toBe(202);
+      expect(retried.body).toMatchObject({ duplicate: false });
+      expect(await eventsOf(t.siteId, customer)).toHaveLength(1);
+    });
   });
 });
