@@ -12,9 +12,13 @@ import { NotFoundPage } from './pages/NotFoundPage';
 import { CtasPage } from './pages/CtasPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { useAuthStore } from './state/auth-store';
+import { FLOW_PATH } from './hooks/usePrefetchFlow';
 
 // The editor pulls in React Flow, elkjs and the engine: load it only when a flow is opened.
-const FlowEditorPage = lazy(() => import('./pages/FlowEditorPage'));
+const loadEditor = () => import('./pages/FlowEditorPage');
+const FlowEditorPage = lazy(loadEditor);
+// Opened straight on a flow (a link, a reload): fetch the editor while the session and the user load.
+if (FLOW_PATH.test(window.location.pathname)) void loadEditor();
 // Reports pull in recharts: load them only when opened.
 const ReportsPage = lazy(() => import('./pages/ReportsPage'));
 // Secondary screens: their own chunks, so the first load stays small.

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { authApi } from '../api/auth';
 import { useMe } from '../hooks/useMe';
+import { usePrefetchFlow } from '../hooks/usePrefetchFlow';
 import { useAuthStore } from '../state/auth-store';
 import { ErrorBanner, Loading } from './EmptyState';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -28,6 +29,7 @@ export function AppShell() {
   const navigate = useNavigate();
   const location = useLocation();
   const queryClient = useQueryClient();
+  usePrefetchFlow(location.pathname);
 
   useEffect(() => {
     if (siteId) localStorage.setItem('nf:lastSite', siteId);

@@ -23,6 +23,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } f
 import { Link } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { flowsApi, type FlowVersion } from '../api/flows';
+import { Menu } from '../components/Menu';
 import { StatusBadge } from '../components/StatusBadge';
 import {
   CLIPBOARD_STORAGE_KEY,
@@ -120,6 +121,13 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
     });
     setEdges((previous) => mergeDiagramEdges(previous, derived.edges) as FlowDiagramEdge[]);
   }, [derived]);
+
+  const fitAfterLayout = useRef(false);
+  useEffect(() => {
+    if (!fitAfterLayout.current) return;
+    fitAfterLayout.current = false;
+    void flow.fitView({ padding: 0.15, duration: 300 });
+  }, [nodes, flow]);
 
   const selectedNode = shownGraph.nodes.find((node) => node.id === selectedNodeId) ?? null;
   useEffect(() => {
@@ -382,8 +390,9 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
           ]),
       );
       const positions = await layoutPositions(store.getState().history.present.graph, new ELK(), sizes);
+      // Fit once the moved nodes reached React Flow (see the effect on `nodes`), not the old positions.
+      fitAfterLayout.current = true;
       edit((current) => ({ ...current, graph: moveNodes(current.graph, positions) }));
-      requestAnimationFrame(() => void flow.fitView({ padding: 0.15, duration: 300 }));
     } catch (error) {
       toast(`Auto-layout failed: ${errorMessage(error)}`, 'error');
     }
@@ -500,29 +509,6 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
               >
                 Redo
               </button>
-              <button
-                type="button"
-                className="btn btn--small"
-                title="Copy the selected steps (Ctrl/Cmd+C)"
-                onClick={() => {
-                  const payload = copy();
-                  toast(payload ? `Copied ${payload.nodes.length} step(s)` : 'Select steps to copy first');
-                }}
-              >
-                Copy
-              </button>
-              <button
-                type="button"
-                className="btn btn--small"
-                title="Paste steps copied from any flow (Ctrl/Cmd+V)"
-                onClick={() => {
-                  const payload = parseClipboard(localStorage.getItem(CLIPBOARD_STORAGE_KEY) ?? '');
-                  if (payload) paste(payload);
-                  else toast('Nothing to paste: copy some steps first', 'error');
-                }}
-              >
-                Paste
-              </button>
               <button type="button" className="btn btn--small" onClick={() => void autoLayout()}>
                 Auto-layout
               </button>
@@ -535,9 +521,58 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
           >
             Fit view
           </button>
-          <button type="button" className="btn btn--small" onClick={() => void exportJson()}>
-            Export
-          </button>
+          <Menu label="More actions">
+            {(closeMore) => (
+              <>
+                {!readOnly && (
+                  <>
+                    <button
+                      type="button"
+                      role="menuitem"
+                      title="Copy the selected steps (Ctrl/Cmd+C)"
+                      onClick={() => {
+                        closeMore();
+                        const payload = copy();
+                        toast(
+                          payload ? `Copied ${payload.nodes.length} step(s)` : 'Select steps to copy first',
+                        );
+                      }}
+                    >
+                      Copy steps
+                    </button>
+                    <button
+                      type="button"
+                      role="menuitem"
+                      title="Paste steps copied from any flow (Ctrl/Cmd+V)"
+                      onClick={() => {
+                        closeMore();
+                        const payload = parseClipboard(localStorage.getItem(CLIPBOARD_STORAGE_KEY) ?? '');
+                        if (payload) paste(payload);
+                        else toast('Nothing to paste: copy some steps first', 'error');
+                      }}
+                    >
+                      Paste steps
+                    </button>
+                  </>
+                )}
+                <button
+                  type="button"
+                  role="menuitem"
+                  onClick={() => {
+                    closeMore();
+                    void exportJson();
+                  }}
+                >
+                  Export as JSON
+                </button>
+                {flowId && (
+                  <Link role="menuitem" to={`/sites/${siteId}/runs?flow=${flowId}`} onClick={closeMore}>
+                    Runs of this flow
+                  </Link>
+                )}
+              </>
+            )}
+          </Menu>
           {canEdit && !viewing && (
             <>
               {status === 'live' && (
@@ -684,8 +719,15 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
               defaultEdgeOptions={{ type: 'flow' }}
             >
               <Background gap={20} color="#d7dbe6" />
-              <Controls showInteractive={false} />
-              <MiniMap pannable zoomable ariaLabel="Overview of the flow" />
+              <Controls showInteractive={false} position="bottom-left" />
+              {/* Top right, small: never over the zoom controls or the "+" of low connections. */}
+              <MiniMap
+                pannable
+                zoomable
+                position="top-right"
+                style={{ width: 150, height: 100 }}
+                ariaLabel="Overview of the flow"
+              />
             </ReactFlow>
             {shownGraph.nodes.length === 0 && (
               <div className="editor__empty">

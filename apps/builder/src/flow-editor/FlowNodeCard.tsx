@@ -2,6 +2,7 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { FlowNodeData } from '../editor/diagram';
 import { iconGlyph } from './node-icons';
+import { useFarZoom } from './zoom';
 
 export type FlowDiagramNode = Node<FlowNodeData, 'flow'>;
 
@@ -9,6 +10,7 @@ const number = new Intl.NumberFormat(undefined, { notation: 'compact' });
 
 function FlowNodeCardImpl({ id, data, selected }: NodeProps<FlowDiagramNode>) {
   const errors = data.errors.length;
+  const far = useFarZoom();
   const classes = ['fnode', `fnode--${data.category}`];
   if (selected) classes.push('fnode--selected');
   if (errors) classes.push('fnode--invalid');
@@ -32,8 +34,9 @@ function FlowNodeCardImpl({ id, data, selected }: NodeProps<FlowDiagramNode>) {
         )}
       </div>
       <div className="fnode__title">{data.title}</div>
-      <div className="fnode__summary" title={data.summary}>
-        {data.summary}
+      {/* Kept (empty) when zoomed far out, so the node's height and its handles do not move. */}
+      <div className="fnode__summary" title={far ? undefined : data.summary}>
+        {far ? '' : data.summary}
       </div>
       {data.counts && (
         <div className="fnode__counts" aria-label="Live counts">
@@ -49,7 +52,7 @@ function FlowNodeCardImpl({ id, data, selected }: NodeProps<FlowDiagramNode>) {
             const left = `${((index + 1) / (data.outputs.length + 1)) * 100}%`;
             return (
               <div key={output.id}>
-                {data.outputs.length > 1 && (
+                {data.outputs.length > 1 && !far && (
                   <span className="fnode__output-label" style={{ left }}>
                     {output.label}
                   </span>

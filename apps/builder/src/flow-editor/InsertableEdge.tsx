@@ -4,6 +4,7 @@ import { memo, useState } from 'react';
 import type { FlowEdgeData } from '../editor/diagram';
 import { canInsertOnEdge } from '../editor/graph-edit';
 import { useEditorActions } from './editor-actions';
+import { useFarZoom } from './zoom';
 
 export type FlowDiagramEdge = Edge<FlowEdgeData, 'flow'>;
 
@@ -24,6 +25,7 @@ function InsertableEdgeImpl(props: EdgeProps<FlowDiagramEdge>) {
   } = props;
   const { readOnly, insertOnEdge } = useEditorActions();
   const [open, setOpen] = useState(false);
+  const far = useFarZoom();
   const [path, labelX, labelY] = getSmoothStepPath({
     sourceX,
     sourceY,
@@ -45,45 +47,48 @@ function InsertableEdgeImpl(props: EdgeProps<FlowDiagramEdge>) {
           strokeWidth: highlighted || selected ? 2.5 : 1.6,
         }}
       />
-      <EdgeLabelRenderer>
-        <div
-          className="fedge__label nodrag nopan"
-          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
-        >
-          {data?.count !== undefined && <span className="fedge__count">{data.count}</span>}
-          {!readOnly && (
-            <button
-              type="button"
-              className="fedge__plus"
-              aria-label={`Insert a step on the ${data?.handleLabel ?? ''} connection ${id}`}
-              aria-expanded={open}
-              onClick={() => setOpen((value) => !value)}
-            >
-              +
-            </button>
-          )}
-          {open && (
-            <div className="fedge__menu" role="menu" aria-label="Insert a step">
-              {INSERTABLE.map((type) => (
-                <button
-                  key={type}
-                  type="button"
-                  role="menuitem"
-                  onClick={() => {
-                    setOpen(false);
-                    insertOnEdge(id, type);
-                  }}
-                  onKeyDown={(event) => {
-                    if (event.key === 'Escape') setOpen(false);
-                  }}
-                >
-                  {NODE_REGISTRY[type].label}
-                </button>
-              ))}
-            </div>
-          )}
-        </div>
-      </EdgeLabelRenderer>
+      {/* Zoomed far out the "+" is too small to use: leave it (and its portal) out until zoomed in. */}
+      {(!far || open) && (
+        <EdgeLabelRenderer>
+          <div
+            className="fedge__label nodrag nopan"
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+          >
+            {data?.count !== undefined && <span className="fedge__count">{data.count}</span>}
+            {!readOnly && (
+              <button
+                type="button"
+                className="fedge__plus"
+                aria-label={`Insert a step on the ${data?.handleLabel ?? ''} connection ${id}`}
+                aria-expanded={open}
+                onClick={() => setOpen((value) => !value)}
+              >
+                +
+              </button>
+            )}
+            {open && (
+              <div className="fedge__menu" role="menu" aria-label="Insert a step">
+                {INSERTABLE.map((type) => (
+                  <button
+                    key={type}
+                    type="button"
+                    role="menuitem"
+                    onClick={() => {
+                      setOpen(false);
+                      insertOnEdge(id, type);
+                    }}
+                    onKeyDown={(event) => {
+                      if (event.key === 'Escape') setOpen(false);
+                    }}
+                  >
+                    {NODE_REGISTRY[type].label}
+                  </button>
+                ))}
+              </div>
+            )}
+          </div>
+        </EdgeLabelRenderer>
+      )}
     </>
   );
 }

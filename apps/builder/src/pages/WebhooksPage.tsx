@@ -12,6 +12,7 @@ import {
   type WebhookMessage,
 } from '../api/webhooks';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { Menu } from '../components/Menu';
 import { Modal } from '../components/Modal';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { localInputToIso } from '../runs/run-timeline';
@@ -251,60 +252,80 @@ function EndpointsTab({
                             >
                               {e.enabled ? 'Disable' : 'Enable'}
                             </button>
-                            <button
-                              type="button"
-                              className="btn btn--small"
-                              disabled={!e.enabled}
-                              title={e.enabled ? undefined : 'Enable the endpoint first'}
-                              onClick={() =>
-                                void action(() => webhooksApi.sendTest(siteId, e.id), 'Test message queued')()
-                              }
-                            >
-                              Send test
-                            </button>
-                            <button
-                              type="button"
-                              className="btn btn--small"
-                              onClick={() => {
-                                if (
-                                  !window.confirm(
-                                    'Rotate the signing secret? The old one keeps signing for 24 hours so you can update the receiver.',
-                                  )
-                                )
-                                  return;
-                                webhooksApi.rotateSecret(siteId, e.id, 86_400).then(
-                                  (result) => {
-                                    setSecret({ url: e.url, secret: result.secret, rotated: true });
-                                    void refresh();
-                                  },
-                                  (error: unknown) => toast(errorMessage(error), 'error'),
-                                );
-                              }}
-                            >
-                              Rotate secret
-                            </button>
-                            <button
-                              type="button"
-                              className="btn btn--small"
-                              disabled={!e.enabled}
-                              title={e.enabled ? undefined : 'Enable the endpoint first'}
-                              onClick={() => setRecovering(e)}
-                            >
-                              Recover…
-                            </button>
-                            <button
-                              type="button"
-                              className="btn btn--small btn--danger"
-                              aria-label={`Delete ${e.url}`}
-                              onClick={() => {
-                                if (
-                                  window.confirm(`Delete the endpoint ${e.url}? Its delivery log goes too.`)
-                                )
-                                  void action(() => webhooksApi.remove(siteId, e.id), 'Endpoint deleted')();
-                              }}
-                            >
-                              Delete
-                            </button>
+                            <Menu label={`More actions for ${e.url}`}>
+                              {(close) => (
+                                <>
+                                  <button
+                                    type="button"
+                                    role="menuitem"
+                                    disabled={!e.enabled}
+                                    title={e.enabled ? undefined : 'Enable the endpoint first'}
+                                    onClick={() => {
+                                      close();
+                                      void action(
+                                        () => webhooksApi.sendTest(siteId, e.id),
+                                        'Test message queued',
+                                      )();
+                                    }}
+                                  >
+                                    Send test
+                                  </button>
+                                  <button
+                                    type="button"
+                                    role="menuitem"
+                                    onClick={() => {
+                                      close();
+                                      if (
+                                        !window.confirm(
+                                          'Rotate the signing secret? The old one keeps signing for 24 hours so you can update the receiver.',
+                                        )
+                                      )
+                                        return;
+                                      webhooksApi.rotateSecret(siteId, e.id, 86_400).then(
+                                        (result) => {
+                                          setSecret({ url: e.url, secret: result.secret, rotated: true });
+                                          void refresh();
+                                        },
+                                        (error: unknown) => toast(errorMessage(error), 'error'),
+                                      );
+                                    }}
+                                  >
+                                    Rotate secret
+                                  </button>
+                                  <button
+                                    type="button"
+                                    role="menuitem"
+                                    disabled={!e.enabled}
+                                    title={e.enabled ? undefined : 'Enable the endpoint first'}
+                                    onClick={() => {
+                                      close();
+                                      setRecovering(e);
+                                    }}
+                                  >
+                                    Recover…
+                                  </button>
+                                  <button
+                                    type="button"
+                                    role="menuitem"
+                                    aria-label={`Delete ${e.url}`}
+                                    onClick={() => {
+                                      close();
+                                      if (
+                                        window.confirm(
+                                          `Delete the endpoint ${e.url}? Its delivery log goes too.`,
+                                        )
+                                      )
+                                        void action(
+                                          () => webhooksApi.remove(siteId, e.id),
+                                          'Endpoint deleted',
+                                        )();
+                                    }}
+                                  >
+                                    Delete
+                                  </button>
+                                </>
+                              )}
+                            </Menu>
                           </>
                         )}
                       </div>
