@@ -61,6 +61,66 @@ export interface RangeQuery {
   granularity?: Granularity;
 }
 
+export type FunnelFilterOp = 'equals' | 'not_equals' | 'contains' | 'starts_with' | 'exists';
+
+export interface FunnelFilter {
+  property: string;
+  op: FunnelFilterOp;
+  value?: string;
+}
+
+export interface FunnelStep {
+  event: string;
+  label?: string;
+  filters: FunnelFilter[];
+}
+
+export interface Funnel {
+  id: string;
+  name: string;
+  steps: FunnelStep[];
+  windowSeconds: number;
+  version: number;
+  /** False until the rollup job has materialised this version of the definition. */
+  ready: boolean;
+}
+
+export interface FunnelInput {
+  name: string;
+  steps: FunnelStep[];
+  windowSeconds: number;
+}
+
+export interface FunnelStepResult {
+  step: number;
+  label: string;
+  event: string;
+  visitors: number;
+  entries: number;
+  conversionFromPrevious: number | null;
+  conversionFromStart: number | null;
+  dropOff: number;
+  dropOffRate: number | null;
+}
+
+export interface FunnelOverall {
+  entered: number;
+  converted: number;
+  conversionRate: number | null;
+}
+
+export interface FunnelReport {
+  timezone: string;
+  from: string;
+  to: string;
+  rolledUpTo: string | null;
+  funnel: Funnel;
+  steps: FunnelStepResult[];
+  overall: FunnelOverall;
+  previous: { from: string; to: string; steps: FunnelStepResult[]; overall: FunnelOverall } | null;
+  change: { entered: number | null; conversionRate: number } | null;
+}
+
 const qs = (q: RangeQuery & Record<string, string | undefined>) =>
   Object.entries(q)
     .filter(([, v]) => v !== undefined && v !== '')
@@ -68,6 +128,20 @@ const qs = (q: RangeQuery & Record<string, string | undefined>) =>
     .join('&');
 
 const base = (siteId: string) => `/api/sites/${enc(siteId)}/reports`;
+const funnelsBase = (siteId: string) => `/api/sites/${enc(siteId)}/funnels`;
+
+/** Saved funnels (definitions) and their reports. */
+export const funnelsApi = {
+  list: (siteId: string) => api.get<{ funnels: Funnel[] }>(funnelsBase(siteId)),
+  create: (siteId: string, input: FunnelInput) => api.post<Funnel>(funnelsBase(siteId), input),
+  update: (siteId: string, id: string, input: Partial<FunnelInput>) =>
+    api.put<Funnel>(`${funnelsBase(siteId)}/${enc(id)}`, input),
+  remove: (siteId: string, id: string) => api.delete(`${funnelsBase(siteId)}/${enc(id)}`),
+  report: (siteId: string, id: string, q: RangeQuery) =>
+    api.get<FunnelReport>(
+      `${base(siteId)}/funnels/${enc(id)}?${qs({ from: q.from, to: q.to, compare: 'true' })}`,
+    ),
+};
 
 export const reportsApi = {
   traffic: (siteId: string, q: RangeQuery) =>
@@ -75,7 +149,11 @@ export const reportsApi = {
   ctas: (siteId: string, q: RangeQuery) => api.get<CtaReport>(`${base(siteId)}/ctas?${qs({ ...q })}`),
   realtime: (siteId: string) => api.get<RealtimeReport>(`${base(siteId)}/realtime`),
   /** Downloads a report as CSV (the bearer token is needed, so no plain link). */
-  async downloadCsv(siteId: string, report: 'traffic' | 'ctas' | 'realtime', q: RangeQuery): Promise<void> {
+  async downloadCsv(
+    siteId: string,
+    report: 'traffic' | 'ctas' | 'realtime' | `funnels/${string}`,
+    q: RangeQuery,
+  ): Promise<void> {
     const token = useAuthStore.getState().accessToken;
     const res = await fetch(`${base(siteId)}/${report}/export?${qs({ ...q })}`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -85,7 +163,7 @@ export const reportsApi = {
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement('a');
     a.href = url;
-    a.download = `${report}.csv`;
+    a.download = `${report.replace('/', '-')}.csv`;
     a.click();
     URL.revokeObjectURL(url);
   },

@@ -15,6 +15,7 @@ import { errorMessage } from '../api/client';
 import { reportsApi, type Granularity, type RangeQuery, type TopValue } from '../api/reports';
 import { ErrorBanner, Loading } from '../components/EmptyState';
 import { useCurrentSite } from '../hooks/useCurrentSite';
+import { FunnelsSection } from '../reports/FunnelsSection';
 import { toast } from '../state/toast-store';
 
 const RANGES: { label: string; days: number; granularity: Granularity }[] = [
@@ -62,9 +63,9 @@ function TopList({
   );
 }
 
-/** Reports of a site (read from rollups): traffic with comparison, CTA variants, real time. Lazy-loaded with recharts. */
+/** Reports of a site (read from rollups): traffic with comparison, CTA variants, real time, saved funnels. Lazy-loaded with recharts. */
 export default function ReportsPage() {
-  const { siteId, site } = useCurrentSite();
+  const { siteId, site, canEdit } = useCurrentSite();
   const [rangeIndex, setRangeIndex] = useState(1);
   const range = RANGES[rangeIndex];
   const [now] = useState(() => Date.now());
@@ -228,6 +229,8 @@ export default function ReportsPage() {
           </table>
         ))}
       </section>
+
+      <FunnelsSection siteId={siteId} canEdit={canEdit} q={q} />
     </div>
   );
 }
