@@ -13,7 +13,7 @@
  * Errors (AppError): WEBHOOK_ENDPOINT_NOT_FOUND (404), WEBHOOK_ENDPOINT_DISABLED (409),
  * WEBHOOK_PAYLOAD_INVALID (400: not a JSON object, or over 256 KB).
  */
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
@@ -66,6 +66,8 @@ export function serializePayload(payload: unknown): string {
 
 @Injectable()
 export class WebhookDispatcher {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+
   constructor(
     private readonly db: DataSource,
     private readonly repo: WebhookRepository,
@@ -123,15 +125,21 @@ export class WebhookDispatcher {
     const subscribed = await this.subscriptions.typesOf(siteId);
     const wanted = occurrences.filter((o) => subscribed.has(o.type));
     if (wanted.length === 0) return { messageIds: [] };
-    const rows = wanted.map((o) => ({
-      type: o.type,
-      key: o.key,
-      body: serializePayload({
-        type: o.type,
-        timestamp: (o.at ?? new Date()).toISOString(),
-        data: o.data,
-      }),
-    }));
+    const rows: { type: string; key: string; body: string }[] = [];
+    for (const o of wanted) {
+      try {
+        const envelope = { type: o.type, timestamp: (o.at ?? new Date()).toISOString(), data: o.data };
+        rows.push({ type: o.type, key: o.key, body: serializePayload(envelope) });
+      } catch (err) {
+        // A notice that cannot be sent must never fail the producer's transaction (a run step, a
+        // trigger job): it is dropped, loudly.
+        this.logger.error(
+          { siteId, type: o.type, key: o.key, err: (err as Error).message },
+          'system event dropped',
+        );
+      }
+    }
+    if (rows.length === 0) return { messageIds: [] };
     const created = await this.repo.insertSystemMessages(tx ?? this.db, siteId, rows);
     if (created.length) await this.afterCommit.run(tx, () => this.enqueueMany(siteId, created));
     return { messageIds: created.map((c) => c.id) };
