@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { SystemEventOccurrence, WebhookDispatcher } from './webhook-dispatcher';
+import { HandedOffEvent, isIdentify, occurrencesOfEvents, RUN_EVENT } from './system-event-mapping';
+import { WebhookDispatcher } from './webhook-dispatcher';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
 import { WebhookRepository } from './webhook.repository';
 
@@ -12,28 +13,6 @@ export interface EndedRun {
   flow_version: number;
   visitor_id: string;
 }
-
-/** The event columns the trigger job already read (the runtime's StoredEvent). */
-export interface HandedOffEvent {
-  id: string;
-  visitor_id: string;
-  message_id: string;
-  type: string;
-  name: string;
-  ts: Date | string;
-  properties: Record<string, unknown> | null;
-  is_bot: boolean;
-}
-
-/** Run statuses that end a run normally (run.completed) or not (run.failed); others send nothing. */
-const RUN_EVENT: Record<string, 'run.completed' | 'run.failed' | undefined> = {
-  completed: 'run.completed',
-  converted: 'run.completed',
-  exited: 'run.completed',
-  failed: 'run.failed',
-};
-
-const CTA_CONVERTED_EVENT = 'cta_converted';
 
 /**
  * What producers call, always inside the transaction of their state change, so a system event is
@@ -91,55 +70,19 @@ export class SystemEvents {
    */
   async fromEvents(tx: EntityManager, siteId: string, events: HandedOffEvent[]): Promise<void> {
     const subscribed = await this.subscriptions.typesOf(siteId);
-    const wantIdentify = subscribed.has('visitor.identified');
-    const wantCta = subscribed.has('cta.converted');
-    if (!wantIdentify && !wantCta) return;
-    const identifies = wantIdentify ? events.filter((e) => !e.is_bot && e.type === 'identify') : [];
-    const details = identifies.length
-      ? new Map(
-          (
+    if (!subscribed.has('visitor.identified') && !subscribed.has('cta.converted')) return;
+    const identifies = subscribed.has('visitor.identified') ? events.filter(isIdentify) : [];
+    const details = new Map(
+      identifies.length
+        ? (
             await this.repo.identifyDetails(
               tx,
               siteId,
               identifies.map((e) => e.id),
             )
-          ).map((d) => [d.id, d]),
-        )
-      : new Map();
-    const occurrences: SystemEventOccurrence[] = [];
-    for (const e of events) {
-      if (e.is_bot) continue;
-      const at = new Date(e.ts);
-      if (wantIdentify && e.type === 'identify') {
-        const d = details.get(e.id);
-        occurrences.push({
-          type: 'visitor.identified',
-          key: e.id,
-          at,
-          data: {
-            visitorId: e.visitor_id,
-            userId: d?.user_id ?? null,
-            anonymousId: d?.anonymous_id ?? null,
-            traits: d?.traits ?? {},
-            messageId: e.message_id,
-          },
-        });
-      } else if (wantCta && e.type === 'track' && e.name === CTA_CONVERTED_EVENT) {
-        const p = e.properties ?? {};
-        occurrences.push({
-          type: 'cta.converted',
-          key: e.id,
-          at,
-          data: {
-            visitorId: e.visitor_id,
-            ctaId: p.ctaId ?? p.cta_id ?? null,
-            variantId: p.variantId ?? p.variant_id ?? null,
-            properties: p,
-            messageId: e.message_id,
-          },
-        });
-      }
-    }
-    await this.dispatcher.emitSystemEvents(siteId, occurrences, tx);
+          ).map((d) => [d.id, d])
+        : [],
+    );
+    await this.dispatcher.emitSystemEvents(siteId, occurrencesOfEvents(events, subscribed, details), tx);
   }
 }
