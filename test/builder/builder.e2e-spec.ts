@@ -1,7 +1,9 @@
 /**
  * The builder in Debian's Chromium against the real built API (which serves apps/builder/dist at `/`):
  * a marketer signs up, creates a site and a flow from the abandoned-cart template, adds and configures
- * a step, sees its problems on the canvas, fixes them, publishes with a note, and undoes a deletion.
+ * a step, sees its problems on the canvas, fixes them, publishes with a note, and undoes a deletion;
+ * then manages a webhook endpoint against a loopback receiver (delivery log, resend, a disabled endpoint
+ * shown with its reason) and finds a run with its timeline in the runs explorer.
  *
  * Needs `npm run build` (the API, and the builder with `npm run build -w @nudgeflow/builder`).
  */
@@ -14,6 +16,7 @@ import { launchBrowser, type LaunchedBrowser } from '../../libs/embed/test/brows
 import { startApi, startWorker, type RunningProcess, type TestApi } from '../support/processes';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
 import { siblingDatabaseUrl, TEST_REDIS_URL } from '../support/test-env';
+import { Receiver } from '../webhooks/receiver';
 
 /**
  * Its own database and queue prefix, like the runtime's tests: the worker's outbox relay claims every
@@ -26,6 +29,10 @@ const STACK_ENV = {
   REDIS_URL: TEST_REDIS_URL,
   QUEUE_PREFIX: `nfbuilder${randomUUID().slice(0, 6)}`,
   SCHEDULE_MAINTENANCE: 'true',
+  // Webhook endpoints on loopback, as the operator allows them in test/webhooks (only loopback targets).
+  WEBHOOK_ALLOWLIST: '127.0.0.1,::1',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  SECRETS_KEY: 'test-secrets-key-for-builder-e2e',
 };
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
@@ -39,11 +46,13 @@ let worker: RunningProcess;
 let db: Client;
 let browser: LaunchedBrowser;
 let page: Page;
+let receiver: Receiver;
 const dialogs: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   migrateRuntimeDatabase(DATABASE_URL);
+  receiver = await new Receiver().start();
   [api, worker] = await Promise.all([startApi(STACK_ENV, 60_000), startWorker(STACK_ENV, 60_000)]);
   db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
@@ -69,6 +78,7 @@ afterAll(async () => {
   await browser?.close();
   await Promise.all([api?.stop(), worker?.stop()]);
   await db?.end();
+  await receiver?.stop();
 });
 
 /** Ids of the flow steps drawn on the canvas, from their `data-testid="node-<id>"`. */
@@ -77,6 +87,16 @@ async function canvasNodeIds(): Promise<string[]> {
     .locator('[data-testid^="node-"]')
     .evaluateAll((elements) => elements.map((e) => (e.getAttribute('data-testid') ?? '').slice(5)));
 }
+
+interface Box {
+  l: number;
+  t: number;
+  r: number;
+  b: number;
+}
+const inside = (a: Box, outer: Box) =>
+  a.l >= outer.l - 1 && a.t >= outer.t - 1 && a.r <= outer.r + 1 && a.b <= outer.b + 1;
+const overlaps = (a: Box, b: Box) => a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b;
 
 /** Polls `read` until `check` accepts its value (or throws the last value after `timeoutMs`). */
 async function until<T>(
@@ -253,6 +273,39 @@ describe('builder in Chromium', () => {
       y: document.documentElement.scrollHeight - window.innerHeight,
     })`);
     expect(overflow).toEqual({ x: 0, y: 0 });
+
+    // The flow is live: the top bar still holds one row, with every control inside it; after the
+    // auto-layout every step is in view; the minimap covers neither the zoom controls nor a step.
+    const layout = (await page.evaluate(`(() => {
+      const box = (el) => { const r = el.getBoundingClientRect(); return { l: r.left, t: r.top, r: r.right, b: r.bottom }; };
+      const bar = document.querySelector('.editor__bar');
+      const kids = [...bar.children].filter((el) => el.getBoundingClientRect().width > 0);
+      const centers = kids.map((el) => { const r = el.getBoundingClientRect(); return Math.round(r.top + r.height / 2); });
+      return {
+        bar: box(bar),
+        rightmost: Math.max(...kids.map((el) => el.getBoundingClientRect().right)),
+        centerSpread: Math.max(...centers) - Math.min(...centers),
+        canvas: box(document.querySelector('.react-flow')),
+        nodes: [...document.querySelectorAll('.react-flow__node')].map(box),
+        minimap: box(document.querySelector('.react-flow__minimap')),
+        controls: box(document.querySelector('.react-flow__controls')),
+      };
+    })()`)) as {
+      bar: Box;
+      rightmost: number;
+      centerSpread: number;
+      canvas: Box;
+      nodes: Box[];
+      minimap: Box;
+      controls: Box;
+    };
+    expect(await page.getByText('v1 live').isVisible()).toBe(true);
+    expect(layout.centerSpread).toBeLessThanOrEqual(4);
+    expect(layout.rightmost).toBeLessThanOrEqual(layout.bar.r);
+    // The template's six steps and the one added above.
+    expect(layout.nodes).toHaveLength(7);
+    for (const node of layout.nodes) expect(inside(node, layout.canvas)).toBe(true);
+    expect(overlaps(layout.minimap, layout.controls)).toBe(false);
     expect(pageErrors).toEqual([]);
   });
 
@@ -300,6 +353,172 @@ describe('builder in Chromium', () => {
       );
     });
     expect(await counts('show_reminder')).toBe('');
+  });
+
+  it('creates a webhook endpoint, shows its secret once, and logs a delivery that can be resent', async () => {
+    receiver.on('/crm', () => ({ status: 200, body: '{"received":true}' }));
+    await page
+      .getByRole('navigation', { name: 'Site sections' })
+      .getByRole('link', { name: 'Webhooks' })
+      .click();
+    await page.waitForURL(/\/webhooks/);
+    await page.getByText('No webhook endpoints yet').waitFor();
+
+    await page.getByRole('button', { name: 'New endpoint' }).click();
+    const form = page.getByRole('dialog', { name: 'New webhook endpoint' });
+    // A wrong URL is named before any request.
+    await form.getByLabel('Endpoint URL').fill('ftp://crm.example.com');
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+    await form.getByText('URL must start with http:// or https://').waitFor();
+    await form.getByLabel('Endpoint URL').fill(receiver.url('/crm'));
+    await form.getByLabel('Description (optional)').fill('CRM');
+    await form.getByRole('checkbox', { name: 'run.completed' }).check();
+    await form.getByLabel(/^Extra headers/).fill('X-Team: growth');
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+
+    const secretDialog = page.getByRole('dialog', { name: 'Signing secret' });
+    const secret = await secretDialog.getByLabel('Secret').inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    await secretDialog.getByRole('button', { name: 'Done' }).click();
+    const row = page.getByRole('row', { name: receiver.url('/crm') });
+    await row.getByText('Enabled').waitFor();
+    await expect(row.getByText('run.completed').isVisible()).resolves.toBe(true);
+
+    // A test message reaches the receiver, signed with the secret shown once.
+    receiver.setSecrets('/crm', [secret]);
+    await row.getByRole('button', { name: `More actions for ${receiver.url('/crm')}` }).click();
+    await row.getByRole('menuitem', { name: 'Send test' }).click();
+    const [first] = await receiver.waitFor('/crm', 1);
+    expect(first?.verifiedWith).toEqual([secret]);
+    expect(first?.headers['x-team']).toBe('growth');
+
+    // The delivery log shows it with its attempt: status, latency and the response excerpt.
+    await row.getByRole('button', { name: 'Log' }).click();
+    await page.waitForURL(/tab=log/);
+    const log = page.getByRole('table', { name: 'Delivery log' });
+    await log.getByText('succeeded').waitFor({ timeout: 20_000 });
+    await log.getByRole('button', { name: 'Details' }).click();
+    const attempts = log.getByRole('table', { name: /^Attempts of message/ });
+    await attempts.getByText('HTTP 200').waitFor();
+    await expect(attempts.getByText('{"received":true}').isVisible()).resolves.toBe(true);
+    await expect(attempts.getByText(/^\d+ ms$/).isVisible()).resolves.toBe(true);
+
+    // Resend: the receiver gets it again with the same webhook-id, and the log counts two attempts.
+    await log.getByRole('button', { name: 'Resend' }).click();
+    const both = await receiver.waitFor('/crm', 2);
+    expect(both[1]?.headers['webhook-id']).toBe(first?.headers['webhook-id']);
+    expect(both[1]?.verifiedWith).toEqual([secret]);
+    await attempts.getByRole('cell', { name: '2', exact: true }).waitFor({ timeout: 20_000 });
+
+    // Filters: nothing failed.
+    await page.getByRole('combobox', { name: /^Status/ }).selectOption('failed');
+    await page.getByText('Nothing matches these filters.').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows an endpoint the receiver retired (410 Gone) as disabled, with the reason', async () => {
+    receiver.on('/retired', () => ({ status: 410, body: 'gone for good' }));
+    const token = await loginToken();
+    const created = await api.request(`/api/sites/${siteId}/webhooks/endpoints`, {
+      method: 'POST',
+      token,
+      body: { url: receiver.url('/retired'), description: 'Old CRM' },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const sent = await api.request(`/api/sites/${siteId}/webhooks/endpoints/${id}/test`, {
+      method: 'POST',
+      token,
+      body: {},
+    });
+    expect(sent.status).toBe(201);
+    await receiver.waitFor('/retired', 1);
+    await until(
+      async () =>
+        (await api.request(`/api/sites/${siteId}/webhooks/endpoints/${id}`, { token })).body.disabledReason,
+      (reason) => reason === 'gone',
+      20_000,
+    );
+
+    await page.getByRole('tab', { name: 'Endpoints' }).click();
+    await page.reload();
+    const banner = page.getByRole('alert', { name: `Disabled endpoint ${receiver.url('/retired')}` });
+    await banner.getByText(/410 Gone/).waitFor();
+    const row = page.getByRole('row', { name: receiver.url('/retired') });
+    await expect(row.getByText('Disabled: 410 Gone').isVisible()).resolves.toBe(true);
+    // Disabled endpoints come first.
+    const first = page.getByRole('table', { name: 'Webhook endpoints' }).getByRole('row').nth(1);
+    await expect(first.textContent()).resolves.toContain('/retired');
+
+    // Enabling it from the banner clears it.
+    await banner.getByRole('button', { name: 'Enable' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await row.getByText('Enabled').waitFor();
+  });
+
+  it('picks the webhook endpoint of a "Send webhook" step from the site\'s list', async () => {
+    await page.goto(`${api.url}/sites/${siteId}/flows/${flowId}`);
+    await page.getByTestId('node-show_reminder').waitFor();
+    await page.getByRole('button', { name: 'Fit view', exact: true }).click();
+    await page.getByRole('button', { name: /connection e_trigger_wait$/ }).click();
+    const before = new Set(await canvasNodeIds());
+    await page
+      .getByRole('menu', { name: 'Insert a step' })
+      .getByRole('menuitem', { name: 'Send webhook' })
+      .click();
+    await until(canvasNodeIds, (ids) => ids.length === before.size + 1);
+    const hookId = (await canvasNodeIds()).find((id) => !before.has(id)) ?? '';
+    await page.getByTestId(`node-${hookId}`).click();
+    await page.getByRole('tab', { name: 'Step' }).click();
+    const panel = page.getByRole('tabpanel');
+    const picker = panel.getByLabel('Endpoint ID');
+    await expect(picker.evaluate((el) => el.tagName)).resolves.toBe('SELECT');
+    await picker.selectOption({ label: 'CRM' });
+    await page.getByText(/^Saved · rev \d+$/).waitFor();
+    const token = await loginToken();
+    const flow = await api.request(`/api/sites/${siteId}/flows/${flowId}`, { token });
+    const endpoints = await api.request(`/api/sites/${siteId}/webhooks/endpoints`, { token });
+    const crm = (endpoints.body as unknown as { id: string; description: string }[]).find(
+      (e) => e.description === 'CRM',
+    );
+    const saved = (
+      flow.body.draft as { graph: { nodes: { id: string; config: { endpointId?: string } }[] } }
+    ).graph.nodes.find((n) => n.id === hookId);
+    expect(saved?.config.endpointId).toBe(crm?.id);
+  });
+
+  it("lists the runs of the live flow and shows a run's timeline", async () => {
+    await page.getByRole('navigation', { name: 'Site sections' }).getByRole('link', { name: 'Runs' }).click();
+    await page.waitForURL(/\/runs/);
+    await expect(
+      page.getByRole('combobox', { name: /^Flow/ }).locator('option:checked').textContent(),
+    ).resolves.toBe('Cart reminder');
+    const runs = page.getByRole('table', { name: 'Runs' });
+    await until(
+      () => runs.getByRole('button', { name: /^Open run / }).count(),
+      (n) => n === 3,
+      20_000,
+    );
+    await expect(runs.getByText('waiting', { exact: true }).count()).resolves.toBe(3);
+
+    await runs
+      .getByRole('button', { name: /^Open run / })
+      .first()
+      .click();
+    const timeline = page.getByRole('region', { name: 'Run timeline' });
+    const items = timeline.getByRole('list', { name: 'Timeline' }).getByRole('listitem');
+    await items.first().waitFor();
+    const texts = await items.allTextContents();
+    expect(texts[0]).toMatch(/added_to_cart|Added to cart/i);
+    expect(texts[0]).toMatch(/started by event/);
+    expect(texts.at(-1)).toMatch(/^Waiting at /);
+
+    // Filters: nothing completed yet; a visitor id that is not one is named.
+    await page.getByRole('combobox', { name: /^Status/ }).selectOption('completed');
+    await page.getByText('Nothing matches these filters.').waitFor();
+    await page.getByRole('textbox', { name: /^Visitor id/ }).fill('anon-1');
+    await page.getByText('Visitor id must be a visitor UUID').waitFor();
+    expect(pageErrors).toEqual([]);
   });
 
   /** The same marketer through the API, to check what the UI did. */
