@@ -409,6 +409,8 @@ describe('builder in Chromium', () => {
     expect(both[1]?.headers['webhook-id']).toBe(first?.headers['webhook-id']);
     expect(both[1]?.verifiedWith).toEqual([secret]);
     await attempts.getByRole('cell', { name: '2', exact: true }).waitFor({ timeout: 20_000 });
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: resolve(OUTPUT_DIR, 'builder-webhooks-log.png') });
 
     // Filters: nothing failed.
     await page.getByRole('combobox', { name: /^Status/ }).selectOption('failed');
@@ -512,12 +514,43 @@ describe('builder in Chromium', () => {
     expect(texts[0]).toMatch(/added_to_cart|Added to cart/i);
     expect(texts[0]).toMatch(/started by event/);
     expect(texts.at(-1)).toMatch(/^Waiting at /);
+    await page.screenshot({ path: resolve(OUTPUT_DIR, 'builder-run-timeline.png') });
 
     // Filters: nothing completed yet; a visitor id that is not one is named.
     await page.getByRole('combobox', { name: /^Status/ }).selectOption('completed');
     await page.getByText('Nothing matches these filters.').waitFor();
     await page.getByRole('textbox', { name: /^Visitor id/ }).fill('anon-1');
     await page.getByText('Visitor id must be a visitor UUID').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lays out every screen in 1280×720 without horizontal overflow', async () => {
+    const screens = [
+      'flows',
+      'ctas',
+      'webhooks?tab=endpoints',
+      'webhooks?tab=log',
+      'webhooks?tab=inbound',
+      `runs?flow=${flowId}`,
+      'reports',
+      'settings',
+    ];
+    const broken: string[] = [];
+    for (const screen of screens) {
+      await page.goto(`${api.url}/sites/${siteId}/${screen}`);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      // The document never scrolls sideways, and neither does the main area (a table may scroll inside its own frame).
+      const overflow = (await page.evaluate(`(() => {
+        const main = document.querySelector('main');
+        return {
+          doc: document.documentElement.scrollWidth - window.innerWidth,
+          main: main.scrollWidth - main.clientWidth,
+        };
+      })()`)) as { doc: number; main: number };
+      if (overflow.doc > 0 || overflow.main > 0) broken.push(`${screen}: ${JSON.stringify(overflow)}`);
+    }
+    expect(broken).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 
