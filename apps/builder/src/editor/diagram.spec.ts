@@ -1,5 +1,6 @@
 import { createNode, type FlowGraph, type FlowNode } from '@nudgeflow/flow-schema';
-import { issuesByNode, mergeDiagramNodes, toDiagram } from './diagram';
+import { issuesByNode, mergeDiagramEdges, mergeDiagramNodes, toDiagram } from './diagram';
+import { moveNodes, updateNode } from './graph-edit';
 import { nodeSummary } from './node-summary';
 
 const node = (type: FlowNode['type'], id: string, position?: { x: number; y: number }): FlowNode =>
@@ -80,6 +81,49 @@ describe('diagram derived from the graph', () => {
     const merged = mergeDiagramNodes(first, toDiagram(graph).nodes);
     expect(merged[0]!.measured).toEqual({ width: 240, height: 80 });
     expect(merged[0]!.selected).toBe(true);
+  });
+
+  it('keeps the objects of nodes and edges that draw the same, so only touched ones re-render', () => {
+    const first = toDiagram(graph);
+    // Nothing changed: the very same arrays come back (React Flow and the node components skip work).
+    expect(mergeDiagramNodes(first.nodes, toDiagram(graph).nodes)).toBe(first.nodes);
+    expect(mergeDiagramEdges(first.edges, toDiagram(graph).edges)).toBe(first.edges);
+
+    // A label edit on one node: only that node is a new object.
+    const edited = updateNode(graph, 'c', { label: 'Is it big?' });
+    const afterEdit = mergeDiagramNodes(first.nodes, toDiagram(edited).nodes);
+    expect(afterEdit).not.toBe(first.nodes);
+    expect(afterEdit.map((n, i) => n === first.nodes[i])).toEqual([true, false, true]);
+    expect(afterEdit[1]!.data.title).toBe('Is it big?');
+
+    // A move, an error or a live count on one node likewise touches that node only.
+    const moved = mergeDiagramNodes(
+      first.nodes,
+      toDiagram(moveNodes(graph, new Map([['x', { x: 5, y: 5 }]]))).nodes,
+    );
+    expect(moved.map((n, i) => n === first.nodes[i])).toEqual([true, true, false]);
+    const withErrors = mergeDiagramNodes(
+      first.nodes,
+      toDiagram(graph, { errors: new Map([['t', ['bad']]]) }).nodes,
+    );
+    expect(withErrors.map((n, i) => n === first.nodes[i])).toEqual([false, true, true]);
+    const counted = toDiagram(graph, { counts: { t: { entered: 2, waiting: 0, exited: { next: 2 } } } });
+    const withCounts = mergeDiagramNodes(first.nodes, counted.nodes);
+    expect(withCounts.map((n, i) => n === first.nodes[i])).toEqual([false, true, true]);
+    // The same counts again (a refresh with no news): nothing changes.
+    const again = toDiagram(graph, { counts: { t: { entered: 2, waiting: 0, exited: { next: 2 } } } });
+    expect(mergeDiagramNodes(withCounts, again.nodes)).toBe(withCounts);
+    const edgesCounted = mergeDiagramEdges(first.edges, counted.edges);
+    expect(edgesCounted.map((e, i) => e === first.edges[i])).toEqual([false, true]);
+    expect(edgesCounted[0]!.data.count).toBe(2);
+  });
+
+  it('keeps an edge selected across re-derivations', () => {
+    const first = toDiagram(graph).edges.map((e) => ({ ...e, selected: e.id === 'e2' }));
+    const relabelled = toDiagram(updateNode(graph, 'c', { label: 'x' })).edges;
+    const counted = toDiagram(graph, { counts: { c: { entered: 1, waiting: 0, exited: { yes: 1 } } } }).edges;
+    expect(mergeDiagramEdges(first, relabelled)[1]!.selected).toBe(true);
+    expect(mergeDiagramEdges(first, counted)[1]).toMatchObject({ selected: true, data: { count: 1 } });
   });
 
   it('groups issues by node, edges by their source, the rest as general', () => {

@@ -144,25 +144,89 @@ export function toDiagram(
   return { nodes, edges };
 }
 
+const sameList = <T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean =>
+  a.length === b.length && a.every((x, i) => same(x, b[i] as T));
+
+const sameCounts = (a?: NodeCounts, b?: NodeCounts): boolean => {
+  if (a === b) return true;
+  if (!a || !b || a.entered !== b.entered || a.waiting !== b.waiting) return false;
+  const keys = Object.keys(a.exited);
+  return keys.length === Object.keys(b.exited).length && keys.every((k) => a.exited[k] === b.exited[k]);
+};
+
+/** Whether a node card would draw the same (the domain node itself compared by reference). */
+export function sameNodeData(a: FlowNodeData, b: FlowNodeData): boolean {
+  return (
+    a.node === b.node &&
+    a.title === b.title &&
+    a.summary === b.summary &&
+    a.hasInput === b.hasInput &&
+    a.highlight === b.highlight &&
+    sameList(a.errors, b.errors, (x, y) => x === y) &&
+    sameList(
+      a.outputs,
+      b.outputs,
+      (x, y) =>
+        x.id === y.id && x.label === y.label && x.connected === y.connected && x.required === y.required,
+    ) &&
+    sameCounts(a.counts, b.counts)
+  );
+}
+
 /**
  * Keeps what React Flow learnt about nodes (measured size, selection) when the graph changes, so a
- * re-derivation does not make every node re-measure or lose its selection.
+ * re-derivation does not make every node re-measure or lose its selection. A node that would draw the
+ * same keeps its very object (and the array its identity when nothing changed), so an edit, a count
+ * refresh or a validation pass re-renders only the nodes it touched, not all 300.
  */
 export function mergeDiagramNodes(previous: readonly DiagramNode[], next: DiagramNode[]): DiagramNode[] {
   const byId = new Map(previous.map((node) => [node.id, node]));
-  return next.map((node) => {
+  let reused = 0;
+  const merged = next.map((node, index) => {
     const before = byId.get(node.id);
     if (!before) return node;
+    if (
+      before.position.x === node.position.x &&
+      before.position.y === node.position.y &&
+      before.draggable === node.draggable &&
+      sameNodeData(before.data, node.data)
+    ) {
+      if (previous[index] === before) reused++;
+      return before;
+    }
     return { ...node, measured: before.measured, selected: before.selected };
   });
+  return reused === previous.length && merged.length === previous.length
+    ? (previous as DiagramNode[])
+    : merged;
 }
 
-export function mergeDiagramEdges(
-  previous: readonly { id: string; selected?: boolean }[],
-  next: DiagramEdge[],
-): DiagramEdge[] {
-  const selected = new Set(previous.filter((edge) => edge.selected).map((edge) => edge.id));
-  return next.map((edge) => (selected.has(edge.id) ? { ...edge, selected: true } : edge));
+const sameEdge = (a: DiagramEdge, b: DiagramEdge): boolean =>
+  a.source === b.source &&
+  a.sourceHandle === b.sourceHandle &&
+  a.target === b.target &&
+  a.animated === b.animated &&
+  a.data.handleLabel === b.data.handleLabel &&
+  a.data.count === b.data.count &&
+  a.data.highlighted === b.data.highlighted &&
+  a.data.readOnly === b.data.readOnly;
+
+/** Keeps selection, and the previous object of every edge that would draw the same. */
+export function mergeDiagramEdges(previous: readonly DiagramEdge[], next: DiagramEdge[]): DiagramEdge[] {
+  const byId = new Map(previous.map((edge) => [edge.id, edge]));
+  let reused = 0;
+  const merged = next.map((edge, index) => {
+    const before = byId.get(edge.id);
+    if (!before) return edge;
+    if (sameEdge(before, edge)) {
+      if (previous[index] === before) reused++;
+      return before;
+    }
+    return before.selected ? { ...edge, selected: true } : edge;
+  });
+  return reused === previous.length && merged.length === previous.length
+    ? (previous as DiagramEdge[])
+    : merged;
 }
 
 /** Groups validation issues by node; issues about an edge go to the edge's source node. */

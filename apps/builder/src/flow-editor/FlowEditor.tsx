@@ -33,7 +33,13 @@ import {
   serializeClipboard,
   type ClipboardPayload,
 } from '../editor/clipboard';
-import { issuesByNode, mergeDiagramEdges, mergeDiagramNodes, toDiagram } from '../editor/diagram';
+import {
+  issuesByNode,
+  mergeDiagramEdges,
+  mergeDiagramNodes,
+  toDiagram,
+  type DiagramEdge,
+} from '../editor/diagram';
 import {
   addNode,
   checkConnection,
@@ -93,8 +99,12 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
   const pendingSelection = useRef<Set<string> | null>(null);
 
   // Validation runs in the browser with the shared rules on every edit; a server check adds refs.
-  const deferredDoc = useDeferredValue(doc);
-  const liveIssues = useMemo(() => validateFlow(deferredDoc.graph, deferredDoc.settings), [deferredDoc]);
+  // On open the first paint skips validation (initial value null); it follows in a background render.
+  const deferredDoc = useDeferredValue<DraftDoc | null>(doc, null);
+  const liveIssues = useMemo(
+    () => (deferredDoc ? validateFlow(deferredDoc.graph, deferredDoc.settings) : []),
+    [deferredDoc],
+  );
   const issues = serverIssues ?? liveIssues;
   const grouped = useMemo(
     () => issuesByNode(shownGraph, viewing ? [] : issues),
@@ -119,7 +129,10 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
       pendingSelection.current = null;
       return merged.map((node) => ({ ...node, selected: pending.has(node.id) }));
     });
-    setEdges((previous) => mergeDiagramEdges(previous, derived.edges) as FlowDiagramEdge[]);
+    setEdges(
+      (previous) =>
+        mergeDiagramEdges(previous as unknown as DiagramEdge[], derived.edges) as FlowDiagramEdge[],
+    );
   }, [derived]);
 
   const fitAfterLayout = useRef(false);
@@ -795,7 +808,11 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
                       ? 'Checked by the server, including CTAs, endpoints and senders of this site.'
                       : 'Checked in your browser as you edit. “Validate” also checks CTAs, endpoints and senders.'}
                   </p>
-                  {issueCount === 0 ? (
+                  {deferredDoc === null && !serverIssues ? (
+                    <p className="muted small" role="status">
+                      Checking…
+                    </p>
+                  ) : issueCount === 0 ? (
                     <div className="banner banner--success">No problems: this flow can be published.</div>
                   ) : (
                     <ul className="issue-list issue-list--clickable" aria-label="Problems">
