@@ -287,6 +287,25 @@ describe('rollups', () => {
   });
 });
 
+describe('retention', () => {
+  it('an event stamped before the site retention touches no bucket (its raw neighbours are being deleted)', async () => {
+    const c = await createTenant(api, 'analytics-retention');
+    const old = new Date(Math.floor((Date.now() - 100 * 86_400_000) / MIN) * MIN + 5_000);
+    const recent = new Date(Date.now() - 10 * MIN);
+    await insertEvents(c.siteId, [
+      { ts: old, name: '$page', visitor: randomUUID(), properties: { path: '/old' } },
+      { ts: recent, name: '$page', visitor: randomUUID(), properties: { path: '/recent' } },
+    ]);
+    await rollUp();
+    const { rows } = await db.query(
+      `SELECT count(*) FILTER (WHERE bucket < $2)::int AS old, count(*) FILTER (WHERE bucket >= $2)::int AS recent
+         FROM analytics_traffic WHERE site_id = $1 AND grain = 'minute'`,
+      [c.siteId, new Date(Date.now() - 90 * 86_400_000)],
+    );
+    expect(rows[0]).toEqual({ old: 0, recent: 1 });
+  });
+});
+
 describe('reports API', () => {
   it('traffic report matches the raw numbers for the range, with comparison and breakdowns', async () => {
     const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000).toISOString();

@@ -104,7 +104,8 @@ async function advanceFunnel(
       `SELECT visitor_id, min(ts) AS t
          FROM (SELECT e.visitor_id, e.ts, ${mask} AS mask FROM events e
                 WHERE e.site_id = $1 AND e.received_at >= $${params.length - 1} AND e.received_at < $${params.length}
-                  AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])) x
+                  AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])
+                  AND e.ts >= (SELECT now() - make_interval(days => s.retention_days) FROM sites s WHERE s.id = $1)) x
         WHERE mask <> 0 GROUP BY visitor_id`,
       params,
     );

@@ -74,10 +74,14 @@ export class RollupRepository {
   /** Recomputes every bucket touched by rows stamped in [lo, hi). Safe to call again for any window. */
   async rollWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
     // 1. Touched (site, minute) from events; late ones also reach the next hour (sessions after them).
+    // An event stamped before its site's retention touches nothing: the raw rows around it are being
+    // deleted, so recomputing its bucket would replace a complete rollup with a partial one.
     await m.query(
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT e.site_id, date_trunc('minute', e.ts) AS m, bool_or(e.ts < e.received_at - ${LATE}) AS late
-         FROM events e WHERE e.received_at >= $1 AND e.received_at < $2
+         FROM events e JOIN sites s ON s.id = e.site_id
+        WHERE e.received_at >= $1 AND e.received_at < $2
+          AND e.ts >= now() - make_interval(days => s.retention_days)
         GROUP BY 1, 2`,
       [lo, hi],
     );
