@@ -182,16 +182,27 @@ export class RollupRepository {
 
   /**
    * Minute traffic, recomputed whole for every minute of each island. Sessions and engaged sessions
-   * (a session's second page view) need the visitor's page views up to an hour before, hence the
-   * look-back; only minutes inside the island are written.
+   * (a session's second page view) need the visitor's two previous page views (up to an hour before),
+   * hence the per-visitor look-back; only minutes inside the island are written.
    */
   private async trafficMinutes(m: EntityManager): Promise<void> {
     await m.query(
-      `WITH ev AS (
+      `WITH isl AS (
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, (e.name = '$page') AS is_page
            FROM nf_islands i
-           JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo - interval '60 minutes' AND e.ts < i.hi
+           JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
           WHERE NOT e.is_bot),
+       -- the look-back: each island visitor's last two page views in the hour before the island (an
+       -- index probe per visitor, not a scan of the site's whole hour)
+       prev AS (
+         SELECT v.site_id, v.lo, p.id, p.ts, v.visitor_id, true AS is_page
+           FROM (SELECT DISTINCT site_id, lo, visitor_id FROM isl WHERE is_page) v
+           CROSS JOIN LATERAL (
+             SELECT e.id, e.ts FROM events e
+              WHERE e.site_id = v.site_id AND e.visitor_id = v.visitor_id AND e.ts >= v.lo - interval '60 minutes'
+                AND e.ts < v.lo AND e.name = '$page' AND NOT e.is_bot
+              ORDER BY e.ts DESC, e.id DESC LIMIT 2) p),
+       ev AS (SELECT * FROM isl UNION ALL SELECT * FROM prev),
        f AS (
          SELECT ev.*, lag(ts, 1) OVER w AS p1, lag(ts, 2) OVER w AS p2
            FROM ev WINDOW w AS (PARTITION BY site_id, lo, visitor_id, is_page ORDER BY ts, id))
