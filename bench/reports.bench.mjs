@@ -1,13 +1,16 @@
 // npm run bench -- reports   (after `npm run build`)
 //
-// One run, its own database (nudgeflow_bench_reports, created and migrated; BENCH_REUSE=1 keeps data
-// of the same size): (1) generate BENCH_EVENTS events (default 2 M; the issue's figure is 10 M) over
-// 1,000 sites with a Zipf skew (largest site ≈ 10 %) across 30 days, server-side with generate_series;
-// (2) build the rollups from scratch with the real RollupRepository (one watermark window; prints
-// events/s); (3) for the largest site over 30 days, p50/p95 over BENCH_RUNS (20) HTTP calls of every
-// report against the real API process, and the same report computed straight from raw events
-// (BENCH_RAW_RUNS, default 5, bounded); prints the ratio. (4) with BENCH_LAG_SECONDS > 0, rollup lag
-// while inserting events at BENCH_LAG_RATE/s: committed → counted by the rollup job, p50/p99.
+// One run, its own database (BENCH_DATABASE_URL, default nudgeflow_bench_reports, created and migrated;
+// BENCH_REUSE=1 keeps data of the same size): (1) generate BENCH_EVENTS events (default 2 M; the issue's
+// figure is 10 M) over BENCH_SITES (1,000) sites with a Zipf skew (largest site ≈ 10 %) across 30 days,
+// server-side with generate_series in 500k-row statements, secondary indexes dropped during the load
+// and rebuilt after; (2) build the rollups and one saved funnel (3 steps) from scratch with the real
+// RollupRepository (one watermark window; prints events/s); (3) for the largest site over 30 days,
+// p50/p95 over BENCH_RUNS (20) HTTP calls of every report against the real API process, and the same
+// report computed straight from raw events (BENCH_RAW_RUNS, default 5, bounded); prints the ratio.
+// (4) with BENCH_LAG_SECONDS > 0, rollup lag while inserting BENCH_LAG_RATE (5,000) events/s, spread
+// over the sites with the same skew (BENCH_LAG_SPREAD=largest: all into the largest site): commit →
+// rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -20,7 +23,7 @@ const DAYS = 30;
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 5);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 0);
-const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 2000);
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 5000);
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 
@@ -28,6 +31,18 @@ const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/
 const { RollupRepository } = await import(resolve(root, 'apps/api/dist/analytics/rollup.repository.js'));
 const { ReportsRepository } = await import(resolve(root, 'apps/api/dist/analytics/reports.repository.js'));
 const { decompose, snapRange } = await import(resolve(root, 'apps/api/dist/analytics/report-range.js'));
+const { FunnelRepository } = await import(resolve(root, 'apps/api/dist/analytics/funnel.repository.js'));
+
+/** The saved funnel of the bench: a page → CTA view → signup, within 7 days. */
+const FUNNEL = {
+  name: 'bench funnel',
+  steps: [
+    { event: '$page', filters: [{ property: 'path', op: 'starts_with', value: '/p1' }] },
+    { event: 'cta_viewed', filters: [] },
+    { event: 'signup', filters: [] },
+  ],
+  windowSeconds: 7 * 86_400,
+};
 
 const log = (...a) => console.log(...a);
 const secs = (ms) => (ms / 1000).toFixed(1);
@@ -143,6 +158,13 @@ async function generate(db, sites) {
     `zipf exponent ${s.toFixed(3)}: largest site ${counts[0]} events (${((counts[0] / EVENTS) * 100).toFixed(1)} %)`,
   );
   const started = performance.now();
+  // Bulk load without the secondary indexes (rebuilt once afterwards: far cheaper than row by row).
+  const { rows: indexes } = await db.query(
+    `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def FROM pg_index x
+       JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+      WHERE t.relname = 'events' AND NOT x.indisprimary`,
+  );
+  for (const ix of indexes) await db.query(`DROP INDEX IF EXISTS "${ix.name}"`);
   let done = 0;
   let i = 0;
   while (i < sites.length) {
@@ -183,6 +205,9 @@ async function generate(db, sites) {
     );
   }
   log('');
+  const indexed = performance.now();
+  for (const ix of indexes) await db.query(ix.def.replace(' ON ONLY ', ' ON '));
+  log(`  rebuilt ${indexes.length} secondary indexes in ${secs(performance.now() - indexed)} s`);
   await db.query('ANALYZE events');
   return performance.now() - started;
 }
@@ -241,7 +266,8 @@ async function main() {
       log('reusing generated data and rollups');
     } else {
       await db.query(`TRUNCATE events, analytics_traffic, analytics_traffic_dims, analytics_cta, analytics_flow_nodes,
-                      analytics_flow_runs, analytics_flow_goals`);
+                      analytics_flow_runs, analytics_flow_goals, analytics_funnels, analytics_funnel_progress,
+                      analytics_funnel_days`);
       const site = await post(
         api.url,
         '/api/sites',
@@ -249,6 +275,7 @@ async function main() {
         token,
       );
       largest = site.id;
+      await post(api.url, `/api/sites/${largest}/funnels`, FUNNEL, token);
       const others = await db.query(
         `INSERT INTO sites (account_id, name, domain, timezone)
          SELECT $1, 'site ' || g, 'site' || g || '.example', 'UTC' FROM generate_series(2, $2) g RETURNING id`,
@@ -264,13 +291,20 @@ async function main() {
       const r = await rollups.advance(0);
       const ms = performance.now() - t;
       log(
-        `rollup build: ${EVENTS.toLocaleString()} events in ${secs(ms)} s = ${Math.round(EVENTS / (ms / 1000)).toLocaleString()} events/s (${r.siteMinutes.toLocaleString()} site-minutes)`,
+        `rollup build: ${EVENTS.toLocaleString()} events in ${secs(ms)} s = ${Math.round(EVENTS / (ms / 1000)).toLocaleString()} events/s (${r.siteMinutes.toLocaleString()} site-minutes; saved funnel built over ${r.funnels?.visitors.toLocaleString()} visitors)`,
       );
       await db.query(`COMMENT ON TABLE events IS 'bench:${EVENTS}:${SITES}'`);
       await db.query('ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta');
     }
+    const funnelId = (
+      await db.query(`SELECT id FROM analytics_funnels WHERE site_id = $1 ORDER BY created_at LIMIT 1`, [
+        largest,
+      ])
+    ).rows[0].id;
     // Settled rollup pages are all-visible, so breakdowns are index-only scans (autovacuum does this live).
-    await db.query('VACUUM ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta');
+    await db.query(
+      'VACUUM ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta, analytics_funnel_days, analytics_funnel_progress',
+    );
     const {
       rows: [size],
     } = await db.query(
@@ -300,7 +334,13 @@ async function main() {
       ['CTA funnel per variant', `ctas?${q}`, [RAW.ctas]],
       ['real time (30 min)', 'realtime', [RAW.realtime]],
       ['traffic CSV export', `traffic/export?${q}`, [RAW.traffic, RAW.trafficTopPages]],
+      [
+        'saved funnel (3 steps, compare)',
+        `funnels/${funnelId}?from=${from.toISOString()}&to=${to.toISOString()}`,
+        'funnel',
+      ],
     ];
+    const funnels = new FunnelRepository(ds);
     log(
       `\n${'report'.padEnd(44)} ${'HTTP p50'.padStart(9)} ${'HTTP p95'.padStart(9)} ${'raw p50'.padStart(9)} ${'raw p95'.padStart(9)} ${'ratio p50'.padStart(9)}`,
     );
@@ -309,7 +349,10 @@ async function main() {
       const http = await timed(RUNS, () => get(path));
       const params = (sql) => (sql.includes('$2') ? [largest, from, to] : [largest]);
       const raw = await timed(RAW_RUNS, async () => {
-        for (const sql of raws) await db.query(sql, params(sql));
+        // the funnel's raw equivalent: the preview computation over raw events (SQL + attempts in JS)
+        if (raws === 'funnel')
+          await funnels.preview(largest, FUNNEL.steps, FUNNEL.windowSeconds, from.getTime(), to.getTime());
+        else for (const sql of raws) await db.query(sql, params(sql));
       });
       log(
         `${name.padEnd(44)} ${http.p50.toFixed(1).padStart(7)}ms ${http.p95.toFixed(1).padStart(7)}ms ${raw.p50.toFixed(0).padStart(7)}ms ${raw.p95.toFixed(0).padStart(7)}ms ${(raw.p50 / http.p50).toFixed(0).padStart(8)}×`,
@@ -346,17 +389,48 @@ async function measureLag(db, ds, siteId) {
   const rollups = new RollupRepository(ds);
   const writer = new pg.Client({ connectionString: DB_URL });
   await writer.connect();
+  // Events go to sites with the data set's skew (BENCH_LAG_SPREAD=zipf, default) or all to the largest.
+  const spread = process.env.BENCH_LAG_SPREAD ?? 'zipf';
+  const { rows: weights } =
+    spread === 'largest'
+      ? { rows: [{ site_id: siteId, n: 1 }] }
+      : await db.query(
+          `SELECT site_id, sum(events)::float8 AS n FROM analytics_traffic WHERE grain = 'day' GROUP BY 1`,
+        );
+  const cumulative = [];
+  let acc = 0;
+  for (const w of weights) cumulative.push((acc += Number(w.n)));
+  const pick = () => {
+    const x = Math.random() * acc;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return weights[lo].site_id;
+  };
   const commits = [];
   let stop = false;
+  let sent = 0;
+  const ingestStarted = Date.now();
+  // Paced by the clock (every 100 ms, the deficit against LAG_RATE × elapsed), so the rate holds.
   const ingest = (async () => {
     while (!stop) {
-      const n = Math.round(LAG_RATE / 10);
-      await writer.query(
-        `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id)
-         SELECT $1, now(), md5(random()::text), 'page', '$page', md5(random()::text)::uuid FROM generate_series(1, $2)`,
-        [siteId, n],
-      );
-      commits.push({ at: Date.now(), n });
+      const due = Math.floor((LAG_RATE * (Date.now() - ingestStarted)) / 1000) - sent;
+      if (due > 0) {
+        const n = Math.min(due, LAG_RATE);
+        await writer.query(
+          `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id, properties)
+           SELECT s, now(), md5(random()::text), 'page', '$page', md5(random()::text)::uuid,
+                  jsonb_build_object('path', '/live')
+             FROM unnest($1::uuid[]) s`,
+          [Array.from({ length: n }, pick)],
+        );
+        sent += n;
+        commits.push({ at: Date.now(), n });
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -377,8 +451,9 @@ async function measureLag(db, ds, siteId) {
   stop = true;
   await ingest;
   await writer.end();
+  const achieved = Math.round(sent / ((Date.now() - ingestStarted) / 1000));
   log(
-    `\nrollup lag while inserting ${LAG_RATE}/s for ${LAG_SECONDS} s (rollup every 1 s, margin ${process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000} ms): ` +
+    `\nrollup lag while inserting ${LAG_RATE}/s (achieved ${achieved}/s, ${spread} over ${weights.length} sites) for ${LAG_SECONDS} s (rollup every 1 s, margin ${process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000} ms): ` +
       `p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s over ${lags.length} commits`,
   );
 }
