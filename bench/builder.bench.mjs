@@ -5,14 +5,17 @@
 // headless Chromium. For each: time from navigation until the canvas is interactive (nodes drawn and
 // a drag on the pane moves the viewport) and rAF frame times during a bounded pan. Also prints the
 // initial JS (entry chunks of index.html) and the editor's lazy chunks, gzipped. Bounded: a fixed
-// number of loads, fixed pans, and a hard deadline.
+// number of loads, fixed pans, and a hard deadline. Prints the machine's load average too: on a shared,
+// loaded machine every number here grows with it.
+// Scale and targets: BENCH_NODES (300), BENCH_RUNS (3), BENCH_DEADLINE_MS (180000), BENCH_DATABASE_URL
+// (…/nudgeflow_bench, created and migrated if missing), BENCH_REDIS_URL (redis://127.0.0.1:6379/3).
 /* global window, document, requestAnimationFrame, getComputedStyle -- used inside page.evaluate callbacks */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
@@ -217,7 +220,7 @@ const median = (values) => pct(values, 50);
  * Opens the editor on a fresh navigation; "interactive" is when nodes are drawn and a drag on the
  * empty pane has moved the viewport, measured in the page from navigation start.
  */
-async function openAndMeasure(page, url, siteId, flowId) {
+async function openAndMeasure(page, url, siteId, flowId, count) {
   await page.goto('about:blank');
   const jsFiles = new Set();
   const onResponse = (res) => {
@@ -271,10 +274,28 @@ async function openAndMeasure(page, url, siteId, flowId) {
     window.__stop = true;
     return window.__frames.slice(1);
   });
-  return { interactiveMs, rendered, frames, jsFiles: [...jsFiles] };
+  // A big flow opens on its start (only the steps in view are drawn): also time "Fit view", which draws
+  // every step (zoomed far out, without summaries), until all are in the DOM and two frames went by.
+  const fitStart = await page.evaluate(() => performance.now());
+  await page.getByRole('button', { name: 'Fit view', exact: true }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="node-"]').length >= n, count, {
+    timeout: 20_000,
+  });
+  const fitAllMs =
+    (await page.evaluate(
+      () =>
+        new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))),
+    )) - fitStart;
+  return { interactiveMs, rendered, frames, fitAllMs, jsFiles: [...jsFiles] };
 }
 
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ');
+
 async function main() {
+  const loadAtStart = load();
   if (!existsSync(resolve(dist, 'index.html')))
     throw new Error('run `npm run build` first (no apps/builder/dist)');
   await prepareDatabase();
@@ -312,15 +333,15 @@ async function main() {
   await page.waitForURL(/\/sites\//);
 
   // One warm-up load of each (HTTP cache and V8 code cache warm, as for a returning marketer).
-  await openAndMeasure(page, url, site.id, small);
-  await openAndMeasure(page, url, site.id, big);
+  await openAndMeasure(page, url, site.id, small, SMALL);
+  await openAndMeasure(page, url, site.id, big, BIG);
   const results = { [SMALL]: [], [BIG]: [] };
   for (let i = 0; i < RUNS; i++) {
     for (const [count, flowId] of [
       [SMALL, small],
       [BIG, big],
     ]) {
-      results[count].push(await openAndMeasure(page, url, site.id, flowId));
+      results[count].push(await openAndMeasure(page, url, site.id, flowId, count));
     }
   }
 
@@ -336,6 +357,7 @@ async function main() {
     const frames = runs.flatMap((r) => r.frames);
     return {
       interactive: median(runs.map((r) => r.interactiveMs)),
+      fitAll: median(runs.map((r) => r.fitAllMs)),
       rendered: runs[0].rendered,
       p50: median(frames),
       p95: pct(frames, 95),
@@ -346,6 +368,7 @@ async function main() {
   const s = summary(SMALL);
   const b = summary(BIG);
   console.log(`builder bench — ${RUNS} timed loads per flow after one warm-up, Chromium headless 1280×720`);
+  console.log(`machine load average (1/5/15 min): ${loadAtStart} at start, ${load()} at end`);
   console.log(
     `initial JS (index.html entry chunks), gzipped: ${kb(initialGzip)}  (target < ${TARGET_INITIAL_JS_KB} KB)`,
   );
@@ -353,7 +376,9 @@ async function main() {
   console.log(`editor chunks loaded when a flow opens, gzipped: ${kb(editorGzip)}`);
   for (const f of editorJs) console.log(`  ${f.file}  ${kb(f.raw)} raw, ${kb(f.gzip)} gzip`);
   console.log('');
-  console.log('flow      interactive   nodes drawn   pan frame p50 / p95 / max (ms)   frames');
+  console.log(
+    'flow      interactive   nodes drawn   pan frame p50 / p95 / max (ms)   frames   fit view, all drawn',
+  );
   for (const [count, r] of [
     [SMALL, s],
     [BIG, b],
@@ -361,7 +386,7 @@ async function main() {
     console.log(
       `${String(count).padStart(3)} nodes  ${r.interactive.toFixed(0).padStart(7)} ms   ${String(r.rendered).padStart(11)}   ` +
         `${r.p50.toFixed(1)} / ${r.p95.toFixed(1)} / ${r.max.toFixed(1)}`.padEnd(33) +
-        `${r.frames}`,
+        `${String(r.frames).padEnd(9)}${r.fitAll.toFixed(0).padStart(6)} ms`,
     );
   }
   console.log('');

@@ -49,6 +49,7 @@ import {
   removeElements,
 } from '../editor/graph-edit';
 import { canRedo, canUndo } from '../editor/history';
+import { BIG_FLOW_NODES, startViewport } from '../editor/start-viewport';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { useLiveCounts } from '../hooks/useLiveCounts';
 import { toast } from '../state/toast-store';
@@ -63,6 +64,7 @@ import { DRAG_MIME, Palette } from './Palette';
 import { PublishDialog } from './PublishDialog';
 import { SimulatorPanel } from './SimulatorPanel';
 import { VersionsPanel } from './VersionsPanel';
+import { useFarZoom } from './zoom';
 
 const nodeTypes = { flow: FlowNodeCard };
 const edgeTypes = { flow: InsertableEdge };
@@ -94,6 +96,16 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
   const readOnly = !canEdit || viewing !== null;
   const shownGraph: FlowGraph = viewing?.graph ?? doc.graph;
   const flow = useReactFlow<FlowDiagramNode, FlowDiagramEdge>();
+  const farZoom = useFarZoom();
+  // Decided once, when the editor opens: a big flow opens on its start, not fitted (start-viewport.ts).
+  const [opening] = useState(() => {
+    const big = shownGraph.nodes.length > BIG_FLOW_NODES;
+    const estimate = {
+      width: Math.max(320, window.innerWidth - 760),
+      height: Math.max(240, window.innerHeight - 110),
+    };
+    return { big, viewport: big ? startViewport(shownGraph, estimate) : undefined };
+  });
   const wrapper = useRef<HTMLDivElement>(null);
   const selectedIds = useRef<string[]>([]);
   const pendingSelection = useRef<Set<string> | null>(null);
@@ -674,7 +686,7 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
             <div className="palette palette--empty" aria-hidden="true" />
           )}
           <div
-            className="editor__canvas"
+            className={`editor__canvas${farZoom ? ' editor__canvas--far' : ''}`}
             ref={wrapper}
             onDragOver={(event) => {
               if (event.dataTransfer.types.includes(DRAG_MIME)) {
@@ -724,8 +736,14 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
               deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
               multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
               selectionOnDrag={false}
-              fitView
+              fitView={!opening.big}
               fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
+              defaultViewport={opening.viewport}
+              onInit={(instance) => {
+                const box = wrapper.current?.getBoundingClientRect();
+                if (opening.big && box)
+                  void instance.setViewport(startViewport(store.getState().history.present.graph, box));
+              }}
               minZoom={0.1}
               onlyRenderVisibleElements={nodes.length > 150}
               proOptions={{ hideAttribution: true }}
