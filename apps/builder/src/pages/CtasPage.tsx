@@ -42,7 +42,7 @@ export function CtasPage() {
         <h1>CTAs</h1>
         <span className="muted">{site.name}</span>
         {canEdit && (
-          <button type="button" className="button button--primary" onClick={() => create.mutate()}>
+          <button type="button" className="btn btn--primary" onClick={() => create.mutate()}>
             New CTA
           </button>
         )}
@@ -59,7 +59,7 @@ export function CtasPage() {
               <li key={c.id}>
                 <button
                   type="button"
-                  className="button"
+                  className="btn"
                   aria-current={c.id === current.id}
                   style={{ width: '100%', textAlign: 'left', marginBottom: 4 }}
                   onClick={() => setSelected(c.id)}
@@ -424,12 +424,12 @@ function CtaEditor({ siteId, cta, canEdit }: { siteId: string; cta: CtaDetail; c
         </fieldset>
         {canEdit && (
           <div style={{ display: 'flex', gap: 8, marginTop: 12, flexWrap: 'wrap' }}>
-            <button type="submit" className="button button--primary" disabled={!dirty || save.isPending}>
+            <button type="submit" className="btn btn--primary" disabled={!dirty || save.isPending}>
               Save draft
             </button>
             <button
               type="button"
-              className="button"
+              className="btn"
               disabled={dirty}
               onClick={action(() => ctasApi.publish(siteId, cta.id), 'Published')}
             >
@@ -438,7 +438,7 @@ function CtaEditor({ siteId, cta, canEdit }: { siteId: string; cta: CtaDetail; c
             {cta.status === 'published' && (
               <button
                 type="button"
-                className="button"
+                className="btn"
                 onClick={action(() => ctasApi.unpublish(siteId, cta.id), 'Unpublished')}
               >
                 Unpublish
@@ -446,14 +446,14 @@ function CtaEditor({ siteId, cta, canEdit }: { siteId: string; cta: CtaDetail; c
             )}
             <button
               type="button"
-              className="button"
+              className="btn"
               onClick={action(() => ctasApi.duplicate(siteId, cta.id), 'Duplicated')}
             >
               Duplicate
             </button>
             <button
               type="button"
-              className="button"
+              className="btn"
               onClick={action(() => ctasApi.archive(siteId, cta.id), 'Archived')}
             >
               Archive

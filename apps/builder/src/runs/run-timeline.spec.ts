@@ -13,7 +13,7 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 
 function step(partial: Partial<RunStep> & Pick<RunStep, 'nodeId' | 'nodeType'>): RunStep {
   return {
-    iteration: 0,
+    iteration: 1,
     input: null,
     output: 'next',
     effect: null,
@@ -67,7 +67,7 @@ describe('run timeline', () => {
             attempts: 2,
           }),
           step({ nodeId: 'trigger', nodeType: 'trigger_event', input: { kind: 'start', eventId: '42' } }),
-          step({ nodeId: 'wait', nodeType: 'wait', at: at(10), completedAt: at(20) }),
+          step({ nodeId: 'wait', nodeType: 'wait', at: at(10), completedAt: at(20), iteration: 2 }),
         ],
       }),
       { hook: 'Tell the CRM' },
@@ -81,6 +81,7 @@ describe('run timeline', () => {
       ['end', 'Run completed'],
     ]);
     expect(timeline[0]?.detail).toBe('started by event 42 · took “next”');
+    expect(timeline[1]?.detail).toBe('took “next” · pass 2');
     expect(timeline[2]?.detail).toBe('the wait ended');
     expect(timeline[4]?.tone).toBe('success');
     expect(timeline[5]?.tone).toBe('success');

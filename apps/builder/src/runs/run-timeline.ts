@@ -102,7 +102,8 @@ export function buildTimeline(run: RunDetail, labels: Record<string, string> = {
     }
     const parts = [describeInput(step.input)];
     if (step.output) parts.push(`took “${step.output}”`);
-    if (step.iteration > 0) parts.push(`pass ${step.iteration + 1}`);
+    // Iterations count entries into the node from 1; a second entry (a loop back) is worth saying.
+    if (step.iteration > 1) parts.push(`pass ${step.iteration}`);
     entries.push({
       key,
       at: step.at,
