@@ -1,4 +1,12 @@
-import { retryDelayMs, runJobId, toEngineEvent, toVisitorSnapshot, StoredEvent } from './engine-event';
+import fc from 'fast-check';
+import {
+  retryDelayMs,
+  runJobId,
+  toEngineEvent,
+  toVisitorSnapshot,
+  StoredEvent,
+  visitorRounds,
+} from './engine-event';
 
 const row = (over: Partial<StoredEvent>): StoredEvent => ({
   id: '1',
@@ -94,5 +102,30 @@ describe('runJobId', () => {
     expect(runJobId.handoff('s', '5', 'b1')).toBe('handoff_s_5_rb1');
     for (const id of [runJobId.due('r', 1), runJobId.rescue('r', 1, 1), runJobId.handoff('s', '1', 2)])
       expect(id).not.toContain(':');
+  });
+});
+
+describe('visitorRounds', () => {
+  it('keeps every item once, a visitor at most once per round, and each visitor in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 40 }), (visitors) => {
+        const items = visitors.map((visitorId, i) => ({ visitorId, i }));
+        const rounds = visitorRounds(items);
+        expect(
+          rounds
+            .flat()
+            .map((x) => x.i)
+            .sort((x, y) => x - y),
+        ).toEqual(items.map((x) => x.i));
+        for (const round of rounds) expect(new Set(round.map((x) => x.visitorId)).size).toBe(round.length);
+        for (const v of new Set(visitors)) {
+          const order = rounds.flatMap((r) => r.filter((x) => x.visitorId === v).map((x) => x.i));
+          expect(order).toEqual(items.filter((x) => x.visitorId === v).map((x) => x.i));
+        }
+        expect(rounds.length).toBe(
+          Math.max(0, ...[...new Set(visitors)].map((v) => visitors.filter((x) => x === v).length)),
+        );
+      }),
+    );
   });
 });

@@ -99,3 +99,15 @@ export const runJobId = {
   handoff: (siteId: string, handoffId: string, attempt: number | string) =>
     `handoff_${siteId}_${handoffId}${attempt ? `_r${attempt}` : ''}`,
 };
+
+/** Splits items so that each round holds a visitor at most once, keeping their order. */
+export function visitorRounds<T extends { visitorId: string }>(items: T[]): T[][] {
+  const rounds: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    const r = seen.get(item.visitorId) ?? 0;
+    seen.set(item.visitorId, r + 1);
+    (rounds[r] ??= []).push(item);
+  }
+  return rounds;
+}

@@ -80,8 +80,11 @@ export class RunExecutor {
       ]);
       return { outcome: 'deferred' };
     }
+    const startedAt = Date.now();
     try {
-      return { outcome: await this.execute(data.siteId, data.runId) };
+      const outcome = await this.execute(data.siteId, data.runId);
+      await this.queue.settle('runs', data.runId, startedAt);
+      return { outcome };
     } finally {
       await this.queue.releaseSlot(data.siteId, token);
     }

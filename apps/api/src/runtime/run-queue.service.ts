@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobQueueService } from '../jobs/job-queue.service';
-import { JobName } from '../jobs/job.types';
+import { JobName, QueueName } from '../jobs/job.types';
+import { queueConcurrency } from '../jobs/queue-concurrency';
 import { REDIS } from '../redis/redis.module';
 import { runJobId } from './engine-event';
 
@@ -15,6 +16,14 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
+
+/** Deletes an in-flight marker unless a newer enqueue (a later due time) replaced it meanwhile. */
+const SETTLE = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and tonumber(v) <= tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+export type InflightKind = 'runs' | 'handoffs';
 
 export interface RunJob {
   siteId: string;
@@ -32,6 +41,7 @@ export interface RunJob {
 @Injectable()
 export class RunQueueService {
   private readonly logger = new Logger(RunQueueService.name);
+  private readonly leases = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly queues: JobQueueService,
@@ -63,8 +73,52 @@ export class RunQueueService {
     return Array.from({ length: count }, (_, i) => Math.min(MAX_PRIORITY, 1 + base + i));
   }
 
+  /**
+   * In-flight markers: a Redis hash per kind, field = run id (or `site/handoff`), value = the due time
+   * of its newest job. The reconciler rescues only work whose marker is missing (Redis lost it, or the
+   * enqueuer died between commit and enqueue) or long overdue, so a backlog is never mistaken for lost
+   * work and flooded with duplicates. Written after the job: a crash in between leaves no marker,
+   * which reads as lost (a harmless duplicate), never the other way round.
+   */
+  private async mark(kind: InflightKind, entries: [string, number][]): Promise<void> {
+    if (!entries.length) return;
+    await this.redis
+      .hset(this.inflightKey(kind), ...entries.flatMap(([f, due]) => [f, String(due)]))
+      .catch((err: Error) => this.logger.warn({ err: err.message }, 'in-flight marker not written'));
+  }
+
+  private inflightKey(kind: InflightKind): string {
+    return `${this.cfg.QUEUE_PREFIX}:rt:inflight:${kind}`;
+  }
+
+  static handoffField(siteId: string, handoffId: string): string {
+    return `${siteId}/${handoffId}`;
+  }
+
+  /** A job that started at `startedAt` finished its work: its marker goes unless a newer job replaced it. */
+  async settle(kind: InflightKind, field: string, startedAt: number): Promise<void> {
+    await this.redis.eval(SETTLE, 1, this.inflightKey(kind), field, startedAt).catch(() => undefined);
+  }
+
+  /**
+   * Of the overdue candidates, those Redis no longer holds a job for: no marker, or a marker due more
+   * than `staleMs` ago (its job failed for good, or its marker outlived a crash). Redis trouble
+   * answers "all lost": duplicates are harmless, lost work is not.
+   */
+  async lost(kind: InflightKind, fields: string[], staleMs: number): Promise<Set<string>> {
+    if (!fields.length) return new Set();
+    try {
+      const due = await this.redis.hmget(this.inflightKey(kind), ...fields);
+      const cutoff = Date.now() - staleMs;
+      return new Set(fields.filter((_, i) => due[i] === null || Number(due[i]) < cutoff));
+    } catch {
+      return new Set(fields);
+    }
+  }
+
   async enqueueRuns(jobs: RunJob[]): Promise<void> {
     if (!jobs.length) return;
+    const now = Date.now();
     const bySite = new Map<string, RunJob[]>();
     for (const j of jobs) bySite.set(j.siteId, [...(bySite.get(j.siteId) ?? []), j]);
     for (const [siteId, list] of bySite) {
@@ -83,6 +137,10 @@ export class RunQueueService {
             removeOnFail: { age: 3600, count: 10_000 },
           },
         })),
+      );
+      await this.mark(
+        'runs',
+        list.map((j) => [j.runId, now + Math.max(0, Math.ceil(j.delayMs ?? 0))]),
       );
     }
   }
@@ -113,6 +171,9 @@ export class RunQueueService {
         removeOnFail: { age: 86_400, count: 10_000 },
       },
     );
+    await this.mark('handoffs', [
+      [RunQueueService.handoffField(siteId, handoffId), Date.now() + Math.max(0, Math.ceil(delayMs))],
+    ]);
   }
 
   /**
@@ -126,6 +187,10 @@ export class RunQueueService {
     kind: 'slots' | 'tslots' = 'slots',
     leaseMs = 10_000,
   ): Promise<boolean> {
+    // One site never holds every slot of this worker's queue: a quiet site's job, already at the
+    // front by priority, always finds a free slot instead of waiting for a long batch to end.
+    const queueSlots = queueConcurrency(kind === 'slots' ? QueueName.Steps : QueueName.Triggers, this.cfg);
+    const budget = Math.max(1, Math.min(limit, queueSlots - 1));
     try {
       const got = await this.redis.eval(
         ACQUIRE,
@@ -133,9 +198,10 @@ export class RunQueueService {
         this.key(kind, siteId),
         Date.now(),
         token,
-        limit,
+        budget,
         leaseMs,
       );
+      if (got === 1) this.keepAlive(this.key(kind, siteId), token, leaseMs);
       return got === 1;
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'site budget unavailable, running unthrottled');
@@ -143,7 +209,22 @@ export class RunQueueService {
     }
   }
 
+  /**
+   * Renews a held slot's lease while its job runs: a batch longer than the lease must not let its
+   * site take more slots than the budget (only a killed worker's leases may expire).
+   */
+  private keepAlive(key: string, token: string, leaseMs: number): void {
+    const timer = setInterval(
+      () => void this.redis.zadd(key, 'XX', Date.now(), token).catch(() => undefined),
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    this.leases.set(token, timer);
+  }
+
   async releaseSlot(siteId: string, token: string, kind: 'slots' | 'tslots' = 'slots'): Promise<void> {
+    clearInterval(this.leases.get(token));
+    this.leases.delete(token);
     await this.redis.zrem(this.key(kind, siteId), token).catch(() => undefined);
   }
 }

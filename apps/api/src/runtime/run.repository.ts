@@ -20,16 +20,19 @@ export interface LiveFlowVersionRow {
   settings: unknown;
 }
 
-export interface EnrolRequest {
+export interface EnrolFlow {
   flowId: string;
   version: number;
+  reEntry: 'once' | 'every_time' | 'once_per_days';
+  reEntryDays: number;
+  maxConcurrent: number;
+}
+
+export interface EnrolItem {
   visitorId: string;
   eventId: string;
   triggerNodeId: string;
   event: FlowEvent;
-  reEntry: 'once' | 'every_time' | 'once_per_days';
-  reEntryDays: number;
-  maxConcurrent: number;
 }
 
 export interface RunTransition {
@@ -194,43 +197,56 @@ export class RunRepository {
    * re-entry policy / per-visitor cap refuses it (the guard row's conditional upsert). Both checks
    * are in the database, so concurrent workers cannot over-enrol.
    */
-  async enrol(tx: EntityManager, siteId: string, r: EnrolRequest): Promise<string | null> {
-    const exists = await queryRows(
-      tx,
-      `SELECT 1 FROM runs WHERE site_id = $1 AND flow_id = $2 AND trigger_event_id = $3`,
-      [siteId, r.flowId, r.eventId],
-    );
-    if (exists.length) return null;
-    await tx.query(`SAVEPOINT enrol`);
-    const guard = await queryRows(
-      tx,
-      `INSERT INTO run_entries AS e (site_id, flow_id, visitor_id) VALUES ($1, $2, $3)
-       ON CONFLICT (site_id, flow_id, visitor_id) DO UPDATE
-          SET entries = e.entries + 1, active_runs = e.active_runs + 1, last_entered_at = now()
-        WHERE $4 <> 'once' AND e.active_runs < $6
-          AND ($4 = 'every_time' OR e.last_entered_at <= now() - make_interval(days => $5::int))
-       RETURNING 1`,
-      [siteId, r.flowId, r.visitorId, r.reEntry, r.reEntryDays, r.maxConcurrent],
-    );
-    if (!guard.length) {
-      await tx.query(`RELEASE SAVEPOINT enrol`);
-      return null;
-    }
+  /**
+   * Enrols a batch of one flow's matching events in one statement: an event already enrolled is
+   * skipped, the `run_entries` guard's conditional upsert enforces the re-entry policy and the
+   * per-visitor cap, and a run is created only where the guard let it in. A visitor appears at most
+   * once per call (the upsert cannot touch a row twice): the caller splits repeats into rounds, in
+   * event order. Returns the new run ids.
+   */
+  async enrolBatch(
+    tx: EntityManager,
+    siteId: string,
+    flow: EnrolFlow,
+    items: EnrolItem[],
+  ): Promise<string[]> {
+    if (!items.length) return [];
     const rows = await queryRows<{ id: string }>(
       tx,
-      `INSERT INTO runs (site_id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
+      `WITH c AS (
+         SELECT c.* FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[])
+                  AS c(visitor_id, event_id, node_id, event)
+          WHERE NOT EXISTS (SELECT 1 FROM runs r
+                             WHERE r.site_id = $1 AND r.flow_id = $2 AND r.trigger_event_id = c.event_id)
+       ), admitted AS (
+         INSERT INTO run_entries AS e (site_id, flow_id, visitor_id)
+         SELECT $1, $2, visitor_id FROM c
+         ON CONFLICT (site_id, flow_id, visitor_id) DO UPDATE
+            SET entries = e.entries + 1, active_runs = e.active_runs + 1, last_entered_at = now()
+          WHERE $8 <> 'once' AND e.active_runs < $10
+            AND ($8 = 'every_time' OR e.last_entered_at <= now() - make_interval(days => $9::int))
+         RETURNING visitor_id
+       )
+       INSERT INTO runs (site_id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
                          trigger_event, status, next_step_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', now())
+       SELECT $1, $2, $7, c.visitor_id, c.event_id, c.node_id, c.event, 'pending', now()
+         FROM c JOIN admitted a ON a.visitor_id = c.visitor_id
        ON CONFLICT (site_id, flow_id, trigger_event_id) DO NOTHING
        RETURNING id`,
-      [siteId, r.flowId, r.version, r.visitorId, r.eventId, r.triggerNodeId, JSON.stringify(r.event)],
+      [
+        siteId,
+        flow.flowId,
+        items.map((i) => i.visitorId),
+        items.map((i) => i.eventId),
+        items.map((i) => i.triggerNodeId),
+        items.map((i) => JSON.stringify(i.event)),
+        flow.version,
+        flow.reEntry,
+        flow.reEntryDays,
+        flow.maxConcurrent,
+      ],
     );
-    if (!rows.length) {
-      await tx.query(`ROLLBACK TO SAVEPOINT enrol`);
-      return null;
-    }
-    await tx.query(`RELEASE SAVEPOINT enrol`);
-    return rows[0].id;
+    return rows.map((r) => r.id);
   }
 
   async pendingRunsOfEvents(siteId: string, eventIds: string[]): Promise<{ id: string; seq: number }[]> {
@@ -241,32 +257,37 @@ export class RunRepository {
     );
   }
 
-  /** Hands an event to the visitor's waiting runs that care about its name; returns the runs touched. */
+  /** Hands each event to its visitor's active runs that care about its name; returns (run, event) pairs. */
   async deliverToWaiting(
     tx: EntityManager,
     siteId: string,
-    visitorId: string,
-    eventId: string,
-    event: FlowEvent,
-  ): Promise<string[]> {
-    const rows = await queryRows<{ run_id: string }>(
+    items: { visitorId: string; eventId: string; event: FlowEvent }[],
+  ): Promise<{ run_id: string; event_id: string }[]> {
+    if (!items.length) return [];
+    return queryRows<{ run_id: string; event_id: string }>(
       tx,
-      `WITH targets AS (
-         SELECT id FROM runs
-          WHERE site_id = $1 AND visitor_id = $2 AND status IN ('pending', 'running', 'waiting')
-            AND $4 = ANY(interests)
+      `WITH ev AS (
+         SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::jsonb[]) AS ev(visitor_id, event_id, name, event)
        ), inserted AS (
          INSERT INTO run_inbox (site_id, run_id, event_id, event)
-         SELECT $1, id, $3, $5 FROM targets
+         SELECT $1, r.id, ev.event_id, ev.event
+           FROM ev JOIN runs r ON r.site_id = $1 AND r.visitor_id = ev.visitor_id
+                              AND r.status IN ('pending', 'running', 'waiting') AND ev.name = ANY(r.interests)
          ON CONFLICT DO NOTHING
-         RETURNING run_id
+         RETURNING run_id, event_id
+       ), woken AS (
+         UPDATE runs r SET next_step_at = least(r.next_step_at, now())
+           FROM (SELECT DISTINCT run_id FROM inserted) i WHERE r.site_id = $1 AND r.id = i.run_id
        )
-       UPDATE runs r SET next_step_at = least(r.next_step_at, now())
-         FROM inserted i WHERE r.site_id = $1 AND r.id = i.run_id
-       RETURNING r.id AS run_id`,
-      [siteId, visitorId, eventId, event.name, JSON.stringify(event)],
+       SELECT run_id::text AS run_id, event_id::text AS event_id FROM inserted`,
+      [
+        siteId,
+        items.map((i) => i.visitorId),
+        items.map((i) => i.eventId),
+        items.map((i) => i.event.name),
+        items.map((i) => JSON.stringify(i.event)),
+      ],
     );
-    return rows.map((r) => r.run_id);
   }
 
   // --- execution ---

@@ -7,6 +7,12 @@ import { RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 
 const RECONCILE_BATCH = 5000;
+/**
+ * Overdue work whose job Redis still holds is a backlog, not a loss; it is re-sent only when its
+ * in-flight marker is this many grace periods past due (the job failed for good, or the marker
+ * outlived a crash).
+ */
+const STALE_MARKER_GRACES = 20;
 
 /** Reconciler (PostgreSQL → BullMQ) and reaper: no run is lost, none ends silently. */
 @Injectable()
@@ -20,7 +26,8 @@ export class RuntimeMaintenance {
   ) {}
 
   /**
-   * Promotes waits entering the timer horizon into delayed jobs and re-enqueues overdue runs. Job
+   * Promotes waits entering the timer horizon into delayed jobs and re-enqueues overdue runs whose
+   * job Redis no longer holds (see `RunQueueService.lost`). Job
    * ids are deterministic per run transition (and per grace bucket for rescues), so a run already in
    * Redis is not added twice; a duplicate that slips through finds nothing due under the row lock.
    */
@@ -31,7 +38,14 @@ export class RuntimeMaintenance {
     const now = Date.now();
     const bucket = Math.floor(now / grace);
     const promoted = await this.runs.enteringHorizon(horizon, Math.max(2 * every, 1000), RECONCILE_BATCH);
-    const overdue = await this.runs.claimOverdue(grace, RECONCILE_BATCH);
+    const candidates = await this.runs.claimOverdue(grace, RECONCILE_BATCH);
+    const stale = grace * STALE_MARKER_GRACES;
+    const lostRuns = await this.queue.lost(
+      'runs',
+      candidates.map((r) => r.id),
+      stale,
+    );
+    const overdue = candidates.filter((r) => lostRuns.has(r.id));
     const rescued = overdue.length;
     const jobs: RunJob[] = [
       ...promoted.map((r) => ({
@@ -47,7 +61,15 @@ export class RuntimeMaintenance {
       })),
     ];
     await this.queue.enqueueRuns(jobs);
-    const handoffs = await this.runs.staleHandoffs(grace, RECONCILE_BATCH);
+    const staleHandoffs = await this.runs.staleHandoffs(grace, RECONCILE_BATCH);
+    const lostHandoffs = await this.queue.lost(
+      'handoffs',
+      staleHandoffs.map((h) => RunQueueService.handoffField(h.site_id, h.id)),
+      stale,
+    );
+    const handoffs = staleHandoffs.filter((h) =>
+      lostHandoffs.has(RunQueueService.handoffField(h.site_id, h.id)),
+    );
     for (const h of handoffs) await this.queue.enqueueTriggers(h.site_id, h.id, h.event_ids, bucket);
     if (rescued || handoffs.length)
       this.logger.log({ rescued, handoffs: handoffs.length }, 'reconciler re-enqueued lost work');

@@ -5,10 +5,10 @@ import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
-import { runJobId, toEngineEvent } from './engine-event';
+import { runJobId, toEngineEvent, visitorRounds } from './engine-event';
 import { FlowIndex } from './flow-index';
 import { RunJob, RunQueueService } from './run-queue.service';
-import { RunRepository } from './run.repository';
+import { EnrolFlow, EnrolItem, RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { RuntimeMetrics } from './runtime-metrics';
 
@@ -42,8 +42,11 @@ export class TriggerMatcher {
       await this.queue.enqueueTriggers(siteId, handoffId, eventIds, `b${Date.now()}`, delay);
       return { deferred: true };
     }
+    const startedAt = Date.now();
     try {
-      return await this.matchEvents(data);
+      const result = await this.matchEvents(data);
+      await this.queue.settle('handoffs', RunQueueService.handoffField(siteId, handoffId), startedAt);
+      return result;
     } finally {
       await this.queue.releaseSlot(siteId, token, 'tslots');
     }
@@ -61,29 +64,37 @@ export class TriggerMatcher {
     const claimed = await this.runs.transaction(async (tx) => {
       if (!(await this.runs.claimHandoff(tx, siteId, handoffId))) return false;
       await this.systemEvents.fromEvents(tx, siteId, events); // webhooks: visitor.identified, cta.converted
-      for (const row of events) {
-        if (row.is_bot) continue;
-        const event = toEngineEvent(row);
-        for (const runId of await this.runs.deliverToWaiting(tx, siteId, row.visitor_id, row.id, event))
-          jobs.push({ siteId, runId, jobId: runJobId.event(runId, row.id) });
-        for (const live of index.byEvent.get(event.name) ?? []) {
-          const trigger = live.triggers.find((t) => matchesTrigger(t, event));
+      const live = events.filter((row) => !row.is_bot).map((row) => ({ row, event: toEngineEvent(row) }));
+      const delivered = await this.runs.deliverToWaiting(
+        tx,
+        siteId,
+        live.map(({ row, event }) => ({ visitorId: row.visitor_id, eventId: row.id, event })),
+      );
+      for (const d of delivered)
+        jobs.push({ siteId, runId: d.run_id, jobId: runJobId.event(d.run_id, d.event_id) });
+      // Per flow, in event order; a visitor's repeat waits for the next round (its guard must see the first).
+      const byFlow = new Map<string, { flow: EnrolFlow; items: EnrolItem[] }>();
+      for (const { row, event } of live)
+        for (const flow of index.byEvent.get(event.name) ?? []) {
+          const trigger = flow.triggers.find((t) => matchesTrigger(t, event));
           if (!trigger) continue;
-          const { reEntry, maxConcurrentRunsPerVisitor } = live.compiled.settings;
-          const runId = await this.runs.enrol(tx, siteId, {
-            flowId: live.flowId,
-            version: live.version,
-            visitorId: row.visitor_id,
-            eventId: row.id,
-            triggerNodeId: trigger.id,
-            event,
-            reEntry: reEntry.mode,
-            reEntryDays: reEntry.mode === 'once_per_days' ? reEntry.days : 0,
-            maxConcurrent: reEntry.mode === 'once' ? 1 : maxConcurrentRunsPerVisitor,
-          });
-          if (runId) enrolled++;
+          const { reEntry, maxConcurrentRunsPerVisitor } = flow.compiled.settings;
+          const entry = byFlow.get(flow.flowId) ?? {
+            flow: {
+              flowId: flow.flowId,
+              version: flow.version,
+              reEntry: reEntry.mode,
+              reEntryDays: reEntry.mode === 'once_per_days' ? reEntry.days : 0,
+              maxConcurrent: reEntry.mode === 'once' ? 1 : maxConcurrentRunsPerVisitor,
+            },
+            items: [],
+          };
+          entry.items.push({ visitorId: row.visitor_id, eventId: row.id, triggerNodeId: trigger.id, event });
+          byFlow.set(flow.flowId, entry);
         }
-      }
+      for (const { flow, items } of byFlow.values())
+        for (const round of visitorRounds(items))
+          enrolled += (await this.runs.enrolBatch(tx, siteId, flow, round)).length;
       return true;
     });
     if (!claimed) return { enrolled: 0, delivered: 0 };
