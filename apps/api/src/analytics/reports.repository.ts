@@ -63,6 +63,34 @@ export class ReportsRepository {
     return numbers(row) as unknown as TrafficTotalsRow;
   }
 
+  /** Totals of a range and of the previous period in one statement (one round trip, one scan). */
+  async trafficTotalsPair(
+    siteId: string,
+    pieces: Piece[],
+    previous: Piece[] | null,
+  ): Promise<[TrafficTotalsRow, TrafficTotalsRow | null]> {
+    const cur = piecesWhere(pieces, 2);
+    const prev = piecesWhere(previous ?? [], 2 + cur.params.length);
+    const rows = await queryRows<Record<string, string | null>>(
+      this.db,
+      `SELECT CASE WHEN ${cur.sql} THEN 0 ELSE 1 END AS k,
+              sum(events) AS events, sum(pageviews) AS pageviews, sum(sessions) AS sessions,
+              sum(engaged) AS engaged, round(hll_cardinality(hll_union_agg(visitors))) AS visitors
+         FROM analytics_traffic WHERE site_id = $1 AND ((${cur.sql}) OR (${prev.sql}))
+        GROUP BY 1`,
+      [siteId, ...cur.params, ...prev.params],
+    );
+    const zero: TrafficTotalsRow = { events: 0, pageviews: 0, sessions: 0, engaged: 0, visitors: 0 };
+    const pick = (k: number) => {
+      const row = rows.find((r) => Number(r.k) === k);
+      if (!row) return zero;
+      const { k: _k, ...rest } = numbers(row);
+      void _k;
+      return rest as unknown as TrafficTotalsRow;
+    };
+    return [pick(0), previous ? pick(1) : null];
+  }
+
   async trafficSeries(siteId: string, grain: Grain, from: number, to: number): Promise<TrafficPointRow[]> {
     const rows = await queryRows<Record<string, unknown>>(
       this.db,

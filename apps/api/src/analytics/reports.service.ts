@@ -58,18 +58,36 @@ const DIM_KEYS: Record<string, string> = {
   country: 'countries',
 };
 
+/** How long a site's timezone is reused between reports (a timezone change shows after this). */
+const SITE_TTL_MS = 5_000;
+
 /** Reports read rollups only; every method takes siteId first. */
 @Injectable()
 export class ReportsService {
+  private readonly siteZones = new Map<string, { timezone: string; at: number }>();
+
   constructor(
     private readonly reports: ReportsRepository,
     private readonly sites: SiteRepository,
   ) {}
 
-  async resolveRange(siteId: string, q: ReportQuery, now = Date.now()): Promise<ResolvedRange> {
+  /**
+   * The site's timezone, cached for a few seconds: the guard has already checked the site and the
+   * caller's access, so this saves a sequential database round trip on every report request.
+   */
+  async siteTimezone(siteId: string): Promise<string> {
+    const hit = this.siteZones.get(siteId);
+    if (hit && Date.now() - hit.at < SITE_TTL_MS) return hit.timezone;
     const site = await this.sites.get(siteId);
     if (!site) throw notFound('site', 'SITE_NOT_FOUND');
-    const tz = isValidTimeZone(site.timezone) ? site.timezone : 'UTC';
+    if (this.siteZones.size > 10_000) this.siteZones.clear();
+    const timezone = isValidTimeZone(site.timezone) ? site.timezone : 'UTC';
+    this.siteZones.set(siteId, { timezone, at: Date.now() });
+    return timezone;
+  }
+
+  async resolveRange(siteId: string, q: ReportQuery, now = Date.now()): Promise<ResolvedRange> {
+    const tz = await this.siteTimezone(siteId);
     const parse = (v: string | undefined, name: string, fallback: number) => {
       if (v === undefined) return fallback;
       const t = parseInstant(v, tz);
@@ -110,9 +128,8 @@ export class ReportsService {
 
   async traffic(siteId: string, q: ReportQuery) {
     const r = await this.resolveRange(siteId, q);
-    const [totals, previous, series, dims] = await Promise.all([
-      this.reports.trafficTotals(siteId, r.pieces),
-      r.previous ? this.reports.trafficTotals(siteId, r.previous.pieces) : null,
+    const [[totals, previous], series, dims] = await Promise.all([
+      this.reports.trafficTotalsPair(siteId, r.pieces, r.previous?.pieces ?? null),
       this.reports.trafficSeries(siteId, r.granularity, r.from, r.to),
       this.reports.trafficDims(siteId, r.pieces, q.limit),
     ]);
@@ -246,8 +263,7 @@ export class ReportsService {
 
   /** The last 30 minutes by minute, the current (partial) minute included. */
   async realtime(siteId: string, now = Date.now()) {
-    const site = await this.sites.get(siteId);
-    if (!site) throw notFound('site', 'SITE_NOT_FOUND');
+    const timezone = await this.siteTimezone(siteId);
     const to = Math.floor(now / MINUTE) * MINUTE + MINUTE;
     const from = to - 30 * MINUTE;
     const pieces: Piece[] = [{ grain: 'minute', from, to }];
@@ -258,7 +274,7 @@ export class ReportsService {
     ]);
     const byBucket = new Map(series.map((p) => [p.bucket.getTime(), p]));
     return {
-      timezone: site.timezone,
+      timezone,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       rolledUpTo: watermark?.toISOString() ?? null,
@@ -267,7 +283,7 @@ export class ReportsService {
         const p = byBucket.get(b);
         return {
           bucket: new Date(b).toISOString(),
-          label: localLabel(b, 'minute', site.timezone),
+          label: localLabel(b, 'minute', timezone),
           visitors: p?.visitors ?? 0,
           pageviews: p?.pageviews ?? 0,
           events: p?.events ?? 0,
