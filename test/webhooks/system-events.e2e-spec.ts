@@ -270,4 +270,74 @@ describe('webhook system events from their producers', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(rx.for('/sys-c-late')).toHaveLength(1);
   }, 120_000);
+  it('runs ended by the reaper (run.failed) and by archiving their flow with exit (run.completed) are announced too', async () => {
+    const d = await createTenant(api, 'sys-d');
+    const ep = await endpoint(d, '/sys-d', ['run.completed', 'run.failed']);
+    const waits = (name: string) =>
+      publish(
+        d,
+        name,
+        [
+          trigger(name),
+          { id: 'w', type: 'wait', config: { mode: 'duration', duration: { amount: 1, unit: 'hours' } } },
+          { id: 'u', type: 'update_visitor', config: { addTags: ['later'] } },
+        ],
+        [
+          ['t', 'next', 'w'],
+          ['w', 'next', 'u'],
+        ],
+      );
+    const stuckFlow = await waits('sys_stuck');
+    const archivedFlow = await waits('sys_archived');
+    await send(d, '/v1/track', { anonymousId: `anon-${randomUUID()}`, event: 'sys_stuck' });
+    await send(d, '/v1/track', { anonymousId: `anon-${randomUUID()}`, event: 'sys_archived' });
+    const deadline = Date.now() + 30_000;
+    let waiting: { id: string; flow_id: string }[] = [];
+    while (waiting.length < 2) {
+      if (Date.now() > deadline) throw new Error('runs never reached their wait');
+      await new Promise((r) => setTimeout(r, 100));
+      waiting = (
+        await db.query<{ id: string; flow_id: string }>(
+          `SELECT id, flow_id FROM runs WHERE site_id = $1 AND status = 'waiting'`,
+          [d.siteId],
+        )
+      ).rows;
+    }
+    const stuck = waiting.find((r) => r.flow_id === stuckFlow)!;
+    const exiting = waiting.find((r) => r.flow_id === archivedFlow)!;
+    // A step that died without a trace an hour ago: the reaper's case.
+    await db.query(
+      `UPDATE runs SET status = 'running', next_step_at = NULL, updated_at = now() - interval '1 hour'
+        WHERE site_id = $1 AND id = $2`,
+      [d.siteId, stuck.id],
+    );
+    const archived = await api.request(`/api/sites/${d.siteId}/flows/${archivedFlow}/archive`, {
+      method: 'POST',
+      token: d.tokens.editor,
+      body: { exitRuns: true },
+    });
+    expect([200, 201]).toContain(archived.status);
+    const maintenance = new Queue('maintenance', {
+      prefix: QUEUE_PREFIX,
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null },
+    });
+    try {
+      await maintenance.add('RunsReap', {});
+    } finally {
+      await maintenance.close();
+    }
+    const ds = await rx.waitFor('/sys-d', 2, 60_000);
+    expect(ds.every((x) => x.verifiedWith.length === 1 && x.verifiedWith[0] === ep.secret)).toBe(true);
+    const byRun = new Map(ds.map((x) => [parse(x).data.runId as string, parse(x)]));
+    expect(byRun.get(stuck.id)).toMatchObject({
+      type: 'run.failed',
+      data: { flowId: stuckFlow, status: 'failed', error: { code: 'STUCK' } },
+    });
+    expect(byRun.get(exiting.id)).toMatchObject({
+      type: 'run.completed',
+      data: { flowId: archivedFlow, status: 'exited' },
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(rx.for('/sys-d')).toHaveLength(2);
+  }, 120_000);
 });

@@ -20,6 +20,24 @@ export interface LiveFlowVersionRow {
   settings: unknown;
 }
 
+/** A run the reaper failed or an archived flow exited (the columns its system event needs). */
+export interface ForcedEndRow {
+  site_id: string;
+  id: string;
+  flow_id: string;
+  flow_version: number;
+  visitor_id: string;
+  seq: number;
+  error: { code: string; message: string; nodeId: string | null } | null;
+}
+
+/** Called inside the ending transaction, so the runs' system events commit with them. */
+export type OnRunsEnded = (
+  tx: EntityManager,
+  rows: ForcedEndRow[],
+  status: 'failed' | 'exited',
+) => Promise<void>;
+
 export interface EnrolFlow {
   flowId: string;
   version: number;
@@ -547,10 +565,10 @@ export class RunRepository {
   }
 
   /** Fails runs that made no progress within the deadline; returns how many. */
-  async reapStuck(stuckMs: number): Promise<{ site_id: string; id: string }[]> {
+  async reapStuck(stuckMs: number, onEnded?: OnRunsEnded): Promise<{ site_id: string; id: string }[]> {
     return this.db.transaction(async (tx) => {
       await tx.query(CROSS_SHARD);
-      const rows = await queryRows<{ site_id: string; id: string; flow_id: string; visitor_id: string }>(
+      const rows = await queryRows<ForcedEndRow>(
         tx,
         `UPDATE runs SET status = 'failed', ended_at = now(), updated_at = now(), seq = seq + 1, next_step_at = NULL,
                 error = jsonb_build_object('code', 'STUCK', 'nodeId', wait_node_id, 'message',
@@ -559,28 +577,30 @@ export class RunRepository {
           WHERE status IN ('pending', 'running', 'waiting')
             AND ((status <> 'waiting' AND updated_at < now() - make_interval(secs => $1::float8 / 1000))
               OR (status = 'waiting' AND next_step_at < now() - make_interval(secs => $1::float8 / 1000)))
-          RETURNING site_id, id, flow_id, visitor_id`,
+          RETURNING site_id, id, flow_id, flow_version, visitor_id, seq, error`,
         [stuckMs],
       );
       for (const r of rows) await this.releaseEntry(tx, r);
+      await onEnded?.(tx, rows, 'failed');
       return rows;
     });
   }
 
   /** Exits every active run of flows archived with "exit runs"; tolerates the flows table being absent. */
-  async exitArchivedRuns(): Promise<number> {
+  async exitArchivedRuns(onEnded?: OnRunsEnded): Promise<number> {
     return this.db.transaction(async (tx) => {
       await tx.query(CROSS_SHARD);
-      const rows = await queryRows<{ site_id: string; flow_id: string; visitor_id: string }>(
+      const rows = await queryRows<ForcedEndRow>(
         tx,
         `UPDATE runs r SET status = 'exited', ended_at = now(), updated_at = now(), seq = r.seq + 1, next_step_at = NULL,
                 error = jsonb_build_object('code', 'FLOW_ARCHIVED', 'message', 'flow archived', 'nodeId', NULL)
            FROM flows f
           WHERE f.site_id = r.site_id AND f.id = r.flow_id AND f.status = 'archived' AND f.archived_exit_runs
             AND r.status IN ('pending', 'running', 'waiting')
-          RETURNING r.site_id, r.flow_id, r.visitor_id`,
+          RETURNING r.site_id, r.id, r.flow_id, r.flow_version, r.visitor_id, r.seq, r.error`,
       );
       for (const r of rows) await this.releaseEntry(tx, r);
+      await onEnded?.(tx, rows, 'exited');
       return rows.length;
     });
   }

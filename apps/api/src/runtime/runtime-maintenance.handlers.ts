@@ -3,7 +3,8 @@ import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName } from '../jobs/job.types';
 import { runJobId } from './engine-event';
 import { RunJob, RunQueueService } from './run-queue.service';
-import { RunRepository } from './run.repository';
+import { SystemEvents } from '../webhooks/system-events';
+import { OnRunsEnded, RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 
 const RECONCILE_BATCH = 5000;
@@ -23,7 +24,13 @@ export class RuntimeMaintenance {
     private readonly runs: RunRepository,
     private readonly queue: RunQueueService,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
+    private readonly systemEvents: SystemEvents,
   ) {}
+
+  /** webhooks: run.failed for reaped runs, run.completed for runs an archived flow exited. */
+  private readonly notifyEnded: OnRunsEnded = async (tx, rows, status) => {
+    for (const r of rows) await this.systemEvents.runEnded(tx, r, status, r.seq, r.error);
+  };
 
   /**
    * Promotes waits entering the timer horizon into delayed jobs and re-enqueues overdue runs whose
@@ -79,11 +86,11 @@ export class RuntimeMaintenance {
   /** Fails runs stuck past the deadline with a reason, and exits runs of flows archived with "exit runs". */
   @OnJob(JobName.RunsReap)
   async reap(): Promise<{ reaped: number; archivedExited: number }> {
-    const reaped = await this.runs.reapStuck(this.cfg.RUNTIME_STUCK_MS);
+    const reaped = await this.runs.reapStuck(this.cfg.RUNTIME_STUCK_MS, this.notifyEnded);
     if (reaped.length) this.logger.warn({ reaped: reaped.length }, 'reaper failed stuck runs');
     let archivedExited = 0;
     try {
-      archivedExited = await this.runs.exitArchivedRuns();
+      archivedExited = await this.runs.exitArchivedRuns(this.notifyEnded);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'archived-flow exit pass failed');
     }
