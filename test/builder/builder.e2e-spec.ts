@@ -448,6 +448,12 @@ describe('builder in Chromium', () => {
     await banner.getByText(/410 Gone/).waitFor();
     const row = page.getByRole('row', { name: receiver.url('/retired') });
     await expect(row.getByText('Disabled: 410 Gone').isVisible()).resolves.toBe(true);
+    // The notice stays after the endpoint is fixed.
+    await page.getByText('Endpoint notices (1)').click();
+    await page
+      .getByRole('list', { name: 'Endpoint notices' })
+      .getByText(/was disabled: the receiver answered 410 Gone/)
+      .waitFor();
     // Disabled endpoints come first.
     const first = page.getByRole('table', { name: 'Webhook endpoints' }).getByRole('row').nth(1);
     await expect(first.textContent()).resolves.toContain('/retired');

@@ -124,7 +124,11 @@ function EndpointsTab({
   const [editing, setEditing] = useState<WebhookEndpoint | 'new' | null>(null);
   const [secret, setSecret] = useState<{ url: string; secret: string; rotated: boolean } | null>(null);
   const [recovering, setRecovering] = useState<WebhookEndpoint | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['webhook-endpoints', siteId] });
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['webhook-endpoints', siteId] }),
+      queryClient.invalidateQueries({ queryKey: ['webhook-notices', siteId] }),
+    ]);
   const action = (fn: () => Promise<unknown>, done: string) => async () => {
     try {
       await fn();
@@ -337,6 +341,7 @@ function EndpointsTab({
           </table>
         </div>
       )}
+      <NoticesList siteId={siteId} />
       <Modal
         open={editing !== null}
         title={editing === 'new' ? 'New webhook endpoint' : 'Edit webhook endpoint'}
@@ -406,6 +411,27 @@ function EndpointsTab({
         )}
       </Modal>
     </div>
+  );
+}
+
+/** What happened to endpoints without anyone's hand (disabled for 410 or failing), newest first. */
+function NoticesList({ siteId }: { siteId: string }) {
+  const notices = useQuery({
+    queryKey: ['webhook-notices', siteId],
+    queryFn: () => webhooksApi.notices(siteId),
+  });
+  if (!notices.data?.length) return null;
+  return (
+    <details className="card">
+      <summary>Endpoint notices ({notices.data.length})</summary>
+      <ul aria-label="Endpoint notices" className="small" style={{ margin: '8px 0 0', paddingLeft: 18 }}>
+        {notices.data.map((notice) => (
+          <li key={notice.id}>
+            <span className="muted">{time(notice.createdAt)}</span> · {notice.message}
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
