@@ -284,6 +284,24 @@ describe('rollups', () => {
     expect(rows[0].pageviews).toBe(raw.pageviews);
     for (const grain of ['hour', 'day'])
       expect((await rolledTraffic(a.siteId, grain)).sessions).toBe((await rawTraffic(a.siteId)).sessions);
+    // day breakdowns (moved by hour deltas) still equal the sum of their local day's hours
+    const { rows: drift } = await db.query(
+      `SELECT count(*)::int AS n FROM (
+         SELECT dim, value, bucket, pageviews, sessions FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day') d
+       FULL JOIN (
+         SELECT dim, value, date_trunc('day', bucket AT TIME ZONE 'Europe/Paris') AT TIME ZONE 'Europe/Paris' AS bucket,
+                sum(pageviews) AS pageviews, sum(sessions) AS sessions
+           FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'hour' GROUP BY 1, 2, 3) h
+       USING (dim, value, bucket)
+       WHERE d.pageviews IS DISTINCT FROM h.pageviews OR d.sessions IS DISTINCT FROM h.sessions`,
+      [a.siteId],
+    );
+    expect(drift[0].n).toBe(0);
+    const { rows: lateDims } = await db.query(
+      `SELECT sum(pageviews)::int AS n FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day' AND value = '/late'`,
+      [a.siteId],
+    );
+    expect(lateDims[0].n).toBe(2);
   });
 });
 

@@ -153,16 +153,27 @@ export class RollupRepository {
       await m.query(rollUpSql(table, keys, sums, hlls, 'hour'));
       await m.query(rollUpSql(table, keys, sums, hlls, 'day'));
     }
+    // Day breakdowns move by the change of their recomputed hours (new rows minus old rows), so a pass
+    // costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
     await m.query(
-      `DELETE FROM analytics_traffic_dims t USING nf_days d
-        WHERE t.site_id = d.site_id AND t.grain = 'day' AND t.bucket = d.d`,
+      `WITH d AS (
+         SELECT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
+                x.dim, x.value, sum(x.pageviews) AS pageviews, sum(x.sessions) AS sessions
+           FROM nf_dims_delta x JOIN sites s ON s.id = x.site_id
+          GROUP BY 1, 2, 3, 4
+         HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0)
+       INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
+       SELECT site_id, 'day', day, dim, value, pageviews, sessions FROM d
+       ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
+         SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
     );
     await m.query(
-      `INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT d.site_id, 'day', d.d, t.dim, t.value, sum(t.pageviews), sum(t.sessions)
-         FROM nf_days d JOIN analytics_traffic_dims t
-           ON t.site_id = d.site_id AND t.grain = 'hour' AND t.bucket >= d.d AND t.bucket < d.d_end
-        GROUP BY d.site_id, d.d, t.dim, t.value`,
+      `DELETE FROM analytics_traffic_dims t
+        USING (SELECT DISTINCT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
+                      x.dim, x.value
+                 FROM nf_dims_delta x JOIN sites s ON s.id = x.site_id) d
+        WHERE t.site_id = d.site_id AND t.grain = 'day' AND t.bucket = d.day AND t.dim = d.dim AND t.value = d.value
+          AND t.pageviews = 0 AND t.sessions = 0`,
     );
 
     const funnels = await rollFunnels(m, lo, hi);
@@ -249,8 +260,15 @@ export class RollupRepository {
    */
   private async trafficDimsHours(m: EntityManager): Promise<void> {
     await m.query(
-      `DELETE FROM analytics_traffic_dims t USING nf_hours h
-        WHERE t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h`,
+      `CREATE TEMP TABLE nf_dims_delta (site_id uuid, bucket timestamptz, dim text, value text, pageviews bigint,
+                                        sessions bigint) ON COMMIT DROP`,
+    );
+    await m.query(
+      `WITH gone AS (
+         DELETE FROM analytics_traffic_dims t USING nf_hours h
+          WHERE t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
+         RETURNING t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions)
+       INSERT INTO nf_dims_delta SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM gone`,
     );
     await m.query(
       `WITH ev AS (
@@ -260,7 +278,8 @@ export class RollupRepository {
           WHERE NOT e.is_bot AND e.name = '$page'),
        f AS (
          SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, lo, visitor_id ORDER BY ts, id) AS p1 FROM ev),
-       s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo)
+       s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo),
+       ins AS (
        INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
        SELECT site_id, 'hour', date_trunc('hour', ts), d.dim, left(d.value, 500), sum(d.pv), sum(d.se)
          FROM s CROSS JOIN LATERAL (VALUES
@@ -277,7 +296,9 @@ export class RollupRepository {
            ('country', coalesce(upper(nullif(context->'location'->>'country', '')), '(unknown)'), 0, 1)
          ) AS d(dim, value, pv, se)
         WHERE d.dim = 'page' OR is_start
-        GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)`,
+        GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)
+       RETURNING site_id, bucket, dim, value, pageviews, sessions)
+       INSERT INTO nf_dims_delta SELECT * FROM ins`,
     );
   }
 
