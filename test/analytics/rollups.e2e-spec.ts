@@ -324,6 +324,43 @@ describe('retention', () => {
   });
 });
 
+describe('open-hour breakdowns', () => {
+  it('are recomputed when first touched, then at most every ANALYTICS_DIMS_REFRESH_MS until the hour is over', async () => {
+    const c = await createTenant(api, 'analytics-dims-refresh');
+    // stay clear of an hour boundary (a finished hour is always recomputed)
+    const toHourEnd = 3_600_000 - (Date.now() % 3_600_000);
+    if (toHourEnd < 40_000) await new Promise((r) => setTimeout(r, toHourEnd + 1_000));
+    const page = () => ({
+      ts: new Date(),
+      name: '$page',
+      visitor: randomUUID(),
+      properties: { path: '/open' },
+    });
+    const dims = async () => {
+      const { rows } = await db.query(
+        `SELECT coalesce(sum(pageviews), 0)::int AS n FROM analytics_traffic_dims
+          WHERE site_id = $1 AND grain = 'hour' AND value = '/open'`,
+        [c.siteId],
+      );
+      return rows[0].n as number;
+    };
+    await insertEvents(c.siteId, [page()]);
+    await rollUp();
+    expect(await dims()).toBe(1);
+    await insertEvents(c.siteId, [page()]);
+    await rollUp();
+    expect(await dims()).toBe(1); // refreshed a moment ago: deferred
+    expect((await rolledTraffic(c.siteId, 'minute')).pageviews).toBe(2); // minute traffic is not
+    await db.query(
+      `UPDATE analytics_dims_hours SET refreshed_at = now() - interval '61 seconds' WHERE site_id = $1`,
+      [c.siteId],
+    );
+    await insertEvents(c.siteId, [page()]);
+    await rollUp();
+    expect(await dims()).toBe(3);
+  });
+});
+
 describe('reports API', () => {
   it('traffic report matches the raw numbers for the range, with comparison and breakdowns', async () => {
     const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000).toISOString();

@@ -19,6 +19,9 @@ const VISITOR_HASH = `hll_hash_text(e.visitor_id::text)`;
 /** A session starts at a page view with no page view of the same visitor in the 30 minutes before. */
 export const SESSION_GAP = `interval '30 minutes'`;
 
+/** Default of ANALYTICS_DIMS_REFRESH_MS: an open hour's breakdowns are recomputed at most this often. */
+export const DIMS_REFRESH_MS = 60_000;
+
 /** Events received this much before their own timestamp are "late": they may re-shape later sessions. */
 const LATE = `interval '2 minutes'`;
 
@@ -44,7 +47,7 @@ const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM
 export class RollupRepository {
   constructor(private readonly db: DataSource) {}
 
-  async advance(marginMs: number): Promise<RollupResult | null> {
+  async advance(marginMs: number, dimsRefreshMs = DIMS_REFRESH_MS): Promise<RollupResult | null> {
     return this.db.transaction(async (m) => {
       const [lock] = await queryRows<{ ok: boolean }>(
         m,
@@ -63,7 +66,7 @@ export class RollupRepository {
       );
       if (!w || w.hi <= w.lo)
         return { lo: w?.lo?.toISOString() ?? '', hi: '', siteMinutes: 0, flowMinutes: 0 };
-      const result = await this.rollWindow(m, w.lo, w.hi);
+      const result = await this.rollWindow(m, w.lo, w.hi, dimsRefreshMs);
       await m.query(`UPDATE analytics_watermarks SET hi = $1, updated_at = now() WHERE name = 'rollups'`, [
         w.hi,
       ]);
@@ -72,7 +75,12 @@ export class RollupRepository {
   }
 
   /** Recomputes every bucket touched by rows stamped in [lo, hi). Safe to call again for any window. */
-  async rollWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
+  async rollWindow(
+    m: EntityManager,
+    lo: Date,
+    hi: Date,
+    dimsRefreshMs = DIMS_REFRESH_MS,
+  ): Promise<RollupResult> {
     // 1. Touched (site, minute) from events; late ones also reach the next hour (sessions after them).
     // An event stamped before its site's retention touches nothing: the raw rows around it are being
     // deleted, so recomputing its bucket would replace a complete rollup with a partial one.
@@ -105,12 +113,32 @@ export class RollupRepository {
          FROM nf_islands i,
               generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') h`,
     );
-    // Hour islands for breakdowns (they exist only at hour grain): whole hours, merged.
+    // Breakdowns exist only at hour grain and are recomputed for whole hours. A touched hour is marked
+    // dirty; a dirty hour is recomputed when first touched, once it is over (the watermark passed its
+    // end), or when its last recompute is older than dimsRefreshMs — so a hot site's open hour is not
+    // re-read on every pass (its breakdowns lag by at most dimsRefreshMs; minute traffic does not).
+    await m.query(
+      `INSERT INTO analytics_dims_hours (site_id, hour, dirty) SELECT site_id, h, true FROM nf_hours
+       ON CONFLICT (site_id, hour) DO UPDATE SET dirty = true`,
+    );
+    await m.query(
+      `CREATE TEMP TABLE nf_dim_hours ON COMMIT DROP AS
+       SELECT site_id, hour AS h FROM analytics_dims_hours
+        WHERE dirty AND (refreshed_at IS NULL OR hour + interval '1 hour' <= $1
+                         OR refreshed_at <= now() - $2 * interval '1 millisecond')`,
+      [hi, dimsRefreshMs],
+    );
+    await m.query(
+      `UPDATE analytics_dims_hours d SET dirty = false, refreshed_at = now()
+         FROM nf_dim_hours n WHERE d.site_id = n.site_id AND d.hour = n.h`,
+    );
+    await m.query(`DELETE FROM analytics_dims_hours WHERE NOT dirty AND hour < now() - interval '2 days'`);
+    // Hour islands of the hours due: merged.
     await m.query(
       `CREATE TEMP TABLE nf_hour_islands ON COMMIT DROP AS
        WITH o AS (
          SELECT site_id, h, CASE WHEN lag(h) OVER (PARTITION BY site_id ORDER BY h) = h - interval '1 hour'
-                                 THEN 0 ELSE 1 END AS brk FROM nf_hours),
+                                 THEN 0 ELSE 1 END AS brk FROM nf_dim_hours),
        g AS (SELECT *, sum(brk) OVER (PARTITION BY site_id ORDER BY h) AS grp FROM o)
        SELECT site_id, min(h) AS lo, max(h) + interval '1 hour' AS hi FROM g GROUP BY site_id, grp`,
     );
@@ -265,7 +293,7 @@ export class RollupRepository {
     );
     await m.query(
       `WITH gone AS (
-         DELETE FROM analytics_traffic_dims t USING nf_hours h
+         DELETE FROM analytics_traffic_dims t USING nf_dim_hours h
           WHERE t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
          RETURNING t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions)
        INSERT INTO nf_dims_delta SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM gone`,

@@ -10,6 +10,7 @@ import { WebhookDueIndex1764300400100 } from './1764300400100-webhook-due-index'
 import { Analytics1764300600000 } from './1764300600000-analytics';
 import { AnalyticsDimsCovering1764300600100 } from './1764300600100-analytics-dims-covering';
 import { AnalyticsFunnels1764300600200 } from './1764300600200-analytics-funnels';
+import { AnalyticsDimsRefresh1764300600300 } from './1764300600300-analytics-dims-refresh';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   Analytics1764300600000,
   AnalyticsDimsCovering1764300600100,
   AnalyticsFunnels1764300600200,
+  AnalyticsDimsRefresh1764300600300,
 ];
