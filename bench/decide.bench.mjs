@@ -59,7 +59,9 @@ async function prepareDatabase() {
 }
 
 function startProcess(entry, env, readyText) {
-  const proc = spawn(process.execPath, [resolve(root, entry)], {
+  // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the processes it starts.
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, resolve(root, entry)], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

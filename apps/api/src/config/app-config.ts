@@ -18,6 +18,8 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/nudgeflow'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(24),
+  /** The API's own connections for /v1/decide's visitor-state read (generic plans; see VisitorStateRepository). */
+  DECIDE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(8),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
