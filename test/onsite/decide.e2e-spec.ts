@@ -48,6 +48,30 @@ describe('POST /v1/decide', () => {
     expect(pre.status).toBe(204);
   });
 
+  it('limits decide per site and second (429 RATE_LIMITED with Retry-After and CORS); other sites are unaffected', async () => {
+    const limited = await startApi({ ...ONSITE_ENV, DECIDE_RATE_LIMIT: '5' });
+    try {
+      const [a, b] = await Promise.all([createTenant(limited, 'rate-a'), createTenant(limited, 'rate-b')]);
+      const post = (t: Tenant) =>
+        fetch(`${limited.url}/v1/decide`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ writeKey: t.writeKey, anonymousId: anon() }),
+        });
+      const burst = await Promise.all(Array.from({ length: 15 }, () => post(a)));
+      const refused = burst.filter((r) => r.status === 429);
+      // A fixed one-second window: a burst that straddles a boundary gets at most two windows' worth.
+      expect(burst.filter((r) => r.status === 200).length).toBeLessThanOrEqual(10);
+      expect(refused.length).toBeGreaterThanOrEqual(5);
+      expect(await refused[0].json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+      expect(Number(refused[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(refused[0].headers.get('access-control-allow-origin')).toBe('*');
+      expect((await post(b)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('targets by URL, device, UTM, referrer, new/returning, traits and tags', async () => {
     const t = await tenant('targeting');
     const pricing = await publishCta(api, t, {

@@ -19,6 +19,8 @@ export const configSchema = z.object({
     .default('postgres://postgres@127.0.0.1:5432/nudgeflow'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(24),
   /** The API's own connections for /v1/decide's visitor-state read (generic plans; see VisitorStateRepository). */
+  /** /v1/decide requests per second per site, shared by every API replica through Redis. */
+  DECIDE_RATE_LIMIT: z.coerce.number().int().min(1).default(5000),
   DECIDE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(8),
   REDIS_URL: z
     .string()

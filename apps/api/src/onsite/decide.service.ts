@@ -1,7 +1,8 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../common/app-error';
+import { AppError, tooManyRequests } from '../common/app-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { RateLimiter } from '../redis/rate-limiter';
 import { SiteKeyService } from '../sites/site-key.service';
 import { parseUserAgent } from '../visitors/visitor-facts';
 import { decide, DecideRequest, Device } from './cta-decision';
@@ -42,6 +43,7 @@ export class DecideService {
     private readonly cache: PublishedCtaCache,
     private readonly state: VisitorStateRepository,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async handle(rawBody: unknown, userAgentHeader: string | undefined): Promise<DecideResponse> {
@@ -52,6 +54,12 @@ export class DecideService {
     if (!anonymousId) throw fail(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'anonymousId: is required');
     const key = await this.keys.verify(writeKey);
     if (!key) throw fail(HttpStatus.UNAUTHORIZED, 'KEY_INVALID', 'write key is unknown or revoked');
+    // Per site and second across every API replica: one site's runaway page cannot starve the rest.
+    const rate = await this.limiter.hit(`decide:${key.siteId}`, this.cfg.DECIDE_RATE_LIMIT, 1);
+    if (!rate.allowed) {
+      const e = tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
+      throw new AppError(e.status, e.code, e.message, undefined, { ...e.headers, ...CORS });
+    }
     const context = obj(body.context);
     const ua = str(context.userAgent, 1000) ?? userAgentHeader ?? '';
     const { device, bot } = deviceOf(ua);
