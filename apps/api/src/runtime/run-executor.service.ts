@@ -17,7 +17,7 @@ import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
-import { retryDelayMs, runJobId, toVisitorSnapshot } from './engine-event';
+import { retryDelayMs, runJobId, StoredVisitor, toVisitorSnapshot } from './engine-event';
 import { EffectPerformer, isPermanent } from './effect-performer';
 import { FlowIndex } from './flow-index';
 import { RunQueueService } from './run-queue.service';
@@ -140,8 +140,9 @@ export class RunExecutor {
   private async transition(siteId: string, runId: string): Promise<Transition> {
     const tz = await this.timezone(siteId);
     return this.runs.transaction(async (tx) => {
-      const run = await this.runs.lockRun(tx, siteId, runId);
-      if (!run) return { kind: 'noop' };
+      const locked = await this.runs.lockRunForAdvance(tx, siteId, runId);
+      if (!locked) return { kind: 'noop' };
+      const { max_ord: maxOrd, visitor_row: visitorRow, ...run } = locked;
       if (run.status === 'running') return { kind: 'effects' };
       if (run.status !== 'pending' && run.status !== 'waiting') return { kind: 'noop' };
       const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
@@ -177,7 +178,7 @@ export class RunExecutor {
         }
       }
       if (!inputs.length) return { kind: 'noop' };
-      return this.advance(tx, run, flow, inputs, inboxIds, tz, now);
+      return this.advance(tx, run, flow, inputs, inboxIds, tz, now, maxOrd ?? 0, visitorRow ?? undefined);
     });
   }
 
@@ -189,14 +190,13 @@ export class RunExecutor {
     inboxIds: string[],
     tz: string,
     now: number,
+    maxOrd: number,
+    visitorRow: StoredVisitor | undefined,
   ): Promise<Transition> {
-    let visitor: VisitorSnapshot = toVisitorSnapshot(
-      await this.runs.visitor(tx, run.site_id, run.visitor_id),
-      run.visitor_id,
-    );
+    let visitor: VisitorSnapshot = toVisitorSnapshot(visitorRow, run.visitor_id);
     let state = run.state;
     let last: AdvanceResult | undefined;
-    let ord = await this.runs.maxOrd(tx, run.site_id, run.id);
+    let ord = maxOrd;
     const steps: NewRunStep[] = [];
     for (const { input, meta } of inputs) {
       if (state && state.status !== 'waiting') break;

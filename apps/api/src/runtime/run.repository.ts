@@ -198,16 +198,6 @@ export class RunRepository {
     );
   }
 
-  async visitor(db: Queryable, siteId: string, visitorId: string): Promise<StoredVisitor | undefined> {
-    const rows = await queryRows<StoredVisitor>(
-      db,
-      `SELECT id, traits, tags, visit_count, first_seen_at, device, utm, last_page_url
-         FROM visitors WHERE site_id = $1 AND id = $2`,
-      [siteId, visitorId],
-    );
-    return rows[0];
-  }
-
   // --- enrolment ---
 
   /**
@@ -319,6 +309,29 @@ export class RunRepository {
     return rows[0];
   }
 
+  /**
+   * The run under its row lock plus what an advance needs, in one round trip: its last ledger
+   * position (stable under the lock: only the lock holder writes the run's steps) and its visitor.
+   */
+  async lockRunForAdvance(
+    tx: EntityManager,
+    siteId: string,
+    runId: string,
+  ): Promise<(RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null }) | undefined> {
+    const rows = await queryRows<RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null }>(
+      tx,
+      `SELECT ${RUN_COLUMNS},
+              (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = r.site_id AND s.run_id = r.id) AS max_ord,
+              (SELECT json_build_object('id', v.id, 'traits', v.traits, 'tags', v.tags, 'visit_count', v.visit_count,
+                        'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm,
+                        'last_page_url', v.last_page_url)
+                 FROM visitors v WHERE v.site_id = r.site_id AND v.id = r.visitor_id) AS visitor_row
+         FROM runs r WHERE r.site_id = $1 AND r.id = $2 FOR UPDATE OF r`,
+      [siteId, runId],
+    );
+    return rows[0];
+  }
+
   async inbox(
     tx: EntityManager,
     siteId: string,
@@ -337,15 +350,6 @@ export class RunRepository {
       `DELETE FROM run_inbox WHERE site_id = $1 AND run_id = $2 AND event_id = ANY($3::bigint[])`,
       [siteId, runId, eventIds],
     );
-  }
-
-  async maxOrd(tx: EntityManager, siteId: string, runId: string): Promise<number> {
-    const rows = await queryRows<{ ord: number | null }>(
-      tx,
-      `SELECT max(ord) AS ord FROM run_steps WHERE site_id = $1 AND run_id = $2`,
-      [siteId, runId],
-    );
-    return rows[0]?.ord ?? 0;
   }
 
   /** Ledger rows of one advance; a replayed advance conflicts and writes nothing. */
@@ -386,10 +390,16 @@ export class RunRepository {
   async applyTransition(tx: EntityManager, run: RunRow, t: RunTransition): Promise<number> {
     const rows = await queryRows<{ seq: number }>(
       tx,
-      `UPDATE runs SET state = $3, status = $4, settled_status = $5, next_step_at = $6, wait_node_id = $7,
-              interests = $8, error = $9, seq = seq + 1, updated_at = now(),
-              ended_at = CASE WHEN $10 THEN now() ELSE NULL END
-        WHERE site_id = $1 AND id = $2 RETURNING seq`,
+      `WITH moved AS (
+         UPDATE runs SET state = $3, status = $4, settled_status = $5, next_step_at = $6, wait_node_id = $7,
+                interests = $8, error = $9, seq = seq + 1, updated_at = now(),
+                ended_at = CASE WHEN $10 THEN now() ELSE NULL END
+          WHERE site_id = $1 AND id = $2 RETURNING seq, flow_id, visitor_id
+       ), released AS (
+         UPDATE run_entries e SET active_runs = greatest(e.active_runs - 1, 0)
+           FROM moved m WHERE $10 AND e.site_id = $1 AND e.flow_id = m.flow_id AND e.visitor_id = m.visitor_id
+       )
+       SELECT seq FROM moved`,
       [
         run.site_id,
         run.id,
@@ -403,8 +413,7 @@ export class RunRepository {
         t.ended,
       ],
     );
-    if (t.ended) await this.releaseEntry(tx, run);
-    return rows[0].seq;
+    return rows[0].seq; // an ended run's re-entry slot is released in the same statement
   }
 
   /** A run that ends frees its visitor's slot under the flow's concurrency cap. */
