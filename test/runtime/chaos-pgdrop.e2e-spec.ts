@@ -7,33 +7,19 @@ import {
   flowDoc,
   ingestMany,
   publishFlow,
-  Receivers,
   seedVisitors,
   sleep,
-  Stack,
-  stackEnv,
-  startReceivers,
-  startStack,
   statusCounts,
   tenant,
   waitFor,
-} from '../runtime/runtime-harness';
+  useStack,
+} from './runtime-harness';
 
 describe('chaos: PostgreSQL connections drop for a few seconds', () => {
-  let rx: Receivers;
-  let stack: Stack;
-
-  beforeAll(async () => {
-    rx = await startReceivers();
-    stack = await startStack(stackEnv(rx));
-  }, 300_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rx?.close();
-  });
+  const ctx = useStack();
 
   it('runs resume and finish exactly once', async () => {
+    const { stack } = ctx;
     const t = await tenant(stack, 'pgdrop');
     const flowId = await publishFlow(
       stack,

@@ -5,33 +5,19 @@ import {
   ingest,
   ingestMany,
   publishFlow,
-  Receivers,
   seedVisitors,
   sleep,
-  Stack,
-  stackEnv,
-  startReceivers,
-  startStack,
   statusCounts,
   tenant,
   waitFor,
+  useStack,
 } from './runtime-harness';
 
 describe('chaos: Redis loses everything mid-way through 1,000 runs', () => {
-  let rx: Receivers;
-  let stack: Stack;
-
-  beforeAll(async () => {
-    rx = await startReceivers();
-    stack = await startStack(stackEnv(rx, { RUNTIME_RESCUE_GRACE_MS: '1500' }));
-  }, 300_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rx?.close();
-  });
+  const ctx = useStack({ RUNTIME_RESCUE_GRACE_MS: '1500' });
 
   it('every run finishes after the reconciler (FLUSHDB of its Redis), and no email is sent twice', async () => {
+    const { rx, stack } = ctx;
     const t = await tenant(stack, 'flush');
     const flowId = await publishFlow(
       stack,
@@ -87,20 +73,10 @@ describe('chaos: Redis loses everything mid-way through 1,000 runs', () => {
 });
 
 describe('chaos: a worker is SIGKILLed mid-step', () => {
-  let rx: Receivers;
-  let stack: Stack;
-
-  beforeAll(async () => {
-    rx = await startReceivers();
-    stack = await startStack(stackEnv(rx));
-  }, 300_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rx?.close();
-  });
+  const ctx = useStack();
 
   it('loses no step and duplicates no email or webhook', async () => {
+    const { rx, stack } = ctx;
     const t = await tenant(stack, 'kill');
     const ep = await stack.api.request(`/api/sites/${t.siteId}/webhooks/endpoints`, {
       method: 'POST',

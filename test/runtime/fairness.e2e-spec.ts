@@ -2,19 +2,7 @@
  * Fairness (issue #5): site A floods, site B's pings must not queue behind A's backlog.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  flowDoc,
-  ingest,
-  publishFlow,
-  Receivers,
-  sleep,
-  Stack,
-  stackEnv,
-  startReceivers,
-  startStack,
-  tenant,
-  waitFor,
-} from '../runtime/runtime-harness';
+import { flowDoc, ingest, publishFlow, sleep, tenant, waitFor, useStack } from './runtime-harness';
 
 /**
  * Site A floods; site B's trigger-to-effect latency must stay low. The issue asks for 100,000 A
@@ -26,20 +14,10 @@ const FLOOD = Number(process.env.RT_FAIRNESS_EVENTS ?? 20_000);
 const p = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 describe('fairness: one site flooding does not starve another', () => {
-  let rx: Receivers;
-  let stack: Stack;
-
-  beforeAll(async () => {
-    rx = await startReceivers();
-    stack = await startStack(stackEnv(rx));
-  }, 300_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rx?.close();
-  });
+  const ctx = useStack();
 
   it(`site B's trigger-to-effect stays a small fraction of site A's queueing while A floods ${FLOOD} events`, async () => {
+    const { stack } = ctx;
     const a = await tenant(stack, 'flood-a');
     const b = await tenant(stack, 'quiet-b');
     const doc = (event: string, node: { type: string; config: Record<string, unknown> }) =>

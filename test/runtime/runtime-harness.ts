@@ -130,6 +130,23 @@ export function stackEnv(receivers: Receivers, extra: Record<string, string> = {
   };
 }
 
+/**
+ * A describe block's receivers and stack: started before its tests (with `stackEnv(rx, extra)`) and
+ * stopped after them. Read `ctx.rx` / `ctx.stack` inside the tests.
+ */
+export function useStack(extra: Record<string, string> = {}): { rx: Receivers; stack: Stack } {
+  const ctx = {} as { rx: Receivers; stack: Stack };
+  beforeAll(async () => {
+    ctx.rx = await startReceivers();
+    ctx.stack = await startStack(stackEnv(ctx.rx, extra));
+  }, 300_000);
+  afterAll(async () => {
+    await ctx.stack?.stop();
+    await ctx.rx?.close();
+  });
+  return ctx;
+}
+
 export interface Stack {
   api: TestApi;
   worker: RunningProcess;
