@@ -12,6 +12,7 @@ import { useCopy } from '../hooks/useCopy';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { ME_KEY, useMe } from '../hooks/useMe';
 import { toast } from '../state/toast-store';
+import { TabBar } from '../components/TabBar';
 
 const TABS = [
   { id: 'general', label: 'General' },
@@ -31,21 +32,12 @@ export function SettingsPage() {
         <h1>Settings</h1>
         <span className="muted">{site.name}</span>
       </div>
-      <div className="tabs" role="tablist" aria-label="Settings sections">
-        {TABS.map((candidate) => (
-          <button
-            key={candidate.id}
-            type="button"
-            role="tab"
-            id={`tab-${candidate.id}`}
-            aria-selected={tab === candidate.id}
-            aria-controls={`panel-${candidate.id}`}
-            onClick={() => setParams({ tab: candidate.id }, { replace: true })}
-          >
-            {candidate.label}
-          </button>
-        ))}
-      </div>
+      <TabBar
+        label="Settings sections"
+        tabs={TABS}
+        current={tab}
+        onSelect={(id) => setParams({ tab: id }, { replace: true })}
+      />
       <section role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'general' && <GeneralSettings />}
         {tab === 'install' && <InstallAndKeys />}

@@ -27,6 +27,7 @@ import {
   sortEndpoints,
   type Tone,
 } from '../webhooks/webhook-view';
+import { TabBar } from '../components/TabBar';
 
 const TABS = [
   { id: 'endpoints', label: 'Endpoints' },
@@ -72,21 +73,12 @@ export function WebhooksPage() {
         <h1>Webhooks</h1>
         <span className="muted">{site.name}</span>
       </div>
-      <div className="tabs" role="tablist" aria-label="Webhook sections">
-        {TABS.map((candidate) => (
-          <button
-            key={candidate.id}
-            type="button"
-            role="tab"
-            id={`tab-${candidate.id}`}
-            aria-selected={tab === candidate.id}
-            aria-controls={`panel-${candidate.id}`}
-            onClick={() => setParams({ tab: candidate.id }, { replace: true })}
-          >
-            {candidate.label}
-          </button>
-        ))}
-      </div>
+      <TabBar
+        label="Webhook sections"
+        tabs={TABS}
+        current={tab}
+        onSelect={(id) => setParams({ tab: id }, { replace: true })}
+      />
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {endpoints.isLoading && <Loading />}
         {endpoints.error && <ErrorBanner error={endpoints.error} onRetry={() => void endpoints.refetch()} />}
