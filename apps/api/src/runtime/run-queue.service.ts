@@ -215,7 +215,13 @@ export class RunQueueService {
    */
   private keepAlive(key: string, token: string, leaseMs: number): void {
     const timer = setInterval(
-      () => void this.redis.zadd(key, 'XX', Date.now(), token).catch(() => undefined),
+      () =>
+        void this.redis
+          .multi()
+          .zadd(key, 'XX', Date.now(), token)
+          .pexpire(key, leaseMs) // the key too: it expires when no other job of the site acquires
+          .exec()
+          .catch(() => undefined),
       Math.max(100, Math.floor(leaseMs / 3)),
     );
     timer.unref();
