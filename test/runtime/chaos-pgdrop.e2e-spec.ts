@@ -9,9 +9,8 @@ import {
   publishFlow,
   seedVisitors,
   sleep,
-  statusCounts,
   tenant,
-  waitFor,
+  untilCompleted,
   useStack,
 } from './runtime-harness';
 
@@ -54,15 +53,7 @@ describe('chaos: PostgreSQL connections drop for a few seconds', () => {
     }
     expect(terminated).toBeGreaterThan(0);
     await feeding;
-    const counts = await waitFor(
-      'all completed',
-      async () => {
-        const c = await statusCounts(stack.db, t.siteId, flowId);
-        return c.completed === n ? c : undefined;
-      },
-      90_000,
-      300,
-    );
+    const counts = await untilCompleted(stack, t.siteId, flowId, n);
     expect(counts).toEqual({ completed: n });
     const tags = await stack.db.query(
       `SELECT count(*)::int AS n FROM visitors WHERE site_id = $1 AND tags = ARRAY['resumed']`,

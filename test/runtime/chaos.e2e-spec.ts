@@ -10,6 +10,7 @@ import {
   statusCounts,
   tenant,
   waitFor,
+  untilCompleted,
   useStack,
 } from './runtime-harness';
 
@@ -49,15 +50,7 @@ describe('chaos: Redis loses everything mid-way through 1,000 runs', () => {
     );
     expect(await stack.redis.flushdb()).toBe('OK');
     await feeding;
-    const counts = await waitFor(
-      'all 1,000 completed',
-      async () => {
-        const c = await statusCounts(stack.db, t.siteId, flowId);
-        return c.completed === 1000 ? c : undefined;
-      },
-      120_000,
-      500,
-    );
+    const counts = await untilCompleted(stack, t.siteId, flowId, 1000, 120_000, 500);
     expect(counts).toEqual({ completed: 1000 });
     await sleep(1000);
     const mails = rx.mails.filter((m) => m.subject === 'flush');
@@ -121,15 +114,7 @@ describe('chaos: a worker is SIGKILLed mid-step', () => {
     const midway = rx.mails.filter((m) => m.subject === 'kill').length;
     expect(midway).toBeLessThan(n);
     stack.worker = await startWorker(stack.env, 120_000);
-    const counts = await waitFor(
-      'all completed',
-      async () => {
-        const c = await statusCounts(stack.db, t.siteId, flowId);
-        return c.completed === n ? c : undefined;
-      },
-      90_000,
-      300,
-    );
+    const counts = await untilCompleted(stack, t.siteId, flowId, n);
     expect(counts).toEqual({ completed: n });
     await waitFor('all webhooks', async () => rx.hooks.length >= n, 120_000);
     await sleep(1500);

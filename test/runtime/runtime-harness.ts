@@ -353,6 +353,25 @@ export const statusCounts = async (db: Client, siteId: string, flowId: string) =
     ).rows.map((r) => [r.status, r.n]),
   ) as Record<string, number>;
 
+/** Waits (bounded) until `n` runs of the flow completed; returns the flow's status counts then. */
+export const untilCompleted = (
+  stack: Stack,
+  siteId: string,
+  flowId: string,
+  n: number,
+  timeoutMs = 90_000,
+  everyMs = 300,
+) =>
+  waitFor(
+    `all ${n} completed`,
+    async () => {
+      const c = await statusCounts(stack.db, siteId, flowId);
+      return c.completed === n ? c : undefined;
+    },
+    timeoutMs,
+    everyMs,
+  );
+
 export async function ingestMany(
   stack: Stack,
   siteId: string,
