@@ -9,7 +9,7 @@
 // loaded machine every number here grows with it.
 // Scale and targets: BENCH_NODES (300), BENCH_RUNS (3), BENCH_DEADLINE_MS (180000), BENCH_DATABASE_URL
 // (…/nudgeflow_bench, created and migrated if missing), BENCH_REDIS_URL (redis://127.0.0.1:6379/3).
-/* global window, document, requestAnimationFrame, getComputedStyle -- used inside page.evaluate callbacks */
+/* global window, document, location, requestAnimationFrame, getComputedStyle, MutationObserver, addEventListener -- used inside page.evaluate callbacks */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -228,6 +228,13 @@ async function openAndMeasure(page, url, siteId, flowId, count) {
     if (path.endsWith('.js')) jsFiles.add(path);
   };
   page.on('response', onResponse);
+  // BENCH_PROFILE=DIR: a CPU profile of the page from navigation to interactive, per load.
+  const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   await page.goto(`${url}/sites/${siteId}/flows/${flowId}`, { waitUntil: 'commit' });
   await page.waitForSelector('.react-flow__node', { timeout: 20_000 });
   const pane = await page.locator('.react-flow__pane').boundingBox();
@@ -250,6 +257,31 @@ async function openAndMeasure(page, url, siteId, flowId, count) {
   );
   const interactiveMs = await page.evaluate(() => performance.now());
   page.off('response', onResponse);
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(process.env.BENCH_PROFILE, { recursive: true });
+    writeFileSync(
+      join(process.env.BENCH_PROFILE, `builder-${count}-${Date.now()}.cpuprofile`),
+      JSON.stringify(profile),
+    );
+    await cdp.detach();
+  }
+  // BENCH_TRACE=1: where the time went (navigation, each request's start and end, first paints).
+  const trace = process.env.BENCH_TRACE
+    ? await page.evaluate(() =>
+        [
+          ...performance.getEntriesByType('navigation'),
+          ...performance.getEntriesByType('resource'),
+          ...performance.getEntriesByType('paint'),
+          ...performance.getEntriesByType('mark'),
+        ].map((e) => ({
+          name: e.name.replace(location.origin, ''),
+          start: Math.round(e.startTime),
+          end: Math.round(e.responseEnd ?? e.startTime + e.duration),
+        })),
+      )
+    : undefined;
   const rendered = await page.locator('[data-testid^="node-"]').count();
 
   // Frame times over a bounded pan: 120 mouse steps, 900 px left and back.
@@ -286,7 +318,7 @@ async function openAndMeasure(page, url, siteId, flowId, count) {
       () =>
         new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))),
     )) - fitStart;
-  return { interactiveMs, rendered, frames, fitAllMs, jsFiles: [...jsFiles] };
+  return { interactiveMs, rendered, frames, fitAllMs, jsFiles: [...jsFiles], trace };
 }
 
 const load = () =>
@@ -326,6 +358,22 @@ async function main() {
     await rm(userDataDir, { recursive: true, force: true });
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  if (process.env.BENCH_TRACE)
+    await page.addInitScript(() => {
+      const seen = new Set();
+      const mark = (name) => {
+        if (!seen.has(name)) {
+          seen.add(name);
+          performance.mark(name);
+        }
+      };
+      new MutationObserver(() => {
+        if (document.querySelector('.react-flow__pane')) mark('pane in DOM');
+        if (document.querySelector('.react-flow__node')) mark('first node in DOM');
+      }).observe(document, { childList: true, subtree: true });
+      addEventListener('pointerdown', () => mark('pointerdown'), true);
+      addEventListener('pointerup', () => mark('pointerup'), true);
+    });
   await page.goto(`${url}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -365,6 +413,16 @@ async function main() {
       frames: frames.length,
     };
   };
+  if (process.env.BENCH_TRACE) {
+    for (const count of [SMALL, BIG]) {
+      const last = results[count].at(-1);
+      console.log(
+        `trace of the last ${count}-node load (interactive at ${last.interactiveMs.toFixed(0)} ms):`,
+      );
+      for (const e of last.trace)
+        console.log(`  ${String(e.start).padStart(6)} → ${String(e.end).padStart(6)}  ${e.name}`);
+    }
+  }
   const s = summary(SMALL);
   const b = summary(BIG);
   console.log(`builder bench — ${RUNS} timed loads per flow after one warm-up, Chromium headless 1280×720`);

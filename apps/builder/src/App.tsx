@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router-dom';
 import { refreshSession } from './api/client';
 import { AppShell } from './components/AppShell';
@@ -12,18 +12,11 @@ import { NotFoundPage } from './pages/NotFoundPage';
 import { CtasPage } from './pages/CtasPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { useAuthStore } from './state/auth-store';
+import { FlowEditorPage, preloadEditor, ReportsPage, RunsPage, WebhooksPage } from './lazy-pages';
 import { FLOW_PATH } from './hooks/usePrefetchFlow';
 
-// The editor pulls in React Flow, elkjs and the engine: load it only when a flow is opened.
-const loadEditor = () => import('./pages/FlowEditorPage');
-const FlowEditorPage = lazy(loadEditor);
 // Opened straight on a flow (a link, a reload): fetch the editor while the session and the user load.
-if (FLOW_PATH.test(window.location.pathname)) void loadEditor();
-// Reports pull in recharts: load them only when opened.
-const ReportsPage = lazy(() => import('./pages/ReportsPage'));
-// Secondary screens: their own chunks, so the first load stays small.
-const WebhooksPage = lazy(() => import('./pages/WebhooksPage').then((m) => ({ default: m.WebhooksPage })));
-const RunsPage = lazy(() => import('./pages/RunsPage').then((m) => ({ default: m.RunsPage })));
+if (FLOW_PATH.test(window.location.pathname)) void preloadEditor();
 
 export function App() {
   const status = useAuthStore((state) => state.status);

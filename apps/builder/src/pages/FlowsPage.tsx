@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { flowsApi, type FlowSummary } from '../api/flows';
@@ -7,6 +7,7 @@ import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
 import { Modal } from '../components/Modal';
 import { StatusBadge } from '../components/StatusBadge';
 import { useCurrentSite } from '../hooks/useCurrentSite';
+import { preloadEditor } from '../lazy-pages';
 import { toast } from '../state/toast-store';
 
 const number = new Intl.NumberFormat();
@@ -22,6 +23,11 @@ export function FlowsPage() {
   const flowsKey = ['flows', siteId];
   const flows = useQuery({ queryKey: flowsKey, queryFn: () => flowsApi.list(siteId) });
   const refresh = () => queryClient.invalidateQueries({ queryKey: flowsKey });
+  // The next step from this list is usually a flow: fetch the editor's code while the marketer looks.
+  useEffect(() => {
+    const idle = window.setTimeout(() => void preloadEditor().catch(() => undefined), 500);
+    return () => window.clearTimeout(idle);
+  }, []);
 
   const duplicate = useMutation({
     mutationFn: (flow: FlowSummary) => flowsApi.duplicate(siteId, flow.id),
