@@ -8,6 +8,7 @@
 // realistic endpoint). Bounded: BENCH_MESSAGES per scenario (default 4000), BENCH_TIMEOUT_S per
 // scenario (default 120) and BENCH_TOTAL_TIMEOUT_S for the whole run (default 600).
 // Databases: BENCH_DATABASE_URL (default nudgeflow_bench, created and migrated), BENCH_REDIS_URL.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 
@@ -115,6 +117,42 @@ const body = (i) =>
     },
   });
 
+/** CPU seconds (user + system) of a process so far, from /proc (0 when it is gone). */
+function cpuOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where the CPU of a phase went: this process (receiver, and the raw client), the worker, the
+ * PostgreSQL backends of the bench database and the whole Redis server (shared: approximate).
+ */
+async function cpuSnapshot(db, redis, workerPid) {
+  const { rows } = await db.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  const info = await redis.info('cpu');
+  const num = (k) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  const self = process.cpuUsage();
+  return {
+    bench: (self.user + self.system) / 1e6,
+    worker: cpuOf(workerPid),
+    pg: new Map(rows.map((r) => [r.pid, cpuOf(r.pid)])),
+    redis: num('used_cpu_user') + num('used_cpu_sys'),
+  };
+}
+
+function cpuSpent(before, after, count) {
+  let pg = 0;
+  for (const [pid, t] of after.pg) pg += t - (before.pg.get(pid) ?? 0);
+  const ms = (s) => ((s * 1000) / count).toFixed(3);
+  return `bench+receiver ${ms(after.bench - before.bench)} | worker ${ms(after.worker - before.worker)} | postgres ${ms(pg)} | redis ${ms(after.redis - before.redis)} ms CPU per message`;
+}
+
 async function raw(port, bodies) {
   const agent = new Agent({ connections: 64 });
   const url = `http://127.0.0.1:${port}/raw`;
@@ -186,6 +224,7 @@ const queue = new Queue('webhooks', {
   connection: { url: REDIS_URL, maxRetriesPerRequest: null },
 });
 await queue.obliterate({ force: true });
+const redis = new Redis(REDIS_URL);
 const worker = await startWorker();
 const watchdog = setTimeout(() => {
   console.error(`webhooks bench: over BENCH_TOTAL_TIMEOUT_S (${TOTAL_TIMEOUT_MS / 1000} s), stopping`);
@@ -223,15 +262,20 @@ try {
     await raw(rx.port, bodies.slice(0, 200));
     await viaWorker(db, queue, siteId, endpointId, rx, bodies.slice(0, 200));
     rx.reset();
+    const c0 = await cpuSnapshot(db, redis, worker.pid);
     const rawRate = await raw(rx.port, bodies);
+    const c1 = await cpuSnapshot(db, redis, worker.pid);
     rx.reset();
     const w = await viaWorker(db, queue, siteId, endpointId, rx, bodies);
+    const c2 = await cpuSnapshot(db, redis, worker.pid);
     rx.close();
     const ratio = (w.perSecond / rawRate) * 100;
     console.log(
       `receiver ${String(delay).padStart(3)} ms: raw undici ${rawRate.toFixed(0)}/s | webhooks ${w.perSecond.toFixed(0)}/s ` +
         `(${w.delivered}/${MESSAGES} delivered, ${w.attempts} attempt rows${w.timedOut ? ', TIMED OUT' : ''}) | ratio ${ratio.toFixed(1)} % (target >= 50 %)`,
     );
+    console.log(`  raw:      ${cpuSpent(c0, c1, MESSAGES)}`);
+    console.log(`  webhooks: ${cpuSpent(c1, c2, MESSAGES)} (until every attempt row is written)`);
   }
   console.log(`load average at the end: ${load()}`);
 } finally {
@@ -242,5 +286,6 @@ try {
   clearTimeout(watchdog);
   await queue.obliterate({ force: true }).catch(() => undefined);
   await queue.close();
+  redis.disconnect();
   await db.end();
 }

@@ -294,6 +294,9 @@ export class WebhookRepository {
    * Loads messages still waiting for the given attempt, each with its endpoint, in one read. Nothing
    * is written before sending: a job re-run after a crash repeats the same attempt with the same
    * webhook-id; a stale or duplicate job finds its message moved on and gets nothing.
+   * One primary-key lookup per wanted id (the LATERAL ... LIMIT 1 is never flattened into a join): a
+   * plain join let the planner scan every message of the endpoint or site, whose statistics lag
+   * behind a fresh backlog (75 ms for 10 ids with 4,000 pending, against 0.25 ms).
    */
   async loadForAttempts(
     siteId: string,
@@ -303,9 +306,9 @@ export class WebhookRepository {
       this.db,
       `SELECT row_to_json(m) AS m, row_to_json(e) AS e
          FROM unnest($2::uuid[], $3::int[]) AS w(id, attempt)
-         JOIN webhook_messages m ON m.site_id = $1 AND m.id = w.id AND m.attempt_count = w.attempt
+        CROSS JOIN LATERAL (SELECT * FROM webhook_messages x WHERE x.site_id = $1 AND x.id = w.id LIMIT 1) m
          JOIN webhook_endpoints e ON e.site_id = m.site_id AND e.id = m.endpoint_id
-        WHERE m.status IN ('pending', 'sending')`,
+        WHERE m.attempt_count = w.attempt AND m.status IN ('pending', 'sending')`,
       [siteId, wanted.map((w) => w.messageId), wanted.map((w) => w.attempt)],
     );
     return rows.map((r) => ({ message: r.m, endpoint: r.e }));
@@ -314,6 +317,9 @@ export class WebhookRepository {
   /**
    * Writes many attempts of one site and moves each message on, in one statement (group commit).
    * A message only moves if it still waits for that attempt; returns the ids that moved.
+   * `m.id = ANY ($2)` and the status as `NOT IN` (the same set, by the CHECK constraint) steer the
+   * planner to the primary key: `status IN ('pending', 'sending')` matched the partial due index
+   * and scanned the whole backlog.
    */
   async recordAttempts(siteId: string, items: AttemptRecord[]): Promise<Set<string>> {
     const col = <K extends keyof AttemptRecord>(k: K) => items.map((i) => i[k]);
@@ -333,8 +339,8 @@ export class WebhookRepository {
        UPDATE webhook_messages m SET status = i.next_status, attempt_count = i.attempt, retry_index = i.retry_index,
               next_attempt_at = i.next_attempt_at, last_attempt_at = now(), last_status = i.status_code, last_error = i.error
          FROM input i
-        WHERE m.site_id = $1 AND m.id = i.message_id AND m.attempt_count = i.attempt - 1
-          AND m.status IN ('pending', 'sending')
+        WHERE m.site_id = $1 AND m.id = ANY ($2::uuid[]) AND m.id = i.message_id AND m.attempt_count = i.attempt - 1
+          AND m.status NOT IN ('succeeded', 'failed')
         RETURNING m.id`,
       [
         siteId,
