@@ -443,10 +443,7 @@ async function measureLag(db, ds, siteId) {
   const started = Date.now();
   while (Date.now() - started < LAG_SECONDS * 1000) {
     const t = Date.now();
-    const r = await rollups.advance(
-      Number(process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000),
-      Number(process.env.ANALYTICS_DIMS_REFRESH_MS ?? 60_000),
-    );
+    const r = await rollups.advance(Number(process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000));
     const done = Date.now();
     passes.push(done - t);
     const hi = r?.hi ? Date.parse(r.hi) : 0;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
+import fc from 'fast-check';
 import { Client } from 'pg';
 import { RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
@@ -325,40 +326,101 @@ describe('retention', () => {
 });
 
 describe('open-hour breakdowns', () => {
-  it('are recomputed when first touched, then at most every ANALYTICS_DIMS_REFRESH_MS until the hour is over', async () => {
-    const c = await createTenant(api, 'analytics-dims-refresh');
-    // stay clear of an hour boundary (a finished hour is always recomputed)
-    const toHourEnd = 3_600_000 - (Date.now() % 3_600_000);
-    if (toHourEnd < 40_000) await new Promise((r) => setTimeout(r, toHourEnd + 1_000));
-    const page = () => ({
+  it('move with every live pass (deltas), exact against the raw hour', async () => {
+    const c = await createTenant(api, 'analytics-dims-live');
+    const page = (visitor = randomUUID()) => ({
       ts: new Date(),
       name: '$page',
-      visitor: randomUUID(),
-      properties: { path: '/open' },
+      visitor,
+      properties: { path: '/open', referrer: 'https://www.google.com/' },
     });
-    const dims = async () => {
+    const dims = async (value: string) => {
       const { rows } = await db.query(
-        `SELECT coalesce(sum(pageviews), 0)::int AS n FROM analytics_traffic_dims
-          WHERE site_id = $1 AND grain = 'hour' AND value = '/open'`,
-        [c.siteId],
+        `SELECT coalesce(sum(pageviews) FILTER (WHERE grain = 'hour'), 0)::int AS hour_pv,
+                coalesce(sum(sessions) FILTER (WHERE grain = 'hour'), 0)::int AS hour_se,
+                coalesce(sum(pageviews) FILTER (WHERE grain = 'day'), 0)::int AS day_pv,
+                coalesce(sum(sessions) FILTER (WHERE grain = 'day'), 0)::int AS day_se
+           FROM analytics_traffic_dims WHERE site_id = $1 AND value = $2`,
+        [c.siteId, value],
       );
-      return rows[0].n as number;
+      return rows[0] as Record<string, number>;
     };
+    const visitor = randomUUID();
+    await insertEvents(c.siteId, [page(visitor)]);
+    await rollUp();
+    expect(await dims('/open')).toEqual({ hour_pv: 1, hour_se: 1, day_pv: 1, day_se: 1 });
+    // the same visitor again: a page view but no new session
+    await insertEvents(c.siteId, [page(visitor)]);
+    await rollUp();
+    expect(await dims('/open')).toEqual({ hour_pv: 2, hour_se: 1, day_pv: 2, day_se: 1 });
+    expect(await dims('www.google.com')).toEqual({ hour_pv: 0, hour_se: 1, day_pv: 0, day_se: 1 });
     await insertEvents(c.siteId, [page()]);
     await rollUp();
-    expect(await dims()).toBe(1);
-    await insertEvents(c.siteId, [page()]);
-    await rollUp();
-    expect(await dims()).toBe(1); // refreshed a moment ago: deferred
-    expect((await rolledTraffic(c.siteId, 'minute')).pageviews).toBe(2); // minute traffic is not
-    await db.query(
-      `UPDATE analytics_dims_hours SET refreshed_at = now() - interval '61 seconds' WHERE site_id = $1`,
-      [c.siteId],
-    );
-    await insertEvents(c.siteId, [page()]);
-    await rollUp();
-    expect(await dims()).toBe(3);
+    expect(await dims('/open')).toEqual({ hour_pv: 3, hour_se: 2, day_pv: 3, day_se: 2 });
+    const raw = await rawTraffic(c.siteId);
+    expect(await rolledTraffic(c.siteId, 'minute')).toMatchObject({ pageviews: 3, sessions: raw.sessions });
   });
+});
+
+describe('live passes (deltas) equal a whole recompute (fast-check)', () => {
+  /**
+   * Batches of events for a few visitors at random times of the last hours (so page views arrive late
+   * and out of order, moving session starts of earlier batches' page views), each batch rolled up by
+   * a live pass; then the watermark is rewound and the same rows are recomputed whole. Every rollup
+   * row (minute/hour/day traffic, CTA, breakdowns) must be identical, and traffic equal raw counts.
+   */
+  it('for any order of arrival', async () => {
+    const base = Math.floor((Date.now() - 4 * 3_600_000) / MIN) * MIN;
+    const event = fc.record({
+      visitor: fc.integer({ min: 0, max: 2 }),
+      minute: fc.integer({ min: 0, max: 100 }),
+      second: fc.integer({ min: 0, max: 59 }),
+      kind: fc.constantFrom('$page', '$page', '$page', 'cta_viewed', 'cta_converted', 'signup'),
+      path: fc.constantFrom('/', '/a', '/b'),
+      referrer: fc.constantFrom(null, 'https://t.co/x', 'https://www.google.com/'),
+      bot: fc.constantFrom(false, false, false, false, true),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(event, { minLength: 1, maxLength: 10 }), { minLength: 2, maxLength: 5 }),
+        async (batches) => {
+          const c = await createTenant(api, 'analytics-deltas'); // a fresh site: a failure leaves no residue
+          const visitors = [randomUUID(), randomUUID(), randomUUID()];
+          const {
+            rows: [{ start }],
+          } = await db.query<{ start: Date }>(`SELECT clock_timestamp() - interval '1 second' AS start`);
+          for (const batch of batches) {
+            await insertEvents(
+              c.siteId,
+              batch.map((e) => ({
+                ts: new Date(base + e.minute * MIN + e.second * 1000),
+                name: e.kind,
+                visitor: visitors[e.visitor],
+                properties:
+                  e.kind === '$page'
+                    ? { path: e.path, referrer: e.referrer }
+                    : { cta_id: 'cta-x', variant_id: e.visitor % 2 ? 'b' : 'control' },
+                context: { location: { country: e.visitor % 2 ? 'fr' : 'de' } },
+                bot: e.bot,
+              })),
+            );
+            await rollUp();
+          }
+          const live = await snapshot(c.siteId);
+          const raw = await rawTraffic(c.siteId);
+          for (const grain of ['minute', 'hour', 'day'])
+            expect({ ...(await rolledTraffic(c.siteId, grain)), visitors: 0 }).toEqual({
+              ...raw,
+              visitors: 0,
+            });
+          await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [start]);
+          await rollUp();
+          expect(await snapshot(c.siteId)).toEqual(live);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 300_000);
 });
 
 describe('reports API', () => {

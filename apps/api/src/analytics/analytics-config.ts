@@ -5,10 +5,8 @@ import { JobName } from '../jobs/job.types';
 const schema = z.object({
   /** How often the rollup job advances the watermark. */
   ANALYTICS_ROLLUP_EVERY_MS: z.coerce.number().int().min(200).default(2_000),
-  /** The watermark stays this far behind now and behind every open transaction (request → commit). */
+  /** The watermark stays this far behind now and behind every open transaction (request → its transaction's start). */
   ANALYTICS_ROLLUP_MARGIN_MS: z.coerce.number().int().min(0).default(2_000),
-  /** Breakdowns (top pages, referrers, …) of an hour still open are recomputed at most this often. */
-  ANALYTICS_DIMS_REFRESH_MS: z.coerce.number().int().min(0).default(60_000),
 });
 
 export type AnalyticsConfig = z.infer<typeof schema>;

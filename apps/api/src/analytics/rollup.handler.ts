@@ -17,10 +17,7 @@ export class RollupHandler {
   @OnJob(JobName.RollupsAdvance)
   async advance(): Promise<RollupResult | { skipped: true }> {
     const started = Date.now();
-    const result = await this.rollups.advance(
-      this.cfg.ANALYTICS_ROLLUP_MARGIN_MS,
-      this.cfg.ANALYTICS_DIMS_REFRESH_MS,
-    );
+    const result = await this.rollups.advance(this.cfg.ANALYTICS_ROLLUP_MARGIN_MS);
     if (!result) return { skipped: true };
     if (result.siteMinutes || result.flowMinutes)
       this.logger.debug({ ...result, ms: Date.now() - started }, 'rollups advanced');

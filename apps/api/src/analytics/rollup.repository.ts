@@ -19,9 +19,6 @@ const VISITOR_HASH = `hll_hash_text(e.visitor_id::text)`;
 /** A session starts at a page view with no page view of the same visitor in the 30 minutes before. */
 export const SESSION_GAP = `interval '30 minutes'`;
 
-/** Default of ANALYTICS_DIMS_REFRESH_MS: an open hour's breakdowns are recomputed at most this often. */
-export const DIMS_REFRESH_MS = 60_000;
-
 /** Events received this much before their own timestamp are "late": they may re-shape later sessions. */
 const LATE = `interval '2 minutes'`;
 
@@ -29,34 +26,79 @@ const TRAFFIC_SUMS = ['events', 'pageviews', 'sessions', 'engaged'];
 const CTA_SUMS = ['views', 'clicks', 'conversions', 'closes'];
 const FLOW_RUN_SUMS = ['entered', 'completed', 'converted', 'exited', 'failed'];
 
+/** A rollup table: its keys below the bucket, its summed columns and its hll columns. */
+type RollUp = [table: string, keys: string[], sums: string[], hlls: string[]];
+const EVENT_ROLLUPS: RollUp[] = [
+  ['analytics_traffic', [], TRAFFIC_SUMS, ['visitors']],
+  ['analytics_cta', ['cta_id', 'variant_id'], CTA_SUMS, ['viewers', 'converters']],
+];
+const FLOW_ROLLUPS: RollUp[] = [
+  ['analytics_flow_nodes', ['flow_id', 'flow_version', 'node_id'], ['reached'], []],
+  ['analytics_flow_runs', ['flow_id', 'flow_version'], FLOW_RUN_SUMS, []],
+  ['analytics_flow_goals', ['flow_id', 'flow_version', 'bin'], ['runs'], []],
+];
+
+/** 1 when the page view (alias `a`, with its previous page views' times p1, p2) starts a session. */
+const startFlag = (a: string) => `(${a}.p1 IS NULL OR ${a}.ts - ${a}.p1 > ${SESSION_GAP})::int`;
+/** 1 when it is a session's second page view (the session is engaged, not a bounce). */
+const engagedFlag = (a: string) =>
+  `coalesce(${a}.ts - ${a}.p1 <= ${SESSION_GAP} AND (${a}.p2 IS NULL OR ${a}.p1 - ${a}.p2 > ${SESSION_GAP}), false)::int`;
+
+/**
+ * The breakdown values of a page view, as VALUES rows (dim, value, page views, sessions): the page
+ * counts page views and entrances, the other dimensions count sessions (by their starting page view).
+ */
+function dimValues(properties: string, context: string, pv: string, se: string): string {
+  return `('page', coalesce(nullif(${properties}->>'path', ''), '(unknown)'), ${pv}, ${se}),
+           ('referrer', coalesce(nullif(substring(${properties}->>'referrer' FROM '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]+)'), ''),
+                                 '(direct)'), 0, ${se}),
+           ('utm_source', coalesce(nullif(${context}->'campaign'->>'source', ''),
+                                   substring(${properties}->>'url' FROM '[?&]utm_source=([^&#]+)'), '(none)'), 0, ${se}),
+           ('device', coalesce(nullif(lower(${context}->'device'->>'type'), ''),
+                               CASE WHEN ${context}->>'userAgent' IS NULL THEN '(unknown)'
+                                    WHEN ${context}->>'userAgent' ~* 'ipad|tablet' THEN 'tablet'
+                                    WHEN ${context}->>'userAgent' ~* 'mobi|iphone|android' THEN 'mobile'
+                                    ELSE 'desktop' END), 0, ${se}),
+           ('country', coalesce(upper(nullif(${context}->'location'->>'country', '')), '(unknown)'), 0, ${se})`;
+}
+
 /** SQL twin of goal-bins.ts `binOf`. */
 const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM r.ended_at - r.created_at)))))::smallint`;
 
 /**
- * The rollup pass. One transaction per window [lo, hi) of `received_at` (events) and `created_at` /
- * `ended_at` (runtime ledger): find the (site, minute) buckets the window touched, recompute those
- * buckets whole from raw rows, then recompute the hour and day buckets above them from the minute
- * rows. Nothing is incremented, so re-running any window yields the same rows, and a late event is
- * simply a touch on an old bucket.
+ * The rollup pass, one transaction per window [lo, hi) of `received_at` (events) and `created_at` /
+ * `ended_at` (runtime ledger). Every rollup row is a function of the raw rows stamped before the
+ * watermark: R(hi) = events with `received_at < hi` (plus the runtime ledger, recomputed whole).
+ *
+ * - **Live pass** (`deltaWindow`, the window starts where the last pass stopped): only the rows of
+ *   the window are read and their change is added, `n = n + excluded.n` and `hll_union` for uniques,
+ *   to minute, hour and local-day rows. Sessions need each new page view's neighbours: per visitor,
+ *   the page views from an hour before its earliest new one to an hour after its latest are flagged
+ *   twice (over R(lo) and over R(hi)) and the difference is added, so a late page view that moves a
+ *   later session start is exact too. A pass advances the watermark in its own transaction, so a
+ *   window is applied once.
+ * - **Re-run** (`rollWindow`, the window starts before `applied`, the furthest watermark ever applied:
+ *   a manual rewind, or the first pass): every touched bucket is recomputed whole from R(hi), so
+ *   re-running any window changes nothing, and hour and day buckets are rebuilt from minutes.
  *
  * `hi` stays behind every transaction still open in this database (minus a margin for the time
- * between a request's `received_at` and its commit), so a slow transaction that commits late with
- * older timestamps is never skipped: rows stamped before `hi` are all committed when we read them.
+ * between a request's `received_at` and its transaction's start), so a slow transaction that commits
+ * late with older stamps is never skipped: rows stamped before `hi` are all committed when we read them.
  */
 @Injectable()
 export class RollupRepository {
   constructor(private readonly db: DataSource) {}
 
-  async advance(marginMs: number, dimsRefreshMs = DIMS_REFRESH_MS): Promise<RollupResult | null> {
+  async advance(marginMs: number): Promise<RollupResult | null> {
     return this.db.transaction(async (m) => {
       const [lock] = await queryRows<{ ok: boolean }>(
         m,
         `SELECT pg_try_advisory_xact_lock(hashtext('nf_analytics_rollup')) AS ok`,
       );
       if (!lock.ok) return null; // another worker is rolling up right now
-      const [w] = await queryRows<{ lo: Date; hi: Date }>(
+      const [w] = await queryRows<{ lo: Date; hi: Date; applied: Date | null }>(
         m,
-        `SELECT w.hi AS lo,
+        `SELECT w.hi AS lo, w.applied,
                 least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
                                WHERE a.datname = current_database() AND a.backend_type = 'client backend'
                                  AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
@@ -66,21 +108,149 @@ export class RollupRepository {
       );
       if (!w || w.hi <= w.lo)
         return { lo: w?.lo?.toISOString() ?? '', hi: '', siteMinutes: 0, flowMinutes: 0 };
-      const result = await this.rollWindow(m, w.lo, w.hi, dimsRefreshMs);
-      await m.query(`UPDATE analytics_watermarks SET hi = $1, updated_at = now() WHERE name = 'rollups'`, [
-        w.hi,
-      ]);
+      const live = w.applied !== null && w.applied.getTime() === w.lo.getTime();
+      const result = live ? await this.deltaWindow(m, w.lo, w.hi) : await this.rollWindow(m, w.lo, w.hi);
+      await m.query(
+        `UPDATE analytics_watermarks SET hi = $1, applied = greatest(applied, $1), updated_at = now()
+          WHERE name = 'rollups'`,
+        [w.hi],
+      );
       return result;
     });
   }
 
-  /** Recomputes every bucket touched by rows stamped in [lo, hi). Safe to call again for any window. */
-  async rollWindow(
-    m: EntityManager,
-    lo: Date,
-    hi: Date,
-    dimsRefreshMs = DIMS_REFRESH_MS,
-  ): Promise<RollupResult> {
+  /**
+   * Live pass: adds the change made by the events received in [lo, hi) to every bucket, given that the
+   * buckets hold exactly R(lo). Reads the window's rows and, per visitor with a new page view, that
+   * visitor's page views around it (index probes), never a whole bucket.
+   */
+  async deltaWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
+    await m.query(
+      `CREATE TEMP TABLE nf_new ON COMMIT DROP AS
+       SELECT e.site_id, e.id, e.ts, e.visitor_id, e.name, e.properties, e.is_bot
+         FROM events e JOIN sites s ON s.id = e.site_id
+        WHERE e.received_at >= $1 AND e.received_at < $2
+          AND e.ts >= now() - make_interval(days => s.retention_days)`,
+      [lo, hi],
+    );
+    // (site, minute) touched: what the funnels and the result count read.
+    await m.query(
+      `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
+       SELECT DISTINCT site_id, date_trunc('minute', ts) AS m FROM nf_new`,
+    );
+    // Each visitor's page views from an hour before its first new one to an hour after its last: a new
+    // page view changes the session start / engagement of at most the next two page views, which lie
+    // within the hour after it (see SESSION_GAP), and their flags need the two before them.
+    await m.query(
+      `CREATE TEMP TABLE nf_pv ON COMMIT DROP AS
+       WITH v AS (
+         SELECT site_id, visitor_id, min(ts) AS t0, max(ts) AS t1 FROM nf_new
+          WHERE NOT is_bot AND name = '$page' GROUP BY 1, 2)
+       SELECT v.site_id, v.visitor_id, v.t0, p.id, p.ts, p.is_new, p.properties, p.context
+         FROM v CROSS JOIN LATERAL (
+           SELECT e.id, e.ts, e.received_at >= $1 AS is_new, e.properties, e.context FROM events e
+            WHERE e.site_id = v.site_id AND e.visitor_id = v.visitor_id
+              AND e.ts >= v.t0 - interval '60 minutes' AND e.ts <= v.t1 + interval '60 minutes'
+              AND e.received_at < $2 AND e.name = '$page' AND NOT e.is_bot) p`,
+      [lo, hi],
+    );
+    // Flags over R(hi) (every row) and over R(lo) (the rows already counted); their difference is
+    // the change to add. Only rows from the visitor's first new page view on can change.
+    await m.query(
+      `CREATE TEMP TABLE nf_flags ON COMMIT DROP AS
+       WITH n AS (
+         SELECT pv.*, lag(ts) OVER w AS p1, lag(ts, 2) OVER w AS p2
+           FROM nf_pv pv WINDOW w AS (PARTITION BY site_id, visitor_id ORDER BY ts, id)),
+       o AS (
+         SELECT site_id, visitor_id, id, ts, lag(ts) OVER w AS p1, lag(ts, 2) OVER w AS p2
+           FROM nf_pv WHERE NOT is_new WINDOW w AS (PARTITION BY site_id, visitor_id ORDER BY ts, id)),
+       f AS (
+         SELECT n.site_id, n.ts, n.is_new, n.properties, n.context,
+                ${startFlag('n')} - CASE WHEN n.is_new THEN 0 ELSE ${startFlag('o')} END AS d_start,
+                ${engagedFlag('n')} - CASE WHEN n.is_new THEN 0 ELSE ${engagedFlag('o')} END AS d_engaged
+           FROM n LEFT JOIN o ON o.site_id = n.site_id AND o.visitor_id = n.visitor_id AND o.id = n.id
+                             AND o.ts = n.ts
+          WHERE n.ts >= n.t0)
+       SELECT * FROM f WHERE is_new OR d_start <> 0 OR d_engaged <> 0`,
+    );
+    await m.query(
+      `CREATE TEMP TABLE nf_traffic_delta ON COMMIT DROP AS
+       SELECT site_id, date_trunc('minute', ts) AS m, sum(events) AS events, sum(pageviews) AS pageviews,
+              sum(sessions) AS sessions, sum(engaged) AS engaged,
+              coalesce(hll_add_agg(hll_hash_text(visitor_id::text), ${HLL}) FILTER (WHERE visitor_id IS NOT NULL),
+                       hll_empty(${HLL})) AS visitors
+         FROM (SELECT site_id, ts, visitor_id, 1 AS events, (name = '$page')::int AS pageviews, 0 AS sessions,
+                      0 AS engaged
+                 FROM nf_new WHERE NOT is_bot
+               UNION ALL
+               SELECT site_id, ts, NULL, 0, 0, d_start, d_engaged FROM nf_flags
+                WHERE d_start <> 0 OR d_engaged <> 0) x
+        GROUP BY 1, 2`,
+    );
+    await addDeltas(m, 'analytics_traffic', 'nf_traffic_delta', [], TRAFFIC_SUMS, ['visitors']);
+
+    await m.query(
+      `CREATE TEMP TABLE nf_cta_delta ON COMMIT DROP AS
+       SELECT e.site_id, date_trunc('minute', e.ts) AS m, e.properties->>'cta_id' AS cta_id,
+              coalesce(e.properties->>'variant_id', '') AS variant_id,
+              count(*) FILTER (WHERE e.name = 'cta_viewed') AS views,
+              count(*) FILTER (WHERE e.name = 'cta_clicked') AS clicks,
+              count(*) FILTER (WHERE e.name = 'cta_converted') AS conversions,
+              count(*) FILTER (WHERE e.name = 'cta_closed') AS closes,
+              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_viewed'), hll_empty(${HLL})) AS viewers,
+              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_converted'), hll_empty(${HLL})) AS converters
+         FROM nf_new e
+        WHERE NOT e.is_bot AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
+          AND e.properties->>'cta_id' IS NOT NULL
+        GROUP BY 1, 2, 3, 4`,
+    );
+    await addDeltas(m, 'analytics_cta', 'nf_cta_delta', ['cta_id', 'variant_id'], CTA_SUMS, [
+      'viewers',
+      'converters',
+    ]);
+
+    // Breakdowns: page views per path, session starts (and entrances) per value of the starting page.
+    await m.query(
+      `CREATE TEMP TABLE nf_dims_delta ON COMMIT DROP AS
+       SELECT f.site_id, date_trunc('hour', f.ts) AS bucket, d.dim, left(d.value, 500) AS value,
+              sum(d.pv) AS pageviews, sum(d.se) AS sessions
+         FROM nf_flags f CROSS JOIN LATERAL (VALUES ${dimValues('f.properties', 'f.context', 'f.is_new::int', 'f.d_start')})
+              AS d(dim, value, pv, se)
+        WHERE d.pv <> 0 OR d.se <> 0
+        GROUP BY 1, 2, 3, 4
+       HAVING sum(d.pv) <> 0 OR sum(d.se) <> 0`,
+    );
+    await m.query(
+      `INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
+       SELECT site_id, 'hour', bucket, dim, value, pageviews, sessions FROM nf_dims_delta
+        ORDER BY 1, 3, 4, 5
+       ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
+         SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
+    );
+    await m.query(
+      `DELETE FROM analytics_traffic_dims t USING nf_dims_delta d
+        WHERE t.site_id = d.site_id AND t.grain = 'hour' AND t.bucket = d.bucket AND t.dim = d.dim
+          AND t.value = d.value AND t.pageviews = 0 AND t.sessions = 0`,
+    );
+    await this.dayDims(m);
+
+    // Runtime ledger: recomputed whole per touched minute (its volume is far below the events').
+    await this.flowTouched(m, lo, hi);
+    await m.query(
+      `CREATE TEMP TABLE nf_hours ON COMMIT DROP AS
+       SELECT DISTINCT site_id, date_trunc('hour', m) AS h FROM nf_flow_touched`,
+    );
+    await this.rollUpHoursAndDays(m, FLOW_ROLLUPS);
+
+    const funnels = await rollFunnels(m, lo, hi);
+    return this.result(m, lo, hi, funnels);
+  }
+
+  /**
+   * Re-run: recomputes every bucket touched by rows stamped in [lo, hi) whole from R(hi). Safe to call
+   * again for any window (idempotent); the first pass, and any pass after a rewind of the watermark.
+   */
+  async rollWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
     // 1. Touched (site, minute) from events; late ones also reach the next hour (sessions after them).
     // An event stamped before its site's retention touches nothing: the raw rows around it are being
     // deleted, so recomputing its bucket would replace a complete rollup with a partial one.
@@ -113,41 +283,37 @@ export class RollupRepository {
          FROM nf_islands i,
               generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') h`,
     );
-    // Breakdowns exist only at hour grain and are recomputed for whole hours. A touched hour is marked
-    // dirty; a dirty hour is recomputed when first touched, once it is over (the watermark passed its
-    // end), or when its last recompute is older than dimsRefreshMs — so a hot site's open hour is not
-    // re-read on every pass (its breakdowns lag by at most dimsRefreshMs; minute traffic does not).
-    await m.query(
-      `INSERT INTO analytics_dims_hours (site_id, hour, dirty) SELECT site_id, h, true FROM nf_hours
-       ON CONFLICT (site_id, hour) DO UPDATE SET dirty = true`,
-    );
-    await m.query(
-      `CREATE TEMP TABLE nf_dim_hours ON COMMIT DROP AS
-       SELECT site_id, hour AS h FROM analytics_dims_hours
-        WHERE dirty AND (refreshed_at IS NULL OR hour + interval '1 hour' <= $1
-                         OR refreshed_at <= now() - $2 * interval '1 millisecond')`,
-      [hi, dimsRefreshMs],
-    );
-    await m.query(
-      `UPDATE analytics_dims_hours d SET dirty = false, refreshed_at = now()
-         FROM nf_dim_hours n WHERE d.site_id = n.site_id AND d.hour = n.h`,
-    );
-    await m.query(`DELETE FROM analytics_dims_hours WHERE NOT dirty AND hour < now() - interval '2 days'`);
-    // Hour islands of the hours due: merged.
+    // Breakdowns exist only at hour grain and are recomputed for whole hours: hour islands, merged.
     await m.query(
       `CREATE TEMP TABLE nf_hour_islands ON COMMIT DROP AS
        WITH o AS (
          SELECT site_id, h, CASE WHEN lag(h) OVER (PARTITION BY site_id ORDER BY h) = h - interval '1 hour'
-                                 THEN 0 ELSE 1 END AS brk FROM nf_dim_hours),
+                                 THEN 0 ELSE 1 END AS brk FROM nf_hours),
        g AS (SELECT *, sum(brk) OVER (PARTITION BY site_id ORDER BY h) AS grp FROM o)
        SELECT site_id, min(h) AS lo, max(h) + interval '1 hour' AS hi FROM g GROUP BY site_id, grp`,
     );
 
-    await this.trafficMinutes(m);
-    await this.ctaMinutes(m);
-    await this.trafficDimsHours(m);
+    await this.trafficMinutes(m, hi);
+    await this.ctaMinutes(m, hi);
+    await this.trafficDimsHours(m, hi);
 
     // 2. Runtime ledger: touched (site, minute) of steps written, runs started and runs ended.
+    await this.flowTouched(m, lo, hi);
+    await m.query(
+      `INSERT INTO nf_hours (site_id, h)
+       SELECT DISTINCT site_id, date_trunc('hour', m) FROM nf_flow_touched
+       EXCEPT SELECT site_id, h FROM nf_hours`,
+    );
+
+    // 3. Hours from minutes, local days from hours.
+    await this.rollUpHoursAndDays(m, [...EVENT_ROLLUPS, ...FLOW_ROLLUPS]);
+    await this.dayDims(m);
+
+    const funnels = await rollFunnels(m, lo, hi);
+    return this.result(m, lo, hi, funnels);
+  }
+
+  private async flowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
     await m.query(
       `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
        SELECT site_id, date_trunc('minute', created_at) AS m FROM run_steps WHERE created_at >= $1 AND created_at < $2
@@ -156,13 +322,10 @@ export class RollupRepository {
       [lo, hi],
     );
     await this.flowMinutes(m);
-    await m.query(
-      `INSERT INTO nf_hours (site_id, h)
-       SELECT DISTINCT site_id, date_trunc('hour', m) FROM nf_flow_touched
-       EXCEPT SELECT site_id, h FROM nf_hours`,
-    );
+  }
 
-    // 3. Hours from minutes, local days from hours.
+  /** Hour buckets (from minutes) and local-day buckets (from hours) of the hours in nf_hours. */
+  private async rollUpHoursAndDays(m: EntityManager, rollUps: RollUp[]): Promise<void> {
     await m.query(
       `CREATE TEMP TABLE nf_days ON COMMIT DROP AS
        SELECT DISTINCT h.site_id,
@@ -170,19 +333,17 @@ export class RollupRepository {
               (date_trunc('day', h.h AT TIME ZONE s.timezone) + interval '1 day') AT TIME ZONE s.timezone AS d_end
          FROM nf_hours h JOIN sites s ON s.id = h.site_id`,
     );
-    const rollUps: [string, string[], string[], string[]][] = [
-      ['analytics_traffic', [], TRAFFIC_SUMS, ['visitors']],
-      ['analytics_cta', ['cta_id', 'variant_id'], CTA_SUMS, ['viewers', 'converters']],
-      ['analytics_flow_nodes', ['flow_id', 'flow_version', 'node_id'], ['reached'], []],
-      ['analytics_flow_runs', ['flow_id', 'flow_version'], FLOW_RUN_SUMS, []],
-      ['analytics_flow_goals', ['flow_id', 'flow_version', 'bin'], ['runs'], []],
-    ];
     for (const [table, keys, sums, hlls] of rollUps) {
       await m.query(rollUpSql(table, keys, sums, hlls, 'hour'));
       await m.query(rollUpSql(table, keys, sums, hlls, 'day'));
     }
-    // Day breakdowns move by the change of their recomputed hours (new rows minus old rows), so a pass
-    // costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
+  }
+
+  /**
+   * Day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so a pass
+   * costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
+   */
+  private async dayDims(m: EntityManager): Promise<void> {
     await m.query(
       `WITH d AS (
          SELECT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
@@ -191,7 +352,7 @@ export class RollupRepository {
           GROUP BY 1, 2, 3, 4
          HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0)
        INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'day', day, dim, value, pageviews, sessions FROM d
+       SELECT site_id, 'day', day, dim, value, pageviews, sessions FROM d ORDER BY 1, 2, 3, 4
        ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
          SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
     );
@@ -203,9 +364,14 @@ export class RollupRepository {
         WHERE t.site_id = d.site_id AND t.grain = 'day' AND t.bucket = d.day AND t.dim = d.dim AND t.value = d.value
           AND t.pageviews = 0 AND t.sessions = 0`,
     );
+  }
 
-    const funnels = await rollFunnels(m, lo, hi);
-
+  private async result(
+    m: EntityManager,
+    lo: Date,
+    hi: Date,
+    funnels: FunnelRollupResult,
+  ): Promise<RollupResult> {
     const [counts] = await queryRows<{ site: string; flow: string }>(
       m,
       `SELECT (SELECT count(*) FROM nf_touched) AS site, (SELECT count(*) FROM nf_flow_touched) AS flow`,
@@ -224,13 +390,13 @@ export class RollupRepository {
    * (a session's second page view) need the visitor's two previous page views (up to an hour before),
    * hence the per-visitor look-back; only minutes inside the island are written.
    */
-  private async trafficMinutes(m: EntityManager): Promise<void> {
+  private async trafficMinutes(m: EntityManager, hi: Date): Promise<void> {
     await m.query(
       `WITH isl AS (
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, (e.name = '$page') AS is_page
            FROM nf_islands i
            JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
-          WHERE NOT e.is_bot),
+          WHERE NOT e.is_bot AND e.received_at < $1),
        -- the look-back: each island visitor's last two page views in the hour before the island (an
        -- index probe per visitor, not a scan of the site's whole hour)
        prev AS (
@@ -239,7 +405,7 @@ export class RollupRepository {
            CROSS JOIN LATERAL (
              SELECT e.id, e.ts FROM events e
               WHERE e.site_id = v.site_id AND e.visitor_id = v.visitor_id AND e.ts >= v.lo - interval '60 minutes'
-                AND e.ts < v.lo AND e.name = '$page' AND NOT e.is_bot
+                AND e.ts < v.lo AND e.name = '$page' AND NOT e.is_bot AND e.received_at < $1
               ORDER BY e.ts DESC, e.id DESC LIMIT 2) p),
        ev AS (SELECT * FROM isl UNION ALL SELECT * FROM prev),
        f AS (
@@ -256,10 +422,11 @@ export class RollupRepository {
        ON CONFLICT (site_id, grain, bucket) DO UPDATE
          SET events = EXCLUDED.events, pageviews = EXCLUDED.pageviews, sessions = EXCLUDED.sessions,
              engaged = EXCLUDED.engaged, visitors = EXCLUDED.visitors`,
+      [hi],
     );
   }
 
-  private async ctaMinutes(m: EntityManager): Promise<void> {
+  private async ctaMinutes(m: EntityManager, hi: Date): Promise<void> {
     await m.query(
       `INSERT INTO analytics_cta AS t (site_id, grain, bucket, cta_id, variant_id, views, clicks, conversions, closes,
                                        viewers, converters)
@@ -274,11 +441,12 @@ export class RollupRepository {
          FROM nf_islands i
          JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
         WHERE NOT e.is_bot AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
-          AND e.properties->>'cta_id' IS NOT NULL
+          AND e.properties->>'cta_id' IS NOT NULL AND e.received_at < $1
         GROUP BY 1, 3, 4, 5
        ON CONFLICT (site_id, grain, bucket, cta_id, variant_id) DO UPDATE
          SET views = EXCLUDED.views, clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions,
              closes = EXCLUDED.closes, viewers = EXCLUDED.viewers, converters = EXCLUDED.converters`,
+      [hi],
     );
   }
 
@@ -286,14 +454,14 @@ export class RollupRepository {
    * Hourly breakdowns, recomputed whole (delete + insert: a value may vanish when a late event moves a
    * session start). Pages count page views and entrances; the other dimensions count sessions.
    */
-  private async trafficDimsHours(m: EntityManager): Promise<void> {
+  private async trafficDimsHours(m: EntityManager, hi: Date): Promise<void> {
     await m.query(
       `CREATE TEMP TABLE nf_dims_delta (site_id uuid, bucket timestamptz, dim text, value text, pageviews bigint,
                                         sessions bigint) ON COMMIT DROP`,
     );
     await m.query(
       `WITH gone AS (
-         DELETE FROM analytics_traffic_dims t USING nf_dim_hours h
+         DELETE FROM analytics_traffic_dims t USING nf_hours h
           WHERE t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
          RETURNING t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions)
        INSERT INTO nf_dims_delta SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM gone`,
@@ -303,30 +471,20 @@ export class RollupRepository {
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, e.properties, e.context
            FROM nf_hour_islands i
            JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo - ${SESSION_GAP} AND e.ts < i.hi
-          WHERE NOT e.is_bot AND e.name = '$page'),
+          WHERE NOT e.is_bot AND e.name = '$page' AND e.received_at < $1),
        f AS (
          SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, lo, visitor_id ORDER BY ts, id) AS p1 FROM ev),
        s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo),
        ins AS (
        INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
        SELECT site_id, 'hour', date_trunc('hour', ts), d.dim, left(d.value, 500), sum(d.pv), sum(d.se)
-         FROM s CROSS JOIN LATERAL (VALUES
-           ('page', coalesce(nullif(properties->>'path', ''), '(unknown)'), 1, is_start::int),
-           ('referrer', coalesce(nullif(substring(properties->>'referrer' FROM '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]+)'), ''),
-                                 '(direct)'), 0, 1),
-           ('utm_source', coalesce(nullif(context->'campaign'->>'source', ''),
-                                   substring(properties->>'url' FROM '[?&]utm_source=([^&#]+)'), '(none)'), 0, 1),
-           ('device', coalesce(nullif(lower(context->'device'->>'type'), ''),
-                               CASE WHEN context->>'userAgent' IS NULL THEN '(unknown)'
-                                    WHEN context->>'userAgent' ~* 'ipad|tablet' THEN 'tablet'
-                                    WHEN context->>'userAgent' ~* 'mobi|iphone|android' THEN 'mobile'
-                                    ELSE 'desktop' END), 0, 1),
-           ('country', coalesce(upper(nullif(context->'location'->>'country', '')), '(unknown)'), 0, 1)
-         ) AS d(dim, value, pv, se)
+         FROM s CROSS JOIN LATERAL (VALUES ${dimValues('properties', 'context', '1', 'is_start::int')})
+              AS d(dim, value, pv, se)
         WHERE d.dim = 'page' OR is_start
         GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)
        RETURNING site_id, bucket, dim, value, pageviews, sessions)
        INSERT INTO nf_dims_delta SELECT * FROM ins`,
+      [hi],
     );
   }
 
@@ -403,4 +561,51 @@ function rollUpSql(
             FROM ${touched}
            GROUP BY b.site_id, ${bucket}${keys.map((k) => `, t.${k}`).join('')}
           ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
+}
+
+/**
+ * Adds the minute deltas of `delta` (site_id, m, keys…, sums…, hlls…) to the minute, hour and
+ * local-day rows of `table` (sums added, hlls unioned). An hour belongs to the local day of its
+ * start, as in rollUpSql (half-hour zones assemble days from UTC hours).
+ */
+async function addDeltas(
+  m: EntityManager,
+  table: string,
+  delta: string,
+  keys: string[],
+  sums: string[],
+  hlls: string[],
+): Promise<void> {
+  const cols = [...keys, ...sums, ...hlls];
+  const set = [
+    ...sums.map((c) => `${c} = t.${c} + EXCLUDED.${c}`),
+    ...hlls.map((c) => `${c} = hll_union(t.${c}, EXCLUDED.${c})`),
+  ].join(', ');
+  const conflict = `ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
+  const agg = [
+    ...keys.map((k) => `x.${k}`),
+    ...sums.map((c) => `sum(x.${c})`),
+    ...hlls.map((c) => `hll_union_agg(x.${c})`),
+  ].join(', ');
+  const groupKeys = keys.map((k) => `, x.${k}`).join('');
+  const order = `ORDER BY 1, 3${keys.map((_, i) => `, ${i + 4}`).join('')}`;
+  await m.query(
+    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+     SELECT site_id, 'minute', m, ${cols.join(', ')} FROM ${delta} ${order}
+     ${conflict}`,
+  );
+  await m.query(
+    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+     SELECT x.site_id, 'hour', date_trunc('hour', x.m), ${agg} FROM ${delta} x
+      GROUP BY x.site_id, 3${groupKeys} ${order}
+     ${conflict}`,
+  );
+  await m.query(
+    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+     SELECT x.site_id, 'day', date_trunc('day', date_trunc('hour', x.m) AT TIME ZONE s.timezone) AT TIME ZONE s.timezone,
+            ${agg}
+       FROM ${delta} x JOIN sites s ON s.id = x.site_id
+      GROUP BY x.site_id, 3${groupKeys} ${order}
+     ${conflict}`,
+  );
 }

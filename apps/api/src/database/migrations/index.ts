@@ -11,7 +11,9 @@ import { Analytics1764300600000 } from './1764300600000-analytics';
 import { AnalyticsDimsCovering1764300600100 } from './1764300600100-analytics-dims-covering';
 import { AnalyticsFunnels1764300600200 } from './1764300600200-analytics-funnels';
 import { AnalyticsDimsRefresh1764300600300 } from './1764300600300-analytics-dims-refresh';
+import { AnalyticsLiveDeltas1764300600400 } from './1764300600400-analytics-live-deltas';
 import { Onsite1764300500000 } from './1764300500000-onsite';
+import { WebhookClaims1764300400200 } from './1764300400200-webhook-claims';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -29,4 +31,6 @@ export const MIGRATIONS = [
   AnalyticsDimsCovering1764300600100,
   AnalyticsFunnels1764300600200,
   AnalyticsDimsRefresh1764300600300,
+  AnalyticsLiveDeltas1764300600400,
+  WebhookClaims1764300400200,
 ];
