@@ -6,3 +6,4 @@ export * from './template-rendering';
 export * from './time-window';
 export * from './stable-hash';
 export { getPath, toJsonValue } from './json-value';
+export * from './recorded-event';

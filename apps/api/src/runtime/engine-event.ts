@@ -1,5 +1,9 @@
-import type { FlowEvent, VisitorSnapshot } from '@nudgeflow/engine';
-import { SYSTEM_EVENTS } from '@nudgeflow/flow-schema';
+import {
+  toFlowEvent,
+  toVisitorSnapshot as visitorSnapshotOf,
+  type FlowEvent,
+  type VisitorSnapshot,
+} from '@nudgeflow/engine';
 
 /** The columns of an `events` row the runtime reads. */
 export interface StoredEvent {
@@ -14,38 +18,16 @@ export interface StoredEvent {
   is_bot: boolean;
 }
 
-const CTA_TRACK_EVENTS: Record<string, string> = {
-  cta_viewed: SYSTEM_EVENTS.ctaViewed,
-  cta_clicked: SYSTEM_EVENTS.ctaClicked,
-  cta_converted: SYSTEM_EVENTS.ctaConverted,
-  cta_closed: SYSTEM_EVENTS.ctaClosed,
-};
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/**
- * An ingested event as the engine sees it: the embed's CTA tracks become `$cta_*` with `ctaId`, page
- * views carry `url` (from properties, else the page context), everything else keeps its name.
- */
+/** An ingested event as the engine sees it (`toFlowEvent`, shared with the builder's simulator). */
 export function toEngineEvent(row: StoredEvent): FlowEvent {
-  const properties: Record<string, unknown> = { ...(row.properties ?? {}) };
-  let name = row.name;
-  const cta = row.type === 'track' ? CTA_TRACK_EVENTS[row.name] : undefined;
-  if (cta) {
-    name = cta;
-    if (properties.ctaId === undefined && properties.cta_id !== undefined)
-      properties.ctaId = properties.cta_id;
-    if (properties.variantId === undefined && properties.variant_id !== undefined)
-      properties.variantId = properties.variant_id;
-  } else if (row.type === 'page') {
-    name = SYSTEM_EVENTS.pageView;
-    const page = (row.context?.page ?? {}) as Record<string, unknown>;
-    if (str(properties.url) === undefined && str(page.url)) properties.url = page.url;
-  } else if (row.type === 'identify') {
-    name = SYSTEM_EVENTS.identify;
-  }
-  const ts = row.ts instanceof Date ? row.ts.toISOString() : new Date(row.ts).toISOString();
-  return { id: row.message_id, name, properties, timestamp: ts };
+  return toFlowEvent({
+    type: row.type,
+    name: row.name,
+    messageId: row.message_id,
+    timestamp: row.ts,
+    properties: row.properties,
+    context: row.context,
+  });
 }
 
 /** The columns of a `visitors` row the engine reads. */
@@ -62,23 +44,16 @@ export interface StoredVisitor {
 
 export function toVisitorSnapshot(row: StoredVisitor | undefined, visitorId: string): VisitorSnapshot {
   if (!row) return { id: visitorId, traits: {}, tags: [] };
-  const device = row.device ?? {};
-  const deviceType = str(device.type) ?? str(device.kind);
-  return {
+  return visitorSnapshotOf({
     id: row.id,
-    traits: row.traits ?? {},
-    tags: row.tags ?? [],
-    ...(row.visit_count !== null ? { visitCount: row.visit_count } : {}),
-    ...(row.first_seen_at
-      ? {
-          firstSeenAt:
-            row.first_seen_at instanceof Date ? row.first_seen_at.toISOString() : row.first_seen_at,
-        }
-      : {}),
-    ...(deviceType ? { device: deviceType } : {}),
-    ...(row.utm ? { utm: row.utm } : {}),
-    ...(row.last_page_url ? { pageUrl: row.last_page_url } : {}),
-  };
+    traits: row.traits,
+    tags: row.tags,
+    visitCount: row.visit_count,
+    firstSeenAt: row.first_seen_at,
+    device: row.device,
+    utm: row.utm,
+    lastPageUrl: row.last_page_url,
+  });
 }
 
 /** Exponential backoff with full jitter in [base·2^(n-1)/2, base·2^(n-1)], capped. */

@@ -34,6 +34,7 @@ export interface TimelineRow {
   user_id: string | null;
   properties: Record<string, unknown>;
   traits: Record<string, unknown>;
+  context: Record<string, unknown> | null;
   is_bot: boolean;
 }
 
@@ -102,7 +103,7 @@ export class VisitorRepository {
     return queryRows(
       this.db,
       `SELECT id::text AS id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id,
-              properties, traits, is_bot
+              properties, traits, context, is_bot
          FROM events WHERE ${where} ORDER BY ts DESC, id DESC LIMIT $3`,
       params,
     );

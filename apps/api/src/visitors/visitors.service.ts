@@ -34,6 +34,7 @@ const toEvent = (e: TimelineRow) => ({
   userId: e.user_id,
   properties: e.properties,
   traits: e.traits,
+  context: e.context,
   isBot: e.is_bot,
 });
 

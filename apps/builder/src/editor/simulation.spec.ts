@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { findFlowTemplate } from '@nudgeflow/flow-schema';
-import { simulate, suggestTimeline } from './simulation';
+import { recordedReplay, simulate, suggestTimeline } from './simulation';
 
 const cart = findFlowTemplate('abandoned-cart')!;
 const visitor = { id: 'v1', traits: { email: 'ada@example.com', first_name: 'Ada' }, visitCount: 2 };
@@ -38,5 +39,98 @@ describe('simulator', () => {
     ]);
     expect(result.status).toBe('not_started');
     expect(result.log[0]?.text).toMatch(/no trigger matches/);
+  });
+});
+
+describe('replaying a real visitor', () => {
+  const stored = {
+    id: 'vis-1',
+    traits: { email: 'ada@example.com' },
+    tags: ['vip'],
+    visitCount: 4,
+    firstSeenAt: '2026-01-01T10:00:00.000Z',
+    device: { type: 'mobile' },
+    utm: { source: 'newsletter' },
+    lastPageUrl: 'https://shop.example.com/cart',
+  };
+  const recorded = (type: string, name: string, timestamp: string, extra: object = {}) => ({
+    type,
+    name,
+    messageId: `${name}-${timestamp}`,
+    timestamp,
+    properties: {},
+    ...extra,
+  });
+
+  it('orders the events oldest first, in minutes after the first, named as the runtime names them', () => {
+    // The timeline API answers newest first.
+    const replay = recordedReplay(stored, [
+      recorded('track', 'checkout_completed', '2026-01-02T09:20:30.000Z', { properties: { cart_id: 'c9' } }),
+      recorded('track', 'cta_clicked', '2026-01-02T09:05:00.000Z', { properties: { cta_id: 'cta-1' } }),
+      recorded('track', 'bot_noise', '2026-01-02T09:02:00.000Z', { isBot: true }),
+      recorded('page', 'Cart', '2026-01-02T09:00:00.000Z', {
+        context: { page: { url: 'https://shop/cart' } },
+      }),
+    ]);
+    expect(replay.start?.toISOString()).toBe('2026-01-02T09:00:00.000Z');
+    expect(replay.events).toEqual([
+      { atMinutes: 0, name: '$page', properties: { url: 'https://shop/cart' } },
+      { atMinutes: 5, name: '$cta_clicked', properties: { cta_id: 'cta-1', ctaId: 'cta-1' } },
+      { atMinutes: 20.5, name: 'checkout_completed', properties: { cart_id: 'c9' } },
+    ]);
+    expect(replay.visitor).toEqual({
+      id: 'vis-1',
+      traits: { email: 'ada@example.com' },
+      tags: ['vip'],
+      visitCount: 4,
+      firstSeenAt: '2026-01-01T10:00:00.000Z',
+      device: 'mobile',
+      utm: { source: 'newsletter' },
+      pageUrl: 'https://shop.example.com/cart',
+    });
+  });
+
+  it('replays a recorded cart abandonment through the flow like the runtime would', () => {
+    const replay = recordedReplay(stored, [
+      recorded('track', 'add_to_cart', '2026-01-02T09:00:00.000Z', { properties: { cart_id: 'c1' } }),
+    ]);
+    const result = simulate(cart.graph, cart.settings, replay.visitor, replay.events, {
+      start: replay.start ?? undefined,
+    });
+    expect(result.steps[0]?.nodeId).toBe('added_to_cart');
+    expect(result.steps.map((step) => step.nodeId)).toContain('show_reminder');
+  });
+
+  it('keeps every non-bot event once, in time order, with non-negative minutes (any input order)', () => {
+    const event = fc.record({
+      minute: fc.integer({ min: 0, max: 100_000 }),
+      name: fc.constantFrom('add_to_cart', 'checkout_completed', 'signup'),
+      isBot: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 30 }), (events) => {
+        const base = Date.parse('2026-03-01T00:00:00.000Z');
+        const input = events.map((e, i) =>
+          recorded('track', e.name, new Date(base + e.minute * 60_000).toISOString(), {
+            isBot: e.isBot,
+            messageId: `m${i}`,
+          }),
+        );
+        const replay = recordedReplay(stored, input);
+        const kept = events.filter((e) => !e.isBot);
+        expect(replay.events).toHaveLength(kept.length);
+        const minutes = replay.events.map((e) => e.atMinutes);
+        expect(minutes.every((m, i) => m >= 0 && (i === 0 || m >= minutes[i - 1]!))).toBe(true);
+        if (kept.length) {
+          const first = Math.min(...kept.map((e) => e.minute));
+          expect(replay.start?.getTime()).toBe(base + first * 60_000);
+          expect([...minutes].sort((a, b) => a - b)).toEqual(
+            kept.map((e) => e.minute - first).sort((a, b) => a - b),
+          );
+        } else {
+          expect(replay.start).toBeNull();
+        }
+      }),
+    );
   });
 });

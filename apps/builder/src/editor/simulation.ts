@@ -11,7 +11,11 @@ import {
   type AdvanceResult,
   type EngineEffect,
   type EngineInput,
+  type RecordedEvent,
+  type RecordedVisitor,
   type RunState,
+  toFlowEvent,
+  toVisitorSnapshot,
   type VisitorSnapshot,
 } from '@nudgeflow/engine';
 import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
@@ -123,6 +127,40 @@ export function simulate(
   if (options.runToEnd !== false) wake(Number.POSITIVE_INFINITY);
   const final = last as AdvanceResult | null;
   return { steps, log, status: final ? final.status : 'not_started', ended: final?.ended };
+}
+
+export interface RecordedReplay {
+  visitor: VisitorSnapshot;
+  /** When the first replayed event happened: the simulation's start, so time windows see real times. */
+  start: Date | null;
+  events: TimelineEvent[];
+}
+
+/**
+ * A real visitor's recorded events (in any order) as a simulator timeline, oldest first, in minutes after
+ * the first of them, named and shaped as the runtime hands them to the engine (`toFlowEvent`). Events
+ * flagged as bots' are left out: the runtime never enrols them either.
+ */
+export function recordedReplay(
+  visitor: RecordedVisitor,
+  recorded: readonly (RecordedEvent & { isBot?: boolean })[],
+): RecordedReplay {
+  const events = recorded
+    .filter((event) => !event.isBot)
+    .map((event, order) => ({ event: toFlowEvent(event), order }))
+    .map(({ event, order }) => ({ event, order, at: Date.parse(event.timestamp ?? '') }))
+    .filter(({ at }) => Number.isFinite(at))
+    .sort((a, b) => a.at - b.at || a.order - b.order);
+  const first = events[0]?.at;
+  return {
+    visitor: toVisitorSnapshot(visitor),
+    start: first === undefined ? null : new Date(first),
+    events: events.map(({ event, at }) => ({
+      atMinutes: Math.round((at - (first ?? at)) / 600) / 100,
+      name: event.name,
+      properties: event.properties ?? {},
+    })),
+  };
 }
 
 /** A first timeline for the flow: one event per trigger kind found, so "Run" shows something. */

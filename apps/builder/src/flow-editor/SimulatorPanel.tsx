@@ -1,6 +1,15 @@
 import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
-import { useEffect, useMemo, useState } from 'react';
-import { describeEffect, simulate, suggestTimeline, type SimulationResult } from '../editor/simulation';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { errorMessage } from '../api/client';
+import { visitorsApi, type VisitorSummary } from '../api/visitors';
+import {
+  describeEffect,
+  recordedReplay,
+  simulate,
+  suggestTimeline,
+  type SimulationResult,
+} from '../editor/simulation';
+import { useCurrentSite } from '../hooks/useCurrentSite';
 import { useEditorStore } from './editor-store';
 
 const DEFAULT_VISITOR = JSON.stringify(
@@ -36,6 +45,8 @@ export function SimulatorPanel({ graph, settings }: { graph: FlowGraph; settings
   const [result, setResult] = useState<SimulationResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [index, setIndex] = useState(0);
+  // Set while a real visitor's events are loaded: the simulation starts at their first event.
+  const [replay, setReplay] = useState<{ label: string; start: Date | null } | null>(null);
 
   // Leaving the tab clears the highlight.
   useEffect(() => () => patch({ simulation: null }), [patch]);
@@ -68,7 +79,9 @@ export function SimulatorPanel({ graph, settings }: { graph: FlowGraph; settings
           }
           return { atMinutes: Number(row.atMinutes) || 0, name: row.name.trim(), properties };
         });
-      const simulated = simulate(graph, settings, parsedVisitor, timeline);
+      const simulated = simulate(graph, settings, parsedVisitor, timeline, {
+        start: replay?.start ?? undefined,
+      });
       setResult(simulated);
       setIndex(Math.max(0, simulated.steps.length - 1));
     } catch (caught) {
@@ -87,6 +100,30 @@ export function SimulatorPanel({ graph, settings }: { graph: FlowGraph; settings
         Nothing is sent: the flow runs in your browser with the same engine as the server. Waits and timeouts
         are fast-forwarded.
       </p>
+      <RealVisitorPicker
+        onLoad={(loaded) => {
+          setVisitor(JSON.stringify(loaded.visitor, null, 2));
+          setRows(
+            loaded.events.map((event) => ({
+              atMinutes: String(event.atMinutes),
+              name: event.name,
+              properties: JSON.stringify(event.properties),
+            })),
+          );
+          setReplay({ label: loaded.label, start: loaded.start });
+          setResult(null);
+        }}
+      />
+      {replay && (
+        <p className="muted small" role="status">
+          Replaying {replay.label}
+          {replay.start ? ` from ${replay.start.toLocaleString()}` : ''}: {rows.length} recorded event
+          {rows.length === 1 ? '' : 's'}, with the visitor&apos;s current profile.{' '}
+          <button type="button" className="btn btn--ghost btn--small" onClick={() => setReplay(null)}>
+            Use sample times
+          </button>
+        </p>
+      )}
       <label className="field">
         <span>Sample visitor (JSON)</span>
         <textarea
@@ -249,5 +286,91 @@ export function SimulatorPanel({ graph, settings }: { graph: FlowGraph; settings
         </section>
       )}
     </div>
+  );
+}
+
+const visitorLabel = (visitor: VisitorSummary) =>
+  (typeof visitor.traits?.email === 'string' ? visitor.traits.email : null) ??
+  visitor.userId ??
+  visitor.anonymousIds[0] ??
+  visitor.id;
+
+/** Finds a visitor of the site and loads their recorded events (latest 100) into the simulator. */
+function RealVisitorPicker({
+  onLoad,
+}: {
+  onLoad: (replay: ReturnType<typeof recordedReplay> & { label: string }) => void;
+}) {
+  const { siteId } = useCurrentSite();
+  const [search, setSearch] = useState('');
+  const [found, setFound] = useState<VisitorSummary[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const find = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      setFound((await visitorsApi.search(siteId, search.trim())).items);
+    } catch (caught) {
+      setProblem(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const load = async (visitor: VisitorSummary) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const detail = await visitorsApi.get(siteId, visitor.id);
+      onLoad({ ...recordedReplay(detail, detail.timeline), label: visitorLabel(visitor) });
+      setFound(null);
+    } catch (caught) {
+      setProblem(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="stack" style={{ gap: 4 }} onSubmit={(event) => void find(event)}>
+      <div className="row" style={{ flexWrap: 'nowrap' }}>
+        <label className="field" style={{ flex: 1 }}>
+          <span>Replay a real visitor</span>
+          <input
+            className="input"
+            value={search}
+            placeholder="email, user id or anonymous id"
+            onChange={(event) => setSearch(event.target.value)}
+          />
+        </label>
+        <button type="submit" className="btn btn--small" style={{ alignSelf: 'flex-end' }} disabled={busy}>
+          Find
+        </button>
+      </div>
+      {problem && (
+        <div className="banner banner--error" role="alert">
+          {problem}
+        </div>
+      )}
+      {found && found.length === 0 && <p className="muted small">No visitor matches.</p>}
+      {found && found.length > 0 && (
+        <ul aria-label="Visitors found" className="stack" style={{ gap: 2, listStyle: 'none', padding: 0 }}>
+          {found.map((visitor) => (
+            <li key={visitor.id}>
+              <button
+                type="button"
+                className="btn btn--ghost btn--small"
+                disabled={busy}
+                onClick={() => void load(visitor)}
+              >
+                Load {visitorLabel(visitor)} ({visitor.eventCount} event{visitor.eventCount === 1 ? '' : 's'})
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </form>
   );
 }
