@@ -9,19 +9,20 @@
 // loaded machine every number here grows with it.
 // Scale and targets: BENCH_NODES (300), BENCH_RUNS (3), BENCH_DEADLINE_MS (180000), BENCH_DATABASE_URL
 // (…/nudgeflow_bench, created and migrated if missing), BENCH_REDIS_URL (redis://127.0.0.1:6379/3).
+// Diagnosis: BENCH_TRACE=1 prints the last load's requests, paints and marks (pane and first node in the
+// DOM, the drag's pointerdown/up); BENCH_PROFILE=DIR writes a CPU profile of every load (navigation to
+// interactive) as DIR/builder-<nodes>-<time>.cpuprofile (build with `vite build --minify false` to read it).
 /* global window, document, location, requestAnimationFrame, getComputedStyle, MutationObserver, addEventListener -- used inside page.evaluate callbacks */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import pg from 'pg';
 import { chromium } from 'playwright-core';
+import { freePort, loadAverage, percentile, prepareDatabase, root } from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const dist = resolve(root, 'apps/builder/dist');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BIG = Number(process.env.BENCH_NODES ?? 300);
@@ -54,32 +55,6 @@ async function shutdown(code) {
   for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   clearTimeout(deadline);
   process.exit(code);
-}
-
-async function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function prepareDatabase() {
-  const u = new URL(DB_URL);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
-  await admin.end();
-  const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
-  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
 }
 
 async function startApi() {
@@ -210,11 +185,7 @@ function sizes(file) {
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const pct = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
-const median = (values) => pct(values, 50);
+const median = (values) => percentile(values, 50);
 
 /**
  * Opens the editor on a fresh navigation; "interactive" is when nodes are drawn and a drag on the
@@ -321,16 +292,11 @@ async function openAndMeasure(page, url, siteId, flowId, count) {
   return { interactiveMs, rendered, frames, fitAllMs, jsFiles: [...jsFiles], trace };
 }
 
-const load = () =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(', ');
-
 async function main() {
-  const loadAtStart = load();
+  const loadAtStart = loadAverage();
   if (!existsSync(resolve(dist, 'index.html')))
     throw new Error('run `npm run build` first (no apps/builder/dist)');
-  await prepareDatabase();
+  await prepareDatabase(DB_URL);
   const url = await startApi();
 
   const email = `bench-${randomUUID().slice(0, 8)}@example.com`;
@@ -408,7 +374,7 @@ async function main() {
       fitAll: median(runs.map((r) => r.fitAllMs)),
       rendered: runs[0].rendered,
       p50: median(frames),
-      p95: pct(frames, 95),
+      p95: percentile(frames, 95),
       max: Math.max(...frames),
       frames: frames.length,
     };
@@ -426,7 +392,7 @@ async function main() {
   const s = summary(SMALL);
   const b = summary(BIG);
   console.log(`builder bench — ${RUNS} timed loads per flow after one warm-up, Chromium headless 1280×720`);
-  console.log(`machine load average (1/5/15 min): ${loadAtStart} at start, ${load()} at end`);
+  console.log(`machine load average (1/5/15 min): ${loadAtStart} at start, ${loadAverage()} at end`);
   console.log(
     `initial JS (index.html entry chunks), gzipped: ${kb(initialGzip)}  (target < ${TARGET_INITIAL_JS_KB} KB)`,
   );

@@ -7,15 +7,13 @@
 // process holds BENCH_LIVE idle SSE connections (raw sockets from several 127.0.0.x addresses),
 // prints its RSS, the delivery latency of pushes announced over Redis, and that one more is refused.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { connect } from 'node:net';
 import Redis from 'ioredis';
 import pg from 'pg';
+import { freePort, nodeArgsFrom, prepareDatabase, startProcess } from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 100_000);
@@ -30,54 +28,6 @@ const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const MOBILE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
-
-const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
-
-async function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function prepareDatabase() {
-  const u = new URL(DB_URL);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
-  await admin.end();
-  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
-}
-
-function startProcess(entry, env, readyText) {
-  // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the processes it starts.
-  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, resolve(root, entry)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((res, rej) => {
-    const onData = (d) => {
-      out += d.toString();
-      if (out.length > 100_000) out = out.slice(-50_000);
-      if (out.includes(readyText)) res(proc);
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => rej(new Error(`${entry} exited ${code}:\n${out}`)));
-  });
-}
 
 async function post(url, path, body, token) {
   const res = await globalThis.fetch(`${url}${path}`, {
@@ -255,7 +205,12 @@ async function liveBench(siteId, writeKey, visitorIds) {
     LIVE_MAX_CONNECTIONS: String(LIVE),
     DB_POOL_SIZE: '10',
   };
-  const api = await startProcess('apps/api/dist/main.js', env, 'api listening');
+  const api = await startProcess(
+    'apps/api/dist/main.js',
+    env,
+    'api listening',
+    nodeArgsFrom('BENCH_API_NODE_ARGS'),
+  );
   await new Promise((r) => setTimeout(r, 500));
   const sign = (anon) =>
     createHmac('sha256', JWT_SECRET).update(`live:${siteId}:${anon}`).digest('base64url').slice(0, 32);
@@ -337,7 +292,7 @@ async function main() {
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
-  await prepareDatabase();
+  await prepareDatabase(DB_URL);
   const apiPort = await freePort();
   const apiEnv = {
     NODE_ENV: 'development',
@@ -350,7 +305,12 @@ async function main() {
     SCHEDULE_MAINTENANCE: 'false',
     JWT_SECRET,
   };
-  const api = await startProcess('apps/api/dist/main.js', apiEnv, 'api listening');
+  const api = await startProcess(
+    'apps/api/dist/main.js',
+    apiEnv,
+    'api listening',
+    nodeArgsFrom('BENCH_API_NODE_ARGS'),
+  );
   const url = `http://127.0.0.1:${apiPort}`;
   const minimalPort = await freePort();
   const minimal = await startProcess('bench/minimal-route.mjs', { PORT: String(minimalPort) }, 'listening');

@@ -5,16 +5,13 @@
 // (3) single-event /v1/track, (4) the same single-event load on a minimal NestJS POST route. Prints
 // events/s, p50/p99 and the ratios, and the dedupe window's bytes per million ids.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { freePort, nodeArgsFrom, prepareDatabase, startProcess } from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench';
@@ -22,51 +19,6 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const VISITORS = 5000;
-
-const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
-
-async function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function prepareDatabase() {
-  const u = new URL(DB_URL);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
-  await admin.end();
-  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
-}
-
-function startProcess(entry, env, readyText, nodeArgs = []) {
-  const proc = spawn(process.execPath, [...nodeArgs, resolve(root, entry)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((res, rej) => {
-    const onData = (d) => {
-      out += d.toString();
-      if (out.includes(readyText)) res(proc);
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (code) => rej(new Error(`${entry} exited ${code}:\n${out}`)));
-  });
-}
 
 async function json(url, path, body, token) {
   const res = await globalThis.fetch(`${url}${path}`, {
@@ -181,7 +133,7 @@ const ms = (n) => `${n.toFixed(1)} ms`;
 
 async function main() {
   console.log(`ingest bench: ${CONNECTIONS} connections, ${SECONDS} s per scenario, db ${DB_URL}`);
-  await prepareDatabase();
+  await prepareDatabase(DB_URL);
   const apiPort = await freePort();
   const apiEnv = {
     NODE_ENV: 'development',
@@ -196,8 +148,12 @@ async function main() {
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret-123',
   };
   // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API process.
-  const apiArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const api = await startProcess('apps/api/dist/main.js', apiEnv, 'api listening', apiArgs);
+  const api = await startProcess(
+    'apps/api/dist/main.js',
+    apiEnv,
+    'api listening',
+    nodeArgsFrom('BENCH_API_NODE_ARGS'),
+  );
   const url = `http://127.0.0.1:${apiPort}`;
   const minimalPort = await freePort();
   const minimal = await startProcess('bench/minimal-route.mjs', { PORT: String(minimalPort) }, 'listening');

@@ -15,8 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import pg from 'pg';
+import { prepareDatabase, root } from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const ENROLLMENTS = Number(process.env.BENCH_ENROLLMENTS ?? 20_000);
 const WAIT_RUNS = Number(process.env.BENCH_WAIT_RUNS ?? 5_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -27,26 +27,9 @@ const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 const PREFIX = 'nfbench-runtime';
 
-const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const fmt = (n, d = 0) => Number(n).toFixed(d);
-
-async function prepareDatabase() {
-  const u = new URL(DB_URL);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
-  await admin.end();
-  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
-}
 
 async function clearRedis() {
   const redis = new IORedis(REDIS_URL);
@@ -173,7 +156,7 @@ const cond = {
   rules: [{ kind: 'rule', source: 'event_property', key: 'plan', operator: 'eq', value: 'pro' }],
 };
 
-await prepareDatabase();
+await prepareDatabase(DB_URL);
 await clearRedis();
 const db = new pg.Client({ connectionString: DB_URL });
 await db.connect();

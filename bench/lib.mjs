@@ -1,0 +1,75 @@
+// Helpers every benchmark shares: ports, the benchmark database, starting built processes, percentiles
+// and the machine's load average. Not a benchmark itself (scripts/bench.mjs runs only *.bench.mjs).
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import pg from 'pg';
+
+export const root = resolve(import.meta.dirname, '..');
+
+/** A TCP port free on loopback right now. */
+export function freePort() {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Creates the benchmark database when missing and runs the API's migrations on it (needs the build). */
+export async function prepareDatabase(dbUrl) {
+  const u = new URL(dbUrl);
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
+  });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
+  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
+  await admin.end();
+  const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
+  const ds = createDataSource({ DATABASE_URL: dbUrl, DB_POOL_SIZE: 2 });
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+}
+
+/** Node flags from an environment variable (`--cpu-prof --cpu-prof-dir=/tmp/prof` profiles a process). */
+export const nodeArgsFrom = (name) => (process.env[name] ?? '').split(' ').filter(Boolean);
+
+/**
+ * Starts a built entry point (`apps/api/dist/main.js`, …) with extra environment and resolves with the
+ * child process once its output contains `readyText`; rejects with that output if it exits first.
+ */
+export function startProcess(entry, env, readyText, nodeArgs = []) {
+  const proc = spawn(process.execPath, [...nodeArgs, resolve(root, entry)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((res, rej) => {
+    const onData = (d) => {
+      out += d.toString();
+      if (out.length > 100_000) out = out.slice(-50_000);
+      if (out.includes(readyText)) res(proc);
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => rej(new Error(`${entry} exited ${code}:\n${out}`)));
+  });
+}
+
+/** The p-th percentile (0–100) of unsorted values; NaN when there are none. */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** The 1/5/15-minute load averages, printed beside every number a shared machine produces. */
+export const loadAverage = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ');
