@@ -471,6 +471,8 @@ describe('ingestion rate limit', () => {
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0].body.code).toBe('RATE_LIMITED');
     expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // A browser on the customer's site can read the refusal (and its Retry-After).
+    expect(limited[0].headers.get('access-control-allow-origin')).toBe('*');
     expect(results.filter((r) => r.status === 202).length).toBeLessThanOrEqual(6);
   });
 });

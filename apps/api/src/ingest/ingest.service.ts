@@ -32,9 +32,9 @@ const positiveInt = (v: string | undefined, fallback: number) => {
 /** Requests per second per site (`INGEST_RATE_LIMIT`), shared by every API replica through Redis. */
 export const INGEST_RATE_LIMIT = positiveInt(process.env.INGEST_RATE_LIMIT, 5000);
 
-const CORS_HEADERS = { 'access-control-allow-origin': '*' };
+// Every answer on the ingest paths, errors included, carries CORS headers (ingest-cors.ts).
 const err = (status: number, code: string, message: string, details?: Record<string, unknown>) =>
-  new AppError(status, code, message, details, CORS_HEADERS);
+  new AppError(status, code, message, details);
 
 function decodeBasic(value: string): string | undefined {
   try {
@@ -95,10 +95,7 @@ export class IngestService {
     const key = await this.keys.verify(token);
     if (!key) throw err(401, 'KEY_INVALID', 'write key is unknown or revoked');
     const rate = await this.limiter.hit(`ingest:${key.siteId}`, INGEST_RATE_LIMIT, 1);
-    if (!rate.allowed) {
-      const e = tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
-      throw new AppError(e.status, e.code, e.message, undefined, { ...e.headers, ...CORS_HEADERS });
-    }
+    if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
 
     const opts = { receivedAt, sentAt: body.sentAt, newMessageId: randomUUID };
     let result;

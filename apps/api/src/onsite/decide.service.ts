@@ -11,9 +11,8 @@ import { PublishedCtaCache } from './published-cta.cache';
 import { VisitorStateRepository } from './visitor-state.repository';
 
 export const DECIDE_MAX_BYTES = 16 * 1024;
-const CORS = { 'access-control-allow-origin': '*' };
-const fail = (status: number, code: string, message: string) =>
-  new AppError(status, code, message, undefined, CORS);
+// Every answer on decide's path, errors included, carries CORS headers (onsite-cors.ts).
+const fail = (status: number, code: string, message: string) => new AppError(status, code, message);
 
 export interface DecideResponse {
   ctas: WireCta[];
@@ -56,10 +55,7 @@ export class DecideService {
     if (!key) throw fail(HttpStatus.UNAUTHORIZED, 'KEY_INVALID', 'write key is unknown or revoked');
     // Per site and second across every API replica: one site's runaway page cannot starve the rest.
     const rate = await this.limiter.hit(`decide:${key.siteId}`, this.cfg.DECIDE_RATE_LIMIT, 1);
-    if (!rate.allowed) {
-      const e = tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
-      throw new AppError(e.status, e.code, e.message, undefined, { ...e.headers, ...CORS });
-    }
+    if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
     const context = obj(body.context);
     const ua = str(context.userAgent, 1000) ?? userAgentHeader ?? '';
     const { device, bot } = deviceOf(ua);
