@@ -548,4 +548,15 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
     ]);
     expect((await visitor(v)).tags).toEqual(['v1', 'v2']);
   });
+
+  it('the reconciler prunes in-flight markers long past due (a job that failed for good never settles its own)', async () => {
+    const key = `${stack.env.QUEUE_PREFIX}:rt:inflight:runs`;
+    const dead = `dead-${randomUUID()}`;
+    const fresh = `fresh-${randomUUID()}`;
+    // Stale after 20 rescue graces (2 s here): the dead one is an hour overdue, the fresh one due soon.
+    await stack.redis.hset(key, dead, String(Date.now() - 3_600_000), fresh, String(Date.now() + 60_000));
+    await waitFor('the dead marker pruned', async () => (await stack.redis.hexists(key, dead)) === 0, 20_000);
+    expect(await stack.redis.hexists(key, fresh)).toBe(1);
+    await stack.redis.hdel(key, fresh);
+  });
 });

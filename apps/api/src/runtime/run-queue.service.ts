@@ -23,6 +23,22 @@ local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and tonumber(v) <= tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`;
 
+/**
+ * One HSCAN step over an in-flight hash that deletes the markers due before a cutoff (jobs that failed
+ * for good never settle theirs). Returns the next cursor and how many went.
+ */
+const PRUNE = `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[3])
+local fields = page[2]
+local pruned = 0
+for i = 1, #fields, 2 do
+  if tonumber(fields[i + 1]) < tonumber(ARGV[2]) then
+    redis.call('HDEL', KEYS[1], fields[i])
+    pruned = pruned + 1
+  end
+end
+return {page[1], pruned}`;
+
 export type InflightKind = 'runs' | 'handoffs';
 
 export interface RunJob {
@@ -42,6 +58,7 @@ export interface RunJob {
 export class RunQueueService {
   private readonly logger = new Logger(RunQueueService.name);
   private readonly leases = new Map<string, NodeJS.Timeout>();
+  private readonly pruneCursors: Record<InflightKind, string> = { runs: '0', handoffs: '0' };
 
   constructor(
     private readonly queues: JobQueueService,
@@ -113,6 +130,29 @@ export class RunQueueService {
       return new Set(fields.filter((_, i) => due[i] === null || Number(due[i]) < cutoff));
     } catch {
       return new Set(fields);
+    }
+  }
+
+  /**
+   * Deletes markers due more than `staleMs` ago, one HSCAN step (about `count` fields) per call,
+   * resuming where the last call stopped. `lost` already reads such a marker as lost, so dropping it
+   * changes no decision; it only keeps the hash from growing with jobs that failed for good.
+   */
+  async prune(kind: InflightKind, staleMs: number, count = 1000): Promise<number> {
+    try {
+      const [cursor, pruned] = (await this.redis.eval(
+        PRUNE,
+        1,
+        this.inflightKey(kind),
+        this.pruneCursors[kind],
+        Date.now() - staleMs,
+        count,
+      )) as [string, number];
+      this.pruneCursors[kind] = cursor;
+      return pruned;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'in-flight marker prune failed');
+      return 0;
     }
   }
 

@@ -78,6 +78,9 @@ export class RuntimeMaintenance {
       lostHandoffs.has(RunQueueService.handoffField(h.site_id, h.id)),
     );
     for (const h of handoffs) await this.queue.enqueueTriggers(h.site_id, h.id, h.event_ids, bucket);
+    // Markers of jobs that failed for good are never settled: drop those long past due.
+    await this.queue.prune('runs', stale);
+    await this.queue.prune('handoffs', stale);
     if (rescued || handoffs.length)
       this.logger.log({ rescued, handoffs: handoffs.length }, 'reconciler re-enqueued lost work');
     return { promoted: promoted.length, rescued, handoffs: handoffs.length };
