@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import pg from 'pg';
-import { prepareDatabase, root } from './lib.mjs';
+import { nodeArgsFrom, prepareDatabase, root } from './lib.mjs';
 
 const ENROLLMENTS = Number(process.env.BENCH_ENROLLMENTS ?? 20_000);
 const WAIT_RUNS = Number(process.env.BENCH_WAIT_RUNS ?? 5_000);
@@ -71,7 +71,9 @@ async function rawBullmq(n) {
 }
 
 function startWorker() {
-  const proc = spawn(process.execPath, [resolve(root, 'apps/api/dist/worker.js')], {
+  // BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
+  const args = [...nodeArgsFrom('BENCH_WORKER_NODE_ARGS'), resolve(root, 'apps/api/dist/worker.js')];
+  const proc = spawn(process.execPath, args, {
     cwd: root,
     env: {
       ...process.env,

@@ -216,14 +216,26 @@ export function timeOfDayToMinutes(time: string): number {
   return Number(hours) * 60 + Number(minutes);
 }
 
-/** True when the runtime knows the IANA zone; Intl throws a RangeError for unknown zones. */
+const knownZones = new Map<string, boolean>();
+
+/**
+ * True when the runtime knows the IANA zone; Intl throws a RangeError for unknown zones. Answers are
+ * remembered (building a DateTimeFormat costs ~0.1 ms, and the engine asks on every step); the map is
+ * bounded, since the strings can come from user input.
+ */
 export function isValidTimeZone(timeZone: string): boolean {
+  const known = knownZones.get(timeZone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (knownZones.size >= 1000) knownZones.clear();
+  knownZones.set(timeZone, valid);
+  return valid;
 }
 
 export const TimeZoneSchema = z.string().min(1).max(64).refine(isValidTimeZone, 'Unknown IANA time zone');
