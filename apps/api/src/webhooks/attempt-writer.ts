@@ -16,8 +16,14 @@ export class AttemptWriter {
 
   /** True when the message moved on; false when it had already (a stale or duplicate job). */
   async record(item: AttemptRecord): Promise<boolean> {
-    const [moved] = await this.commits.submit(item.siteId, [item]);
+    const [moved] = await this.recordMany([item]);
     return moved;
+  }
+
+  /** A job's batch (all of one site) in one submission: whether each message moved on. */
+  async recordMany(items: AttemptRecord[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    return this.commits.submit(items[0].siteId, items);
   }
 
   private async flush(items: AttemptRecord[]): Promise<boolean[]> {

@@ -8,6 +8,7 @@ import { honoursRetryAfter, parseRetryAfter, retryDelayMs } from './retry-schedu
 import { DataSource } from 'typeorm';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
 import {
+  DELIVER_BATCH,
   DELIVER_JOB_ATTEMPTS,
   deliverJobId,
   DUE_PASS_LIMIT,
@@ -16,25 +17,39 @@ import {
 } from './webhook-events';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
-import { WebhookSender } from './webhook-sender';
+import { SendResult, WebhookSender } from './webhook-sender';
 import { signedHeaders } from './webhook-signature';
-import { EndpointRow, MessageStatus, WebhookRepository } from './webhook.repository';
+import { AttemptRecord, EndpointRow, MessageRow, MessageStatus, WebhookRepository } from './webhook.repository';
 import { AttemptWriter } from './attempt-writer';
-import { MessageLoader } from './message-loader';
+import { SendSlots } from './send-slots';
+import { queueConcurrency } from '../jobs/queue-concurrency';
+
+type Claimed = { message: MessageRow; endpoint: EndpointRow };
+type Sent =
+  | { c: Claimed; kind: 'sent'; result: SendResult }
+  | { c: Claimed; kind: 'disabled' }
+  | { c: Claimed; kind: 'unprepared'; err: Error };
+type Outcome = 'succeeded' | 'endpoint-gone' | 'endpoint-disabled' | 'exhausted' | 'retry' | 'released';
 
 /**
- * One attempt of one message (attempt number in the job id). A stale or duplicate job finds the
- * message moved on and does nothing; a job re-run after a crash repeats the same attempt with the
- * same webhook-id — the receiver's idempotency key never changes for a message.
+ * A delivery job claims a small batch of its site's messages (its own, if it still waits for the
+ * job's attempt, and other due ones: `DELIVER_BATCH`), sends them concurrently within the process's
+ * send slots and records their attempts in one write, so BullMQ, the claim and the write are paid
+ * once per batch. Nothing but the claim is written before sending: a job re-run after a crash takes
+ * its claims back and repeats the same attempts with the same webhook-ids — a message's idempotency
+ * key never changes. A stale or duplicate job finds its message moved on (or claimed by a live job)
+ * and only sends whatever else of its site is due.
  */
 @Injectable()
 export class WebhookDeliveryHandler {
   private readonly logger = new Logger(WebhookDeliveryHandler.name);
+  private readonly slots: SendSlots;
+  /** A claim outlives a full batch waiting its turn for slots and timing out, so only a dead job's lapses. */
+  private readonly leaseMs: number;
 
   constructor(
     private readonly repo: WebhookRepository,
     private readonly attempts: AttemptWriter,
-    private readonly loader: MessageLoader,
     private readonly sender: WebhookSender,
     private readonly secrets: WebhookSecrets,
     private readonly dispatcher: WebhookDispatcher,
@@ -42,18 +57,39 @@ export class WebhookDeliveryHandler {
     private readonly queues: JobQueueService,
     private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
-  ) {}
+  ) {
+    this.slots = new SendSlots(queueConcurrency(QueueName.Webhooks, cfg));
+    this.leaseMs = cfg.WEBHOOK_TIMEOUT_MS * (DELIVER_BATCH + 2) + 30_000;
+  }
 
   @OnJob(JobName.WebhookMessageDeliver)
   async deliver(
     job: JobPayloadMap[JobName.WebhookMessageDeliver],
     ctx?: JobContext,
-  ): Promise<{ outcome: string }> {
+  ): Promise<{ outcome: string; sent: number }> {
+    const claimant = ctx?.jobId ?? deliverJobId(job.messageId, job.attempt);
+    let claimed: Claimed[] = [];
     try {
-      return await this.attempt(job);
+      claimed = await this.repo.claimBatch(
+        job.siteId,
+        { messageId: job.messageId, attempt: job.attempt },
+        claimant,
+        DELIVER_BATCH,
+        this.leaseMs,
+      );
+      return await this.sendBatch(job, claimant, claimed);
     } catch (err) {
-      // BullMQ retries a throwing job (DELIVER_JOB_ATTEMPTS in all); on the last one the message ends
-      // failed here, visible in the log and recoverable, instead of pending with no job behind it.
+      // Claims not recorded go back at once (a re-run takes its own back anyway, the others need not
+      // wait for the lease). BullMQ retries a throwing job (DELIVER_JOB_ATTEMPTS in all); on the last
+      // one its message ends failed here, visible in the log and recoverable, instead of pending
+      // with no job behind it.
+      await this.repo
+        .releaseClaims(
+          job.siteId,
+          claimed.map((c) => c.message.id),
+          claimant,
+        )
+        .catch(() => undefined);
       if ((ctx?.attemptsMade ?? 0) + 1 >= DELIVER_JOB_ATTEMPTS) {
         const reason = `delivery job failed ${DELIVER_JOB_ATTEMPTS} times: ${(err as Error).message}`;
         await this.repo
@@ -66,70 +102,146 @@ export class WebhookDeliveryHandler {
     }
   }
 
-  private async attempt(job: JobPayloadMap[JobName.WebhookMessageDeliver]): Promise<{ outcome: string }> {
-    const { siteId, messageId, attempt } = job;
-    const loaded = await this.loader.load(siteId, messageId, attempt);
-    if (!loaded) return { outcome: 'skipped' };
-    const { message, endpoint } = loaded;
-    if (!endpoint.enabled) {
-      await this.repo.failMessage(siteId, messageId, attempt, 'endpoint disabled');
-      return { outcome: 'endpoint-disabled' };
-    }
+  private async sendBatch(
+    job: JobPayloadMap[JobName.WebhookMessageDeliver],
+    claimant: string,
+    claimed: Claimed[],
+  ): Promise<{ outcome: string; sent: number }> {
+    const { siteId } = job;
+    if (claimed.length === 0) return { outcome: 'skipped', sent: 0 };
+    const prepared = new Map<string, { secrets: string[]; headers: Record<string, string> }>();
+    const sent = await Promise.all(claimed.map((c) => this.sendOne(c, prepared)));
 
-    const now = new Date();
-    const headers = {
-      ...endpoint.headers,
-      ...this.secretHeaders(endpoint),
-      ...signedHeaders(this.signingSecrets(endpoint, now), message.webhook_id, now, message.body),
-    };
-    const result = await this.sender.send(endpoint.url, headers, message.body);
-    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const record = (nextStatus: MessageStatus, retryIndex: number, nextAttemptAt: Date | null) =>
-      this.attempts.record({
-        siteId,
-        messageId,
-        attempt: attempt + 1,
-        webhookId: message.webhook_id,
-        statusCode: result.statusCode,
-        error: result.error,
-        latencyMs: result.latencyMs,
-        responseBody: result.responseBody,
-        nextStatus,
-        retryIndex,
-        nextAttemptAt,
+    const outcomes = new Map<string, Outcome>();
+    const records: AttemptRecord[] = [];
+    const retries: { id: string; attempt_count: number; delayMs: number }[] = [];
+    const disables = new Map<string, { e: EndpointRow; reason: string; why: string }>();
+    const failing = new Map<string, Promise<Date>>();
+    let ownError: Error | undefined;
+    const released: string[] = [];
+
+    for (const s of sent) {
+      const { message, endpoint } = s.c;
+      if (s.kind === 'disabled') {
+        await this.repo.failMessage(siteId, message.id, message.attempt_count, 'endpoint disabled');
+        outcomes.set(message.id, 'endpoint-disabled');
+        continue;
+      }
+      if (s.kind === 'unprepared') {
+        // Not sent: it goes back, and through its own job, whose retries (and final failure) are BullMQ's.
+        released.push(message.id);
+        outcomes.set(message.id, 'released');
+        if (message.id === job.messageId) ownError = s.err;
+        continue;
+      }
+      const { result } = s;
+      const record = (nextStatus: MessageStatus, retryIndex: number, nextAttemptAt: Date | null) =>
+        records.push({
+          siteId,
+          messageId: message.id,
+          attempt: message.attempt_count + 1,
+          webhookId: message.webhook_id,
+          statusCode: result.statusCode,
+          error: result.error,
+          latencyMs: result.latencyMs,
+          responseBody: result.responseBody,
+          nextStatus,
+          retryIndex,
+          nextAttemptAt,
+        });
+      const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+      if (ok) {
+        record('succeeded', message.retry_index, null);
+        outcomes.set(message.id, 'succeeded');
+        continue;
+      }
+      if (result.statusCode === 410) {
+        record('failed', message.retry_index, null);
+        disables.set(endpoint.id, { e: endpoint, reason: 'gone', why: 'the receiver answered 410 Gone' });
+        outcomes.set(message.id, 'endpoint-gone');
+        continue;
+      }
+      if (!failing.has(endpoint.id)) failing.set(endpoint.id, this.repo.markFailing(siteId, endpoint.id));
+      const failingSince = new Date(await failing.get(endpoint.id)!);
+      if (Date.now() - failingSince.getTime() >= this.cfg.WEBHOOK_DISABLE_AFTER_SECONDS * 1000) {
+        record('failed', message.retry_index, null);
+        if (!disables.has(endpoint.id))
+          disables.set(endpoint.id, {
+            e: endpoint,
+            reason: 'failing',
+            why: `failing since ${failingSince.toISOString()}`,
+          });
+        outcomes.set(message.id, 'endpoint-disabled');
+        continue;
+      }
+      const nextIndex = message.retry_index + 1;
+      const delay = retryDelayMs(nextIndex, {
+        scale: this.cfg.WEBHOOK_RETRY_SCALE,
+        retryAfterMs: honoursRetryAfter(result.statusCode ?? undefined)
+          ? parseRetryAfter(result.retryAfter)
+          : undefined,
       });
+      if (delay === undefined) {
+        record('failed', message.retry_index, null);
+        outcomes.set(message.id, 'exhausted');
+        continue;
+      }
+      record('pending', nextIndex, new Date(Date.now() + delay));
+      if (delay <= QUEUE_HORIZON_MS)
+        retries.push({ id: message.id, attempt_count: message.attempt_count + 1, delayMs: delay });
+      outcomes.set(message.id, 'retry');
+    }
 
-    if (ok) {
-      await record('succeeded', message.retry_index, null);
-      if (endpoint.failing_since) await this.repo.markHealthy(siteId, endpoint.id);
-      return { outcome: 'succeeded' };
+    // The endpoint is off before its messages show failed (whoever sees the failure sees why).
+    for (const d of disables.values()) await this.disable(siteId, d.e, d.reason, d.why);
+    const moved = await this.attempts.recordMany(records);
+    const movedIds = new Set(records.filter((_, i) => moved[i]).map((r) => r.messageId));
+    const healthy = new Set(
+      sent
+        .filter((s) => s.kind === 'sent' && outcomes.get(s.c.message.id) === 'succeeded')
+        .filter((s) => s.c.endpoint.failing_since)
+        .map((s) => s.c.endpoint.id),
+    );
+    for (const endpointId of healthy) await this.repo.markHealthy(siteId, endpointId);
+    const later = retries.filter((r) => movedIds.has(r.id));
+    if (later.length) await this.dispatcher.enqueueMany(siteId, later);
+    if (released.length) {
+      await this.repo.releaseClaims(siteId, released, claimant);
+      const others = claimed.filter((c) => released.includes(c.message.id) && c.message.id !== job.messageId);
+      if (others.length)
+        await Promise.all(
+          others.map((c) => this.dispatcher.enqueue(siteId, c.message.id, c.message.attempt_count)),
+        );
     }
-    if (result.statusCode === 410) {
-      await record('failed', message.retry_index, null);
-      await this.disable(siteId, endpoint, 'gone', 'the receiver answered 410 Gone');
-      return { outcome: 'endpoint-gone' };
-    }
-    const failingSince = new Date(await this.repo.markFailing(siteId, endpoint.id));
-    if (Date.now() - failingSince.getTime() >= this.cfg.WEBHOOK_DISABLE_AFTER_SECONDS * 1000) {
-      await record('failed', message.retry_index, null);
-      await this.disable(siteId, endpoint, 'failing', `failing since ${failingSince.toISOString()}`);
-      return { outcome: 'endpoint-disabled' };
-    }
-    const nextIndex = message.retry_index + 1;
-    const delay = retryDelayMs(nextIndex, {
-      scale: this.cfg.WEBHOOK_RETRY_SCALE,
-      retryAfterMs: honoursRetryAfter(result.statusCode ?? undefined)
-        ? parseRetryAfter(result.retryAfter)
-        : undefined,
+    if (ownError) throw ownError;
+    return { outcome: outcomes.get(job.messageId) ?? 'skipped', sent: claimed.length };
+  }
+
+  /** Signs and sends one claimed message within a send slot (signed in the slot: a fresh timestamp). */
+  private async sendOne(
+    c: Claimed,
+    prepared: Map<string, { secrets: string[]; headers: Record<string, string> }>,
+  ): Promise<Sent> {
+    const { message, endpoint } = c;
+    if (!endpoint.enabled) return { c, kind: 'disabled' };
+    return this.slots.run(async () => {
+      let headers: Record<string, string>;
+      try {
+        const now = new Date();
+        let p = prepared.get(endpoint.id);
+        if (!p) {
+          p = {
+            secrets: this.signingSecrets(endpoint, now),
+            headers: { ...endpoint.headers, ...this.secretHeaders(endpoint) },
+          };
+          prepared.set(endpoint.id, p);
+        }
+        headers = { ...p.headers, ...signedHeaders(p.secrets, message.webhook_id, now, message.body) };
+      } catch (err) {
+        return { c, kind: 'unprepared', err: err as Error };
+      }
+      return { c, kind: 'sent', result: await this.sender.send(endpoint.url, headers, message.body) };
     });
-    if (delay === undefined) {
-      await record('failed', message.retry_index, null);
-      return { outcome: 'exhausted' };
-    }
-    const moved = await record('pending', nextIndex, new Date(Date.now() + delay));
-    if (moved && delay <= QUEUE_HORIZON_MS)
-      await this.dispatcher.enqueue(siteId, messageId, attempt + 1, delay);
-    return { outcome: 'retry' };
   }
 
   /**

@@ -21,7 +21,7 @@ import { JobQueueService } from '../jobs/job-queue.service';
 import { JobName, QueueName } from '../jobs/job.types';
 import { AfterCommit } from './after-commit';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
-import { DELIVER_JOB_ATTEMPTS, deliverJobId, MAX_BODY_BYTES, SystemEventType } from './webhook-events';
+import { deliverJobId, deliverJobOpts, deliverJobs, MAX_BODY_BYTES, SystemEventType } from './webhook-events';
 import { webhookIdFor } from './webhook-signature';
 import { WebhookRepository } from './webhook.repository';
 
@@ -145,17 +145,15 @@ export class WebhookDispatcher {
     return { messageIds: created.map((c) => c.id) };
   }
 
-  /** Deterministic job id per (message, attempt): a duplicate enqueue is a no-op in BullMQ. */
+  /**
+   * Deterministic job id per (message, attempt): a duplicate enqueue while the job waits is a no-op
+   * in BullMQ. The job claims this message and other due ones of the site (`DELIVER_BATCH`).
+   */
   async enqueue(siteId: string, messageId: string, attempt: number, delayMs = 0): Promise<void> {
     await this.queues.enqueue(
       JobName.WebhookMessageDeliver,
       { siteId, messageId, attempt },
-      {
-        jobId: deliverJobId(messageId, attempt),
-        delay: delayMs,
-        attempts: DELIVER_JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1000 },
-      },
+      deliverJobOpts(messageId, attempt, delayMs),
     );
   }
 
@@ -176,21 +174,21 @@ export class WebhookDispatcher {
     await this.enqueueMany(siteId, messages);
   }
 
+  /** Messages due now share a job per `DELIVER_BATCH` of their site; later ones get one each. */
   async enqueueMany(
     siteId: string | undefined,
     messages: { id: string; attempt_count: number; site_id?: string; delayMs?: number }[],
   ): Promise<void> {
     await this.queues.enqueueBulk(
       JobName.WebhookMessageDeliver,
-      messages.map((m) => ({
-        data: { siteId: (siteId ?? m.site_id)!, messageId: m.id, attempt: m.attempt_count },
-        opts: {
-          jobId: deliverJobId(m.id, m.attempt_count),
-          delay: m.delayMs ?? 0,
-          attempts: DELIVER_JOB_ATTEMPTS,
-          backoff: { type: 'exponential', delay: 1000 },
-        },
-      })),
+      deliverJobs(
+        messages.map((m) => ({
+          siteId: (siteId ?? m.site_id)!,
+          id: m.id,
+          attempt: m.attempt_count,
+          delayMs: m.delayMs,
+        })),
+      ),
     );
   }
 }

@@ -22,6 +22,53 @@ export const GIVEN_UP_GRACE_MS = 30_000;
 export const deliverJobId = (messageId: string, attempt: number): string => `whmsg-${messageId}-${attempt}`;
 
 /**
+ * Messages one delivery job claims and sends at once: its own and up to this many - 1 more of its
+ * site that are due (one BullMQ job, one claim and one attempt write for the batch).
+ */
+export const DELIVER_BATCH = 16;
+
+/** BullMQ options of every delivery job (a finished job leaves Redis, so its id can be queued again). */
+export const deliverJobOpts = (messageId: string, attempt: number, delayMs = 0) => ({
+  jobId: deliverJobId(messageId, attempt),
+  delay: delayMs,
+  attempts: DELIVER_JOB_ATTEMPTS,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true,
+});
+
+export interface DeliverJob {
+  data: { siteId: string; messageId: string; attempt: number };
+  opts: ReturnType<typeof deliverJobOpts>;
+}
+
+/**
+ * The delivery jobs for messages to send now or later. Messages due now share jobs: one per
+ * `batch` messages of a site (the first one's job id), since each job claims that many due
+ * messages of its site — so every message is claimed by some job. Later ones get a job each,
+ * delayed to their own time. Pure, so the bench enqueues exactly what the product does.
+ */
+export function deliverJobs(
+  messages: { siteId: string; id: string; attempt: number; delayMs?: number }[],
+  batch = DELIVER_BATCH,
+): DeliverJob[] {
+  const jobs: DeliverJob[] = [];
+  const dueBySite = new Map<string, number>();
+  for (const m of messages) {
+    const delayMs = Math.max(0, m.delayMs ?? 0);
+    if (delayMs === 0) {
+      const n = dueBySite.get(m.siteId) ?? 0;
+      dueBySite.set(m.siteId, n + 1);
+      if (n % batch !== 0) continue;
+    }
+    jobs.push({
+      data: { siteId: m.siteId, messageId: m.id, attempt: m.attempt },
+      opts: deliverJobOpts(m.id, m.attempt, delayMs),
+    });
+  }
+  return jobs;
+}
+
+/**
  * Retries due later than this stay only in PostgreSQL (`next_attempt_at`); a maintenance pass moves
  * them into BullMQ when they come within it, and re-enqueues anything Redis lost. Days-long backoffs
  * for millions of messages never sit in Redis.

@@ -291,27 +291,57 @@ export class WebhookRepository {
   }
 
   /**
-   * Loads messages still waiting for the given attempt, each with its endpoint, in one read. Nothing
-   * is written before sending: a job re-run after a crash repeats the same attempt with the same
-   * webhook-id; a stale or duplicate job finds its message moved on and gets nothing.
-   * One primary-key lookup per wanted id (the LATERAL ... LIMIT 1 is never flattened into a join): a
-   * plain join let the planner scan every message of the endpoint or site, whose statistics lag
-   * behind a fresh backlog (75 ms for 10 ids with 4,000 pending, against 0.25 ms).
+   * Claims a batch of the site's messages for one delivery job, in one statement: the job's own
+   * message if it still waits for `attempt` (and is not claimed by another live job; a re-run of the
+   * same job takes its claim back), and up to `limit - 1` more messages of the site that are due and
+   * unclaimed, oldest first (`SKIP LOCKED`: concurrent jobs take disjoint batches). Nothing about the
+   * message changes but the claim: a re-run sends the same attempt with the same webhook-id. A
+   * claim lapses after `leaseMs` (a job that died), making the message available again.
+   * The own message is a primary-key lookup; the others come off `webhook_messages_available_idx`
+   * in order, so a claim reads about `limit` rows however long the backlog.
    */
-  async loadForAttempts(
+  async claimBatch(
     siteId: string,
-    wanted: { messageId: string; attempt: number }[],
+    own: { messageId: string; attempt: number },
+    claimant: string,
+    limit: number,
+    leaseMs: number,
   ): Promise<{ message: MessageRow; endpoint: EndpointRow }[]> {
     const rows = await queryRows<{ m: MessageRow; e: EndpointRow }>(
       this.db,
-      `SELECT row_to_json(m) AS m, row_to_json(e) AS e
-         FROM unnest($2::uuid[], $3::int[]) AS w(id, attempt)
-        CROSS JOIN LATERAL (SELECT * FROM webhook_messages x WHERE x.site_id = $1 AND x.id = w.id LIMIT 1) m
-         JOIN webhook_endpoints e ON e.site_id = m.site_id AND e.id = m.endpoint_id
-        WHERE m.attempt_count = w.attempt AND m.status IN ('pending', 'sending')`,
-      [siteId, wanted.map((w) => w.messageId), wanted.map((w) => w.attempt)],
+      `WITH own AS (
+         SELECT x.id FROM webhook_messages x
+          WHERE x.site_id = $1 AND x.id = $2 AND x.attempt_count = $3 AND x.status IN ('pending', 'sending')
+            AND (x.claimed_until IS NULL OR x.claimed_until < now() OR x.claimed_by = $4)
+          FOR UPDATE SKIP LOCKED),
+       due AS (
+         SELECT x.id FROM webhook_messages x
+          WHERE x.site_id = $1 AND x.status IN ('pending', 'sending') AND x.id <> $2
+            AND GREATEST(x.next_attempt_at, x.claimed_until) <= now()
+          ORDER BY GREATEST(x.next_attempt_at, x.claimed_until)
+          LIMIT $5::int - (SELECT count(*) FROM own)
+          FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE webhook_messages m SET claimed_by = $4, claimed_until = now() + make_interval(secs => $6::float8 / 1000)
+          WHERE m.site_id = $1 AND m.id = ANY (ARRAY(SELECT id FROM own UNION ALL SELECT id FROM due))
+         RETURNING m.*)
+       SELECT row_to_json(c) AS m, row_to_json(e) AS e
+         FROM claimed c JOIN webhook_endpoints e ON e.site_id = c.site_id AND e.id = c.endpoint_id
+        ORDER BY c.id = $2 DESC, c.next_attempt_at`,
+      [siteId, own.messageId, own.attempt, claimant, limit, leaseMs],
     );
     return rows.map((r) => ({ message: r.m, endpoint: r.e }));
+  }
+
+  /** Gives claims back (a job that could not send them); only the claimant's own. */
+  async releaseClaims(siteId: string, messageIds: string[], claimant: string): Promise<void> {
+    if (messageIds.length === 0) return;
+    await queryRows(
+      this.db,
+      `UPDATE webhook_messages SET claimed_by = NULL, claimed_until = NULL
+        WHERE site_id = $1 AND id = ANY ($2::uuid[]) AND claimed_by = $3`,
+      [siteId, messageIds, claimant],
+    );
   }
 
   /**
@@ -337,7 +367,8 @@ export class WebhookRepository {
            error = EXCLUDED.error, latency_ms = EXCLUDED.latency_ms, response_body = EXCLUDED.response_body
          RETURNING 1)
        UPDATE webhook_messages m SET status = i.next_status, attempt_count = i.attempt, retry_index = i.retry_index,
-              next_attempt_at = i.next_attempt_at, last_attempt_at = now(), last_status = i.status_code, last_error = i.error
+              next_attempt_at = i.next_attempt_at, last_attempt_at = now(), last_status = i.status_code, last_error = i.error,
+              claimed_by = NULL, claimed_until = NULL
          FROM input i
         WHERE m.site_id = $1 AND m.id = ANY ($2::uuid[]) AND m.id = i.message_id AND m.attempt_count = i.attempt - 1
           AND m.status NOT IN ('succeeded', 'failed')
@@ -360,8 +391,9 @@ export class WebhookRepository {
   }
 
   /**
-   * Pending messages of every site due within the horizon (a maintenance pass: on Citus this is the
-   * one deliberate cross-shard read, like the runtime's reconciler).
+   * Pending messages of every site due within the horizon and not claimed by a live delivery job
+   * (a maintenance pass: on Citus this is the one deliberate cross-shard read, like the runtime's
+   * reconciler). A claim that lapsed (its job died) makes its message due again here.
    */
   async dueMessages(
     horizonMs: number,
@@ -373,6 +405,7 @@ export class WebhookRepository {
         tx,
         `SELECT site_id, id, attempt_count, next_attempt_at FROM webhook_messages
           WHERE status IN ('pending', 'sending') AND next_attempt_at <= now() + make_interval(secs => $1::float8 / 1000)
+            AND (claimed_until IS NULL OR claimed_until < now())
           ORDER BY next_attempt_at LIMIT $2`,
         [horizonMs, limit],
       );
@@ -403,7 +436,8 @@ export class WebhookRepository {
   async failMessage(siteId: string, messageId: string, attempt: number, error: string): Promise<boolean> {
     const rows = await queryRows(
       this.db,
-      `UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_error = $4
+      `UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_error = $4,
+              claimed_by = NULL, claimed_until = NULL
         WHERE site_id = $1 AND id = $2 AND attempt_count = $3 AND status IN ('pending', 'sending')
         RETURNING id`,
       [siteId, messageId, attempt, error],
@@ -503,7 +537,8 @@ export class WebhookRepository {
   ): Promise<{ id: string; attempt_count: number }[]> {
     return queryRows(
       this.db,
-      `UPDATE webhook_messages SET status = 'pending', retry_index = 0, next_attempt_at = now(), last_error = NULL
+      `UPDATE webhook_messages SET status = 'pending', retry_index = 0, next_attempt_at = now(), last_error = NULL,
+              claimed_by = NULL, claimed_until = NULL
         WHERE site_id = $1 AND ($2::uuid IS NULL OR id = $2) AND ($3::uuid IS NULL OR endpoint_id = $3)
           AND ($4::timestamptz IS NULL OR created_at >= $4)
           AND status IN ('failed', 'succeeded') AND (NOT $5::boolean OR status = 'failed')

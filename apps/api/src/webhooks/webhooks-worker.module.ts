@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AttemptWriter } from './attempt-writer';
-import { MessageLoader } from './message-loader';
 import { WebhookDeliveryHandler } from './webhook-delivery.handler';
 import { WebhooksCoreModule } from './webhooks-core.module';
 
 /** The worker's side: the delivery job handler. */
 @Module({
   imports: [WebhooksCoreModule],
-  providers: [AttemptWriter, MessageLoader, WebhookDeliveryHandler],
+  providers: [AttemptWriter, WebhookDeliveryHandler],
 })
 export class WebhooksWorkerModule {}
