@@ -119,6 +119,8 @@ async function seedVisitors(siteId) {
         WHERE v.site_id = $1 AND h.g % 10 < 4`,
       [siteId],
     );
+    // Ingestion keeps each visitor's CTA log with the events; events seeded by SQL need it rebuilt.
+    await db.query(`SELECT nf_rebuild_cta_log($1)`, [siteId]);
     await db.query(
       `INSERT INTO onsite_messages (site_id, visitor_id, cta_id, idempotency_key, priority, expires_at)
        SELECT $1, id, 'bench-cta-' || (15 + mod(hashtext(id::text)::bigint + 2147483648, 5)), 'seed-' || id, 60, now() + interval '3 days'

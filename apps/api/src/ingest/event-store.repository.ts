@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource, QueryRunner } from 'typeorm';
 import { IdentityResolver, identityKey, identityKeysOf, visitorKey } from '../visitors/identity-resolver';
-import type { EventFacts, VisitorState } from '../visitors/visitor-profile';
+import type { CtaLogEntry, EventFacts, VisitorState } from '../visitors/visitor-profile';
 import { messageHash, NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
 
 export interface IngestItem {
@@ -43,6 +43,7 @@ interface VisitorRow {
   country: string | null;
   is_bot: boolean;
   merged_into: string | null;
+  cta_log: CtaLogEntry[];
 }
 
 const toState = (r: VisitorRow): VisitorState => ({
@@ -64,6 +65,7 @@ const toState = (r: VisitorRow): VisitorState => ({
   country: r.country,
   isBot: r.is_bot,
   mergedInto: r.merged_into,
+  ctaLog: r.cta_log ?? [],
 });
 
 /**
@@ -255,7 +257,7 @@ export class EventStore {
          INSERT INTO visitors (${VISITOR_COLUMNS})
          SELECT r.site_id, r.id, ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)), r.user_id, r.traits,
                 r.first_seen_at, r.last_seen_at, r.session_count, r.visit_count, r.event_count, r.last_page_url,
-                r.utm, r.referrer, r.device, r.country, r.is_bot, r.merged_into
+                r.utm, r.referrer, r.device, r.country, r.is_bot, r.merged_into, r.cta_log
            FROM unnest(${vcols(0)}) AS r(${VISITOR_COLUMNS})),
        uv AS (
          UPDATE visitors v SET
@@ -263,7 +265,8 @@ export class EventStore {
            traits = r.traits, first_seen_at = r.first_seen_at, last_seen_at = r.last_seen_at,
            session_count = r.session_count, visit_count = r.visit_count, event_count = r.event_count,
            last_page_url = r.last_page_url, utm = r.utm, referrer = r.referrer, device = r.device,
-           country = r.country, is_bot = r.is_bot, merged_into = r.merged_into, updated_at = now()
+           country = r.country, is_bot = r.is_bot, merged_into = r.merged_into, cta_log = r.cta_log,
+           updated_at = now()
            FROM unnest(${vcols(VisitorColumns.WIDTH)}) AS r(${VISITOR_COLUMNS})
           WHERE v.site_id = r.site_id AND v.id = r.id),
        iw AS (
@@ -344,7 +347,7 @@ const fromJson = (r: Prepared['visitors'][number]): VisitorRow => ({
 
 const VISITOR_COLUMNS =
   'site_id, id, anonymous_ids, user_id, traits, first_seen_at, last_seen_at, session_count, visit_count, ' +
-  'event_count, last_page_url, utm, referrer, device, country, is_bot, merged_into';
+  'event_count, last_page_url, utm, referrer, device, country, is_bot, merged_into, cta_log';
 const VISITOR_TYPES = [
   '::uuid[]',
   '::uuid[]',
@@ -363,11 +366,12 @@ const VISITOR_TYPES = [
   '::text[]',
   '::boolean[]',
   '::uuid[]',
+  '::jsonb[]',
 ];
 
 /** Visitor rows as one array per column (bound as typed arrays and unnested: no JSON parse of the rows). */
 class VisitorColumns {
-  static readonly WIDTH = 17;
+  static readonly WIDTH = 18;
   readonly cols: unknown[][] = Array.from({ length: VisitorColumns.WIDTH }, () => []);
 
   push(v: VisitorState): void {
@@ -389,6 +393,7 @@ class VisitorColumns {
       v.country,
       v.isBot,
       v.mergedInto,
+      JSON.stringify(v.ctaLog),
     ];
     for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
   }

@@ -25,13 +25,7 @@ const LOAD_SQL = `WITH ident AS (
    SELECT visitor_id FROM visitor_identities
     WHERE site_id = $1 AND ((kind = 'user' AND value = $3) OR (kind = 'anon' AND value = $2))
     ORDER BY kind DESC LIMIT 1)
- SELECT v.id, v.traits, v.tags, v.session_count, v.visit_count,
-   (SELECT json_agg(json_build_array(e.name, e.properties->>'cta_id', e.properties->>'variant_id',
-                                     floor(extract(epoch FROM e.ts) * 1000)))
-      FROM events e
-     WHERE e.site_id = $1 AND e.visitor_id = v.id AND e.ts > now() - make_interval(days => $4::int)
-       AND e.type = 'track'
-       AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_closed', 'cta_converted', 'form_submitted')) AS events,
+ SELECT v.id, v.traits, v.tags, v.session_count, v.visit_count, v.cta_log AS events,
    (SELECT json_agg(json_build_array(m.id::text, m.cta_id, m.priority, floor(extract(epoch FROM m.created_at) * 1000)))
       FROM onsite_messages m
      WHERE m.site_id = $1 AND m.visitor_id = v.id AND m.consumed_at IS NULL
@@ -40,8 +34,9 @@ const LOAD_SQL = `WITH ident AS (
 
 /**
  * Everything decide needs about one visitor in one round trip: the profile (resolved from the user
- * id, else the anonymous id), their recent CTA events (partial index events_cta_idx) and their
- * pending, unexpired flow messages. Reads only.
+ * id, else the anonymous id), their recent CTA events (the row's `cta_log`, which ingestion keeps in
+ * the same write as the events: no walk over the events partitions) and their pending, unexpired flow
+ * messages. Reads only.
  */
 @Injectable()
 export class VisitorStateRepository implements OnModuleDestroy {
@@ -63,9 +58,10 @@ export class VisitorStateRepository implements OnModuleDestroy {
     userId: string | null,
     windowDays: number,
   ): Promise<VisitorState> {
-    const rows = await this.prepared<Row>(LOAD_SQL, [siteId, anonymousId, userId ?? '', windowDays]);
+    const rows = await this.prepared<Row>(LOAD_SQL, [siteId, anonymousId, userId ?? '']);
     const r = rows[0];
     if (!r) return { visitor: null, events: [], messages: [] };
+    const since = Date.now() - windowDays * 86_400_000;
     return {
       visitor: {
         id: r.id,
@@ -75,7 +71,7 @@ export class VisitorStateRepository implements OnModuleDestroy {
         visitCount: r.visit_count,
       },
       events: (r.events ?? [])
-        .filter((e) => typeof e[1] === 'string')
+        .filter((e) => typeof e[1] === 'string' && Number(e[3]) > since)
         .map(([name, ctaId, variantId, ts]) => ({ name, ctaId, variantId, ts: Number(ts) })),
       messages: (r.messages ?? []).map(([id, ctaId, priority, createdAt]) => ({
         id,
@@ -97,15 +93,14 @@ export class VisitorStateRepository implements OnModuleDestroy {
   }
 
   /**
-   * A named prepared statement on a small pool of decide's own. Planning this query walks every
-   * events partition (8–10 ms with a month of daily partitions, measured), and PostgreSQL's plan
-   * cache keeps choosing custom plans for partitioned tables, so it re-planned on most requests.
-   * This pool's sessions force the generic plan (0.05 ms to plan; partitions are pruned at
-   * execution), a setting that must not leak into the main pool's other queries.
+   * A named prepared statement on a small pool of decide's own, whose sessions force the generic plan:
+   * decide runs this one query per page view and it has no reason to be re-planned per visitor (when
+   * it still read the events partitions, the plan cache kept re-planning it at 8–10 ms a plan). The
+   * setting must not leak into the main pool's other queries.
    */
   private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
     this.pool ??= this.createPool();
-    const result = await this.pool.query({ name: 'nf_onsite_visitor_state_v1', text, values });
+    const result = await this.pool.query({ name: 'nf_onsite_visitor_state_v2', text, values });
     return result.rows as T[];
   }
 

@@ -1,7 +1,7 @@
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
 import type { NormalizedEvent } from '../ingest/event-normalize';
-import type { EventFacts, Json } from './visitor-profile';
+import { CTA_LOG_EVENTS, type EventFacts, type Json } from './visitor-profile';
 
 /** Request metadata that enriches the events of one request. */
 export interface RequestMeta {
@@ -77,6 +77,15 @@ function utmOf(context: Json, pageUrl: string | null): Json | null {
   return Object.keys(utm).length ? utm : null;
 }
 
+/** The CTA interaction a track event records, when it is one the on-site decision reads. */
+function ctaOf(e: NormalizedEvent): EventFacts['cta'] {
+  if (e.type !== 'track' || !CTA_LOG_EVENTS.has(e.name)) return null;
+  const ctaId = e.properties.cta_id;
+  if (typeof ctaId !== 'string' || !ctaId) return null;
+  const variantId = e.properties.variant_id;
+  return { name: e.name, ctaId, variantId: typeof variantId === 'string' ? variantId : null };
+}
+
 export function eventFacts(e: NormalizedEvent, meta: RequestMeta): EventFacts {
   const page = obj(e.context.page);
   const isPage = e.type === 'page';
@@ -94,5 +103,6 @@ export function eventFacts(e: NormalizedEvent, meta: RequestMeta): EventFacts {
     device: parsed?.device ?? null,
     country: normalizeCountry(location.country) ?? meta.country,
     isBot: parsed?.bot ?? false,
+    cta: ctaOf(e),
   };
 }

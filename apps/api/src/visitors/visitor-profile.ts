@@ -6,6 +6,21 @@ export type Json = Record<string, unknown>;
 
 export const SESSION_GAP_MS = 30 * 60_000;
 
+/** The CTA interactions the on-site decision reads (events of these names carrying a `cta_id`). */
+export const CTA_LOG_EVENTS: ReadonlySet<string> = new Set([
+  'cta_viewed',
+  'cta_clicked',
+  'cta_closed',
+  'cta_converted',
+  'form_submitted',
+]);
+/** Entries a visitor's CTA log keeps (the newest), and how far back from its newest entry. */
+export const CTA_LOG_MAX = 500;
+export const CTA_LOG_DAYS = 90;
+
+/** One CTA interaction: event name, CTA id, variant id, epoch ms. */
+export type CtaLogEntry = [name: string, ctaId: string, variantId: string | null, ts: number];
+
 export interface VisitorState {
   siteId: string;
   id: string;
@@ -25,6 +40,8 @@ export interface VisitorState {
   country: string | null;
   isBot: boolean;
   mergedInto: string | null;
+  /** Recent CTA interactions, oldest first (see `trimCtaLog`). */
+  ctaLog: CtaLogEntry[];
 }
 
 /** What an event tells about its visitor (derived from the event and request headers). */
@@ -37,6 +54,8 @@ export interface EventFacts {
   device: Json | null;
   country: string | null;
   isBot: boolean;
+  /** A CTA interaction this event records (`CTA_LOG_EVENTS` with a `cta_id`), else null. */
+  cta: { name: string; ctaId: string; variantId: string | null } | null;
 }
 
 export interface TraitChange {
@@ -65,7 +84,22 @@ export function newVisitor(siteId: string, id: string, ts: Date): VisitorState {
     country: null,
     isBot: false,
     mergedInto: null,
+    ctaLog: [],
   };
+}
+
+/**
+ * Oldest first, at most `CTA_LOG_MAX` entries, none more than `CTA_LOG_DAYS` older than the newest
+ * (decide looks back at most 90 days). Entries of the same time keep their arrival order.
+ */
+export function trimCtaLog(log: readonly CtaLogEntry[]): CtaLogEntry[] {
+  const sorted = log
+    .map((entry, order) => ({ entry, order }))
+    .sort((a, b) => a.entry[3] - b.entry[3] || a.order - b.order)
+    .map(({ entry }) => entry);
+  const newest = sorted.length ? sorted[sorted.length - 1][3] : 0;
+  const kept = sorted.filter((e) => e[3] > newest - CTA_LOG_DAYS * 86_400_000);
+  return kept.length > CTA_LOG_MAX ? kept.slice(kept.length - CTA_LOG_MAX) : kept;
 }
 
 /** Counts a new session when the visitor was inactive for 30 minutes (late events never do). */
@@ -85,6 +119,15 @@ export function applyEvent(v: VisitorState, f: EventFacts): void {
   if (f.device && latest) v.device = f.device;
   if (f.country && latest) v.country = f.country;
   if (f.isBot) v.isBot = true;
+  if (f.cta) {
+    const entry: CtaLogEntry = [f.cta.name, f.cta.ctaId, f.cta.variantId, t];
+    const first = v.ctaLog[0];
+    const last = v.ctaLog[v.ctaLog.length - 1];
+    const inBounds = v.ctaLog.length < CTA_LOG_MAX && (!first || first[3] > t - CTA_LOG_DAYS * 86_400_000);
+    // In order and within bounds (the usual case): append; otherwise sort and trim.
+    if (inBounds && (!last || last[3] <= t)) v.ctaLog = [...v.ctaLog, entry];
+    else v.ctaLog = trimCtaLog([...v.ctaLog, entry]);
+  }
 }
 
 function isExternalReferrer(referrer: string, pageUrl: string | null): boolean {
@@ -143,5 +186,6 @@ export function mergeVisitor(into: VisitorState, from: VisitorState): void {
   into.visitCount += from.visitCount;
   into.eventCount += from.eventCount;
   into.isBot = into.isBot || from.isBot;
+  if (from.ctaLog.length) into.ctaLog = trimCtaLog([...into.ctaLog, ...from.ctaLog]);
   from.mergedInto = into.id;
 }
