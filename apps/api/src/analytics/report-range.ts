@@ -71,11 +71,27 @@ export function fromLocal(y: number, mo: number, d: number, tz: string, h = 0, m
   return t;
 }
 
+/**
+ * Memo of day starts and labels per (timezone, instant): a report walks the same local midnights on
+ * every request (each costs several Intl formatToParts calls), so repeated reports reuse them.
+ */
+const memo = new Map<string, number | string>();
+function memoised<T extends number | string>(key: string, compute: () => T): T {
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit as T;
+  if (memo.size >= 50_000) memo.clear();
+  const v = compute();
+  memo.set(key, v);
+  return v;
+}
+
 /** Start of the local day containing t. */
 export function localDayStart(t: number, tz: string): number {
-  const p = localParts(t, tz);
-  const start = fromLocal(p.y, p.mo, p.d, tz);
-  return start > t ? localDayStart(t - HOUR, tz) : start;
+  return memoised(`d${tz}\n${t}`, () => {
+    const p = localParts(t, tz);
+    const start = fromLocal(p.y, p.mo, p.d, tz);
+    return start > t ? localDayStart(t - HOUR, tz) : start;
+  });
 }
 
 export function nextLocalDayStart(t: number, tz: string): number {
@@ -131,10 +147,12 @@ export function decompose(from: number, to: number, tz: string): Piece[] {
 
 /** The local calendar label of a bucket start: `YYYY-MM-DD` for days, local `YYYY-MM-DDTHH:mm` otherwise. */
 export function localLabel(t: number, grain: Grain, tz: string): string {
-  const p = localParts(t, tz);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const day = `${p.y}-${pad(p.mo)}-${pad(p.d)}`;
-  return grain === 'day' ? day : `${day}T${pad(p.h)}:${pad(p.mi)}`;
+  return memoised(`l${grain}${tz}\n${t}`, () => {
+    const p = localParts(t, tz);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const day = `${p.y}-${pad(p.mo)}-${pad(p.d)}`;
+    return grain === 'day' ? day : `${day}T${pad(p.h)}:${pad(p.mi)}`;
+  });
 }
 
 /** Parses `YYYY-MM-DD` (a local date in the site's timezone) or an ISO-8601 instant. */

@@ -2,6 +2,30 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
 import type { Grain, Piece } from './report-range';
+import { HLL } from './rollup.repository';
+
+/**
+ * An empty hll in the FULL representation, with the rollup columns' parameters (log2m 14, regwidth 5,
+ * expthresh -1, sparse on): version 1 / type 4, (5 - 1) << 5 | 14, 1 << 6 | 63, then 16,384 zero
+ * 5-bit registers. A union adds nothing to a count but starts in the register representation.
+ */
+const HLL_FULL_EMPTY = `(decode('148e7f', 'hex') || decode(repeat('00', 10240), 'hex'))::hll`;
+/** Ids an EXPLICIT hll of the rollup columns holds at most (hll_print: expthresh -1 → 1280). */
+const EXPLICIT_MAX = 1280;
+
+/**
+ * The seed of one group's union of `col`: hll_union_agg over many EXPLICIT values (small buckets)
+ * keeps an explicit id set until it passes 1,280 ids, which costs far more than adding ids to
+ * registers (a 30-day CTA report spent ~1.3 ms per variant in it). When the union leaves the
+ * explicit form anyway (an input is already SPARSE or FULL — hll_type 3, 4 — or the explicit inputs
+ * hold more than 1,280 ids), it starts from HLL_FULL_EMPTY; otherwise from the empty hll, so small
+ * unions stay exact.
+ */
+function unionSeed(col: string): string {
+  return `CASE WHEN bool_or(hll_type(${col}) > 2)
+                 OR coalesce(sum(octet_length(hll_send(${col})) - 3) FILTER (WHERE hll_type(${col}) = 2), 0) > ${EXPLICIT_MAX * 8}
+               THEN ${HLL_FULL_EMPTY} ELSE hll_empty(${HLL}) END`;
+}
 
 export interface TrafficTotalsRow {
   events: number;
@@ -73,11 +97,14 @@ export class ReportsRepository {
     const prev = piecesWhere(previous ?? [], 2 + cur.params.length);
     const rows = await queryRows<Record<string, string | null>>(
       this.db,
-      `SELECT CASE WHEN ${cur.sql} THEN 0 ELSE 1 END AS k,
-              sum(events) AS events, sum(pageviews) AS pageviews, sum(sessions) AS sessions,
-              sum(engaged) AS engaged, round(hll_cardinality(hll_union_agg(visitors))) AS visitors
-         FROM analytics_traffic WHERE site_id = $1 AND ((${cur.sql}) OR (${prev.sql}))
-        GROUP BY 1`,
+      `WITH r AS (
+         SELECT CASE WHEN ${cur.sql} THEN 0 ELSE 1 END AS k, events, pageviews, sessions, engaged, visitors
+           FROM analytics_traffic WHERE site_id = $1 AND ((${cur.sql}) OR (${prev.sql}))),
+       s AS (SELECT k, ${unionSeed('visitors')} AS visitors FROM r GROUP BY k)
+       SELECT k, sum(events) AS events, sum(pageviews) AS pageviews, sum(sessions) AS sessions,
+              sum(engaged) AS engaged, round(hll_cardinality(hll_union_agg(visitors ORDER BY o))) AS visitors
+         FROM (SELECT r.*, 1 AS o FROM r UNION ALL SELECT k, 0, 0, 0, 0, visitors, 0 FROM s) x
+        GROUP BY k`,
       [siteId, ...cur.params, ...prev.params],
     );
     const zero: TrafficTotalsRow = { events: 0, pageviews: 0, sessions: 0, engaged: 0, visitors: 0 };
@@ -129,10 +156,16 @@ export class ReportsRepository {
     const where = piecesWhere(pieces, 3);
     const rows = await queryRows<Record<string, unknown>>(
       this.db,
-      `SELECT cta_id, variant_id, sum(views) AS views, sum(clicks) AS clicks, sum(conversions) AS conversions,
-              sum(closes) AS closes, round(hll_cardinality(hll_union_agg(viewers))) AS viewers,
-              round(hll_cardinality(hll_union_agg(converters))) AS converters
-         FROM analytics_cta WHERE site_id = $1 AND ($2::text IS NULL OR cta_id = $2) AND (${where.sql})
+      `WITH r AS (
+         SELECT cta_id, variant_id, views, clicks, conversions, closes, viewers, converters
+           FROM analytics_cta WHERE site_id = $1 AND ($2::text IS NULL OR cta_id = $2) AND (${where.sql})),
+       s AS (
+         SELECT cta_id, variant_id, ${unionSeed('viewers')} AS viewers, ${unionSeed('converters')} AS converters
+           FROM r GROUP BY cta_id, variant_id)
+       SELECT cta_id, variant_id, sum(views) AS views, sum(clicks) AS clicks, sum(conversions) AS conversions,
+              sum(closes) AS closes, round(hll_cardinality(hll_union_agg(viewers ORDER BY o))) AS viewers,
+              round(hll_cardinality(hll_union_agg(converters ORDER BY o))) AS converters
+         FROM (SELECT r.*, 1 AS o FROM r UNION ALL SELECT cta_id, variant_id, 0, 0, 0, 0, viewers, converters, 0 FROM s) x
         GROUP BY cta_id, variant_id ORDER BY cta_id, variant_id`,
       [siteId, ctaId ?? null, ...where.params],
     );
