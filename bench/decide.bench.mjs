@@ -306,6 +306,8 @@ async function main() {
     LOG_LEVEL: 'info',
     SCHEDULE_MAINTENANCE: 'false',
     JWT_SECRET,
+    // The bench measures decisions, not refusals: the per-site limit (5,000/s by default) stays out of it.
+    DECIDE_RATE_LIMIT: '1000000',
   };
   const api = await startProcess(
     'apps/api/dist/main.js',

@@ -181,6 +181,27 @@ describe('POST /v1/decide', () => {
     );
   });
 
+  it('answers concurrent page views of many visitors each with their own state (lookups share queries)', async () => {
+    const t = await tenant('concurrent');
+    const id = await publishCta(api, t, ctaConfig({ caps: { stopAfterConversion: true } }));
+    const visitors = Array.from({ length: 60 }, anon);
+    const converted = new Set(visitors.filter((_, i) => i % 3 === 0));
+    for (const v of visitors)
+      await track(api, t, v, [
+        {
+          event: converted.has(v) ? 'cta_converted' : 'cta_clicked',
+          properties: { cta_id: id, variant_id: 'a' },
+        },
+      ]);
+    const answers = await Promise.all(visitors.map((v) => decide(api, t, { anonymousId: v })));
+    answers.forEach((answer, i) =>
+      expect([visitors[i], answer.ctas.map((c) => c.id)]).toEqual([
+        visitors[i],
+        converted.has(visitors[i]) ? [] : [id],
+      ]),
+    );
+  });
+
   it("ingestion keeps each visitor's CTA log as the rebuild from raw events would (migration backfill)", async () => {
     const t = await tenant('cta-log');
     const a = anon();

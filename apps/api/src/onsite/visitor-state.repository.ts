@@ -11,7 +11,19 @@ export interface VisitorState {
   messages: PendingMessage[];
 }
 
+interface Lookup {
+  anon: string;
+  uid: string;
+  resolve: (row: Row | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most lookups one query serves. */
+const MAX_BATCH = 100;
+
 interface Row {
+  /** Which lookup of the batch (1-based). */
+  n: string;
   id: string;
   traits: Record<string, unknown>;
   tags: string[];
@@ -21,11 +33,14 @@ interface Row {
   messages: [string, string, number, number][] | null;
 }
 
+/** Lookups of one site: $2 anonymous ids, $3 user ids ('' for none), one row per visitor found. */
 const LOAD_SQL = `WITH ident AS (
-   SELECT visitor_id FROM visitor_identities
-    WHERE site_id = $1 AND ((kind = 'user' AND value = $3) OR (kind = 'anon' AND value = $2))
-    ORDER BY kind DESC LIMIT 1)
- SELECT v.id, v.traits, v.tags, v.session_count, v.visit_count, v.cta_log AS events,
+   SELECT r.n, (SELECT i.visitor_id FROM visitor_identities i
+                 WHERE i.site_id = $1
+                   AND ((i.kind = 'user' AND i.value = r.uid) OR (i.kind = 'anon' AND i.value = r.anon))
+                 ORDER BY i.kind DESC LIMIT 1) AS visitor_id
+     FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r(anon, uid, n))
+ SELECT ident.n::text AS n, v.id, v.traits, v.tags, v.session_count, v.visit_count, v.cta_log AS events,
    (SELECT json_agg(json_build_array(m.id::text, m.cta_id, m.priority, floor(extract(epoch FROM m.created_at) * 1000)))
       FROM onsite_messages m
      WHERE m.site_id = $1 AND m.visitor_id = v.id AND m.consumed_at IS NULL
@@ -37,11 +52,15 @@ const LOAD_SQL = `WITH ident AS (
  * id, else the anonymous id), their recent CTA events (the row's `cta_log`, which ingestion keeps in
  * the same write as the events: no walk over the events partitions) and their pending, unexpired flow
  * messages. Reads only.
+ *
+ * Lookups of the same site that arrive in one turn of the event loop share one query (up to
+ * `MAX_BATCH`): under load, one round trip to PostgreSQL serves many page views.
  */
 @Injectable()
 export class VisitorStateRepository implements OnModuleDestroy {
   private readonly logger = new Logger(VisitorStateRepository.name);
   private pool?: Pool;
+  private readonly batches = new Map<string, Lookup[]>();
 
   constructor(
     private readonly db: DataSource,
@@ -58,8 +77,7 @@ export class VisitorStateRepository implements OnModuleDestroy {
     userId: string | null,
     windowDays: number,
   ): Promise<VisitorState> {
-    const rows = await this.prepared<Row>(LOAD_SQL, [siteId, anonymousId, userId ?? '']);
-    const r = rows[0];
+    const r = await this.lookup(siteId, anonymousId, userId ?? '');
     if (!r) return { visitor: null, events: [], messages: [] };
     const since = Date.now() - windowDays * 86_400_000;
     return {
@@ -82,6 +100,33 @@ export class VisitorStateRepository implements OnModuleDestroy {
     };
   }
 
+  private lookup(siteId: string, anon: string, uid: string): Promise<Row | undefined> {
+    let batch = this.batches.get(siteId);
+    if (!batch || batch.length >= MAX_BATCH) {
+      const created: Lookup[] = [];
+      this.batches.set(siteId, created);
+      setImmediate(() => void this.flush(siteId, created));
+      batch = created;
+    }
+    const lookups = batch;
+    return new Promise((resolve, reject) => lookups.push({ anon, uid, resolve, reject }));
+  }
+
+  private async flush(siteId: string, batch: Lookup[]): Promise<void> {
+    if (this.batches.get(siteId) === batch) this.batches.delete(siteId);
+    try {
+      const rows = await this.prepared<Row>(LOAD_SQL, [
+        siteId,
+        batch.map((l) => l.anon),
+        batch.map((l) => l.uid),
+      ]);
+      const byN = new Map(rows.map((r) => [Number(r.n), r]));
+      batch.forEach((l, i) => l.resolve(byN.get(i + 1)));
+    } catch (err) {
+      for (const l of batch) l.reject(err);
+    }
+  }
+
   /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */
   async anonymousIds(siteId: string, visitorId: string): Promise<string[]> {
     const rows = await queryRows<{ anonymous_ids: string[] }>(
@@ -100,7 +145,7 @@ export class VisitorStateRepository implements OnModuleDestroy {
    */
   private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
     this.pool ??= this.createPool();
-    const result = await this.pool.query({ name: 'nf_onsite_visitor_state_v2', text, values });
+    const result = await this.pool.query({ name: 'nf_onsite_visitor_state_v3', text, values });
     return result.rows as T[];
   }
 
