@@ -65,20 +65,21 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promi
   }
 }
 
+/** One RollupsAdvance pass through the worker; resolves to the watermark after it. */
+async function onePass(): Promise<Date> {
+  const job = await queue.add('RollupsAdvance', {});
+  await waitFor(async () => ['completed', 'failed'].includes(await job.getState()));
+  if ((await job.getState()) === 'failed') throw new Error(`rollup failed: ${job.failedReason ?? ''}`);
+  const { rows } = await db.query<{ hi: Date }>(`SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`);
+  return rows[0].hi;
+}
+
 /** Runs RollupsAdvance through the worker until the watermark passes everything committed so far. */
 async function rollUp(): Promise<void> {
   const {
     rows: [{ now }],
   } = await db.query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
-  await waitFor(async () => {
-    const job = await queue.add('RollupsAdvance', {});
-    await waitFor(async () => ['completed', 'failed'].includes(await job.getState()));
-    if ((await job.getState()) === 'failed') throw new Error(`rollup failed: ${job.failedReason ?? ''}`);
-    const { rows } = await db.query<{ hi: Date }>(
-      `SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`,
-    );
-    return rows[0].hi > now;
-  });
+  await waitFor(async () => (await onePass()) > now);
 }
 
 /** Sessions by the documented definition, straight from raw rows (the independent check). */
@@ -322,6 +323,38 @@ describe('retention', () => {
       [c.siteId, new Date(Date.now() - 90 * 86_400_000)],
     );
     expect(rows[0]).toEqual({ old: 0, recent: 1 });
+  });
+});
+
+describe('in-flight rows', () => {
+  it('a transaction that commits after a later row is counted once: the watermark waits for it', async () => {
+    const c = await createTenant(api, 'analytics-inflight');
+    const slow = new Client({ connectionString: TEST_DATABASE_URL });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      // received_at defaults to now(): the slow transaction's start, before the row committed below
+      const {
+        rows: [{ started }],
+      } = await slow.query<{ started: Date }>(
+        `INSERT INTO events (site_id, ts, message_id, type, name, visitor_id, properties)
+         VALUES ($1, now(), $2, 'page', '$page', $3, '{"path": "/slow"}') RETURNING received_at AS started`,
+        [c.siteId, randomUUID(), randomUUID()],
+      );
+      await insertEvents(c.siteId, [
+        { ts: new Date(), name: '$page', visitor: randomUUID(), properties: { path: '/fast' } },
+      ]);
+      for (let i = 0; i < 3; i++) expect((await onePass()).getTime()).toBeLessThan(started.getTime());
+      expect((await rolledTraffic(c.siteId, 'minute')).pageviews).toBe(0);
+      await slow.query('COMMIT');
+      await rollUp();
+      await onePass();
+      expect((await rolledTraffic(c.siteId, 'minute')).pageviews).toBe(2);
+      expect((await rolledTraffic(c.siteId, 'day')).pageviews).toBe(2);
+    } finally {
+      await slow.query('ROLLBACK').catch(() => undefined);
+      await slow.end();
+    }
   });
 });
 
