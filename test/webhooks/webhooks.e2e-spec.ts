@@ -483,6 +483,95 @@ describe('outbound webhooks', () => {
     }
   });
 
+  async function insertDue(t: Tenant, endpointId: string, n: number, extra = ''): Promise<string[]> {
+    const ids = Array.from({ length: n }, () => randomUUID());
+    await db.query(
+      `INSERT INTO webhook_messages (site_id, id, endpoint_id, event_type, webhook_id, idempotency_key, body, next_attempt_at)
+       SELECT $1, id, $2, 'batch.event', 'msg_' || replace(id::text, '-', ''), 'batch:' || id, json_build_object('id', id)::text,
+              now() - interval '1 minute'
+         FROM unnest($3::uuid[]) AS id`,
+      [t.siteId, endpointId, ids],
+    );
+    if (extra) await db.query(extra, [t.siteId, ids]);
+    return ids;
+  }
+  async function duePass(): Promise<void> {
+    const maintenance = new Queue('maintenance', {
+      prefix: process.env.QUEUE_PREFIX,
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null },
+    });
+    try {
+      await maintenance.add('WebhookMessagesQueueDue', {});
+    } finally {
+      await maintenance.close();
+    }
+  }
+
+  it('messages due together go out through shared jobs: each exactly once, signed, with its own webhook-id', async () => {
+    const ep = await createEndpoint(a, '/batch');
+    rx.on('/batch', () => ({ status: 200 }), [ep.secret]);
+    // 70 messages whose jobs Redis lost: the due pass queues one job per batch of them.
+    const ids = await insertDue(a, ep.id, 70);
+    await duePass();
+    const ds = await rx.waitFor('/batch', 70, 60_000);
+    for (const id of ids) await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.for('/batch')).toHaveLength(70);
+    expect(ds.every((d) => d.verifiedWith.length === 1)).toBe(true);
+    expect(new Set(ds.map((d) => d.headers['webhook-id']))).toEqual(
+      new Set(ids.map((id) => `msg_${id.replace(/-/g, '')}`)),
+    );
+    // Each body went with its own message's id and signature.
+    for (const d of ds)
+      expect(`msg_${(JSON.parse(d.body) as { id: string }).id.replace(/-/g, '')}`).toBe(
+        d.headers['webhook-id'],
+      );
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhook_attempts WHERE site_id = $1 AND message_id = ANY ($2::uuid[])`,
+      [a.siteId, ids],
+    );
+    expect(rows[0].n).toBe(70);
+  }, 90_000);
+
+  it("a live job's claim keeps other jobs off its messages; a lapsed claim (its job died) is sent again with the same webhook-id", async () => {
+    const ep = await createEndpoint(a, '/claims');
+    rx.on('/claims', () => ({ status: 200 }), [ep.secret]);
+    const [live] = await insertDue(
+      a,
+      ep.id,
+      1,
+      `UPDATE webhook_messages SET claimed_by = 'whmsg-live', claimed_until = now() + interval '1 hour' WHERE site_id = $1 AND id = ANY ($2)`,
+    );
+    const [lapsed] = await insertDue(
+      a,
+      ep.id,
+      1,
+      `UPDATE webhook_messages SET claimed_by = 'whmsg-dead', claimed_until = now() - interval '1 second' WHERE site_id = $1 AND id = ANY ($2)`,
+    );
+    await duePass();
+    const [d] = await rx.waitFor('/claims', 1);
+    expect(d.headers['webhook-id']).toBe(`msg_${lapsed.replace(/-/g, '')}`);
+    await waitForMessage(a, lapsed, (x) => x.status === 'succeeded');
+    // The live claim's message is neither queued by the due pass nor taken by another job's claim.
+    await sendTest(a, ep.id);
+    await rx.waitFor('/claims', 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.for('/claims').map((x) => x.headers['webhook-id'])).not.toContain(
+      `msg_${live.replace(/-/g, '')}`,
+    );
+    expect((await message(a, live)).status).toBe('pending');
+    // Its job dies: the claim lapses, and the message goes out once, with its webhook-id.
+    await db.query(
+      `UPDATE webhook_messages SET claimed_until = now() - interval '1 second' WHERE site_id = $1 AND id = $2`,
+      [a.siteId, live],
+    );
+    await duePass();
+    await waitForMessage(a, live, (x) => x.status === 'succeeded');
+    const ds = rx.for('/claims').filter((x) => x.headers['webhook-id'] === `msg_${live.replace(/-/g, '')}`);
+    expect(ds).toHaveLength(1);
+    expect(ds[0].verifiedWith).toEqual([ep.secret]);
+  }, 90_000);
+
   it('a SIGKILLed worker mid-delivery never causes a delivery with a new webhook-id', async () => {
     const ep = await createEndpoint(a, '/killed');
     let hang = true;

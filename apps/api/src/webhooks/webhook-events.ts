@@ -25,7 +25,7 @@ export const deliverJobId = (messageId: string, attempt: number): string => `whm
  * Messages one delivery job claims and sends at once: its own and up to this many - 1 more of its
  * site that are due (one BullMQ job, one claim and one attempt write for the batch).
  */
-export const DELIVER_BATCH = 16;
+export const DELIVER_BATCH = 32;
 
 /** BullMQ options of every delivery job (a finished job leaves Redis, so its id can be queued again). */
 export const deliverJobOpts = (messageId: string, attempt: number, delayMs = 0) => ({

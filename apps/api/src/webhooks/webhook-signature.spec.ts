@@ -28,6 +28,16 @@ describe('webhook signatures (standardwebhooks)', () => {
     expect(verifySignature(generateSigningSecret(), body, { ...h })).toBe(false);
   });
 
+  it('signs byte for byte as the package does (ASCII, non-ASCII, Buffer bodies)', () => {
+    const secret = generateSigningSecret();
+    const at = new Date('2026-11-28T14:00:00.123Z');
+    for (const b of [body, '{}', `{"t":"${'x'.repeat(5000)}","e":"😀 ü"}`, Buffer.from(body)]) {
+      const h = signedHeaders([secret], 'msg_2b7c9d6e4f10', at, b);
+      expect(h['webhook-signature']).toBe(new Webhook(secret).sign('msg_2b7c9d6e4f10', at, b));
+      expect(h['webhook-timestamp']).toBe(String(Math.floor(at.getTime() / 1000)));
+    }
+  });
+
   it('sends both signatures, space-separated, during a rotation overlap', () => {
     const [old, fresh] = [generateSigningSecret(), generateSigningSecret()];
     const h = signedHeaders([fresh, old], 'msg_1', new Date(), body);
