@@ -352,21 +352,50 @@ export class RunRepository {
     );
   }
 
-  /** Ledger rows of one advance; a replayed advance conflicts and writes nothing. */
-  async insertSteps(tx: EntityManager, run: RunRow, steps: NewRunStep[]): Promise<void> {
-    if (!steps.length) return;
-    await tx.query(
-      `INSERT INTO run_steps (site_id, run_id, flow_id, node_id, iteration, ord, node_type, handle, input, effect,
-                              effect_status, effect_result, skipped, created_at, completed_at, attempts)
-       SELECT $1, $2, $3, s.node_id, s.iteration, s.ord, s.node_type, s.handle, s.input, s.effect,
-              s.effect_status, s.effect_result, s.skipped, s.at, CASE WHEN s.effect_status = 'pending' THEN NULL ELSE s.at END,
-              CASE WHEN s.effect_status = 'done' THEN 1 ELSE 0 END
-         FROM jsonb_to_recordset($4::jsonb) AS s(node_id text, iteration int, ord int, node_type text, handle text,
-              input jsonb, effect jsonb, effect_status text, effect_result jsonb, skipped text, at timestamptz)
-       ON CONFLICT (site_id, run_id, node_id, iteration) DO NOTHING`,
+  /**
+   * The run's new state, and the ledger rows of the advance that produced it, in ONE statement (a
+   * replayed advance's rows conflict and write nothing). An ended run's re-entry slot is released in
+   * the same statement. Returns the run's new seq.
+   */
+  async applyTransition(
+    tx: EntityManager,
+    run: RunRow,
+    t: RunTransition,
+    steps: NewRunStep[] = [],
+  ): Promise<number> {
+    const rows = await queryRows<{ seq: number }>(
+      tx,
+      `WITH moved AS (
+         UPDATE runs SET state = $3, status = $4, settled_status = $5, next_step_at = $6, wait_node_id = $7,
+                interests = $8, error = $9, seq = seq + 1, updated_at = now(),
+                ended_at = CASE WHEN $10 THEN now() ELSE NULL END
+          WHERE site_id = $1 AND id = $2 RETURNING seq, flow_id, visitor_id
+       ), released AS (
+         UPDATE run_entries e SET active_runs = greatest(e.active_runs - 1, 0)
+           FROM moved m WHERE $10 AND e.site_id = $1 AND e.flow_id = m.flow_id AND e.visitor_id = m.visitor_id
+       ), ledger AS (
+         INSERT INTO run_steps (site_id, run_id, flow_id, node_id, iteration, ord, node_type, handle, input, effect,
+                                effect_status, effect_result, skipped, created_at, completed_at, attempts)
+         SELECT $1, $2, $11, s.node_id, s.iteration, s.ord, s.node_type, s.handle, s.input, s.effect,
+                s.effect_status, s.effect_result, s.skipped, s.at,
+                CASE WHEN s.effect_status = 'pending' THEN NULL ELSE s.at END,
+                CASE WHEN s.effect_status = 'done' THEN 1 ELSE 0 END
+           FROM jsonb_to_recordset($12::jsonb) AS s(node_id text, iteration int, ord int, node_type text, handle text,
+                input jsonb, effect jsonb, effect_status text, effect_result jsonb, skipped text, at timestamptz)
+         ON CONFLICT (site_id, run_id, node_id, iteration) DO NOTHING
+       )
+       SELECT seq FROM moved`,
       [
         run.site_id,
         run.id,
+        JSON.stringify(t.state),
+        t.status,
+        t.settled,
+        t.nextStepAt,
+        t.waitNodeId,
+        t.interests,
+        t.error ? JSON.stringify(t.error) : null,
+        t.ended,
         run.flow_id,
         JSON.stringify(
           steps.map((s) => ({
@@ -385,35 +414,7 @@ export class RunRepository {
         ),
       ],
     );
-  }
-
-  async applyTransition(tx: EntityManager, run: RunRow, t: RunTransition): Promise<number> {
-    const rows = await queryRows<{ seq: number }>(
-      tx,
-      `WITH moved AS (
-         UPDATE runs SET state = $3, status = $4, settled_status = $5, next_step_at = $6, wait_node_id = $7,
-                interests = $8, error = $9, seq = seq + 1, updated_at = now(),
-                ended_at = CASE WHEN $10 THEN now() ELSE NULL END
-          WHERE site_id = $1 AND id = $2 RETURNING seq, flow_id, visitor_id
-       ), released AS (
-         UPDATE run_entries e SET active_runs = greatest(e.active_runs - 1, 0)
-           FROM moved m WHERE $10 AND e.site_id = $1 AND e.flow_id = m.flow_id AND e.visitor_id = m.visitor_id
-       )
-       SELECT seq FROM moved`,
-      [
-        run.site_id,
-        run.id,
-        JSON.stringify(t.state),
-        t.status,
-        t.settled,
-        t.nextStepAt,
-        t.waitNodeId,
-        t.interests,
-        t.error ? JSON.stringify(t.error) : null,
-        t.ended,
-      ],
-    );
-    return rows[0].seq; // an ended run's re-entry slot is released in the same statement
+    return rows[0].seq;
   }
 
   /** A run that ends frees its visitor's slot under the flow's concurrency cap. */
