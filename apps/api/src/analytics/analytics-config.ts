@@ -7,6 +7,8 @@ const schema = z.object({
   ANALYTICS_ROLLUP_EVERY_MS: z.coerce.number().int().min(200).default(2_000),
   /** The watermark stays this far behind now and behind every open transaction (request → its transaction's start). */
   ANALYTICS_ROLLUP_MARGIN_MS: z.coerce.number().int().min(0).default(2_000),
+  /** A live pass covers at most this much `received_at` time (a backlog is caught up pass by pass). */
+  ANALYTICS_ROLLUP_MAX_WINDOW_MS: z.coerce.number().int().min(1_000).default(300_000),
 });
 
 export type AnalyticsConfig = z.infer<typeof schema>;

@@ -17,7 +17,10 @@ export class RollupHandler {
   @OnJob(JobName.RollupsAdvance)
   async advance(): Promise<RollupResult | { skipped: true }> {
     const started = Date.now();
-    const result = await this.rollups.advance(this.cfg.ANALYTICS_ROLLUP_MARGIN_MS);
+    const result = await this.rollups.advance(
+      this.cfg.ANALYTICS_ROLLUP_MARGIN_MS,
+      this.cfg.ANALYTICS_ROLLUP_MAX_WINDOW_MS,
+    );
     if (!result) return { skipped: true };
     if (result.siteMinutes || result.flowMinutes)
       this.logger.debug({ ...result, ms: Date.now() - started }, 'rollups advanced');

@@ -16,6 +16,9 @@ export interface RollupResult {
 export const HLL = `14, 5, -1, 1`;
 const VISITOR_HASH = `hll_hash_text(e.visitor_id::text)`;
 
+/** Default of ANALYTICS_ROLLUP_MAX_WINDOW_MS: the most `received_at` time one live pass covers. */
+export const MAX_LIVE_WINDOW_MS = 300_000;
+
 /** A session starts at a page view with no page view of the same visitor in the 30 minutes before. */
 export const SESSION_GAP = `interval '30 minutes'`;
 
@@ -89,7 +92,11 @@ const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM
 export class RollupRepository {
   constructor(private readonly db: DataSource) {}
 
-  async advance(marginMs: number): Promise<RollupResult | null> {
+  /**
+   * One pass. A live window covers at most `maxWindowMs` of `received_at`, so after downtime the
+   * backlog is caught up in bounded transactions (a pass each) rather than in one huge one.
+   */
+  async advance(marginMs: number, maxWindowMs = MAX_LIVE_WINDOW_MS): Promise<RollupResult | null> {
     return this.db.transaction(async (m) => {
       const [lock] = await queryRows<{ ok: boolean }>(
         m,
@@ -109,11 +116,13 @@ export class RollupRepository {
       if (!w || w.hi <= w.lo)
         return { lo: w?.lo?.toISOString() ?? '', hi: '', siteMinutes: 0, flowMinutes: 0 };
       const live = w.applied !== null && w.applied.getTime() === w.lo.getTime();
-      const result = live ? await this.deltaWindow(m, w.lo, w.hi) : await this.rollWindow(m, w.lo, w.hi);
+      const hi =
+        live && w.hi.getTime() - w.lo.getTime() > maxWindowMs ? new Date(w.lo.getTime() + maxWindowMs) : w.hi;
+      const result = live ? await this.deltaWindow(m, w.lo, hi) : await this.rollWindow(m, w.lo, hi);
       await m.query(
         `UPDATE analytics_watermarks SET hi = $1, applied = greatest(applied, $1), updated_at = now()
           WHERE name = 'rollups'`,
-        [w.hi],
+        [hi],
       );
       return result;
     });
