@@ -219,6 +219,55 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
     expect(bodies).toEqual(expect.arrayContaining([{ lead: 'Bo' }, { text: 'New lead Bo' }]));
   });
 
+  it('an inline action that fails leaves the actions before it applied once and fails alone', async () => {
+    const ep = await stack.api.request(`/api/sites/${t.siteId}/webhooks/endpoints`, {
+      method: 'POST',
+      token: t.tokens.owner,
+      body: { url: rx.hookUrl },
+    });
+    const endpointId = ep.body.id as string;
+    const flowId = await publishFlow(
+      stack,
+      t,
+      flowDoc(
+        'inline-fail',
+        [
+          trigger('inline_fail'),
+          { id: 'u', type: 'update_visitor', config: { addTags: ['before_notify'] } },
+          { id: 'n', type: 'notify', config: { endpointId, text: 'never sent' } },
+        ],
+        [
+          ['t', 'next', 'u'],
+          ['u', 'next', 'n'],
+        ],
+      ),
+    );
+    // Dispatch refuses a disabled endpoint: the advance's unguarded attempt rolls back whole, the
+    // guarded redo keeps the tag and leaves the notify pending for the per-action retries.
+    await stack.db.query(`UPDATE webhook_endpoints SET enabled = false WHERE site_id = $1 AND id = $2`, [
+      t.siteId,
+      endpointId,
+    ]);
+    const v = randomUUID();
+    await ingest(stack.db, t.siteId, [{ visitorId: v, name: 'inline_fail' }]);
+    const [run] = await ended(flowId, 1);
+    expect(run.status).toBe('failed');
+    // A disabled endpoint is a permanent failure: no retry.
+    expect(run.error?.message).toMatch(
+      /notify failed after 1 attempt\(s\): endpointId: webhook endpoint is disabled/,
+    );
+    expect((await visitor(v)).tags).toEqual(['before_notify']);
+    const steps = await stack.db.query<{ node_id: string; effect_status: string; attempts: number }>(
+      `SELECT node_id, effect_status, attempts FROM run_steps WHERE site_id = $1 AND run_id = $2 ORDER BY ord`,
+      [t.siteId, run.id],
+    );
+    expect(steps.rows.map((r) => [r.node_id, r.effect_status, r.attempts])).toEqual([
+      ['t', 'none', 0],
+      ['u', 'done', 1],
+      ['n', 'failed', 1],
+    ]);
+  });
+
   it('waits: a 1 s wait holds the run in PostgreSQL (next_step_at) and resumes it', async () => {
     const flowId = await publishFlow(
       stack,
