@@ -572,6 +572,41 @@ describe('outbound webhooks', () => {
     expect(ds[0].verifiedWith).toEqual([ep.secret]);
   }, 90_000);
 
+  it('a delivery job run again after its worker died takes back its whole batch: each message once more, same webhook-id', async () => {
+    const ep = await createEndpoint(a, '/rerun');
+    rx.on('/rerun', () => ({ status: 200 }), [ep.secret]);
+    const [own] = await insertDue(a, ep.id, 1);
+    const job = `whmsg-${own}-0`;
+    // What a dead run leaves: its own message and two more claimed by it, the claims still live.
+    const followers = await insertDue(a, ep.id, 2);
+    await db.query(
+      `UPDATE webhook_messages SET claimed_by = $3, claimed_until = now() + interval '1 hour'
+        WHERE site_id = $1 AND id = ANY ($2::uuid[])`,
+      [a.siteId, [own, ...followers], job],
+    );
+    const webhooks = new Queue('webhooks', {
+      prefix: process.env.QUEUE_PREFIX,
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null },
+    });
+    try {
+      await webhooks.add(
+        'WebhookMessageDeliver',
+        { siteId: a.siteId, messageId: own, attempt: 0 },
+        { jobId: job },
+      );
+      const ds = await rx.waitFor('/rerun', 3);
+      for (const id of [own, ...followers]) await waitForMessage(a, id, (x) => x.status === 'succeeded');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rx.for('/rerun')).toHaveLength(3);
+      expect(new Set(ds.map((d) => d.headers['webhook-id']))).toEqual(
+        new Set([own, ...followers].map((id) => `msg_${id.replace(/-/g, '')}`)),
+      );
+      expect(ds.every((d) => d.verifiedWith.length === 1)).toBe(true);
+    } finally {
+      await webhooks.close();
+    }
+  }, 90_000);
+
   it('a SIGKILLed worker mid-delivery never causes a delivery with a new webhook-id', async () => {
     const ep = await createEndpoint(a, '/killed');
     let hang = true;

@@ -292,9 +292,10 @@ export class WebhookRepository {
 
   /**
    * Claims a batch of the site's messages for one delivery job, in one statement: the job's own
-   * message if it still waits for `attempt` (and is not claimed by another live job; a re-run of the
-   * same job takes its claim back), and up to `limit - 1` more messages of the site that are due and
-   * unclaimed, oldest first (`SKIP LOCKED`: concurrent jobs take disjoint batches). Nothing about the
+   * message if it still waits for `attempt` (and is not claimed by another live job), and up to
+   * `limit - 1` more messages of the site that are due and unclaimed, oldest first (`SKIP LOCKED`:
+   * concurrent jobs take disjoint batches). A re-run of a job that died (its own message still
+   * claimed by it) first takes back everything it had claimed. Nothing about the
    * message changes but the claim: a re-run sends the same attempt with the same webhook-id. A
    * claim lapses after `leaseMs` (a job that died), making the message available again.
    * The own message is a primary-key lookup; the others come off `webhook_messages_available_idx`
@@ -314,16 +315,24 @@ export class WebhookRepository {
           WHERE x.site_id = $1 AND x.id = $2 AND x.attempt_count = $3 AND x.status IN ('pending', 'sending')
             AND (x.claimed_until IS NULL OR x.claimed_until < now() OR x.claimed_by = $4)
           FOR UPDATE SKIP LOCKED),
+       rerun AS (
+         SELECT x.id FROM webhook_messages x
+          WHERE EXISTS (SELECT 1 FROM webhook_messages o WHERE o.site_id = $1 AND o.id = $2 AND o.claimed_by = $4
+                          AND o.claimed_until >= now())
+            AND x.site_id = $1 AND x.status IN ('pending', 'sending') AND x.id <> $2 AND x.claimed_by = $4
+            AND GREATEST(x.next_attempt_at, x.claimed_until) > now()
+          FOR UPDATE SKIP LOCKED),
        due AS (
          SELECT x.id FROM webhook_messages x
           WHERE x.site_id = $1 AND x.status IN ('pending', 'sending') AND x.id <> $2
             AND GREATEST(x.next_attempt_at, x.claimed_until) <= now()
           ORDER BY GREATEST(x.next_attempt_at, x.claimed_until)
-          LIMIT $5::int - (SELECT count(*) FROM own)
+          LIMIT GREATEST(0, $5::int - (SELECT count(*) FROM own) - (SELECT count(*) FROM rerun))
           FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE webhook_messages m SET claimed_by = $4, claimed_until = now() + make_interval(secs => $6::float8 / 1000)
-          WHERE m.site_id = $1 AND m.id = ANY (ARRAY(SELECT id FROM own UNION ALL SELECT id FROM due))
+          WHERE m.site_id = $1
+            AND m.id = ANY (ARRAY(SELECT id FROM own UNION ALL SELECT id FROM rerun UNION ALL SELECT id FROM due))
          RETURNING m.*)
        SELECT row_to_json(c) AS m, row_to_json(e) AS e
          FROM claimed c JOIN webhook_endpoints e ON e.site_id = c.site_id AND e.id = c.endpoint_id
