@@ -88,13 +88,15 @@ export class RunExecutor {
       return { outcome: 'deferred' };
     }
     const startedAt = Date.now();
+    let outcome: string;
     try {
-      const outcome = await this.execute(data.siteId, data.runId);
-      await this.queue.settle('runs', data.runId, startedAt);
-      return { outcome };
-    } finally {
+      outcome = await this.execute(data.siteId, data.runId);
+    } catch (err) {
       await this.queue.releaseSlot(data.siteId, token);
+      throw err;
     }
+    await this.queue.settleAndRelease(data.runId, startedAt, data.siteId, token);
+    return { outcome };
   }
 
   async execute(siteId: string, runId: string): Promise<string> {

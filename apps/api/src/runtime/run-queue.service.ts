@@ -268,6 +268,18 @@ export class RunQueueService {
     this.leases.set(token, timer);
   }
 
+  /** `settle` and `releaseSlot` of a step that finished its work, in one round trip. */
+  async settleAndRelease(runId: string, startedAt: number, siteId: string, token: string): Promise<void> {
+    clearInterval(this.leases.get(token));
+    this.leases.delete(token);
+    await this.redis
+      .pipeline()
+      .eval(SETTLE, 1, this.inflightKey('runs'), runId, startedAt)
+      .zrem(this.key('slots', siteId), token)
+      .exec()
+      .catch(() => undefined);
+  }
+
   async releaseSlot(siteId: string, token: string, kind: 'slots' | 'tslots' = 'slots'): Promise<void> {
     clearInterval(this.leases.get(token));
     this.leases.delete(token);
