@@ -205,7 +205,9 @@ function rawInChild(port, bodies) {
   proc.stdout.on('data', (d) => (out += d.toString()));
   proc.stdin.end(JSON.stringify(bodies));
   return new Promise((res, rej) =>
-    proc.on('exit', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`raw client exited ${code}`)))),
+    proc.on('exit', (code) =>
+      code === 0 ? res(JSON.parse(out)) : rej(new Error(`raw client exited ${code}`)),
+    ),
   );
 }
 

@@ -388,11 +388,11 @@ describe('builder in Chromium', () => {
     expect(
       await page
         .getByLabel(/^Event \d+$/)
-        .evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value)),
+        .evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value)),
     ).toEqual(['$page', 'add_to_cart']);
     const minutes = await page
       .getByLabel('Minute')
-      .evaluateAll((inputs) => inputs.map((i) => Number((i as HTMLInputElement).value)));
+      .evaluateAll((inputs) => inputs.map((i) => Number((i as unknown as { value: string }).value)));
     expect(minutes[0]).toBe(0);
     expect(minutes[1]).toBeGreaterThan(4);
     await page.getByRole('button', { name: 'Run simulation' }).click();

@@ -19,7 +19,13 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { SendResult, WebhookSender } from './webhook-sender';
 import { signedHeaders } from './webhook-signature';
-import { AttemptRecord, EndpointRow, MessageRow, MessageStatus, WebhookRepository } from './webhook.repository';
+import {
+  AttemptRecord,
+  EndpointRow,
+  MessageRow,
+  MessageStatus,
+  WebhookRepository,
+} from './webhook.repository';
 import { AttemptWriter } from './attempt-writer';
 import { SendSlots } from './send-slots';
 import { queueConcurrency } from '../jobs/queue-concurrency';

@@ -19,7 +19,10 @@ describe('deliverJobs', () => {
 
   it('has enough jobs for every due message (each claims up to a batch)', () => {
     for (const n of [1, 15, 16, 17, 100]) {
-      const jobs = deliverJobs(Array.from({ length: n }, (_, i) => msg('s', i)), 16);
+      const jobs = deliverJobs(
+        Array.from({ length: n }, (_, i) => msg('s', i)),
+        16,
+      );
       expect(jobs.length * 16).toBeGreaterThanOrEqual(n);
       expect(jobs.length).toBe(Math.ceil(n / 16));
     }
