@@ -104,6 +104,8 @@ async function startApi() {
       LOG_LEVEL: 'warn',
       SCHEDULE_MAINTENANCE: 'false',
       JWT_SECRET: 'bench-reports-secret-bench-reports-secret',
+      // At 10 M events the raw baselines alone outlast the default 15-minute access token.
+      ACCESS_TOKEN_TTL_SECONDS: '86400',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
