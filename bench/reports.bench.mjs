@@ -12,11 +12,10 @@
 // over the sites with the same skew (BENCH_LAG_SPREAD=largest: all into the largest site): commit →
 // rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
+import { freePort, prepareDatabase, root } from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const SITES = Number(process.env.BENCH_SITES ?? 1000);
 const DAYS = 30;
@@ -62,31 +61,6 @@ function zipfCounts(total, sites) {
   const counts = [];
   for (let k = 1; k <= sites; k++) counts.push(Math.max(1, Math.round((total / h) * (1 / k ** s))));
   return { counts, s };
-}
-
-async function prepareDatabase() {
-  const u = new URL(DB_URL);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
-  await admin.end();
-  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  return ds;
-}
-
-async function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function startApi() {
@@ -236,7 +210,9 @@ const RAW = {
 };
 
 async function main() {
-  const ds = await prepareDatabase();
+  await prepareDatabase(DB_URL);
+  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
+  await ds.initialize();
   const db = new pg.Client({ connectionString: DB_URL });
   await db.connect();
   const load = (await import('node:os'))

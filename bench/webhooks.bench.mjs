@@ -20,8 +20,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Agent, request } from 'undici';
+import { prepareDatabase, root } from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
 const CONCURRENCY = Math.max(2, Number(process.env.BENCH_CONCURRENCY ?? 50));
 const WORKER_CONCURRENCY = Math.ceil(CONCURRENCY / 2);
@@ -48,25 +48,9 @@ if (process.env.WEBHOOKS_BENCH_RAW_PORT) {
   process.exit(0);
 }
 
-const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
 const { SecretBox } = await import(resolve(root, 'apps/api/dist/webhooks/secret-box.js'));
 const { generateSigningSecret } = await import(resolve(root, 'apps/api/dist/webhooks/webhook-signature.js'));
 const { deliverJobs } = await import(resolve(root, 'apps/api/dist/webhooks/webhook-events.js'));
-
-async function prepareDatabase() {
-  const u = new URL(DB_URL);
-  const admin = new pg.Client({
-    connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
-  if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
-  await admin.end();
-  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
-}
 
 function startReceiver(delayMs) {
   let count = 0;
@@ -251,7 +235,7 @@ async function viaWorker(db, queue, siteId, endpointId, rx, bodies) {
   };
 }
 
-await prepareDatabase();
+await prepareDatabase(DB_URL);
 const db = new pg.Client({ connectionString: DB_URL });
 await db.connect();
 const queue = new Queue('webhooks', {

@@ -120,6 +120,18 @@ describe('builder in Chromium', () => {
   let writeKey = '';
   /** Anonymous ids of the visitors the live-counts test enrolled in the cart flow. */
   const enrolled: string[] = [];
+  /** Sends events through the ingest API with the site's write key and a browser's user agent (events
+   * from bots are stored but never enrol visitors in flows). */
+  const ingest = (path: string, body: object) =>
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': BROWSER_UA,
+        authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+      },
+      body: JSON.stringify(body),
+    });
   const email = `marketer-${Date.now()}@example.com`;
 
   it('signs up, creates a site and a flow from the abandoned-cart template', async () => {
@@ -314,23 +326,14 @@ describe('builder in Chromium', () => {
   it('shows live per-node counts on the canvas for visitors enrolled through the ingest API', async () => {
     const visitors = [1, 2, 3].map(() => `anon-${randomUUID()}`);
     enrolled.push(...visitors);
-    const res = await fetch(`${api.url}/v1/batch`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        // A browser's user agent: events from bots are stored but never enrol visitors in flows.
-        'user-agent': BROWSER_UA,
-        authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
-      },
-      body: JSON.stringify({
-        batch: visitors.map((anonymousId) => ({
-          type: 'track',
-          event: 'add_to_cart',
-          anonymousId,
-          messageId: randomUUID(),
-          properties: { cart_id: `cart-${anonymousId}` },
-        })),
-      }),
+    const res = await ingest('/v1/batch', {
+      batch: visitors.map((anonymousId) => ({
+        type: 'track',
+        event: 'add_to_cart',
+        anonymousId,
+        messageId: randomUUID(),
+        properties: { cart_id: `cart-${anonymousId}` },
+      })),
     });
     expect(res.status).toBe(202);
 
@@ -362,20 +365,12 @@ describe('builder in Chromium', () => {
     // One of the visitors enrolled above (so the runs explorer's count stays theirs), with a page view
     // recorded five minutes before their add_to_cart.
     const anonymousId = enrolled[0]!;
-    const res = await fetch(`${api.url}/v1/page`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': BROWSER_UA,
-        authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
-      },
-      body: JSON.stringify({
-        name: 'Cart',
-        anonymousId,
-        messageId: randomUUID(),
-        timestamp: new Date(Date.now() - 5 * 60_000).toISOString(),
-        properties: { url: 'https://shop.example.com/cart' },
-      }),
+    const res = await ingest('/v1/page', {
+      name: 'Cart',
+      anonymousId,
+      messageId: randomUUID(),
+      timestamp: new Date(Date.now() - 5 * 60_000).toISOString(),
+      properties: { url: 'https://shop.example.com/cart' },
     });
     expect(res.status).toBe(202);
 

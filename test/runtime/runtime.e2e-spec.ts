@@ -40,6 +40,17 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
       return runs.length >= n && runs.every((r) => done.has(r.status)) ? runs : undefined;
     });
 
+  /** A webhook endpoint of the tenant pointing at the test's HTTP receiver. */
+  const hookEndpoint = async () => {
+    const ep = await stack.api.request(`/api/sites/${t.siteId}/webhooks/endpoints`, {
+      method: 'POST',
+      token: t.tokens.owner,
+      body: { url: rx.hookUrl },
+    });
+    expect(ep.status).toBe(201);
+    return ep.body.id as string;
+  };
+
   const visitor = async (id: string) =>
     (
       await stack.db.query<{ traits: Record<string, unknown>; tags: string[] }>(
@@ -179,13 +190,7 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
   });
 
   it('send webhook and notify go out through the webhooks feature, once each', async () => {
-    const ep = await stack.api.request(`/api/sites/${t.siteId}/webhooks/endpoints`, {
-      method: 'POST',
-      token: t.tokens.owner,
-      body: { url: rx.hookUrl },
-    });
-    expect(ep.status).toBe(201);
-    const endpointId = ep.body.id as string;
+    const endpointId = await hookEndpoint();
     const flowId = await publishFlow(
       stack,
       t,
@@ -220,12 +225,7 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
   });
 
   it('an inline action that fails leaves the actions before it applied once and fails alone', async () => {
-    const ep = await stack.api.request(`/api/sites/${t.siteId}/webhooks/endpoints`, {
-      method: 'POST',
-      token: t.tokens.owner,
-      body: { url: rx.hookUrl },
-    });
-    const endpointId = ep.body.id as string;
+    const endpointId = await hookEndpoint();
     const flowId = await publishFlow(
       stack,
       t,
