@@ -194,7 +194,24 @@ function decode(text: string): string {
   }
 }
 
+const parsedUrls = new Map<string, ParsedUrl>();
+
+/**
+ * Origin (lower-cased), path and first value of each query parameter. Answers are remembered (bounded):
+ * targeting asks for the same page URL once per rule and CTA of a decision. The result is frozen, so a
+ * caller cannot change what the next one reads.
+ */
 export function parseUrl(url: string): ParsedUrl {
+  const known = parsedUrls.get(url);
+  if (known) return known;
+  const parsed = parseUrlUncached(url);
+  Object.freeze(parsed.query);
+  if (parsedUrls.size >= 2000) parsedUrls.clear();
+  parsedUrls.set(url, Object.freeze(parsed));
+  return parsed;
+}
+
+function parseUrlUncached(url: string): ParsedUrl {
   const withoutHash = url.split('#', 1)[0] as string;
   const queryStart = withoutHash.indexOf('?');
   const base = queryStart >= 0 ? withoutHash.slice(0, queryStart) : withoutHash;
