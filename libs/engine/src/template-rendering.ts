@@ -8,16 +8,18 @@ const CACHE_LIMIT = 500;
 export type RenderResult = { ok: true; output: string } | { ok: false; message: string };
 export type JsonRenderResult = { ok: true; value: JsonValue } | { ok: false; message: string };
 
-const parsed = new Map<string, TemplateNode[] | string>();
+/** Parsed templates per mode (no key concatenation: CTA bodies are long and rendered on every page view). */
+const parsed = new Map<TemplateMode, Map<string, TemplateNode[] | string>>();
 
 function parseCached(template: string, mode: TemplateMode): TemplateNode[] | string {
-  const key = `${mode}\u0000${template}`;
-  let entry = parsed.get(key);
+  let byTemplate = parsed.get(mode);
+  if (!byTemplate) parsed.set(mode, (byTemplate = new Map()));
+  let entry = byTemplate.get(template);
   if (entry === undefined) {
     const result = parseTemplate(template, mode);
     entry = result.ok ? result.nodes : result.message;
-    if (parsed.size >= CACHE_LIMIT) parsed.clear();
-    parsed.set(key, entry);
+    if (byTemplate.size >= CACHE_LIMIT) byTemplate.clear();
+    byTemplate.set(template, entry);
   }
   return entry;
 }
@@ -139,6 +141,10 @@ export function renderTemplate(
 function render(template: string, mode: TemplateMode, view: unknown): RenderResult {
   const nodes = parseCached(template, mode);
   if (typeof nodes === 'string') return { ok: false, message: nodes };
+  // A template without placeholders (most CTA copy) is its own output.
+  if (nodes.length === 0) return { ok: true, output: '' };
+  if (nodes.length === 1 && nodes[0].kind === 'text' && nodes[0].text.length <= MAX_TEMPLATE_OUTPUT)
+    return { ok: true, output: nodes[0].text };
   const out: string[] = [];
   try {
     renderNodes(nodes, [view], mode, out, { n: 0 });
