@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { TickBatcher } from '../common/tick-batcher';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { queryRows } from '../database/sql';
 import type { CtaEvent, PendingMessage, VisitorSnapshot } from './cta-decision';
@@ -14,8 +15,6 @@ export interface VisitorState {
 interface Lookup {
   anon: string;
   uid: string;
-  resolve: (row: Row | undefined) => void;
-  reject: (err: unknown) => void;
 }
 
 /** Most lookups one query serves. */
@@ -60,7 +59,10 @@ const LOAD_SQL = `WITH ident AS (
 export class VisitorStateRepository implements OnModuleDestroy {
   private readonly logger = new Logger(VisitorStateRepository.name);
   private pool?: Pool;
-  private readonly batches = new Map<string, Lookup[]>();
+  private readonly lookups = new TickBatcher<Lookup, Row | undefined>(
+    (siteId, lookups) => this.loadRows(siteId, lookups),
+    MAX_BATCH,
+  );
 
   constructor(
     private readonly db: DataSource,
@@ -77,7 +79,7 @@ export class VisitorStateRepository implements OnModuleDestroy {
     userId: string | null,
     windowDays: number,
   ): Promise<VisitorState> {
-    const r = await this.lookup(siteId, anonymousId, userId ?? '');
+    const r = await this.lookups.add(siteId, { anon: anonymousId, uid: userId ?? '' });
     if (!r) return { visitor: null, events: [], messages: [] };
     const since = Date.now() - windowDays * 86_400_000;
     return {
@@ -100,31 +102,14 @@ export class VisitorStateRepository implements OnModuleDestroy {
     };
   }
 
-  private lookup(siteId: string, anon: string, uid: string): Promise<Row | undefined> {
-    let batch = this.batches.get(siteId);
-    if (!batch || batch.length >= MAX_BATCH) {
-      const created: Lookup[] = [];
-      this.batches.set(siteId, created);
-      setImmediate(() => void this.flush(siteId, created));
-      batch = created;
-    }
-    const lookups = batch;
-    return new Promise((resolve, reject) => lookups.push({ anon, uid, resolve, reject }));
-  }
-
-  private async flush(siteId: string, batch: Lookup[]): Promise<void> {
-    if (this.batches.get(siteId) === batch) this.batches.delete(siteId);
-    try {
-      const rows = await this.prepared<Row>(LOAD_SQL, [
-        siteId,
-        batch.map((l) => l.anon),
-        batch.map((l) => l.uid),
-      ]);
-      const byN = new Map(rows.map((r) => [Number(r.n), r]));
-      batch.forEach((l, i) => l.resolve(byN.get(i + 1)));
-    } catch (err) {
-      for (const l of batch) l.reject(err);
-    }
+  private async loadRows(siteId: string, lookups: Lookup[]): Promise<(Row | undefined)[]> {
+    const rows = await this.prepared<Row>(LOAD_SQL, [
+      siteId,
+      lookups.map((l) => l.anon),
+      lookups.map((l) => l.uid),
+    ]);
+    const byN = new Map(rows.map((r) => [Number(r.n), r]));
+    return lookups.map((_, i) => byN.get(i + 1));
   }
 
   /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { TickBatcher } from '../common/tick-batcher';
 import { REDIS } from './redis.module';
 
 export interface RateDecision {
@@ -8,16 +9,10 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
-interface Waiter {
+interface Hit {
   limit: number;
-  resolve: (d: RateDecision) => void;
-  reject: (e: unknown) => void;
-}
-
-interface Batch {
   window: number;
   windowSeconds: number;
-  waiters: Waiter[];
 }
 
 /**
@@ -28,45 +23,29 @@ interface Batch {
  */
 @Injectable()
 export class RateLimiter {
-  private readonly pending = new Map<string, Batch>();
+  private readonly hits = new TickBatcher<Hit, RateDecision>((redisKey, hits) => this.count(redisKey, hits));
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   hit(key: string, limit: number, windowSeconds: number): Promise<RateDecision> {
     const window = Math.floor(Date.now() / 1000 / windowSeconds);
-    const redisKey = `rl:${key}:${window}`;
-    let batch = this.pending.get(redisKey);
-    if (!batch) {
-      const created: Batch = { window, windowSeconds, waiters: [] };
-      this.pending.set(redisKey, created);
-      setImmediate(() => void this.flush(redisKey, created));
-      batch = created;
-    }
-    const waiters = batch.waiters;
-    return new Promise<RateDecision>((resolve, reject) => waiters.push({ limit, resolve, reject }));
+    return this.hits.add(`rl:${key}:${window}`, { limit, window, windowSeconds });
   }
 
-  private async flush(redisKey: string, batch: Batch): Promise<void> {
-    this.pending.delete(redisKey);
-    const { window, windowSeconds, waiters } = batch;
-    try {
-      const [[, count]] = (await this.redis
-        .multi()
-        .incrby(redisKey, waiters.length)
-        .expire(redisKey, windowSeconds + 1)
-        .exec()) as [[Error | null, number]];
-      const first = count - waiters.length + 1;
-      const retryAfterSeconds = Math.max(1, (window + 1) * windowSeconds - Math.floor(Date.now() / 1000));
-      waiters.forEach((w, i) =>
-        w.resolve({
-          allowed: first + i <= w.limit,
-          remaining: Math.max(0, w.limit - (first + i)),
-          retryAfterSeconds,
-        }),
-      );
-    } catch (err) {
-      for (const w of waiters) w.reject(err);
-    }
+  private async count(redisKey: string, hits: Hit[]): Promise<RateDecision[]> {
+    const { window, windowSeconds } = hits[0];
+    const [[, count]] = (await this.redis
+      .multi()
+      .incrby(redisKey, hits.length)
+      .expire(redisKey, windowSeconds + 1)
+      .exec()) as [[Error | null, number]];
+    const first = count - hits.length + 1;
+    const retryAfterSeconds = Math.max(1, (window + 1) * windowSeconds - Math.floor(Date.now() / 1000));
+    return hits.map((h, i) => ({
+      allowed: first + i <= h.limit,
+      remaining: Math.max(0, h.limit - (first + i)),
+      retryAfterSeconds,
+    }));
   }
 
   async reset(key: string, windowSeconds: number): Promise<void> {
