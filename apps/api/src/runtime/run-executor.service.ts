@@ -44,12 +44,6 @@ function wakeAtOf(state: RunState | null): string | null {
   return w.kind === 'timer' ? w.fireAt : w.timeoutAt;
 }
 
-/**
- * The `steps` job: load the run under a row lock, feed the pure engine whatever is due (start,
- * inbox events, timer/timeout), and in the same transaction write the new state, one ledger row per
- * executed node and every database effect. Outbound actions (email) then run one at a time, each in
- * a transaction that re-checks the run under its row lock and flips the ledger row to done.
- */
 /** An inline effect failed in an unguarded advance: redo the advance with savepoints. */
 class InlineEffectFailed extends Error {
   constructor(override readonly cause: unknown) {
@@ -57,6 +51,12 @@ class InlineEffectFailed extends Error {
   }
 }
 
+/**
+ * The `steps` job: load the run under a row lock, feed the pure engine whatever is due (start,
+ * inbox events, timer/timeout), and in the same transaction write the new state, one ledger row per
+ * executed node and every database effect. Outbound actions (email) then run one at a time, each in
+ * a transaction that re-checks the run under its row lock and flips the ledger row to done.
+ */
 @Injectable()
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
@@ -280,21 +280,13 @@ export class RunExecutor {
         blocked = true;
         continue;
       }
-      if (!guarded) {
-        try {
-          s.effectResult = await this.effects.perform(tx, run, s.effect);
-          s.effectStatus = 'done';
-        } catch (err) {
-          throw new InlineEffectFailed(err);
-        }
-        continue;
-      }
-      await tx.query(`SAVEPOINT effect`);
+      if (guarded) await tx.query(`SAVEPOINT effect`);
       try {
         s.effectResult = await this.effects.perform(tx, run, s.effect);
         s.effectStatus = 'done';
-        await tx.query(`RELEASE SAVEPOINT effect`);
+        if (guarded) await tx.query(`RELEASE SAVEPOINT effect`);
       } catch (err) {
+        if (!guarded) throw new InlineEffectFailed(err);
         await tx.query(`ROLLBACK TO SAVEPOINT effect`);
         this.metrics.failures.inc({ node_kind: s.effect.kind, final: 'false' });
         this.logger.warn(

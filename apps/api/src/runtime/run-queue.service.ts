@@ -268,10 +268,15 @@ export class RunQueueService {
     this.leases.set(token, timer);
   }
 
-  /** `settle` and `releaseSlot` of a step that finished its work, in one round trip. */
-  async settleAndRelease(runId: string, startedAt: number, siteId: string, token: string): Promise<void> {
+  /** Stops renewing a slot's lease (`keepAlive`). */
+  private endLease(token: string): void {
     clearInterval(this.leases.get(token));
     this.leases.delete(token);
+  }
+
+  /** `settle` and `releaseSlot` of a step that finished its work, in one round trip. */
+  async settleAndRelease(runId: string, startedAt: number, siteId: string, token: string): Promise<void> {
+    this.endLease(token);
     await this.redis
       .pipeline()
       .eval(SETTLE, 1, this.inflightKey('runs'), runId, startedAt)
@@ -281,8 +286,7 @@ export class RunQueueService {
   }
 
   async releaseSlot(siteId: string, token: string, kind: 'slots' | 'tslots' = 'slots'): Promise<void> {
-    clearInterval(this.leases.get(token));
-    this.leases.delete(token);
+    this.endLease(token);
     await this.redis.zrem(this.key(kind, siteId), token).catch(() => undefined);
   }
 }
