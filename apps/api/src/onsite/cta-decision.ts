@@ -1,4 +1,5 @@
 import { matchesUrlRule, parseUrl, pickWeighted, stableUnit } from '@nudgeflow/engine';
+import type { CTA_LOG_EVENT_NAMES } from '../visitors/visitor-profile';
 import type { Caps, CtaConfig, CtaVariant, Targeting } from './cta.schemas';
 
 /**
@@ -30,7 +31,8 @@ export interface VisitorSnapshot {
   visitCount: number;
 }
 
-export type CtaEventName = 'cta_viewed' | 'cta_clicked' | 'cta_closed' | 'cta_converted' | 'form_submitted';
+/** The names ingestion keeps in a visitor's CTA log (`visitors.cta_log`). */
+export type CtaEventName = (typeof CTA_LOG_EVENT_NAMES)[number];
 
 export interface CtaEvent {
   name: CtaEventName | string;

@@ -7,13 +7,14 @@ export type Json = Record<string, unknown>;
 export const SESSION_GAP_MS = 30 * 60_000;
 
 /** The CTA interactions the on-site decision reads (events of these names carrying a `cta_id`). */
-export const CTA_LOG_EVENTS: ReadonlySet<string> = new Set([
+export const CTA_LOG_EVENT_NAMES = [
   'cta_viewed',
   'cta_clicked',
   'cta_closed',
   'cta_converted',
   'form_submitted',
-]);
+] as const;
+export const CTA_LOG_EVENTS: ReadonlySet<string> = new Set(CTA_LOG_EVENT_NAMES);
 /** Entries a visitor's CTA log keeps (the newest), and how far back from its newest entry. */
 export const CTA_LOG_MAX = 500;
 export const CTA_LOG_DAYS = 90;
