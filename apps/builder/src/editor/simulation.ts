@@ -147,8 +147,10 @@ export function recordedReplay(
 ): RecordedReplay {
   const events = recorded
     .filter((event) => !event.isBot)
-    .map((event, order) => ({ event: toFlowEvent(event), order }))
-    .map(({ event, order }) => ({ event, order, at: Date.parse(event.timestamp ?? '') }))
+    .map((recorded, order) => {
+      const event = toFlowEvent(recorded);
+      return { event, order, at: Date.parse(event.timestamp ?? '') };
+    })
     .filter(({ at }) => Number.isFinite(at))
     .sort((a, b) => a.at - b.at || a.order - b.order);
   const first = events[0]?.at;

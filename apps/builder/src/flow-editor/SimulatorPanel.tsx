@@ -1,10 +1,12 @@
 import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMutation } from '@tanstack/react-query';
+import { useEffect, useMemo, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { visitorsApi, type VisitorSummary } from '../api/visitors';
 import {
   describeEffect,
   recordedReplay,
+  type RecordedReplay,
   simulate,
   suggestTimeline,
   type SimulationResult,
@@ -296,45 +298,31 @@ const visitorLabel = (visitor: VisitorSummary) =>
   visitor.id;
 
 /** Finds a visitor of the site and loads their recorded events (latest 100) into the simulator. */
-function RealVisitorPicker({
-  onLoad,
-}: {
-  onLoad: (replay: ReturnType<typeof recordedReplay> & { label: string }) => void;
-}) {
+function RealVisitorPicker({ onLoad }: { onLoad: (replay: RecordedReplay & { label: string }) => void }) {
   const { siteId } = useCurrentSite();
   const [search, setSearch] = useState('');
-  const [found, setFound] = useState<VisitorSummary[] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
-
-  const find = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      setFound((await visitorsApi.search(siteId, search.trim())).items);
-    } catch (caught) {
-      setProblem(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const load = async (visitor: VisitorSummary) => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      const detail = await visitorsApi.get(siteId, visitor.id);
+  const find = useMutation({ mutationFn: (text: string) => visitorsApi.search(siteId, text) });
+  const load = useMutation({
+    mutationFn: (visitor: VisitorSummary) => visitorsApi.get(siteId, visitor.id),
+    onSuccess: (detail, visitor) => {
       onLoad({ ...recordedReplay(detail, detail.timeline), label: visitorLabel(visitor) });
-      setFound(null);
-    } catch (caught) {
-      setProblem(errorMessage(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
+      find.reset();
+    },
+  });
+  const found = find.data?.items;
+  const busy = find.isPending || load.isPending;
+  const failed = find.error ?? load.error;
 
   return (
-    <form className="stack" style={{ gap: 4 }} onSubmit={(event) => void find(event)}>
+    <form
+      className="stack"
+      style={{ gap: 4 }}
+      onSubmit={(event) => {
+        event.preventDefault();
+        load.reset();
+        find.mutate(search.trim());
+      }}
+    >
       <div className="row" style={{ flexWrap: 'nowrap' }}>
         <label className="field" style={{ flex: 1 }}>
           <span>Replay a real visitor</span>
@@ -349,9 +337,9 @@ function RealVisitorPicker({
           Find
         </button>
       </div>
-      {problem && (
+      {failed && (
         <div className="banner banner--error" role="alert">
-          {problem}
+          {errorMessage(failed)}
         </div>
       )}
       {found && found.length === 0 && <p className="muted small">No visitor matches.</p>}
@@ -363,7 +351,7 @@ function RealVisitorPicker({
                 type="button"
                 className="btn btn--ghost btn--small"
                 disabled={busy}
-                onClick={() => void load(visitor)}
+                onClick={() => load.mutate(visitor)}
               >
                 Load {visitorLabel(visitor)} ({visitor.eventCount} event{visitor.eventCount === 1 ? '' : 's'})
               </button>
