@@ -591,7 +591,7 @@ describe('outbound webhooks', () => {
     try {
       await webhooks.add(
         'WebhookMessageDeliver',
-        { siteId: a.siteId, messageId: own, attempt: 0 },
+        { siteId: a.siteId, messageId: own, attempt: 0, others: followers.map((id) => ({ id, attempt: 0 })) },
         { jobId: job },
       );
       const ds = await rx.waitFor('/rerun', 3);

@@ -27,8 +27,16 @@ export interface JobPayloadMap {
   [JobName.RunsReap]: Record<string, never>;
   [JobName.SessionsPurgeExpired]: Record<string, never>;
   [JobName.EventsPartitionsEnsure]: Record<string, never>;
-  /** `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips. */
-  [JobName.WebhookMessageDeliver]: { siteId: string; messageId: string; attempt: number };
+  /**
+   * `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips.
+   * `others`: more messages of the site due at the same time, sent by the same job.
+   */
+  [JobName.WebhookMessageDeliver]: {
+    siteId: string;
+    messageId: string;
+    attempt: number;
+    others?: { id: string; attempt: number }[];
+  };
   [JobName.WebhookMessagesQueueDue]: Record<string, never>;
   /** Roll the next watermark window of events and the run ledger into the analytics buckets. */
   [JobName.RollupsAdvance]: Record<string, never>;

@@ -11,6 +11,7 @@ import {
   DELIVER_BATCH,
   DELIVER_JOB_ATTEMPTS,
   deliverJobId,
+  deliverJobMessages,
   DUE_PASS_LIMIT,
   GIVEN_UP_GRACE_MS,
   QUEUE_HORIZON_MS,
@@ -21,8 +22,8 @@ import { SendResult, WebhookSender } from './webhook-sender';
 import { signedHeaders } from './webhook-signature';
 import {
   AttemptRecord,
+  ClaimedRow,
   EndpointRow,
-  MessageRow,
   MessageStatus,
   WebhookRepository,
 } from './webhook.repository';
@@ -30,7 +31,7 @@ import { AttemptWriter } from './attempt-writer';
 import { SendSlots } from './send-slots';
 import { queueConcurrency } from '../jobs/queue-concurrency';
 
-type Claimed = { message: MessageRow; endpoint: EndpointRow };
+type Claimed = { message: ClaimedRow; endpoint: EndpointRow };
 type Sent =
   | { c: Claimed; kind: 'sent'; result: SendResult }
   | { c: Claimed; kind: 'disabled' }
@@ -38,13 +39,13 @@ type Sent =
 type Outcome = 'succeeded' | 'endpoint-gone' | 'endpoint-disabled' | 'exhausted' | 'retry' | 'released';
 
 /**
- * A delivery job claims a small batch of its site's messages (its own, if it still waits for the
- * job's attempt, and other due ones: `DELIVER_BATCH`), sends them concurrently within the process's
- * send slots and records their attempts in one write, so BullMQ, the claim and the write are paid
- * once per batch. Nothing but the claim is written before sending: a job re-run after a crash takes
- * its claims back and repeats the same attempts with the same webhook-ids — a message's idempotency
- * key never changes. A stale or duplicate job finds its message moved on (or claimed by a live job)
- * and only sends whatever else of its site is due.
+ * A delivery job claims its batch of one site's messages (its own and the others due with it, named
+ * in its payload: `DELIVER_BATCH`), sends them concurrently within the process's send slots and
+ * records their attempts in one write, so BullMQ, the claim and the write are paid once per batch.
+ * Nothing but the claim is written before sending: a job re-run after a crash takes its claims back
+ * and repeats the same attempts with the same webhook-ids — a message's idempotency key never
+ * changes. A stale or duplicate job finds its messages moved on (or claimed by a live job) and skips
+ * them.
  */
 @Injectable()
 export class WebhookDeliveryHandler {
@@ -76,12 +77,8 @@ export class WebhookDeliveryHandler {
     const claimant = ctx?.jobId ?? deliverJobId(job.messageId, job.attempt);
     let claimed: Claimed[] = [];
     try {
-      claimed = await this.repo.claimBatch(
-        job.siteId,
-        { messageId: job.messageId, attempt: job.attempt },
-        claimant,
-        DELIVER_BATCH,
-        this.leaseMs,
+      claimed = this.withEndpoints(
+        await this.repo.claimBatch(job.siteId, deliverJobMessages(job), claimant, this.leaseMs),
       );
       return await this.sendBatch(job, claimant, claimed);
     } catch (err) {
@@ -106,6 +103,13 @@ export class WebhookDeliveryHandler {
       }
       throw err;
     }
+  }
+
+  /** Pairs each claimed message with its endpoint (the claim sends each endpoint once). */
+  private withEndpoints(rows: ClaimedRow[]): Claimed[] {
+    const endpoints = new Map<string, EndpointRow>();
+    for (const r of rows) if (r.endpoint) endpoints.set(r.endpoint_id, r.endpoint);
+    return rows.map((message) => ({ message, endpoint: endpoints.get(message.endpoint_id)! }));
   }
 
   private async sendBatch(

@@ -17,6 +17,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
+import { TickBatcher } from '../common/tick-batcher';
 import { JobQueueService } from '../jobs/job-queue.service';
 import { JobName, QueueName } from '../jobs/job.types';
 import { AfterCommit } from './after-commit';
@@ -67,6 +68,12 @@ export function serializePayload(payload: unknown): string {
 @Injectable()
 export class WebhookDispatcher {
   private readonly logger = new Logger(WebhookDispatcher.name);
+  private readonly dueNow = new TickBatcher<{ id: string; attempt_count: number }, void>(
+    async (siteId, messages) => {
+      await this.enqueueMany(siteId, messages);
+      return messages.map(() => undefined);
+    },
+  );
 
   constructor(
     private readonly db: DataSource,
@@ -147,14 +154,17 @@ export class WebhookDispatcher {
 
   /**
    * Deterministic job id per (message, attempt): a duplicate enqueue while the job waits is a no-op
-   * in BullMQ. The job claims this message and other due ones of the site (`DELIVER_BATCH`).
+   * in BullMQ. Messages due now that are enqueued in the same turn of the event loop (the dispatches
+   * of transactions committing together) share jobs, `DELIVER_BATCH` messages of a site per job.
    */
   async enqueue(siteId: string, messageId: string, attempt: number, delayMs = 0): Promise<void> {
-    await this.queues.enqueue(
-      JobName.WebhookMessageDeliver,
-      { siteId, messageId, attempt },
-      deliverJobOpts(messageId, attempt, delayMs),
-    );
+    if (delayMs > 0)
+      await this.queues.enqueue(
+        JobName.WebhookMessageDeliver,
+        { siteId, messageId, attempt },
+        deliverJobOpts(messageId, attempt, delayMs),
+      );
+    else await this.dueNow.add(siteId, { id: messageId, attempt_count: attempt });
   }
 
   /**

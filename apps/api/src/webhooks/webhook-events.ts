@@ -1,3 +1,5 @@
+import type { JobName, JobPayloadMap } from '../jobs/job.types';
+
 /** System events an endpoint can subscribe to without a flow. */
 export const SYSTEM_EVENT_TYPES = [
   'cta.converted',
@@ -22,8 +24,9 @@ export const GIVEN_UP_GRACE_MS = 30_000;
 export const deliverJobId = (messageId: string, attempt: number): string => `whmsg-${messageId}-${attempt}`;
 
 /**
- * Messages one delivery job claims and sends at once: its own and up to this many - 1 more of its
- * site that are due (one BullMQ job, one claim and one attempt write for the batch).
+ * Messages one delivery job claims and sends at once: its own and up to this many - 1 more of its site
+ * that were due together, named in its payload (one BullMQ job, one claim and one attempt write for
+ * the batch).
  */
 export const DELIVER_BATCH = 32;
 
@@ -37,34 +40,45 @@ export const deliverJobOpts = (messageId: string, attempt: number, delayMs = 0) 
 });
 
 export interface DeliverJob {
-  data: { siteId: string; messageId: string; attempt: number };
+  data: JobPayloadMap[JobName.WebhookMessageDeliver];
   opts: ReturnType<typeof deliverJobOpts>;
 }
 
+/** Every message a delivery job is for: its own first, then the others of its batch. */
+export const deliverJobMessages = (
+  job: JobPayloadMap[JobName.WebhookMessageDeliver],
+): { id: string; attempt: number }[] => [{ id: job.messageId, attempt: job.attempt }, ...(job.others ?? [])];
+
 /**
- * The delivery jobs for messages to send now or later. Messages due now share jobs: one per
- * `batch` messages of a site (the first one's job id), since each job claims that many due
- * messages of its site — so every message is claimed by some job. Later ones get a job each,
- * delayed to their own time. Pure, so the bench enqueues exactly what the product does.
+ * The delivery jobs for messages to send now or later. Messages due now share jobs: one per `batch`
+ * messages of a site, named after the first and listing the others, so a job's claim is a
+ * primary-key lookup of exactly its messages. Later ones get a job each, delayed to their own time.
+ * Pure, so the bench enqueues exactly what the product does.
  */
 export function deliverJobs(
   messages: { siteId: string; id: string; attempt: number; delayMs?: number }[],
   batch = DELIVER_BATCH,
 ): DeliverJob[] {
   const jobs: DeliverJob[] = [];
-  const dueBySite = new Map<string, number>();
+  const filling = new Map<string, DeliverJob>();
   for (const m of messages) {
     const delayMs = Math.max(0, m.delayMs ?? 0);
-    if (delayMs === 0) {
-      const n = dueBySite.get(m.siteId) ?? 0;
-      dueBySite.set(m.siteId, n + 1);
-      if (n % batch !== 0) continue;
+    const open = delayMs === 0 ? filling.get(m.siteId) : undefined;
+    if (open?.data.others && open.data.others.length + 1 < batch) {
+      open.data.others.push({ id: m.id, attempt: m.attempt });
+      continue;
     }
-    jobs.push({
+    const job: DeliverJob = {
       data: { siteId: m.siteId, messageId: m.id, attempt: m.attempt },
       opts: deliverJobOpts(m.id, m.attempt, delayMs),
-    });
+    };
+    if (delayMs === 0 && batch > 1) {
+      job.data.others = [];
+      filling.set(m.siteId, job);
+    }
+    jobs.push(job);
   }
+  for (const j of jobs) if (j.data.others?.length === 0) delete j.data.others;
   return jobs;
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
 
@@ -39,6 +40,17 @@ export interface MessageRow {
   last_status: number | null;
   last_error: string | null;
   created_at: Date;
+}
+
+/** What a delivery needs of a claimed message; `endpoint` only on the first message of each endpoint. */
+export interface ClaimedRow {
+  id: string;
+  endpoint_id: string;
+  webhook_id: string;
+  body: string;
+  attempt_count: number;
+  retry_index: number;
+  endpoint: EndpointRow | null;
 }
 
 export interface AttemptRow {
@@ -291,55 +303,42 @@ export class WebhookRepository {
   }
 
   /**
-   * Claims a batch of the site's messages for one delivery job, in one statement: the job's own
-   * message if it still waits for `attempt` (and is not claimed by another live job), and up to
-   * `limit - 1` more messages of the site that are due and unclaimed, oldest first (`SKIP LOCKED`:
-   * concurrent jobs take disjoint batches). A re-run of a job that died (its own message still
-   * claimed by it) first takes back everything it had claimed. Nothing about the
-   * message changes but the claim: a re-run sends the same attempt with the same webhook-id. A
-   * claim lapses after `leaseMs` (a job that died), making the message available again.
-   * The own message is a primary-key lookup; the others come off `webhook_messages_available_idx`
-   * in order, so a claim reads about `limit` rows however long the backlog.
+   * Claims a delivery job's messages (its own and the others its payload lists), in one statement:
+   * each one that still waits for the attempt the job was queued for and is not claimed by another
+   * live job (`SKIP LOCKED`: concurrent jobs never take the same message). A job run again after
+   * its worker died takes its own claims back. Nothing about a message changes but the claim, so a
+   * re-run sends the same attempt with the same webhook-id; a claim lapses after `leaseMs` (a job
+   * that died), making the message due again. Primary-key lookups only: no scan of the site's
+   * pending messages, whose index entries of claimed and sent messages stay until vacuum can remove
+   * them (a long transaction anywhere on the server holds that back). Each endpoint comes once, on
+   * its first message.
    */
   async claimBatch(
     siteId: string,
-    own: { messageId: string; attempt: number },
+    messages: { id: string; attempt: number }[],
     claimant: string,
-    limit: number,
     leaseMs: number,
-  ): Promise<{ message: MessageRow; endpoint: EndpointRow }[]> {
-    const rows = await queryRows<{ m: MessageRow; e: EndpointRow }>(
-      this.db,
-      `WITH own AS (
-         SELECT x.id FROM webhook_messages x
-          WHERE x.site_id = $1 AND x.id = $2 AND x.attempt_count = $3 AND x.status IN ('pending', 'sending')
+  ): Promise<ClaimedRow[]> {
+    if (messages.length === 0) return [];
+    return this.prepared<ClaimedRow>(
+      'nf_webhooks_claim_v1',
+      `WITH wanted AS (
+         SELECT x.id FROM unnest($2::uuid[], $3::int[]) AS t(id, attempt)
+           JOIN webhook_messages x ON x.site_id = $1 AND x.id = t.id AND x.attempt_count = t.attempt
+          WHERE x.status NOT IN ('succeeded', 'failed')
             AND (x.claimed_until IS NULL OR x.claimed_until < now() OR x.claimed_by = $4)
-          FOR UPDATE SKIP LOCKED),
-       rerun AS (
-         SELECT x.id FROM webhook_messages x
-          WHERE EXISTS (SELECT 1 FROM webhook_messages o WHERE o.site_id = $1 AND o.id = $2 AND o.claimed_by = $4
-                          AND o.claimed_until >= now())
-            AND x.site_id = $1 AND x.status IN ('pending', 'sending') AND x.id <> $2 AND x.claimed_by = $4
-            AND GREATEST(x.next_attempt_at, x.claimed_until) > now()
-          FOR UPDATE SKIP LOCKED),
-       due AS (
-         SELECT x.id FROM webhook_messages x
-          WHERE x.site_id = $1 AND x.status IN ('pending', 'sending') AND x.id <> $2
-            AND GREATEST(x.next_attempt_at, x.claimed_until) <= now()
-          ORDER BY GREATEST(x.next_attempt_at, x.claimed_until)
-          LIMIT GREATEST(0, $5::int - (SELECT count(*) FROM own) - (SELECT count(*) FROM rerun))
-          FOR UPDATE SKIP LOCKED),
+          FOR UPDATE OF x SKIP LOCKED),
        claimed AS (
-         UPDATE webhook_messages m SET claimed_by = $4, claimed_until = now() + make_interval(secs => $6::float8 / 1000)
-          WHERE m.site_id = $1
-            AND m.id = ANY (ARRAY(SELECT id FROM own UNION ALL SELECT id FROM rerun UNION ALL SELECT id FROM due))
-         RETURNING m.*)
-       SELECT row_to_json(c) AS m, row_to_json(e) AS e
-         FROM claimed c JOIN webhook_endpoints e ON e.site_id = c.site_id AND e.id = c.endpoint_id
-        ORDER BY c.id = $2 DESC, c.next_attempt_at`,
-      [siteId, own.messageId, own.attempt, claimant, limit, leaseMs],
+         UPDATE webhook_messages m SET claimed_by = $4, claimed_until = now() + make_interval(secs => $5::float8 / 1000)
+          WHERE m.site_id = $1 AND m.id = ANY (ARRAY(SELECT id FROM wanted))
+         RETURNING m.id, m.endpoint_id, m.webhook_id, m.body, m.attempt_count, m.retry_index)
+       SELECT c.id, c.endpoint_id, c.webhook_id, c.body, c.attempt_count, c.retry_index,
+              CASE WHEN row_number() OVER (PARTITION BY c.endpoint_id) = 1 THEN
+                (SELECT row_to_json(e) FROM webhook_endpoints e WHERE e.site_id = $1 AND e.id = c.endpoint_id)
+              END AS endpoint
+         FROM claimed c`,
+      [siteId, messages.map((m) => m.id), messages.map((m) => m.attempt), claimant, leaseMs],
     );
-    return rows.map((r) => ({ message: r.m, endpoint: r.e }));
   }
 
   /** Gives claims back (a job that could not send them); only the claimant's own. */
@@ -362,8 +361,8 @@ export class WebhookRepository {
    */
   async recordAttempts(siteId: string, items: AttemptRecord[]): Promise<Set<string>> {
     const col = <K extends keyof AttemptRecord>(k: K) => items.map((i) => i[k]);
-    const rows = await queryRows<{ id: string }>(
-      this.db,
+    const rows = await this.prepared<{ id: string }>(
+      'nf_webhooks_record_attempts_v1',
       `WITH input AS (
          SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::int[], $6::text[], $7::int[], $8::text[],
                               $9::text[], $10::int[], $11::timestamptz[])
@@ -554,5 +553,17 @@ export class WebhookRepository {
         RETURNING id, attempt_count`,
       [siteId, f.messageId ?? null, f.endpointId ?? null, f.since ?? null, f.onlyFailed],
     );
+  }
+
+  /**
+   * The statements every delivery runs (claim, attempt write) as named prepared statements on the
+   * main pool: planning them cost about as much as running them. Falls back to TypeORM when the
+   * driver does not expose pg's pool.
+   */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const pool = (this.db.driver as unknown as { master?: Pool }).master;
+    if (!pool || typeof pool.query !== 'function') return queryRows<T>(this.db, text, values);
+    const result = await pool.query({ name, text, values });
+    return result.rows as T[];
   }
 }

@@ -14,6 +14,7 @@ import { AnalyticsDimsRefresh1764300600300 } from './1764300600300-analytics-dim
 import { AnalyticsLiveDeltas1764300600400 } from './1764300600400-analytics-live-deltas';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 import { WebhookClaims1764300400200 } from './1764300400200-webhook-claims';
+import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-by-id';
 import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   AnalyticsLiveDeltas1764300600400,
   WebhookClaims1764300400200,
   VisitorCtaLog1764300500100,
+  WebhookClaimsById1764300400300,
 ];
