@@ -30,4 +30,36 @@ describe('TickBatcher', () => {
     const failed = await Promise.allSettled([batcher.add('k', 7), batcher.add('k', -1)]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
+
+  it('with maxInFlight, gathers calls made during a running flush into the next batch', async () => {
+    const batches: number[][] = [];
+    let running = 0;
+    let peak = 0;
+    let release: (() => void) | undefined;
+    const batcher = new TickBatcher<number, number>(
+      async (_key, items) => {
+        running++;
+        peak = Math.max(peak, running);
+        batches.push(items);
+        if (items[0] === 1) await new Promise<void>((r) => (release = r));
+        running--;
+        return items.map((n) => -n);
+      },
+      3,
+      1,
+    );
+    const first = batcher.add('k', 1);
+    await new Promise((r) => setImmediate(r)); // the first flush starts and blocks
+    const later = [2, 3, 4, 5, 6].map((n) => batcher.add('k', n));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]); // nothing else flushes while one is in flight
+    release?.();
+    expect(await first).toBe(-1);
+    expect(await Promise.all(later)).toEqual([-2, -3, -4, -5, -6]);
+    expect(batches).toEqual([[1], [2, 3, 4], [5, 6]]);
+    expect(peak).toBe(1);
+    // A quiet key flushes on the next turn again.
+    expect(await batcher.add('k', 7)).toBe(-7);
+    expect(batches.at(-1)).toEqual([7]);
+  });
 });

@@ -12,22 +12,26 @@ import {
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from 'typeorm';
+import { TickBatcher } from '../common/tick-batcher';
 import { TtlCache } from '../common/ttl-cache';
 import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
-import { retryDelayMs, runJobId, StoredVisitor, toVisitorSnapshot } from './engine-event';
+import { retryDelayMs, runJobId, toVisitorSnapshot } from './engine-event';
 import { EffectPerformer, isPermanent } from './effect-performer';
 import { FlowIndex } from './flow-index';
 import { RunQueueService } from './run-queue.service';
-import { RunRepository } from './run.repository';
+import { InboxRow, RunRepository, RunTransition } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { RuntimeMetrics } from './runtime-metrics';
-import type { NewRunStep, RunError, RunRow, StepInput } from './runtime.types';
+import { composeVisitorUpdates, VisitorUpdate } from './visitor-updates';
+import type { NewRunStep, RunError, RunRow, SettledStatus, StepInput } from './runtime.types';
 
 /** A timer that fires a few ms early (clock skew between Redis and this process) still counts. */
 const EARLY_MS = 50;
+/** At most this many runs advance in one shared transaction. */
+const BATCH_RUNS = 50;
 
 type Transition =
   { kind: 'noop' } | { kind: 'effects' } | { kind: 'settled'; seq: number; wakeAt: string | null };
@@ -42,6 +46,24 @@ function wakeAtOf(state: RunState | null): string | null {
   const w = state?.status === 'waiting' ? state.waiting : null;
   if (!w) return null;
   return w.kind === 'timer' ? w.fireAt : w.timeoutAt;
+}
+
+/** An advance worked out under the run's lock: the write that records it, and what it moved to. */
+interface Planned {
+  run: RunRow;
+  transition: RunTransition;
+  steps: NewRunStep[];
+  /** The visitor as this advance's updates left it. */
+  visitor: VisitorSnapshot;
+  /** Null when only irrelevant events came (the run keeps waiting). */
+  moved: { pending: boolean; settled: SettledStatus; wakeAt: string | null } | null;
+}
+
+/** An update_visitor effect of a batch, written with the others in `writeVisitors`. */
+interface VisitorWrite {
+  visitorId: string;
+  update: VisitorUpdate;
+  step: NewRunStep;
 }
 
 /** An inline effect failed in an unguarded advance: redo the advance with savepoints. */
@@ -61,6 +83,11 @@ class InlineEffectFailed extends Error {
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
   private readonly timezones = new TtlCache<string, string>(300_000, 10_000);
+  private readonly batches = new TickBatcher<string, Transition>(
+    (siteId, runIds) => this.transitionBatch(siteId, runIds),
+    BATCH_RUNS,
+    1, // one batch of a site at a time per worker: the next one gathers meanwhile (group commit)
+  );
 
   constructor(
     private readonly runs: RunRepository,
@@ -147,88 +174,181 @@ export class RunExecutor {
   }
 
   /**
-   * One advance of a run in one transaction. Inline effects first run without savepoints (two round
-   * trips fewer each); if one fails, that transaction rolls back whole and the advance is redone with a
-   * savepoint around each inline effect, so the failure stays the effect's alone.
+   * One advance of a run. Runs of one site whose steps start in the same event-loop turn advance
+   * together, in one transaction of a few statements (lock all, their inbox, one state + ledger write);
+   * if anything in that shared transaction fails, it rolls back whole and each run advances alone, so
+   * one run's failure stays its own.
    */
-  private async transition(siteId: string, runId: string): Promise<Transition> {
+  private transition(siteId: string, runId: string): Promise<Transition> {
+    return this.batches.add(siteId, runId);
+  }
+
+  private async transitionBatch(siteId: string, runIds: string[]): Promise<Transition[]> {
+    const unique = [...new Set(runIds)];
+    if (unique.length > 1) {
+      try {
+        const res = await this.transitionOnce(siteId, unique, false);
+        return runIds.map((id) => res.get(id) ?? { kind: 'noop' });
+      } catch (err) {
+        this.logger.debug(
+          { siteId, runs: unique.length, err: (err as Error).message },
+          'batch advance redone per run',
+        );
+      }
+    }
+    // One at a time (a run listed twice sees the state its first advance left).
+    const out: Transition[] = [];
+    for (const id of runIds) out.push(await this.transitionAlone(siteId, id));
+    return out;
+  }
+
+  /**
+   * A run's advance in a transaction of its own. Inline effects first run without savepoints (two
+   * round trips fewer each); if one fails, that transaction rolls back whole and the advance is redone
+   * with a savepoint around each inline effect, so the failure stays the effect's alone.
+   */
+  private async transitionAlone(siteId: string, runId: string): Promise<Transition> {
     try {
-      return await this.transitionOnce(siteId, runId, false);
+      return (await this.transitionOnce(siteId, [runId], false)).get(runId) ?? { kind: 'noop' };
     } catch (err) {
       if (!(err instanceof InlineEffectFailed)) throw err;
-      return this.transitionOnce(siteId, runId, true);
+      return (await this.transitionOnce(siteId, [runId], true)).get(runId) ?? { kind: 'noop' };
     }
   }
 
-  private async transitionOnce(siteId: string, runId: string, guarded: boolean): Promise<Transition> {
+  private async transitionOnce(
+    siteId: string,
+    runIds: string[],
+    guarded: boolean,
+  ): Promise<Map<string, Transition>> {
     const tz = await this.timezone(siteId);
     return this.runs.transaction(async (tx) => {
-      const locked = await this.runs.lockRunForAdvance(tx, siteId, runId);
-      if (!locked) return { kind: 'noop' };
-      const { max_ord: maxOrd, visitor_row: visitorRow, ...run } = locked;
-      if (run.status === 'running') return { kind: 'effects' };
-      if (run.status !== 'pending' && run.status !== 'waiting') return { kind: 'noop' };
-      const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
-      if (!flow) {
-        await this.runs.failRun(tx, run, {
-          code: 'FLOW_VERSION_MISSING',
-          message: `flow version ${run.flow_version} not found`,
-          nodeId: null,
-        });
-        return { kind: 'noop' };
+      const locked = await this.runs.lockRunsForAdvance(tx, siteId, runIds);
+      const waiting = locked.filter((r) => r.status === 'waiting').map((r) => r.id);
+      const inbox = new Map<string, InboxRow[]>();
+      for (const row of await this.runs.inboxes(tx, siteId, waiting)) {
+        const list = inbox.get(row.run_id);
+        if (list) list.push(row);
+        else inbox.set(row.run_id, [row]);
       }
       const now = Date.now();
-      const inputs: { input: EngineInput; meta: StepInput }[] = [];
-      let inboxIds: string[] = [];
-      if (run.status === 'pending') {
-        inputs.push({
-          input: { kind: 'start', event: run.trigger_event, triggerNodeId: run.trigger_node_id },
-          meta: { kind: 'start', eventId: run.trigger_event_id },
-        });
-      } else {
-        const inbox = await this.runs.inbox(tx, siteId, runId);
-        inboxIds = inbox.map((i) => i.event_id);
-        for (const i of inbox)
-          inputs.push({
-            input: { kind: 'event', event: i.event },
-            meta: { kind: 'event', eventId: i.event_id, event: i.event.name },
+      const results = new Map<string, Transition>();
+      const planned: Planned[] = [];
+      const cleared: { runId: string; eventId: string }[] = [];
+      // A visitor in two runs of the batch: the second sees what the first one's updates left.
+      const visitors = new Map<string, VisitorSnapshot>();
+      // Unguarded, the batch's visitor updates share one statement (a failure redoes the runs guarded).
+      const visitorWrites: VisitorWrite[] | null = guarded ? null : [];
+      for (const { max_ord: maxOrd, visitor_row: visitorRow, ...run } of locked) {
+        results.set(run.id, { kind: run.status === 'running' ? 'effects' : 'noop' });
+        if (run.status !== 'pending' && run.status !== 'waiting') continue;
+        const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
+        if (!flow) {
+          await this.runs.failRun(tx, run, {
+            code: 'FLOW_VERSION_MISSING',
+            message: `flow version ${run.flow_version} not found`,
+            nodeId: null,
           });
-        const waiting = run.state?.waiting;
-        const wakeAt = wakeAtOf(run.state);
-        if (waiting && wakeAt && Date.parse(wakeAt) <= now + EARLY_MS) {
-          const kind = waiting.kind === 'timer' ? 'timer' : 'timeout';
-          inputs.push({ input: { kind, nodeId: waiting.nodeId }, meta: { kind, nodeId: waiting.nodeId } });
+          continue;
         }
+        const inputs: { input: EngineInput; meta: StepInput }[] = [];
+        if (run.status === 'pending') {
+          inputs.push({
+            input: { kind: 'start', event: run.trigger_event, triggerNodeId: run.trigger_node_id },
+            meta: { kind: 'start', eventId: run.trigger_event_id },
+          });
+        } else {
+          for (const i of inbox.get(run.id) ?? []) {
+            cleared.push({ runId: run.id, eventId: i.event_id });
+            inputs.push({
+              input: { kind: 'event', event: i.event },
+              meta: { kind: 'event', eventId: i.event_id, event: i.event.name },
+            });
+          }
+          const waitingOn = run.state?.waiting;
+          const wakeAt = wakeAtOf(run.state);
+          if (waitingOn && wakeAt && Date.parse(wakeAt) <= now + EARLY_MS) {
+            const kind = waitingOn.kind === 'timer' ? 'timer' : 'timeout';
+            inputs.push({
+              input: { kind, nodeId: waitingOn.nodeId },
+              meta: { kind, nodeId: waitingOn.nodeId },
+            });
+          }
+        }
+        if (!inputs.length) continue;
+        const visitor =
+          visitors.get(run.visitor_id) ?? toVisitorSnapshot(visitorRow ?? undefined, run.visitor_id);
+        const plan = await this.advance(
+          tx,
+          run,
+          flow,
+          inputs,
+          tz,
+          now,
+          maxOrd ?? 0,
+          visitor,
+          guarded,
+          visitorWrites,
+        );
+        visitors.set(run.visitor_id, plan.visitor);
+        planned.push(plan);
       }
-      if (!inputs.length) return { kind: 'noop' };
-      return this.advance(
-        tx,
-        run,
-        flow,
-        inputs,
-        inboxIds,
-        tz,
-        now,
-        maxOrd ?? 0,
-        visitorRow ?? undefined,
-        guarded,
-      );
+      if (visitorWrites?.length) await this.writeVisitors(tx, siteId, visitorWrites);
+      await this.runs.clearInboxes(tx, siteId, cleared);
+      const seqs = await this.runs.applyTransitions(tx, siteId, planned);
+      for (const plan of planned) {
+        const { run, moved } = plan;
+        if (!moved) continue; // only irrelevant events: the run keeps waiting (its wake-up time put back)
+        const seq = seqs.get(run.id) ?? run.seq + 1;
+        if (!moved.pending)
+          await this.systemEvents.runEnded(tx, run, moved.settled, seq, plan.transition.error); // webhooks: run.completed/failed
+        if (run.status === 'pending') {
+          const receivedAt = Date.parse(run.trigger_event.timestamp ?? '');
+          if (Number.isFinite(receivedAt))
+            this.metrics.triggerToEffect.observe(Math.max(0, now - receivedAt) / 1000);
+        }
+        results.set(
+          run.id,
+          moved.pending ? { kind: 'effects' } : { kind: 'settled', seq, wakeAt: moved.wakeAt },
+        );
+      }
+      return results;
     });
   }
 
+  /** One composed update per visitor; each update_visitor step records whether its visitor exists. */
+  private async writeVisitors(tx: EntityManager, siteId: string, writes: VisitorWrite[]): Promise<void> {
+    const byVisitor = new Map<string, VisitorWrite[]>();
+    for (const w of writes) byVisitor.set(w.visitorId, [...(byVisitor.get(w.visitorId) ?? []), w]);
+    let found: Set<string>;
+    try {
+      found = await this.runs.updateVisitors(
+        tx,
+        siteId,
+        [...byVisitor].map(([visitorId, list]) => ({
+          visitorId,
+          update: composeVisitorUpdates(list.map((w) => w.update)),
+        })),
+      );
+    } catch (err) {
+      throw new InlineEffectFailed(err);
+    }
+    for (const w of writes) w.step.effectResult = { updated: found.has(w.visitorId) ? 1 : 0 };
+  }
+
+  /** Feeds the engine, performs the inline effects in `tx`, and returns the write that records it all. */
   private async advance(
     tx: EntityManager,
     run: RunRow,
     flow: CompiledFlow,
     inputs: { input: EngineInput; meta: StepInput }[],
-    inboxIds: string[],
     tz: string,
     now: number,
     maxOrd: number,
-    visitorRow: StoredVisitor | undefined,
+    visitor: VisitorSnapshot,
     guarded: boolean,
-  ): Promise<Transition> {
-    let visitor: VisitorSnapshot = toVisitorSnapshot(visitorRow, run.visitor_id);
+    visitorWrites: VisitorWrite[] | null,
+  ): Promise<Planned> {
     let state = run.state;
     let last: AdvanceResult | undefined;
     let ord = maxOrd;
@@ -257,10 +377,9 @@ export class RunExecutor {
         });
       }
     }
-    await this.runs.clearInbox(tx, run.site_id, run.id, inboxIds);
     if (!last || !state) {
       // Only irrelevant events: keep waiting, and put the wake-up time back.
-      await this.runs.applyTransition(tx, run, {
+      const transition: RunTransition = {
         state: run.state as RunState,
         status: run.status,
         settled: 'waiting',
@@ -269,8 +388,8 @@ export class RunExecutor {
         interests: run.interests,
         error: null,
         ended: false,
-      });
-      return { kind: 'noop' };
+      };
+      return { run, transition, steps: [], visitor, moved: null };
     }
     // Database effects ride in this transaction until the first outbound one (order is kept).
     let blocked = false;
@@ -278,6 +397,12 @@ export class RunExecutor {
       if (!s.effect) continue;
       if (blocked || !this.effects.isInline(s.effect.kind)) {
         blocked = true;
+        continue;
+      }
+      if (visitorWrites && s.effect.kind === 'update_visitor') {
+        // Written with the batch's other visitor updates, in one statement, before the ledger rows.
+        visitorWrites.push({ visitorId: run.visitor_id, update: s.effect, step: s });
+        s.effectStatus = 'done';
         continue;
       }
       if (guarded) await tx.query(`SAVEPOINT effect`);
@@ -302,28 +427,17 @@ export class RunExecutor {
     const error: RunError | null =
       ended?.reason === 'failed' ? { code: ended.code, message: ended.message, nodeId: ended.nodeId } : null;
     const wakeAt = last.wakeAt ?? null;
-    const seq = await this.runs.applyTransition(
-      tx,
-      run,
-      {
-        state,
-        status: pending ? 'running' : settled,
-        settled,
-        nextStepAt: pending ? new Date(now).toISOString() : wakeAt,
-        waitNodeId: state.waiting?.nodeId ?? null,
-        interests: eventsOfInterest(flow, state),
-        error,
-        ended: !pending && settled !== 'waiting',
-      },
-      steps,
-    );
-    if (!pending) await this.systemEvents.runEnded(tx, run, settled, seq, error); // webhooks: run.completed/failed
-    if (run.status === 'pending') {
-      const receivedAt = Date.parse(run.trigger_event.timestamp ?? '');
-      if (Number.isFinite(receivedAt))
-        this.metrics.triggerToEffect.observe(Math.max(0, now - receivedAt) / 1000);
-    }
-    return pending ? { kind: 'effects' } : { kind: 'settled', seq, wakeAt };
+    const transition: RunTransition = {
+      state,
+      status: pending ? 'running' : settled,
+      settled,
+      nextStepAt: pending ? new Date(now).toISOString() : wakeAt,
+      waitNodeId: state.waiting?.nodeId ?? null,
+      interests: eventsOfInterest(flow, state),
+      error,
+      ended: !pending && settled !== 'waiting',
+    };
+    return { run, transition, steps, visitor, moved: { pending, settled, wakeAt } };
   }
 
   /** One outbound action under the run's row lock; a cancel committed before this sees no effect. */

@@ -7,6 +7,9 @@ import { queueConcurrency } from '../jobs/queue-concurrency';
 import { REDIS } from '../redis/redis.module';
 import { runJobId } from './engine-event';
 
+/** How often a job refused a site slot asks again while it waits (see `acquireSlot`). */
+const SLOT_RETRY_MS = 20;
+
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_151;
 
@@ -217,8 +220,15 @@ export class RunQueueService {
   }
 
   /**
-   * Takes one of the site's concurrency slots; `false` means the site is at its budget. Slots are
+   * Takes one of the site's concurrency slots; `false` means the site stayed at its budget. Slots are
    * leases (a killed worker's slots expire), so the budget is soft for steps longer than the lease.
+   *
+   * A refused job keeps trying for up to `patienceMs` before giving up: while one site floods, every
+   * worker slot but the one kept for other sites is busy with its short steps, so the job in that last
+   * slot would otherwise be refused, re-enqueued and replaced by the flood's next job in a tight loop
+   * (five round trips each time, over half the worker's work in the runtime bench). Waiting bounds that
+   * loop to one refusal per `patienceMs`; another site's job, first in line by priority, still gets the
+   * next worker slot that frees up.
    */
   async acquireSlot(
     siteId: string,
@@ -226,26 +236,27 @@ export class RunQueueService {
     limit: number,
     kind: 'slots' | 'tslots' = 'slots',
     leaseMs = 10_000,
+    patienceMs = 100,
   ): Promise<boolean> {
     // One site never holds every slot of this worker's queue: a quiet site's job, already at the
     // front by priority, always finds a free slot instead of waiting for a long batch to end.
     const queueSlots = queueConcurrency(kind === 'slots' ? QueueName.Steps : QueueName.Triggers, this.cfg);
     const budget = Math.max(1, Math.min(limit, queueSlots - 1));
-    try {
-      const got = await this.redis.eval(
-        ACQUIRE,
-        1,
-        this.key(kind, siteId),
-        Date.now(),
-        token,
-        budget,
-        leaseMs,
-      );
-      if (got === 1) this.keepAlive(this.key(kind, siteId), token, leaseMs);
-      return got === 1;
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'site budget unavailable, running unthrottled');
-      return true;
+    const giveUpAt = Date.now() + patienceMs;
+    for (;;) {
+      let got: unknown;
+      try {
+        got = await this.redis.eval(ACQUIRE, 1, this.key(kind, siteId), Date.now(), token, budget, leaseMs);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'site budget unavailable, running unthrottled');
+        return true;
+      }
+      if (got === 1) {
+        this.keepAlive(this.key(kind, siteId), token, leaseMs);
+        return true;
+      }
+      if (Date.now() >= giveUpAt) return false;
+      await new Promise((r) => setTimeout(r, SLOT_RETRY_MS));
     }
   }
 

@@ -3,6 +3,7 @@ import type { EngineEffect, FlowEvent, RunState } from '@nudgeflow/engine';
 import { DataSource, EntityManager } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
 import type { StoredEvent, StoredVisitor } from './engine-event';
+import type { VisitorUpdate } from './visitor-updates';
 import {
   DueRun,
   NewRunStep,
@@ -70,6 +71,15 @@ export interface RunListFilter {
   version?: number;
   before?: string;
   limit: number;
+}
+
+/** A run under its row lock with what an advance needs (see `lockRunsForAdvance`). */
+export type LockedRun = RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null };
+
+export interface InboxRow {
+  run_id: string;
+  event_id: string;
+  event: FlowEvent;
 }
 
 /** Maintenance passes scan every site at once; on Citus that is an explicit, operator-only choice. */
@@ -310,15 +320,12 @@ export class RunRepository {
   }
 
   /**
-   * The run under its row lock plus what an advance needs, in one round trip: its last ledger
-   * position (stable under the lock: only the lock holder writes the run's steps) and its visitor.
+   * Runs under their row locks (taken in id order, so two batches cannot deadlock each other) plus what
+   * an advance needs, in one round trip: each run's last ledger position (stable under the lock: only
+   * the lock holder writes the run's steps) and its visitor.
    */
-  async lockRunForAdvance(
-    tx: EntityManager,
-    siteId: string,
-    runId: string,
-  ): Promise<(RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null }) | undefined> {
-    const rows = await queryRows<RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null }>(
+  async lockRunsForAdvance(tx: EntityManager, siteId: string, runIds: string[]): Promise<LockedRun[]> {
+    return queryRows<LockedRun>(
       tx,
       `SELECT ${RUN_COLUMNS},
               (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = r.site_id AND s.run_id = r.id) AS max_ord,
@@ -326,95 +333,106 @@ export class RunRepository {
                         'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm,
                         'last_page_url', v.last_page_url)
                  FROM visitors v WHERE v.site_id = r.site_id AND v.id = r.visitor_id) AS visitor_row
-         FROM runs r WHERE r.site_id = $1 AND r.id = $2 FOR UPDATE OF r`,
-      [siteId, runId],
+         FROM runs r WHERE r.site_id = $1 AND r.id = ANY($2::uuid[]) ORDER BY r.id FOR UPDATE OF r`,
+      [siteId, runIds],
     );
-    return rows[0];
   }
 
-  async inbox(
+  /** The inbox events of the given runs, each run's in event order. */
+  async inboxes(tx: EntityManager, siteId: string, runIds: string[]): Promise<InboxRow[]> {
+    if (!runIds.length) return [];
+    return queryRows<InboxRow>(
+      tx,
+      `SELECT run_id::text AS run_id, event_id::text AS event_id, event FROM run_inbox
+        WHERE site_id = $1 AND run_id = ANY($2::uuid[]) ORDER BY run_id, event_id`,
+      [siteId, runIds],
+    );
+  }
+
+  async clearInboxes(
     tx: EntityManager,
     siteId: string,
-    runId: string,
-  ): Promise<{ event_id: string; event: FlowEvent }[]> {
-    return queryRows(
-      tx,
-      `SELECT event_id::text AS event_id, event FROM run_inbox WHERE site_id = $1 AND run_id = $2 ORDER BY event_id`,
-      [siteId, runId],
-    );
-  }
-
-  async clearInbox(tx: EntityManager, siteId: string, runId: string, eventIds: string[]): Promise<void> {
-    if (!eventIds.length) return;
+    entries: { runId: string; eventId: string }[],
+  ): Promise<void> {
+    if (!entries.length) return;
     await tx.query(
-      `DELETE FROM run_inbox WHERE site_id = $1 AND run_id = $2 AND event_id = ANY($3::bigint[])`,
-      [siteId, runId, eventIds],
+      `DELETE FROM run_inbox i USING unnest($2::uuid[], $3::bigint[]) AS d(run_id, event_id)
+        WHERE i.site_id = $1 AND i.run_id = d.run_id AND i.event_id = d.event_id`,
+      [siteId, entries.map((e) => e.runId), entries.map((e) => e.eventId)],
     );
   }
 
   /**
-   * The run's new state, and the ledger rows of the advance that produced it, in ONE statement (a
-   * replayed advance's rows conflict and write nothing). An ended run's re-entry slot is released in
-   * the same statement. Returns the run's new seq.
+   * Runs' new states, and the ledger rows of the advances that produced them, in ONE statement (a
+   * replayed advance's rows conflict and write nothing). Ended runs' re-entry slots are released in
+   * the same statement (one per ended run, also when two of a batch share a flow and visitor).
+   * Returns each run's new seq.
    */
-  async applyTransition(
+  async applyTransitions(
     tx: EntityManager,
-    run: RunRow,
-    t: RunTransition,
-    steps: NewRunStep[] = [],
-  ): Promise<number> {
-    const rows = await queryRows<{ seq: number }>(
+    siteId: string,
+    items: { run: RunRow; transition: RunTransition; steps: NewRunStep[] }[],
+  ): Promise<Map<string, number>> {
+    if (!items.length) return new Map();
+    const rows = await queryRows<{ id: string; seq: number }>(
       tx,
-      `WITH moved AS (
-         UPDATE runs SET state = $3, status = $4, settled_status = $5, next_step_at = $6, wait_node_id = $7,
-                interests = $8, error = $9, seq = seq + 1, updated_at = now(),
-                ended_at = CASE WHEN $10 THEN now() ELSE NULL END
-          WHERE site_id = $1 AND id = $2 RETURNING seq, flow_id, visitor_id
+      `WITH t AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, state jsonb, status text, settled text,
+                next_step_at timestamptz, wait_node_id text, interests text[], error jsonb, ended boolean, steps jsonb)
+       ), moved AS (
+         UPDATE runs r SET state = t.state, status = t.status, settled_status = t.settled, next_step_at = t.next_step_at,
+                wait_node_id = t.wait_node_id, interests = t.interests, error = t.error, seq = r.seq + 1,
+                updated_at = now(), ended_at = CASE WHEN t.ended THEN now() ELSE NULL END
+           FROM t WHERE r.site_id = $1 AND r.id = t.id
+          RETURNING r.id, r.seq, r.flow_id, r.visitor_id, t.ended, t.steps
        ), released AS (
-         UPDATE run_entries e SET active_runs = greatest(e.active_runs - 1, 0)
-           FROM moved m WHERE $10 AND e.site_id = $1 AND e.flow_id = m.flow_id AND e.visitor_id = m.visitor_id
+         UPDATE run_entries e SET active_runs = greatest(e.active_runs - m.n, 0)
+           FROM (SELECT flow_id, visitor_id, count(*)::int AS n FROM moved WHERE ended GROUP BY 1, 2) m
+          WHERE e.site_id = $1 AND e.flow_id = m.flow_id AND e.visitor_id = m.visitor_id
        ), ledger AS (
          INSERT INTO run_steps (site_id, run_id, flow_id, node_id, iteration, ord, node_type, handle, input, effect,
                                 effect_status, effect_result, skipped, created_at, completed_at, attempts)
-         SELECT $1, $2, $11, s.node_id, s.iteration, s.ord, s.node_type, s.handle, s.input, s.effect,
+         SELECT $1, m.id, m.flow_id, s.node_id, s.iteration, s.ord, s.node_type, s.handle, s.input, s.effect,
                 s.effect_status, s.effect_result, s.skipped, s.at,
                 CASE WHEN s.effect_status = 'pending' THEN NULL ELSE s.at END,
                 CASE WHEN s.effect_status = 'done' THEN 1 ELSE 0 END
-           FROM jsonb_to_recordset($12::jsonb) AS s(node_id text, iteration int, ord int, node_type text, handle text,
-                input jsonb, effect jsonb, effect_status text, effect_result jsonb, skipped text, at timestamptz)
+           FROM moved m CROSS JOIN LATERAL jsonb_to_recordset(m.steps) AS s(node_id text, iteration int, ord int,
+                node_type text, handle text, input jsonb, effect jsonb, effect_status text, effect_result jsonb,
+                skipped text, at timestamptz)
          ON CONFLICT (site_id, run_id, node_id, iteration) DO NOTHING
        )
-       SELECT seq FROM moved`,
+       SELECT id::text AS id, seq FROM moved`,
       [
-        run.site_id,
-        run.id,
-        JSON.stringify(t.state),
-        t.status,
-        t.settled,
-        t.nextStepAt,
-        t.waitNodeId,
-        t.interests,
-        t.error ? JSON.stringify(t.error) : null,
-        t.ended,
-        run.flow_id,
+        siteId,
         JSON.stringify(
-          steps.map((s) => ({
-            node_id: s.nodeId,
-            iteration: s.iteration,
-            ord: s.ord,
-            node_type: s.nodeType,
-            handle: s.handle,
-            input: s.input,
-            effect: s.effect,
-            effect_status: s.effectStatus,
-            effect_result: s.effectResult,
-            skipped: s.skipped,
-            at: s.at,
+          items.map(({ run, transition: t, steps }) => ({
+            id: run.id,
+            state: t.state,
+            status: t.status,
+            settled: t.settled,
+            next_step_at: t.nextStepAt,
+            wait_node_id: t.waitNodeId,
+            interests: t.interests,
+            error: t.error,
+            ended: t.ended,
+            steps: steps.map((s) => ({
+              node_id: s.nodeId,
+              iteration: s.iteration,
+              ord: s.ord,
+              node_type: s.nodeType,
+              handle: s.handle,
+              input: s.input,
+              effect: s.effect,
+              effect_status: s.effectStatus,
+              effect_result: s.effectResult,
+              skipped: s.skipped,
+              at: s.at,
+            })),
           })),
         ),
       ],
     );
-    return rows[0].seq;
+    return new Map(rows.map((r) => [r.id, r.seq]));
   }
 
   /** A run that ends frees its visitor's slot under the flow's concurrency cap. */
@@ -529,6 +547,45 @@ export class RunRepository {
       [siteId, visitorId, JSON.stringify(e.setTraits), e.unsetTraits, e.removeTags, e.addTags],
     );
     return rows.length;
+  }
+
+  /**
+   * Several visitors' updates in one statement (one composed update per visitor, in visitor id order
+   * so concurrent batches lock rows in the same order). Returns the ids of the visitors that exist.
+   */
+  async updateVisitors(
+    tx: EntityManager,
+    siteId: string,
+    updates: { visitorId: string; update: VisitorUpdate }[],
+  ): Promise<Set<string>> {
+    if (!updates.length) return new Set();
+    const sorted = [...updates].sort((a, b) =>
+      a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : 0,
+    );
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      `UPDATE visitors v SET
+          traits = (v.traits || u.set_traits) - u.unset_traits,
+          tags = ARRAY(SELECT DISTINCT t FROM unnest(array_cat(
+                   ARRAY(SELECT x FROM unnest(v.tags) x WHERE x <> ALL(u.remove_tags)), u.add_tags)) t ORDER BY t)
+         FROM jsonb_to_recordset($2::jsonb) AS u(id uuid, set_traits jsonb, unset_traits text[], remove_tags text[],
+              add_tags text[])
+        WHERE v.site_id = $1 AND v.id = u.id
+       RETURNING v.id::text AS id`,
+      [
+        siteId,
+        JSON.stringify(
+          sorted.map(({ visitorId, update }) => ({
+            id: visitorId,
+            set_traits: update.setTraits,
+            unset_traits: update.unsetTraits,
+            remove_tags: update.removeTags,
+            add_tags: update.addTags,
+          })),
+        ),
+      ],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   // --- maintenance (cross-site) ---
