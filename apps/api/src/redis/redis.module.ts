@@ -23,8 +23,15 @@ export function redisOptions(url: string): RedisOptions {
       provide: REDIS,
       inject: [APP_CONFIG],
       // Commands fail fast while Redis is down instead of queueing in memory, so health and rate limits answer.
+      // Commands issued in the same event-loop turn leave in one write (auto-pipelining): concurrent
+      // jobs' slot scripts and requests' counters share a round trip, in the order they were issued.
       useFactory: (cfg: AppConfig) =>
-        new Redis({ ...redisOptions(cfg.REDIS_URL), enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+        new Redis({
+          ...redisOptions(cfg.REDIS_URL),
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          enableAutoPipelining: true,
+        }),
     },
   ],
   exports: [REDIS],
