@@ -4,6 +4,7 @@ import {
   logGamma,
   normalCdf,
   probabilityBBeatsA,
+  probabilityBBeatsASum,
   twoProportionZTest,
 } from './variant-stats';
 
@@ -37,6 +38,25 @@ describe('variant statistics', () => {
       0.5,
       3,
     );
+  });
+
+  it('the recurrence equals the closed-form sum term by term', () => {
+    fc.assert(
+      fc.property(arm, arm, (a, b) => {
+        const sum = probabilityBBeatsASum(
+          1 + a.successes,
+          1 + a.trials - a.successes,
+          1 + b.successes,
+          1 + b.trials - b.successes,
+        );
+        expect(Math.abs(probabilityBBeatsA(a, b) - Math.min(1, Math.max(0, sum)))).toBeLessThan(1e-9);
+      }),
+      { numRuns: 100 },
+    );
+    const sum = probabilityBBeatsASum(3301, 12_701, 3351, 12_751);
+    expect(
+      probabilityBBeatsA({ trials: 16_000, successes: 3300 }, { trials: 16_100, successes: 3350 }),
+    ).toBeCloseTo(sum, 9);
   });
 
   it('agrees with the normal approximation on large arms', () => {
