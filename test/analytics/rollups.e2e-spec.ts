@@ -622,20 +622,61 @@ describe('reports API', () => {
     expect(missing.status).toBe(404);
   });
 
-  it('real time: the last 30 minutes by minute, the current minute included', async () => {
+  it('real time: the last 30 minutes by minute, the current minute included, equal to raw rows', async () => {
+    const visitor = randomUUID();
     await insertEvents(a.siteId, [
-      { ts: new Date(), name: '$page', visitor: randomUUID(), properties: { path: '/now' } },
+      { ts: new Date(), name: '$page', visitor, properties: { path: '/now' } },
+      { ts: new Date(), name: 'signup', visitor },
+      { ts: new Date(Date.now() - 3 * MIN), name: '$page', visitor: randomUUID(), properties: { path: '/' } },
+      { ts: new Date(), name: '$page', visitor: randomUUID(), bot: true },
     ]);
     await rollUp();
     const res = await api.request(`/api/sites/${a.siteId}/reports/realtime`, { token: a.tokens.viewer });
     expect(res.status).toBe(200);
-    const body = res.body as { series: { bucket: string; pageviews: number }[] };
+    const body = res.body as {
+      from: string;
+      to: string;
+      rolledUpTo: string;
+      totals: { events: number; pageviews: number; visitors: number };
+      series: { bucket: string; events: number; pageviews: number; visitors: number }[];
+    };
     expect(body.series).toHaveLength(30);
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(30 * MIN);
     const current = Math.floor(Date.now() / MIN) * MIN;
     const last = body.series[29];
     // the current minute is the last point (unless the minute rolled over during the request)
     expect(Date.parse(last.bucket)).toBeGreaterThanOrEqual(current - MIN);
-    expect(body.series.reduce((s, p) => s + p.pageviews, 0)).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(body.rolledUpTo)).toBeGreaterThan(Date.parse(body.from));
+    // every minute and the totals equal the raw rows of the report's own range (bots left out)
+    const { rows } = await db.query<{
+      minute: Date | null;
+      events: number;
+      pageviews: number;
+      visitors: number;
+    }>(
+      `SELECT date_trunc('minute', ts) AS minute, count(*)::int AS events,
+              count(*) FILTER (WHERE name = '$page')::int AS pageviews, count(DISTINCT visitor_id)::int AS visitors
+         FROM events WHERE site_id = $1 AND ts >= $2 AND ts < $3 AND NOT is_bot
+        GROUP BY GROUPING SETS ((1), ())`,
+      [a.siteId, body.from, body.to],
+    );
+    const total = rows.find((r) => r.minute === null)!;
+    expect(total.events).toBeGreaterThanOrEqual(3);
+    expect(body.totals).toEqual({
+      events: total.events,
+      pageviews: total.pageviews,
+      visitors: total.visitors,
+    });
+    const raw = new Map(rows.filter((r) => r.minute).map((r) => [r.minute!.toISOString(), r]));
+    for (const p of body.series) {
+      const r = raw.get(p.bucket);
+      expect([p.bucket, p.events, p.pageviews, p.visitors]).toEqual([
+        p.bucket,
+        r?.events ?? 0,
+        r?.pageviews ?? 0,
+        r?.visitors ?? 0,
+      ]);
+    }
   });
 
   it('is role-guarded and validated', async () => {

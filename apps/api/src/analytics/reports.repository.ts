@@ -57,6 +57,18 @@ export interface CtaRow {
   converters: number;
 }
 
+export interface RealtimePoint {
+  events: number;
+  pageviews: number;
+  visitors: number;
+}
+
+export interface RealtimeRow {
+  watermark: Date | null;
+  totals: RealtimePoint;
+  series: (RealtimePoint & { bucket: number })[];
+}
+
 export interface FlowRunsRow {
   flow_version: number;
   entered: number;
@@ -233,13 +245,41 @@ export class ReportsRepository {
     return rows.map((r) => numbers(r) as unknown as { flow_version: number; bin: number; runs: number });
   }
 
-  /** How far the rollups have got (everything received before this is counted). */
-  async watermark(): Promise<Date | null> {
-    const [row] = await queryRows<{ hi: Date }>(
+  /**
+   * The real-time report in one statement (one round trip): the minute rows of [from, to), their
+   * totals (visitors = union of the minutes' hlls) and the rollup watermark.
+   */
+  async realtime(siteId: string, from: number, to: number): Promise<RealtimeRow> {
+    const [row] = await queryRows<{
+      hi: Date | null;
+      events: string;
+      pageviews: string;
+      visitors: string;
+      series: [number, number, number, number][];
+    }>(
       this.db,
-      `SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`,
+      `SELECT (SELECT hi FROM analytics_watermarks WHERE name = 'rollups') AS hi,
+              coalesce(sum(events), 0) AS events, coalesce(sum(pageviews), 0) AS pageviews,
+              coalesce(round(hll_cardinality(hll_union_agg(visitors))), 0) AS visitors,
+              coalesce(json_agg(json_build_array((extract(epoch FROM bucket) * 1000)::bigint, events, pageviews,
+                                                 round(hll_cardinality(visitors)))), '[]') AS series
+         FROM analytics_traffic WHERE site_id = $1 AND grain = 'minute' AND bucket >= $2 AND bucket < $3`,
+      [siteId, new Date(from), new Date(to)],
     );
-    return row?.hi ?? null;
+    return {
+      watermark: row.hi,
+      totals: {
+        events: Number(row.events),
+        pageviews: Number(row.pageviews),
+        visitors: Number(row.visitors),
+      },
+      series: row.series.map(([bucket, events, pageviews, visitors]) => ({
+        bucket: Number(bucket),
+        events: Number(events),
+        pageviews: Number(pageviews),
+        visitors: Number(visitors),
+      })),
+    };
   }
 }
 

@@ -266,19 +266,14 @@ export class ReportsService {
     const timezone = await this.siteTimezone(siteId);
     const to = Math.floor(now / MINUTE) * MINUTE + MINUTE;
     const from = to - 30 * MINUTE;
-    const pieces: Piece[] = [{ grain: 'minute', from, to }];
-    const [series, totals, watermark] = await Promise.all([
-      this.reports.trafficSeries(siteId, 'minute', from, to),
-      this.reports.trafficTotals(siteId, pieces),
-      this.reports.watermark(),
-    ]);
-    const byBucket = new Map(series.map((p) => [p.bucket.getTime(), p]));
+    const { watermark, totals, series } = await this.reports.realtime(siteId, from, to);
+    const byBucket = new Map(series.map((p) => [p.bucket, p]));
     return {
       timezone,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       rolledUpTo: watermark?.toISOString() ?? null,
-      totals: { visitors: totals.visitors, pageviews: totals.pageviews, events: totals.events },
+      totals,
       series: bucketStarts(from, to, 'minute', 'UTC').map((b) => {
         const p = byBucket.get(b);
         return {
