@@ -19,6 +19,8 @@ import { freePort, prepareDatabase, root } from './lib.mjs';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const SITES = Number(process.env.BENCH_SITES ?? 1000);
 const DAYS = 30;
+/** The largest site's timezone (reports snap to its local days). */
+const TZ = 'Europe/Paris';
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 5);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 0);
@@ -188,25 +190,37 @@ async function generate(db, sites) {
   return performance.now() - started;
 }
 
-// Raw-event baselines: the same reports computed straight from `events` for the range.
+// Raw-event baselines, over the report's own range (whole local days of the site: $2, $3 are the snapped
+// bounds the API reports on). The CTA and real-time ones compute exactly the numbers their report shows
+// (checked against the HTTP answer below); traffic computes its daily series and top pages.
 const RAW = {
   traffic: `WITH f AS (
       SELECT ts, visitor_id, name = '$page' AS is_page, lag(ts) OVER w AS p1, lag(ts, 2) OVER w AS p2
         FROM events WHERE site_id = $1 AND ts >= $2::timestamptz - interval '60 minutes' AND ts < $3::timestamptz AND NOT is_bot
       WINDOW w AS (PARTITION BY visitor_id, name = '$page' ORDER BY ts, id))
-    SELECT date_trunc('day', ts AT TIME ZONE 'UTC') AS d, count(*), count(*) FILTER (WHERE is_page),
+    SELECT date_trunc('day', ts AT TIME ZONE '${TZ}') AS d, count(*), count(*) FILTER (WHERE is_page),
            count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > interval '30 minutes')),
            count(*) FILTER (WHERE is_page AND ts - p1 <= interval '30 minutes' AND (p2 IS NULL OR p1 - p2 > interval '30 minutes')),
            count(DISTINCT visitor_id)
       FROM f WHERE ts >= $2::timestamptz GROUP BY 1`,
   trafficTopPages: `SELECT properties->>'path', count(*) FROM events
       WHERE site_id = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz AND name = '$page' AND NOT is_bot GROUP BY 1 ORDER BY 2 DESC LIMIT 10`,
-  ctas: `SELECT properties->>'cta_id', properties->>'variant_id', count(*) FILTER (WHERE name = 'cta_viewed'),
-           count(DISTINCT visitor_id) FILTER (WHERE name = 'cta_viewed'), count(*) FILTER (WHERE name = 'cta_clicked'),
-           count(DISTINCT visitor_id) FILTER (WHERE name = 'cta_converted')
-      FROM events WHERE site_id = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz AND name LIKE 'cta_%' AND NOT is_bot GROUP BY 1, 2`,
-  realtime: `SELECT date_trunc('minute', ts), count(*), count(DISTINCT visitor_id) FROM events
-      WHERE site_id = $1 AND ts >= now() - interval '30 minutes' AND NOT is_bot GROUP BY 1`,
+  ctas: `SELECT properties->>'cta_id' AS cta_id, coalesce(properties->>'variant_id', '') AS variant_id,
+           count(*) FILTER (WHERE name = 'cta_viewed') AS views,
+           count(DISTINCT visitor_id) FILTER (WHERE name = 'cta_viewed') AS viewers,
+           count(*) FILTER (WHERE name = 'cta_clicked') AS clicks,
+           count(*) FILTER (WHERE name = 'cta_converted') AS conversions,
+           count(*) FILTER (WHERE name = 'cta_closed') AS closes,
+           count(DISTINCT visitor_id) FILTER (WHERE name = 'cta_converted') AS converters
+      FROM events WHERE site_id = $1 AND ts >= $2::timestamptz AND ts < $3::timestamptz
+       AND name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed') AND properties->>'cta_id' IS NOT NULL
+       AND NOT is_bot GROUP BY 1, 2`,
+  // the 30 minutes ending with the current minute, by minute, and their totals (GROUPING SETS)
+  realtime: `SELECT date_trunc('minute', ts) AS minute, count(*) AS events, count(*) FILTER (WHERE name = '$page') AS pageviews,
+           count(DISTINCT visitor_id) AS visitors FROM events
+      WHERE site_id = $1 AND ts >= date_trunc('minute', now()) - interval '29 minutes'
+        AND ts < date_trunc('minute', now()) + interval '1 minute' AND NOT is_bot
+      GROUP BY GROUPING SETS ((1), ())`,
 };
 
 async function main() {
@@ -249,7 +263,7 @@ async function main() {
       const site = await post(
         api.url,
         '/api/sites',
-        { name: 'Largest', domain: 'largest.example', timezone: 'Europe/Paris' },
+        { name: 'Largest', domain: 'largest.example', timezone: TZ },
         token,
       );
       largest = site.id;
@@ -296,6 +310,12 @@ async function main() {
     const to = new Date();
     const from = new Date(to.getTime() - DAYS * 86_400_000);
     const q = `from=${from.toISOString()}&to=${to.toISOString()}&granularity=day`;
+    // The range every report of the site covers: whole local days around [from, to), and the period before.
+    const snapped = snapRange(from.getTime(), to.getTime(), 'day', TZ);
+    const span = snapped.to - snapped.from;
+    const pieces = decompose(snapped.from, snapped.to, TZ);
+    const previous = decompose(snapped.from - span, snapped.from, TZ);
+    const range = [largest, new Date(snapped.from), new Date(snapped.to)];
     const get = async (path) => {
       const res = await fetch(`${api.url}/api/sites/${largest}/reports/${path}`, {
         headers: { authorization: `Bearer ${token}` },
@@ -303,56 +323,150 @@ async function main() {
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       return res.text();
     };
-    const reports = [
-      [
-        'traffic (30 d, daily, compare, top lists)',
-        `traffic?${q}&compare=true`,
-        [RAW.traffic, RAW.trafficTopPages],
-      ],
-      ['CTA funnel per variant', `ctas?${q}`, [RAW.ctas]],
-      ['real time (30 min)', 'realtime', [RAW.realtime]],
-      ['traffic CSV export', `traffic/export?${q}`, [RAW.traffic, RAW.trafficTopPages]],
-      [
-        'saved funnel (3 steps, compare)',
-        `funnels/${funnelId}?from=${from.toISOString()}&to=${to.toISOString()}`,
-        'funnel',
-      ],
-    ];
+    const repo = new ReportsRepository(ds);
     const funnels = new FunnelRepository(ds);
-    log(
-      `\n${'report'.padEnd(44)} ${'HTTP p50'.padStart(9)} ${'HTTP p95'.padStart(9)} ${'raw p50'.padStart(9)} ${'raw p95'.padStart(9)} ${'ratio p50'.padStart(9)}`,
-    );
-    for (const [name, path, raws] of reports) {
-      await get(path); // warm-up
-      const http = await timed(RUNS, () => get(path));
-      const params = (sql) => (sql.includes('$2') ? [largest, from, to] : [largest]);
-      const raw = await timed(RAW_RUNS, async () => {
+    const rawSql =
+      (...sqls) =>
+      async () => {
+        for (const sql of sqls) await db.query(sql, sql.includes('$2') ? range : [largest]);
+      };
+    // Per report: HTTP path, raw baseline, and the rollup SQL alone (the repository calls its service makes,
+    // in the same order and parallelism, without HTTP, auth or Nest).
+    const trafficSql = () =>
+      Promise.all([
+        repo.trafficTotalsPair(largest, pieces, previous),
+        repo.trafficSeries(largest, 'day', snapped.from, snapped.to),
+        repo.trafficDims(largest, pieces, 10),
+      ]);
+    const reports = [
+      {
+        name: 'traffic (30 d, daily, compare, top lists)',
+        path: `traffic?${q}&compare=true`,
+        raw: rawSql(RAW.traffic, RAW.trafficTopPages),
+        sql: trafficSql,
+      },
+      {
+        name: 'CTA funnel per variant',
+        path: `ctas?${q}`,
+        raw: rawSql(RAW.ctas),
+        sql: () => repo.ctas(largest, pieces),
+        check: checkCtas,
+      },
+      {
+        name: 'real time (30 min)',
+        path: 'realtime',
+        raw: rawSql(RAW.realtime),
+        sql: () => {
+          const end = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
+          return repo.realtime(largest, end - 30 * 60_000, end);
+        },
+        check: checkRealtime,
+      },
+      {
+        name: 'traffic CSV export',
+        path: `traffic/export?${q}`,
+        raw: rawSql(RAW.traffic, RAW.trafficTopPages),
+        sql: trafficSql,
+      },
+      {
+        name: 'saved funnel (3 steps, compare)',
+        path: `funnels/${funnelId}?from=${from.toISOString()}&to=${to.toISOString()}`,
         // the funnel's raw equivalent: the preview computation over raw events (SQL + attempts in JS)
-        if (raws === 'funnel')
-          await funnels.preview(largest, FUNNEL.steps, FUNNEL.windowSeconds, from.getTime(), to.getTime());
-        else for (const sql of raws) await db.query(sql, params(sql));
-      });
+        raw: () => funnels.preview(largest, FUNNEL.steps, FUNNEL.windowSeconds, snapped.from, snapped.to),
+        sql: async () => {
+          await funnels.get(largest, funnelId);
+          await Promise.all([
+            funnels.stepCounts(largest, funnelId, snapped.from, snapped.to, snapped.from - span),
+            funnels.watermark(),
+          ]);
+        },
+      },
+    ];
+    log(
+      `\n${'report'.padEnd(44)} ${'HTTP p50'.padStart(9)} ${'HTTP p95'.padStart(9)} ${'raw p50'.padStart(9)} ${'raw p95'.padStart(9)} ${'ratio p50'.padStart(9)} ${'ratio p95'.padStart(9)}`,
+    );
+    const sqlRows = [];
+    for (const r of reports) {
+      await get(r.path); // warm-up
+      const http = await timed(RUNS, () => get(r.path));
+      const raw = await timed(RAW_RUNS, r.raw);
+      await r.sql(); // warm-up
+      sqlRows.push([r.name, await timed(RUNS, r.sql), raw]);
       log(
-        `${name.padEnd(44)} ${http.p50.toFixed(1).padStart(7)}ms ${http.p95.toFixed(1).padStart(7)}ms ${raw.p50.toFixed(0).padStart(7)}ms ${raw.p95.toFixed(0).padStart(7)}ms ${(raw.p50 / http.p50).toFixed(0).padStart(8)}×`,
+        `${r.name.padEnd(44)} ${http.p50.toFixed(1).padStart(7)}ms ${http.p95.toFixed(1).padStart(7)}ms ${raw.p50.toFixed(0).padStart(7)}ms ${raw.p95.toFixed(0).padStart(7)}ms ${(raw.p50 / http.p50).toFixed(0).padStart(8)}× ${(raw.p95 / http.p95).toFixed(0).padStart(8)}×`,
       );
+      if (r.check) log(`  check: ${await r.check(get, r.path)}`);
     }
     log(`(HTTP: ${RUNS} runs each; raw: ${RAW_RUNS} runs each, same database, same process)`);
 
-    // The rollup queries alone (no HTTP, no Nest): what the database spends per traffic report.
-    const repo = new ReportsRepository(ds);
-    const snapped = snapRange(from.getTime(), to.getTime(), 'day', 'Europe/Paris');
-    const pieces = decompose(snapped.from, snapped.to, 'Europe/Paris');
-    const sqlOnly = await timed(RUNS, () =>
-      Promise.all([
-        repo.trafficTotals(largest, pieces),
-        repo.trafficSeries(largest, 'day', snapped.from, snapped.to),
-        repo.trafficDims(largest, pieces, 10),
-        repo.ctas(largest, pieces),
-      ]),
-    );
+    // The rollup SQL alone vs the raw SQL: what the database spends per report, without HTTP, auth or Nest.
     log(
-      `rollup SQL only (traffic totals + series + top lists + CTA, in parallel): p50 ${sqlOnly.p50.toFixed(1)} ms, p95 ${sqlOnly.p95.toFixed(1)} ms`,
+      `\n${'rollup SQL only (no HTTP)'.padEnd(44)} ${'SQL p50'.padStart(9)} ${'SQL p95'.padStart(9)} ${'raw p50'.padStart(9)} ${'raw p95'.padStart(9)} ${'ratio p50'.padStart(9)} ${'ratio p95'.padStart(9)}`,
     );
+    for (const [name, sql, raw] of sqlRows)
+      log(
+        `${name.padEnd(44)} ${sql.p50.toFixed(1).padStart(7)}ms ${sql.p95.toFixed(1).padStart(7)}ms ${raw.p50.toFixed(0).padStart(7)}ms ${raw.p95.toFixed(0).padStart(7)}ms ${(raw.p50 / sql.p50).toFixed(0).padStart(8)}× ${(raw.p95 / sql.p95).toFixed(0).padStart(8)}×`,
+      );
+    log(`(rollup SQL: ${RUNS} runs each through the API's repositories on a pool of 2 connections)`);
+
+    /** The CTA report against its raw query: counts equal, unique viewers/converters within 2.5 % (hll). */
+    async function checkCtas(fetchReport, path) {
+      const report = JSON.parse(await fetchReport(path));
+      const { rows } = await db.query(RAW.ctas, range);
+      let worst = 0;
+      const bad = [];
+      for (const row of rows) {
+        const v = report.ctas
+          .find((c) => c.ctaId === row.cta_id)
+          ?.variants.find((x) => x.variantId === row.variant_id);
+        const pairs = [
+          ['impressions', v?.impressions, row.views],
+          ['clicks', v?.clicks, row.clicks],
+          ['conversions', v?.conversions, row.conversions],
+          ['closes', v?.closes, row.closes],
+        ];
+        for (const [k, got, want] of pairs)
+          if (got !== Number(want)) bad.push(`${row.cta_id}/${row.variant_id} ${k} ${got} ≠ ${want}`);
+        for (const [got, want] of [
+          [v?.uniqueViewers, row.viewers],
+          [v?.uniqueConverters, row.converters],
+        ])
+          worst = Math.max(worst, Math.abs((got ?? 0) - Number(want)) / Math.max(1, Number(want)));
+      }
+      const variants = report.ctas.reduce((n, c) => n + c.variants.length, 0);
+      if (variants !== rows.length) bad.push(`${variants} variants in the report, ${rows.length} raw`);
+      return bad.length || worst > 0.025
+        ? `MISMATCH ${bad.join('; ')} (uniques off by up to ${(worst * 100).toFixed(2)} %)`
+        : `raw = report for ${rows.length} variants (counts exact, uniques within ${(worst * 100).toFixed(2)} %)`;
+    }
+
+    /** The real-time report against its raw query, when both ran within the same minute. */
+    async function checkRealtime(fetchReport, path) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const minute = Math.floor(Date.now() / 60_000);
+        const report = JSON.parse(await fetchReport(path));
+        const { rows } = await db.query(RAW.realtime, [largest]);
+        if (Math.floor(Date.now() / 60_000) !== minute) continue;
+        const total = rows.find((r) => r.minute === null) ?? { events: 0, pageviews: 0, visitors: 0 };
+        const perMinute = rows.filter((r) => r.minute !== null);
+        const bad = [];
+        if (report.totals.events !== Number(total.events))
+          bad.push(`events ${report.totals.events} ≠ ${total.events}`);
+        if (report.totals.pageviews !== Number(total.pageviews))
+          bad.push(`pageviews ${report.totals.pageviews} ≠ ${total.pageviews}`);
+        for (const r of perMinute) {
+          const p = report.series.find((s) => Date.parse(s.bucket) === r.minute.getTime());
+          if (p?.events !== Number(r.events) || p?.visitors !== Number(r.visitors))
+            bad.push(`${r.minute.toISOString()}: ${p?.events}/${p?.visitors} ≠ ${r.events}/${r.visitors}`);
+        }
+        const off =
+          Math.abs(report.totals.visitors - Number(total.visitors)) / Math.max(1, Number(total.visitors));
+        return bad.length || off > 0.025
+          ? `MISMATCH ${bad.slice(0, 5).join('; ')}`
+          : `raw = report: ${total.events} events in ${perMinute.length} minutes, ${report.totals.visitors} visitors (raw ${total.visitors})`;
+      }
+      return 'not checked (the minute kept changing)';
+    }
 
     if (LAG_SECONDS > 0) await measureLag(db, ds, largest);
   } finally {
