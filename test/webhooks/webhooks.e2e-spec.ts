@@ -189,6 +189,24 @@ describe('outbound webhooks', () => {
     expect(m.attempts.every((x) => x.webhookId === m.webhookId && x.latencyMs >= 0)).toBe(true);
   });
 
+  it('a receiver hanging past the timeout is a failed attempt ("timeout"); a response over 64 KB keeps its first 1 KB', async () => {
+    const ep = await createEndpoint(a, '/hangs');
+    rx.on('/hangs', (_, n) => (n === 1 ? 'hang' : { status: 200 }), [ep.secret]);
+    const big = await createEndpoint(a, '/big');
+    rx.on('/big', () => ({ status: 200, body: 'y'.repeat(100_000) }), [big.secret]);
+    const hung = await sendTest(a, ep.id);
+    const long = await sendTest(a, big.id);
+    const m = await waitForMessage(a, hung, (x) => x.status === 'succeeded');
+    expect(m.attempts.map((x) => [x.status, x.error])).toEqual([
+      [null, 'timeout'],
+      [200, null],
+    ]);
+    expect(new Set(rx.for('/hangs').map((d) => d.headers['webhook-id']))).toEqual(new Set([m.webhookId]));
+    const l = await waitForMessage(a, long, (x) => x.status === 'succeeded');
+    expect(l.attempts).toHaveLength(1);
+    expect(l.attempts[0]).toMatchObject({ status: 200, error: null, response: 'y'.repeat(1024) });
+  });
+
   it('honours Retry-After (seconds) on 503 too', async () => {
     const ep = await createEndpoint(a, '/unavailable');
     rx.on('/unavailable', (_, n) =>

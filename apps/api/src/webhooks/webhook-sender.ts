@@ -1,7 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, Dispatcher } from 'undici';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import {
   Allowlist,
@@ -25,18 +24,33 @@ export interface SendResult {
   refused: boolean;
 }
 
-/** POSTs signed bodies through one keep-alive agent whose every connection is SSRF-vetted. */
+/** Responses longer than this are cut off (after keeping their first `RESPONSE_LOG_BYTES`). */
+const MAX_RESPONSE_READ = 64 * 1024;
+
+/**
+ * POSTs signed bodies through one keep-alive agent whose every connection is SSRF-vetted. Each POST
+ * goes through undici's dispatch API with a small handler instead of `request()`: no response stream
+ * to read back and no abort signal per request (a response stream and a per-request timer with its
+ * signal cost more client CPU than signing). One sweep ends requests past their deadline.
+ */
 @Injectable()
 export class WebhookSender implements OnModuleDestroy {
   readonly allowlist: Allowlist;
   readonly resolve: Resolver;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly sweepMs: number;
+  /** In flight, in start order, which is deadline order (one timeout for all). */
+  private readonly inFlight = new Set<Delivery>();
+  private sweeper: ReturnType<typeof setInterval> | null = null;
+  /** Parsed and vetted targets by URL (IP literals are vetted here; names at connect time). */
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(@Inject(APP_CONFIG) cfg: AppConfig) {
     this.allowlist = new Allowlist(cfg.WEBHOOK_ALLOWLIST);
     this.resolve = makeResolver(parseStaticHosts(cfg.WEBHOOK_RESOLVE));
     this.timeoutMs = cfg.WEBHOOK_TIMEOUT_MS;
+    this.sweepMs = Math.max(10, Math.min(250, Math.floor(this.timeoutMs / 10)));
     this.agent = new Agent({
       connect: { lookup: pinnedLookup(this.resolve, this.allowlist), timeout: this.timeoutMs },
       headersTimeout: this.timeoutMs,
@@ -51,60 +65,160 @@ export class WebhookSender implements OnModuleDestroy {
     await vetHost(host, this.resolve, this.allowlist);
   }
 
-  async send(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+  /** Never rejects: refusals, timeouts and connection errors are results. */
+  send(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    // The whole exchange (connect, headers, body) within the timeout. undici takes an EventEmitter
-    // as its abort signal; an AbortSignal.timeout costs a third of a loopback request's CPU.
-    const deadline = new EventEmitter();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      deadline.emit('abort');
-    }, this.timeoutMs);
+    let target: { origin: string; path: string };
     try {
-      // IP literals skip the connection's lookup, so they are vetted here; names are vetted in lookup.
-      const { host } = targetHost(url);
-      await vetLiteral(host, this.allowlist);
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Nudgeflow-Webhooks/1', ...headers },
-        body,
-        dispatcher: this.agent,
-        signal: deadline,
-      });
-      const responseBody = await readPrefix(res.body, RESPONSE_LOG_BYTES);
-      const retryAfter = res.headers['retry-after'];
-      return {
-        statusCode: res.statusCode,
-        error: res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode}`,
-        latencyMs: elapsed(),
-        responseBody,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        refused: false,
-      };
+      target = this.target(url);
     } catch (err) {
-      const ssrf = findSsrf(err);
-      return {
-        statusCode: null,
-        error: ssrf ? `refused: ${ssrf.message}` : timedOut ? 'timeout' : describe(err),
-        latencyMs: elapsed(),
-        responseBody: null,
-        retryAfter: undefined,
-        refused: !!ssrf,
-      };
-    } finally {
-      clearTimeout(timer);
+      return Promise.resolve(failure(err, false, started));
     }
+    return new Promise<SendResult>((resolve) => {
+      const delivery = new Delivery(started, started + this.timeoutMs, (result) => {
+        this.inFlight.delete(delivery);
+        if (this.inFlight.size === 0 && this.sweeper) {
+          clearInterval(this.sweeper);
+          this.sweeper = null;
+        }
+        resolve(result);
+      });
+      this.inFlight.add(delivery);
+      if (!this.sweeper) {
+        this.sweeper = setInterval(() => this.sweep(), this.sweepMs);
+        this.sweeper.unref();
+      }
+      this.agent.dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'Nudgeflow-Webhooks/1', ...headers },
+          body,
+        },
+        delivery,
+      );
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.agent.close();
+  }
+
+  private target(url: string): { origin: string; path: string } {
+    let t = this.targets.get(url);
+    if (!t) {
+      const { url: parsed, host } = targetHost(url);
+      if (isIP(host)) assertAddressAllowed(host, host, this.allowlist);
+      t = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      if (this.targets.size >= 1000) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
+  }
+
+  /** Ends every request past its deadline (they are in deadline order). */
+  private sweep(): void {
+    const now = performance.now();
+    for (const d of this.inFlight) {
+      if (d.deadline > now) break;
+      d.timeout();
+    }
   }
 }
 
-async function vetLiteral(host: string, allowlist: Allowlist): Promise<void> {
-  if (isIP(host)) assertAddressAllowed(host, host, allowlist);
+/** One POST: keeps the status, `Retry-After` and the first `RESPONSE_LOG_BYTES` of the response. */
+class Delivery implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private settled = false;
+  private timedOut = false;
+  private statusCode = 0;
+  private retryAfter: string | undefined;
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  private seen = 0;
+
+  constructor(
+    private readonly started: number,
+    readonly deadline: number,
+    private readonly done: (result: SendResult) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('webhook request timed out before it started'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.statusCode = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.seen += chunk.length;
+    if (this.keptBytes < RESPONSE_LOG_BYTES) {
+      this.kept.push(chunk);
+      this.keptBytes += chunk.length;
+    }
+    if (this.seen > MAX_RESPONSE_READ) {
+      this.succeed();
+      controller.abort(new Error('response body too long; the rest is discarded'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.succeed();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  /** Past the deadline: aborted (its error then settles it), or settled now if it has not started. */
+  timeout(): void {
+    if (this.settled) return;
+    this.timedOut = true;
+    if (this.controller) this.controller.abort(new Error('webhook request timed out'));
+    else this.fail(new Error('webhook request timed out'));
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(failure(err, this.timedOut, this.started));
+  }
+
+  private succeed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const ok = this.statusCode >= 200 && this.statusCode < 300;
+    this.done({
+      statusCode: this.statusCode,
+      error: ok ? null : `HTTP ${this.statusCode}`,
+      latencyMs: Math.round(performance.now() - this.started),
+      responseBody: Buffer.concat(this.kept).subarray(0, RESPONSE_LOG_BYTES).toString('utf8'),
+      retryAfter: this.retryAfter,
+      refused: false,
+    });
+  }
+}
+
+function failure(err: unknown, timedOut: boolean, started: number): SendResult {
+  const ssrf = findSsrf(err);
+  return {
+    statusCode: null,
+    error: ssrf ? `refused: ${ssrf.message}` : timedOut ? 'timeout' : describe(err),
+    latencyMs: Math.round(performance.now() - started),
+    responseBody: null,
+    retryAfter: undefined,
+    refused: !!ssrf,
+  };
 }
 
 function findSsrf(err: unknown): SsrfError | undefined {
@@ -123,26 +237,4 @@ function describe(err: unknown): string {
   if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')
     return 'timeout';
   return `connection error: ${e.cause?.code ?? e.code ?? ''} ${e.cause?.message ?? e.message ?? ''}`.trim();
-}
-
-/** Keeps the first `limit` bytes of a response and discards the rest without buffering it. */
-async function readPrefix(
-  body: AsyncIterable<Buffer> & { destroy?: () => void },
-  limit: number,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let seen = 0;
-  for await (const chunk of body) {
-    seen += chunk.length;
-    if (size < limit) {
-      chunks.push(chunk);
-      size += chunk.length;
-    }
-    if (seen > 64 * 1024) {
-      body.destroy?.();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
