@@ -12,6 +12,7 @@ import { AnalyticsDimsCovering1764300600100 } from './1764300600100-analytics-di
 import { AnalyticsFunnels1764300600200 } from './1764300600200-analytics-funnels';
 import { AnalyticsDimsRefresh1764300600300 } from './1764300600300-analytics-dims-refresh';
 import { AnalyticsLiveDeltas1764300600400 } from './1764300600400-analytics-live-deltas';
+import { AnalyticsHllUnionCard1764300600500 } from './1764300600500-analytics-hll-union-card';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 import { WebhookClaims1764300400200 } from './1764300400200-webhook-claims';
 import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-by-id';
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   WebhookClaims1764300400200,
   VisitorCtaLog1764300500100,
   WebhookClaimsById1764300400300,
+  AnalyticsHllUnionCard1764300600500,
 ];
