@@ -9,6 +9,7 @@ export enum QueueName {
 export enum JobName {
   TriggersMatchEvents = 'TriggersMatchEvents',
   RunStep = 'RunStep',
+  RunsWake = 'RunsWake',
   RunsReconcile = 'RunsReconcile',
   RunsReap = 'RunsReap',
   SessionsPurgeExpired = 'SessionsPurgeExpired',
@@ -23,6 +24,8 @@ export interface JobPayloadMap {
   [JobName.TriggersMatchEvents]: { siteId: string; handoffId: string; eventIds: string[] };
   /** Advance whatever is due for the run (start, inbox events, timer, pending actions). */
   [JobName.RunStep]: { siteId: string; runId: string };
+  /** Advance the site's waiting runs whose wake-up time has come; one job per site and slice of time. */
+  [JobName.RunsWake]: { siteId: string; dueAt: number };
   [JobName.RunsReconcile]: Record<string, never>;
   [JobName.RunsReap]: Record<string, never>;
   [JobName.SessionsPurgeExpired]: Record<string, never>;
@@ -46,6 +49,7 @@ export interface JobPayloadMap {
 export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.TriggersMatchEvents]: QueueName.Triggers,
   [JobName.RunStep]: QueueName.Steps,
+  [JobName.RunsWake]: QueueName.Steps,
   [JobName.RunsReconcile]: QueueName.Maintenance,
   [JobName.RunsReap]: QueueName.Maintenance,
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,

@@ -9,9 +9,9 @@ const INSERT_RE = /^\s*INSERT INTO onsite_messages\s*\(\s*site_id\s*,\s*visitor_
 /**
  * Worker side of live push. The runtime writes a show_cta message inside its step transaction; once
  * that transaction commits, this announces `siteId:visitorId` over Redis pub/sub, and the API process
- * holding the visitor's live connection pushes it. It watches the runtime's INSERT (first two
- * parameters: site id, visitor id) instead of needing a hook in the step executor; a row skipped by
- * ON CONFLICT announces nothing, and a rolled-back transaction announces nothing.
+ * holding the visitor's live connection pushes it. It watches the runtime's INSERT (first parameter:
+ * site id; RETURNING: the inserted rows' visitor ids) instead of needing a hook in the step executor;
+ * a row skipped by ON CONFLICT announces nothing, and a rolled-back transaction announces nothing.
  */
 @Injectable()
 export class OnsitePushAnnouncer implements EntitySubscriberInterface {
@@ -28,17 +28,17 @@ export class OnsitePushAnnouncer implements EntitySubscriberInterface {
   afterQuery(event: AfterQueryEvent): void {
     if (!event.success || !INSERT_RE.test(event.query)) return;
     const params = Array.isArray(event.parameters) ? event.parameters : [];
-    const [siteId, visitorId] = params;
-    if (typeof siteId !== 'string' || typeof visitorId !== 'string') return;
-    if (!insertedRows(event.rawResults)) return;
-    const message = `${siteId}:${visitorId}`;
+    const [siteId] = params;
+    if (typeof siteId !== 'string') return;
+    const messages = insertedVisitors(event.rawResults).map((visitorId) => `${siteId}:${visitorId}`);
+    if (!messages.length) return;
     const runner = event.queryRunner;
     if (runner?.isTransactionActive) {
       const set = this.pending.get(runner) ?? new Set<string>();
-      set.add(message);
+      for (const m of messages) set.add(m);
       this.pending.set(runner, set);
     } else {
-      this.announce([message]);
+      this.announce(messages);
     }
   }
 
@@ -63,13 +63,17 @@ export class OnsitePushAnnouncer implements EntitySubscriberInterface {
   }
 }
 
-/** pg answers `{rows, rowCount}`; TypeORM may hand over the rows array alone. */
-function insertedRows(raw: unknown): boolean {
-  if (Array.isArray(raw)) return raw.length > 0;
-  if (raw && typeof raw === 'object') {
-    const r = raw as { rowCount?: unknown; rows?: unknown };
-    if (typeof r.rowCount === 'number') return r.rowCount > 0;
-    if (Array.isArray(r.rows)) return r.rows.length > 0;
+/**
+ * The visitor ids of the rows the INSERT wrote (its RETURNING has `visitor_id`; rows skipped by ON
+ * CONFLICT return nothing). pg answers `{rows, rowCount}`; TypeORM may hand over the rows array alone.
+ */
+function insertedVisitors(raw: unknown): string[] {
+  const rows: unknown = Array.isArray(raw) ? raw : (raw as { rows?: unknown } | null)?.rows;
+  if (!Array.isArray(rows)) return [];
+  const ids = new Set<string>();
+  for (const r of rows) {
+    const id = (r as { visitor_id?: unknown } | null)?.visitor_id;
+    if (typeof id === 'string') ids.add(id);
   }
-  return true;
+  return [...ids];
 }

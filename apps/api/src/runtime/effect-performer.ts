@@ -8,7 +8,7 @@ import { RunRepository } from './run.repository';
 import type { RunRow } from './runtime.types';
 
 /** How long a pending on-site message waits for the visitor's next page view. */
-const ONSITE_TTL_HOURS = 72;
+export const ONSITE_TTL_HOURS = 72;
 
 /** An action that will fail the same way however often it is retried (bad endpoint, bad payload). */
 export function isPermanent(err: unknown): boolean {

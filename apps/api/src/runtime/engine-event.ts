@@ -70,6 +70,7 @@ export const runJobId = {
   due: (runId: string, seq: number) => `run_${runId}_${seq}`,
   event: (runId: string, eventId: string) => `run_${runId}_e${eventId}`,
   rescue: (runId: string, seq: number, bucket: number) => `run_${runId}_${seq}_r${bucket}`,
+  wake: (siteId: string, at: number) => `wake_${siteId}_${at}`,
   deferred: (jobId: string, at: number) => `${jobId.replace(/:/g, '_')}_b${at}`,
   handoff: (siteId: string, handoffId: string, attempt: number | string) =>
     `handoff_${siteId}_${handoffId}${attempt ? `_r${attempt}` : ''}`,

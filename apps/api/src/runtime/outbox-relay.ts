@@ -39,7 +39,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    */
   async relayOnce(): Promise<number> {
     const rows = await this.runs.transaction((tx) => this.runs.claimOutbox(tx, BATCH));
-    for (const row of rows) await this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids);
+    // All at once: their Redis commands share round trips, so a quiet site's hand-off behind a flood's
+    // hundreds is enqueued in about the time of one (priorities keep the sites fair).
+    await Promise.all(rows.map((row) => this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids)));
     return rows.length;
   }
 

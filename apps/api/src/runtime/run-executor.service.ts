@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   AdvanceResult,
+  EngineEffect,
   applyVisitorUpdate,
   advanceRun,
   CompiledFlow,
@@ -19,9 +20,9 @@ import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
 import { retryDelayMs, runJobId, toVisitorSnapshot } from './engine-event';
-import { EffectPerformer, isPermanent } from './effect-performer';
+import { EffectPerformer, isPermanent, ONSITE_TTL_HOURS } from './effect-performer';
 import { FlowIndex } from './flow-index';
-import { RunQueueService } from './run-queue.service';
+import { RunJob, RunQueueService } from './run-queue.service';
 import { InboxRow, RunRepository, RunTransition } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { RuntimeMetrics } from './runtime-metrics';
@@ -30,11 +31,16 @@ import type { NewRunStep, RunError, RunRow, SettledStatus, StepInput } from './r
 
 /** A timer that fires a few ms early (clock skew between Redis and this process) still counts. */
 const EARLY_MS = 50;
-/** At most this many runs advance in one shared transaction. */
+/** At most this many runs advance in one shared transaction (steps jobs; wake jobs take WAKE_BATCH). */
 const BATCH_RUNS = 50;
+const WAKE_BATCH = 500;
+const WAKE_ROUNDS = 20;
 
-type Transition =
-  { kind: 'noop' } | { kind: 'effects' } | { kind: 'settled'; seq: number; wakeAt: string | null };
+/** What an advance left: nothing to do, outbound actions to perform (at `seq`), or a settled run. */
+export type Transition =
+  | { kind: 'noop' }
+  | { kind: 'effects'; seq?: number }
+  | { kind: 'settled'; seq: number; wakeAt: string | null };
 
 type EffectOutcome =
   | { kind: 'continue' }
@@ -59,11 +65,14 @@ interface Planned {
   moved: { pending: boolean; settled: SettledStatus; wakeAt: string | null } | null;
 }
 
-/** An update_visitor effect of a batch, written with the others in `writeVisitors`. */
-interface VisitorWrite {
-  visitorId: string;
-  update: VisitorUpdate;
-  step: NewRunStep;
+/**
+ * Inline effects of an unguarded advance that are written together, one statement per kind, after
+ * every run of the batch advanced (and before their ledger rows): visitor updates (composed per
+ * visitor) and on-site messages.
+ */
+interface BatchWrites {
+  visitors: { visitorId: string; update: VisitorUpdate; step: NewRunStep }[];
+  messages: { run: RunRow; effect: Extract<EngineEffect, { kind: 'show_cta' }>; step: NewRunStep }[];
 }
 
 /** An inline effect failed in an unguarded advance: redo the advance with savepoints. */
@@ -156,12 +165,10 @@ export class RunExecutor {
     }
   }
 
-  /** Waits due within the horizon become delayed jobs now; later ones are promoted by the reconciler. */
+  /** Waits due within the horizon become wake-ups now; later ones are promoted by the reconciler. */
   private async schedule(siteId: string, runId: string, seq: number, wakeAt: string | null): Promise<void> {
     if (!wakeAt) return;
-    const delay = Date.parse(wakeAt) - Date.now();
-    if (delay > this.cfg.RUNTIME_TIMER_HORIZON_MS) return;
-    await this.queue.enqueueDue(siteId, runId, seq, Math.max(0, delay));
+    await this.followUp(siteId, new Map([[runId, { kind: 'settled', seq, wakeAt }]]));
   }
 
   private async timezone(siteId: string): Promise<string> {
@@ -222,118 +229,229 @@ export class RunExecutor {
     guarded: boolean,
   ): Promise<Map<string, Transition>> {
     const tz = await this.timezone(siteId);
-    return this.runs.transaction(async (tx) => {
-      const locked = await this.runs.lockRunsForAdvance(tx, siteId, runIds);
-      const waiting = locked.filter((r) => r.status === 'waiting').map((r) => r.id);
-      const inbox = new Map<string, InboxRow[]>();
-      for (const row of await this.runs.inboxes(tx, siteId, waiting)) {
-        const list = inbox.get(row.run_id);
-        if (list) list.push(row);
-        else inbox.set(row.run_id, [row]);
-      }
-      const now = Date.now();
-      const results = new Map<string, Transition>();
-      const planned: Planned[] = [];
-      const cleared: { runId: string; eventId: string }[] = [];
-      // A visitor in two runs of the batch: the second sees what the first one's updates left.
-      const visitors = new Map<string, VisitorSnapshot>();
-      // Unguarded, the batch's visitor updates share one statement (a failure redoes the runs guarded).
-      const visitorWrites: VisitorWrite[] | null = guarded ? null : [];
-      for (const { max_ord: maxOrd, visitor_row: visitorRow, ...run } of locked) {
-        results.set(run.id, { kind: run.status === 'running' ? 'effects' : 'noop' });
-        if (run.status !== 'pending' && run.status !== 'waiting') continue;
-        const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
-        if (!flow) {
-          await this.runs.failRun(tx, run, {
-            code: 'FLOW_VERSION_MISSING',
-            message: `flow version ${run.flow_version} not found`,
-            nodeId: null,
-          });
-          continue;
-        }
-        const inputs: { input: EngineInput; meta: StepInput }[] = [];
-        if (run.status === 'pending') {
-          inputs.push({
-            input: { kind: 'start', event: run.trigger_event, triggerNodeId: run.trigger_node_id },
-            meta: { kind: 'start', eventId: run.trigger_event_id },
-          });
-        } else {
-          for (const i of inbox.get(run.id) ?? []) {
-            cleared.push({ runId: run.id, eventId: i.event_id });
-            inputs.push({
-              input: { kind: 'event', event: i.event },
-              meta: { kind: 'event', eventId: i.event_id, event: i.event.name },
-            });
-          }
-          const waitingOn = run.state?.waiting;
-          const wakeAt = wakeAtOf(run.state);
-          if (waitingOn && wakeAt && Date.parse(wakeAt) <= now + EARLY_MS) {
-            const kind = waitingOn.kind === 'timer' ? 'timer' : 'timeout';
-            inputs.push({
-              input: { kind, nodeId: waitingOn.nodeId },
-              meta: { kind, nodeId: waitingOn.nodeId },
-            });
-          }
-        }
-        if (!inputs.length) continue;
-        const visitor =
-          visitors.get(run.visitor_id) ?? toVisitorSnapshot(visitorRow ?? undefined, run.visitor_id);
-        const plan = await this.advance(
-          tx,
-          run,
-          flow,
-          inputs,
-          tz,
-          now,
-          maxOrd ?? 0,
-          visitor,
-          guarded,
-          visitorWrites,
-        );
-        visitors.set(run.visitor_id, plan.visitor);
-        planned.push(plan);
-      }
-      if (visitorWrites?.length) await this.writeVisitors(tx, siteId, visitorWrites);
-      await this.runs.clearInboxes(tx, siteId, cleared);
-      const seqs = await this.runs.applyTransitions(tx, siteId, planned);
-      for (const plan of planned) {
-        const { run, moved } = plan;
-        if (!moved) continue; // only irrelevant events: the run keeps waiting (its wake-up time put back)
-        const seq = seqs.get(run.id) ?? run.seq + 1;
-        if (!moved.pending)
-          await this.systemEvents.runEnded(tx, run, moved.settled, seq, plan.transition.error); // webhooks: run.completed/failed
-        if (run.status === 'pending') {
-          const receivedAt = Date.parse(run.trigger_event.timestamp ?? '');
-          if (Number.isFinite(receivedAt))
-            this.metrics.triggerToEffect.observe(Math.max(0, now - receivedAt) / 1000);
-        }
-        results.set(
-          run.id,
-          moved.pending ? { kind: 'effects' } : { kind: 'settled', seq, wakeAt: moved.wakeAt },
-        );
-      }
-      return results;
-    });
+    return this.runs.transaction((tx) => this.advanceLocked(tx, siteId, runIds, tz, guarded));
   }
 
-  /** One composed update per visitor; each update_visitor step records whether its visitor exists. */
-  private async writeVisitors(tx: EntityManager, siteId: string, writes: VisitorWrite[]): Promise<void> {
-    const byVisitor = new Map<string, VisitorWrite[]>();
-    for (const w of writes) byVisitor.set(w.visitorId, [...(byVisitor.get(w.visitorId) ?? []), w]);
-    let found: Set<string>;
+  /**
+   * Advances runs a trigger job just created, inside its transaction, so a run whose first steps are
+   * instantaneous (conditions, visitor updates, on-site messages, webhook requests) is done when the
+   * enrolment commits: no steps job, no second transaction. If anything fails, the savepoint undoes
+   * the advances (never the enrolment) and the runs stay pending for their steps jobs, as before.
+   * Returns null then. Call `followUp` after the commit.
+   */
+  async advanceEnrolled(
+    tx: EntityManager,
+    siteId: string,
+    runIds: string[],
+  ): Promise<Map<string, Transition> | null> {
+    if (!runIds.length) return new Map();
+    const tz = await this.timezone(siteId);
+    await tx.query(`SAVEPOINT enrolled_advance`);
     try {
-      found = await this.runs.updateVisitors(
-        tx,
-        siteId,
-        [...byVisitor].map(([visitorId, list]) => ({
-          visitorId,
-          update: composeVisitorUpdates(list.map((w) => w.update)),
-        })),
+      const res = await this.advanceLocked(tx, siteId, runIds, tz, false);
+      await tx.query(`RELEASE SAVEPOINT enrolled_advance`);
+      return res;
+    } catch (err) {
+      await tx.query(`ROLLBACK TO SAVEPOINT enrolled_advance`);
+      this.logger.debug(
+        { siteId, runs: runIds.length, err: (err as Error).message },
+        'enrolled runs left to steps jobs',
       );
+      return null;
+    }
+  }
+
+  /**
+   * The jobs advanced runs still need once their transaction committed: a steps job for outbound
+   * actions, a wake-up for a wait within the timer horizon (later waits are the reconciler's). A crash
+   * before this leaves them due in PostgreSQL, where the reconciler finds them.
+   */
+  async followUp(siteId: string, advanced: Map<string, Transition>): Promise<void> {
+    const jobs: RunJob[] = [];
+    const wakes: { runId: string; dueAt: number }[] = [];
+    const horizon = Date.now() + this.cfg.RUNTIME_TIMER_HORIZON_MS;
+    for (const [runId, t] of advanced) {
+      if (t.kind === 'effects' && t.seq !== undefined)
+        jobs.push({ siteId, runId, jobId: runJobId.due(runId, t.seq) });
+      if (t.kind === 'settled' && t.wakeAt) {
+        const dueAt = Date.parse(t.wakeAt);
+        if (dueAt <= horizon) wakes.push({ runId, dueAt });
+      }
+    }
+    await this.queue.enqueueRuns(jobs);
+    await this.queue.enqueueWakes(siteId, wakes);
+  }
+
+  /**
+   * A site's waiting runs whose timer or timeout has come, advanced WAKE_BATCH at a time (one
+   * transaction each, see `transitionBatch`) instead of one steps job per run. Bounded: a backlog
+   * larger than WAKE_ROUNDS batches continues in a follow-up job, so the site slot is not held long.
+   */
+  @OnJob(JobName.RunsWake)
+  async wake(data: JobPayloadMap[JobName.RunsWake], ctx: JobContext): Promise<{ woken: number }> {
+    const { siteId } = data;
+    const token = `${ctx.jobId ?? 'wake'}:${randomUUID()}`;
+    if (!(await this.queue.acquireSlot(siteId, token, this.cfg.RUNTIME_SITE_CONCURRENCY))) {
+      // Over the site's budget: other sites go first; the wake-up comes back shortly.
+      await this.queue.requeueWake(siteId, Date.now() + 250 + Math.random() * 500);
+      return { woken: 0 };
+    }
+    let woken = 0;
+    try {
+      for (let round = 0; round < WAKE_ROUNDS; round++) {
+        const results = await this.wakeDue(siteId, new Date(Date.now() + EARLY_MS));
+        await this.followUp(siteId, results);
+        woken += results.size;
+        if (results.size < WAKE_BATCH) break;
+        if (round === WAKE_ROUNDS - 1) await this.queue.requeueWake(siteId, Date.now());
+      }
+    } finally {
+      await this.queue.releaseSlot(siteId, token);
+    }
+    return { woken };
+  }
+
+  /**
+   * Up to WAKE_BATCH of the site's waiting runs due by `dueBy`, advanced in one transaction. Runs
+   * another wake job holds are skipped (SKIP LOCKED), so the wake jobs of a site's time slices share
+   * a backlog instead of queueing on each other's locks. If the shared transaction fails, the same
+   * runs advance one by one.
+   */
+  private async wakeDue(siteId: string, dueBy: Date): Promise<Map<string, Transition>> {
+    const tz = await this.timezone(siteId);
+    try {
+      return await this.runs.transaction((tx) =>
+        this.advanceLocked(tx, siteId, { dueBy, limit: WAKE_BATCH }, tz, false),
+      );
+    } catch (err) {
+      this.logger.debug({ siteId, err: (err as Error).message }, 'wake batch redone per run');
+      const ids = await this.runs.dueWaiting(siteId, dueBy, WAKE_BATCH);
+      const results = new Map<string, Transition>();
+      for (const id of ids) results.set(id, await this.transitionAlone(siteId, id));
+      return results;
+    }
+  }
+
+  /** `runs`: the run ids to lock, or the wake-up cut-off for a site's due waiting runs (see `wakeDue`). */
+  private async advanceLocked(
+    tx: EntityManager,
+    siteId: string,
+    runs: string[] | { dueBy: Date; limit: number },
+    tz: string,
+    guarded: boolean,
+  ): Promise<Map<string, Transition>> {
+    const locked = Array.isArray(runs)
+      ? await this.runs.lockRunsForAdvance(tx, siteId, runs)
+      : await this.runs.lockDueForAdvance(tx, siteId, runs.dueBy, runs.limit);
+    const waiting = locked.filter((r) => r.status === 'waiting').map((r) => r.id);
+    const inbox = new Map<string, InboxRow[]>();
+    for (const row of await this.runs.inboxes(tx, siteId, waiting)) {
+      const list = inbox.get(row.run_id);
+      if (list) list.push(row);
+      else inbox.set(row.run_id, [row]);
+    }
+    const now = Date.now();
+    const results = new Map<string, Transition>();
+    const planned: Planned[] = [];
+    const cleared: { runId: string; eventId: string }[] = [];
+    // A visitor in two runs of the batch: the second sees what the first one's updates left.
+    const visitors = new Map<string, VisitorSnapshot>();
+    // Unguarded, the batch's visitor updates and on-site messages share a statement per kind (a
+    // failure rolls the batch back, and each run is redone alone, guarded if need be).
+    const writes: BatchWrites | null = guarded ? null : { visitors: [], messages: [] };
+    for (const { max_ord: maxOrd, visitor_row: visitorRow, ...run } of locked) {
+      results.set(run.id, { kind: run.status === 'running' ? 'effects' : 'noop' });
+      if (run.status !== 'pending' && run.status !== 'waiting') continue;
+      const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
+      if (!flow) {
+        await this.runs.failRun(tx, run, {
+          code: 'FLOW_VERSION_MISSING',
+          message: `flow version ${run.flow_version} not found`,
+          nodeId: null,
+        });
+        continue;
+      }
+      const inputs: { input: EngineInput; meta: StepInput }[] = [];
+      if (run.status === 'pending') {
+        inputs.push({
+          input: { kind: 'start', event: run.trigger_event, triggerNodeId: run.trigger_node_id },
+          meta: { kind: 'start', eventId: run.trigger_event_id },
+        });
+      } else {
+        for (const i of inbox.get(run.id) ?? []) {
+          cleared.push({ runId: run.id, eventId: i.event_id });
+          inputs.push({
+            input: { kind: 'event', event: i.event },
+            meta: { kind: 'event', eventId: i.event_id, event: i.event.name },
+          });
+        }
+        const waitingOn = run.state?.waiting;
+        const wakeAt = wakeAtOf(run.state);
+        if (waitingOn && wakeAt && Date.parse(wakeAt) <= now + EARLY_MS) {
+          const kind = waitingOn.kind === 'timer' ? 'timer' : 'timeout';
+          inputs.push({
+            input: { kind, nodeId: waitingOn.nodeId },
+            meta: { kind, nodeId: waitingOn.nodeId },
+          });
+        }
+      }
+      if (!inputs.length) continue;
+      const visitor =
+        visitors.get(run.visitor_id) ?? toVisitorSnapshot(visitorRow ?? undefined, run.visitor_id);
+      const plan = await this.advance(tx, run, flow, inputs, tz, now, maxOrd ?? 0, visitor, guarded, writes);
+      visitors.set(run.visitor_id, plan.visitor);
+      planned.push(plan);
+    }
+    if (writes) await this.writeBatch(tx, siteId, writes);
+    await this.runs.clearInboxes(tx, siteId, cleared);
+    const seqs = await this.runs.applyTransitions(tx, siteId, planned);
+    for (const plan of planned) {
+      const { run, moved } = plan;
+      if (!moved) continue; // only irrelevant events: the run keeps waiting (its wake-up time put back)
+      const seq = seqs.get(run.id) ?? run.seq + 1;
+      if (!moved.pending)
+        await this.systemEvents.runEnded(tx, run, moved.settled, seq, plan.transition.error); // webhooks: run.completed/failed
+      if (run.status === 'pending') {
+        const receivedAt = Date.parse(run.trigger_event.timestamp ?? '');
+        if (Number.isFinite(receivedAt))
+          this.metrics.triggerToEffect.observe(Math.max(0, now - receivedAt) / 1000);
+      }
+      results.set(
+        run.id,
+        moved.pending ? { kind: 'effects', seq } : { kind: 'settled', seq, wakeAt: moved.wakeAt },
+      );
+    }
+    return results;
+  }
+
+  /**
+   * The batch's deferred inline effects: one composed update per visitor (each update_visitor step
+   * records whether its visitor exists) and the on-site messages (each show_cta step its message id).
+   */
+  private async writeBatch(tx: EntityManager, siteId: string, writes: BatchWrites): Promise<void> {
+    try {
+      if (writes.visitors.length) {
+        const byVisitor = new Map<string, VisitorUpdate[]>();
+        for (const w of writes.visitors)
+          byVisitor.set(w.visitorId, [...(byVisitor.get(w.visitorId) ?? []), w.update]);
+        const found = await this.runs.updateVisitors(
+          tx,
+          siteId,
+          [...byVisitor].map(([visitorId, updates]) => ({
+            visitorId,
+            update: composeVisitorUpdates(updates),
+          })),
+        );
+        for (const w of writes.visitors) w.step.effectResult = { updated: found.has(w.visitorId) ? 1 : 0 };
+      }
+      if (writes.messages.length) {
+        const ids = await this.runs.insertOnsiteMessages(tx, siteId, writes.messages, ONSITE_TTL_HOURS);
+        for (const w of writes.messages)
+          w.step.effectResult = { id: ids.get(w.effect.idempotencyKey) ?? null };
+      }
     } catch (err) {
       throw new InlineEffectFailed(err);
     }
-    for (const w of writes) w.step.effectResult = { updated: found.has(w.visitorId) ? 1 : 0 };
   }
 
   /** Feeds the engine, performs the inline effects in `tx`, and returns the write that records it all. */
@@ -347,7 +465,7 @@ export class RunExecutor {
     maxOrd: number,
     visitor: VisitorSnapshot,
     guarded: boolean,
-    visitorWrites: VisitorWrite[] | null,
+    writes: BatchWrites | null,
   ): Promise<Planned> {
     let state = run.state;
     let last: AdvanceResult | undefined;
@@ -399,9 +517,13 @@ export class RunExecutor {
         blocked = true;
         continue;
       }
-      if (visitorWrites && s.effect.kind === 'update_visitor') {
-        // Written with the batch's other visitor updates, in one statement, before the ledger rows.
-        visitorWrites.push({ visitorId: run.visitor_id, update: s.effect, step: s });
+      if (writes && s.effect.kind === 'update_visitor') {
+        writes.visitors.push({ visitorId: run.visitor_id, update: s.effect, step: s });
+        s.effectStatus = 'done';
+        continue;
+      }
+      if (writes && s.effect.kind === 'show_cta') {
+        writes.messages.push({ run, effect: s.effect, step: s });
         s.effectStatus = 'done';
         continue;
       }

@@ -10,6 +10,9 @@ import { runJobId } from './engine-event';
 /** How often a job refused a site slot asks again while it waits (see `acquireSlot`). */
 const SLOT_RETRY_MS = 20;
 
+/** Runs of a site whose wake-up times fall in one slice this long are woken by one job. */
+export const WAKE_SLICE_MS = 100;
+
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_151;
 
@@ -186,6 +189,47 @@ export class RunQueueService {
         list.map((j) => [j.runId, now + Math.max(0, Math.ceil(j.delayMs ?? 0))]),
       );
     }
+  }
+
+  /**
+   * Wake-ups of a site's waiting runs: one delayed job per site and WAKE_SLICE_MS of wake-up times
+   * (deterministic id, so runs due in the same slice share it), which advances all of them together
+   * (`RunExecutor.wake`). Each run is marked in flight until its wake-up time.
+   */
+  async enqueueWakes(siteId: string, runs: { runId: string; dueAt: number }[]): Promise<void> {
+    if (!runs.length) return;
+    await this.addWakeJobs(siteId, [
+      ...new Set(runs.map((r) => Math.ceil(r.dueAt / WAKE_SLICE_MS) * WAKE_SLICE_MS)),
+    ]);
+    await this.mark(
+      'runs',
+      runs.map((r) => [r.runId, r.dueAt]),
+    );
+  }
+
+  /** One more wake job for the site at `at`, under a fresh id (the slice's own job may be the one running). */
+  async requeueWake(siteId: string, at: number): Promise<void> {
+    await this.addWakeJobs(siteId, [at], `_c${Date.now()}`);
+  }
+
+  private async addWakeJobs(siteId: string, slices: number[], suffix = ''): Promise<void> {
+    const prio = await this.priorities(siteId, slices.length);
+    const now = Date.now();
+    await this.queues.enqueueBulk(
+      JobName.RunsWake,
+      slices.map((at, i) => ({
+        data: { siteId, dueAt: at },
+        opts: {
+          jobId: `${runJobId.wake(siteId, at)}${suffix}`,
+          priority: prio[i],
+          ...(at > now ? { delay: Math.ceil(at - now) } : {}),
+          attempts: 10,
+          backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+          removeOnComplete: true,
+          removeOnFail: { age: 3600, count: 10_000 },
+        },
+      })),
+    );
   }
 
   async enqueueDue(siteId: string, runId: string, seq: number, delayMs = 0): Promise<void> {

@@ -89,6 +89,16 @@ const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_eve
   trigger_node_id, trigger_event, status, settled_status, state, seq, next_step_at, wait_node_id, interests,
   error, created_at, updated_at, ended_at`;
 
+/**
+ * A run's columns plus what an advance needs: its last ledger position (stable under the run's lock:
+ * only the lock holder writes its steps) and its visitor. Selected from `runs r`.
+ */
+const ADVANCE_COLUMNS = `${RUN_COLUMNS},
+  (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = r.site_id AND s.run_id = r.id) AS max_ord,
+  (SELECT json_build_object('id', v.id, 'traits', v.traits, 'tags', v.tags, 'visit_count', v.visit_count,
+            'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm, 'last_page_url', v.last_page_url)
+     FROM visitors v WHERE v.site_id = r.site_id AND v.id = r.visitor_id) AS visitor_row`;
+
 /** Every query of the flow runtime. Tenant queries take `siteId` first and filter by it. */
 @Injectable()
 export class RunRepository {
@@ -319,6 +329,18 @@ export class RunRepository {
     return rows[0];
   }
 
+  /** A site's waiting runs whose wake-up time is before `until`, earliest first. */
+  async dueWaiting(siteId: string, until: Date, limit: number): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      this.db,
+      `SELECT id::text AS id FROM runs
+        WHERE site_id = $1 AND status = 'waiting' AND next_step_at <= $2
+        ORDER BY next_step_at LIMIT $3`,
+      [siteId, until.toISOString(), limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /**
    * Runs under their row locks (taken in id order, so two batches cannot deadlock each other) plus what
    * an advance needs, in one round trip: each run's last ledger position (stable under the lock: only
@@ -327,14 +349,26 @@ export class RunRepository {
   async lockRunsForAdvance(tx: EntityManager, siteId: string, runIds: string[]): Promise<LockedRun[]> {
     return queryRows<LockedRun>(
       tx,
-      `SELECT ${RUN_COLUMNS},
-              (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = r.site_id AND s.run_id = r.id) AS max_ord,
-              (SELECT json_build_object('id', v.id, 'traits', v.traits, 'tags', v.tags, 'visit_count', v.visit_count,
-                        'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm,
-                        'last_page_url', v.last_page_url)
-                 FROM visitors v WHERE v.site_id = r.site_id AND v.id = r.visitor_id) AS visitor_row
-         FROM runs r WHERE r.site_id = $1 AND r.id = ANY($2::uuid[]) ORDER BY r.id FOR UPDATE OF r`,
+      `SELECT ${ADVANCE_COLUMNS} FROM runs r WHERE r.site_id = $1 AND r.id = ANY($2::uuid[]) ORDER BY r.id FOR UPDATE OF r`,
       [siteId, runIds],
+    );
+  }
+
+  /**
+   * Like `lockRunsForAdvance`, for the site's waiting runs due by `dueBy` (earliest first), skipping
+   * runs another transaction holds.
+   */
+  async lockDueForAdvance(
+    tx: EntityManager,
+    siteId: string,
+    dueBy: Date,
+    limit: number,
+  ): Promise<LockedRun[]> {
+    return queryRows<LockedRun>(
+      tx,
+      `SELECT ${ADVANCE_COLUMNS} FROM runs r WHERE r.site_id = $1 AND r.status = 'waiting' AND r.next_step_at <= $2
+        ORDER BY r.next_step_at LIMIT $3 FOR UPDATE OF r SKIP LOCKED`,
+      [siteId, dueBy.toISOString(), limit],
     );
   }
 
@@ -521,14 +555,48 @@ export class RunRepository {
     e: Extract<EngineEffect, { kind: 'show_cta' }>,
     ttlHours: number,
   ): Promise<{ id: string | null }> {
-    const rows = await queryRows<{ id: string }>(
+    const ids = await this.insertOnsiteMessages(tx, siteId, [{ run, effect: e }], ttlHours);
+    return { id: ids.get(e.idempotencyKey) ?? null };
+  }
+
+  /**
+   * Pending on-site messages of several runs in one statement; a message whose idempotency key
+   * exists already is skipped. Returns the new ids by idempotency key. (The live-push announcer
+   * reads the visitor ids of the inserted rows from RETURNING.)
+   */
+  async insertOnsiteMessages(
+    tx: EntityManager,
+    siteId: string,
+    items: { run: Pick<RunRow, 'id' | 'visitor_id'>; effect: Extract<EngineEffect, { kind: 'show_cta' }> }[],
+    ttlHours: number,
+  ): Promise<Map<string, string>> {
+    if (!items.length) return new Map();
+    const rows = await queryRows<{ id: string; visitor_id: string; idempotency_key: string }>(
       tx,
-      `INSERT INTO onsite_messages (site_id, visitor_id, cta_id, run_id, node_id, idempotency_key, priority, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(hours => $8::int))
-       ON CONFLICT (site_id, idempotency_key) DO NOTHING RETURNING id::text AS id`,
-      [siteId, run.visitor_id, e.ctaId, run.id, e.nodeId, e.idempotencyKey, e.priority, ttlHours],
+      `INSERT INTO onsite_messages (site_id, visitor_id, cta_id, run_id, node_id, idempotency_key, priority, created_at,
+                                    expires_at)
+       SELECT $1, m.visitor_id, m.cta_id, m.run_id, m.node_id, m.idempotency_key, m.priority, clock_timestamp(),
+              now() + make_interval(hours => $3::int)
+         FROM jsonb_to_recordset($2::jsonb) AS m(visitor_id uuid, cta_id text, run_id uuid, node_id text,
+              idempotency_key text, priority int)
+       ON CONFLICT (site_id, idempotency_key) DO NOTHING
+       RETURNING id::text AS id, visitor_id::text AS visitor_id, idempotency_key`,
+      [
+        siteId,
+        JSON.stringify(
+          items.map(({ run, effect: e }) => ({
+            visitor_id: run.visitor_id,
+            cta_id: e.ctaId,
+            run_id: run.id,
+            node_id: e.nodeId,
+            idempotency_key: e.idempotencyKey,
+            priority: e.priority,
+          })),
+        ),
+        ttlHours,
+      ],
     );
-    return { id: rows[0]?.id ?? null };
+    return new Map(rows.map((r) => [r.idempotency_key, r.id]));
   }
 
   async updateVisitor(

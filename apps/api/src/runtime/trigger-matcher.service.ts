@@ -7,6 +7,7 @@ import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
 import { runJobId, toEngineEvent, visitorRounds } from './engine-event';
 import { FlowIndex } from './flow-index';
+import { RunExecutor, Transition } from './run-executor.service';
 import { RunJob, RunQueueService } from './run-queue.service';
 import { EnrolFlow, EnrolItem, RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
@@ -26,6 +27,7 @@ export class TriggerMatcher {
     private readonly metrics: RuntimeMetrics,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
     private readonly systemEvents: SystemEvents,
+    private readonly executor: RunExecutor,
   ) {}
 
   @OnJob(JobName.TriggersMatchEvents)
@@ -61,6 +63,7 @@ export class TriggerMatcher {
     const index = await this.flows.forSite(siteId);
     const jobs: RunJob[] = [];
     let enrolled = 0;
+    let advanced: Map<string, Transition> | null = null;
     const claimed = await this.runs.transaction(async (tx) => {
       if (!(await this.runs.claimHandoff(tx, siteId, handoffId))) return false;
       await this.systemEvents.fromEvents(tx, siteId, events); // webhooks: visitor.identified, cta.converted
@@ -92,17 +95,24 @@ export class TriggerMatcher {
           entry.items.push({ visitorId: row.visitor_id, eventId: row.id, triggerNodeId: trigger.id, event });
           byFlow.set(flow.flowId, entry);
         }
+      const created: string[] = [];
       for (const { flow, items } of byFlow.values())
         for (const round of visitorRounds(items))
-          enrolled += (await this.runs.enrolBatch(tx, siteId, flow, round)).length;
+          created.push(...(await this.runs.enrolBatch(tx, siteId, flow, round)));
+      enrolled = created.length;
+      // The new runs' instantaneous first steps happen in this transaction (no steps job for them).
+      advanced = await this.executor.advanceEnrolled(tx, siteId, created);
       return true;
     });
     if (!claimed) return { enrolled: 0, delivered: 0 };
     this.metrics.enrolled.inc(enrolled);
-    // Also picks up runs a crashed earlier attempt created but never enqueued (same job ids).
+    const delivered = jobs.length;
+    // Runs still pending (not advanced here, or created by a crashed earlier attempt and never
+    // enqueued) get their steps job (same job ids).
     const pending = await this.runs.pendingRunsOfEvents(siteId, eventIds);
     for (const r of pending) jobs.push({ siteId, runId: r.id, jobId: runJobId.due(r.id, r.seq) });
     await this.queue.enqueueRuns(jobs);
-    return { enrolled, delivered: jobs.length - pending.length };
+    if (advanced) await this.executor.followUp(siteId, advanced);
+    return { enrolled, delivered };
   }
 }

@@ -5,6 +5,7 @@ import { Flows1764300200000 } from './1764300200000-flows';
 import { Runtime1764300300000 } from './1764300300000-runtime';
 import { RuntimeHandoffs1764300300100 } from './1764300300100-runtime-handoffs';
 import { RuntimeRescues1764300300200 } from './1764300300200-runtime-rescues';
+import { RuntimeWakeIndex1764300300300 } from './1764300300300-runtime-wake-index';
 import { Webhooks1764300400000 } from './1764300400000-webhooks';
 import { WebhookDueIndex1764300400100 } from './1764300400100-webhook-due-index';
 import { Analytics1764300600000 } from './1764300600000-analytics';
@@ -38,5 +39,6 @@ export const MIGRATIONS = [
   WebhookClaims1764300400200,
   VisitorCtaLog1764300500100,
   WebhookClaimsById1764300400300,
+  RuntimeWakeIndex1764300300300,
   AnalyticsHllUnionCard1764300600500,
 ];
