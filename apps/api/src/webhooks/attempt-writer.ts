@@ -28,7 +28,11 @@ export class AttemptWriter {
 
   private async flush(items: AttemptRecord[]): Promise<boolean[]> {
     const bySite = new Map<string, AttemptRecord[]>();
-    for (const i of items) bySite.set(i.siteId, [...(bySite.get(i.siteId) ?? []), i]);
+    for (const i of items) {
+      const group = bySite.get(i.siteId);
+      if (group) group.push(i);
+      else bySite.set(i.siteId, [i]);
+    }
     const moved = new Set<string>();
     for (const [siteId, group] of bySite) {
       for (const id of await this.repo.recordAttempts(siteId, group)) moved.add(id);
