@@ -34,6 +34,8 @@ const EARLY_MS = 50;
 /** At most this many runs advance in one shared transaction (steps jobs; wake jobs take WAKE_BATCH). */
 const BATCH_RUNS = 50;
 const WAKE_BATCH = 500;
+/** Runs advanced between two yields to the event loop. */
+const YIELD_EVERY = 25;
 const WAKE_ROUNDS = 20;
 
 /** What an advance left: nothing to do, outbound actions to perform (at `seq`), or a settled run. */
@@ -359,7 +361,13 @@ export class RunExecutor {
     // Unguarded, the batch's visitor updates and on-site messages share a statement per kind (a
     // failure rolls the batch back, and each run is redone alone, guarded if need be).
     const writes: BatchWrites | null = guarded ? null : { visitors: [], messages: [] };
+    let sinceYield = 0;
     for (const { max_ord: maxOrd, visitor_row: visitorRow, ...run } of locked) {
+      // A batch of hundreds of runs is CPU work with no I/O in between: let other jobs' replies in.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       results.set(run.id, { kind: run.status === 'running' ? 'effects' : 'noop' });
       if (run.status !== 'pending' && run.status !== 'waiting') continue;
       const flow = await this.flows.version(siteId, run.flow_id, run.flow_version, tx);
