@@ -219,8 +219,9 @@ export class WebhookDeliveryHandler {
       await this.repo.releaseClaims(siteId, released, claimant);
       const others = claimed.filter((c) => released.includes(c.message.id) && c.message.id !== job.messageId);
       if (others.length)
-        await Promise.all(
-          others.map((c) => this.dispatcher.enqueue(siteId, c.message.id, c.message.attempt_count)),
+        await this.dispatcher.enqueueEach(
+          siteId,
+          others.map((c) => ({ id: c.message.id, attempt_count: c.message.attempt_count })),
         );
     }
     if (ownError) throw ownError;

@@ -184,6 +184,17 @@ export class WebhookDispatcher {
     await this.enqueueMany(siteId, messages);
   }
 
+  /** One job per message, never shared (a message that failed in a batch fails on its own next). */
+  async enqueueEach(siteId: string, messages: { id: string; attempt_count: number }[]): Promise<void> {
+    await this.queues.enqueueBulk(
+      JobName.WebhookMessageDeliver,
+      deliverJobs(
+        messages.map((m) => ({ siteId, id: m.id, attempt: m.attempt_count })),
+        1,
+      ),
+    );
+  }
+
   /** Messages due now share a job per `DELIVER_BATCH` of their site; later ones get one each. */
   async enqueueMany(
     siteId: string | undefined,

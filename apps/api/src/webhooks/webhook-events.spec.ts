@@ -29,4 +29,13 @@ describe('deliverJobs', () => {
       expect(jobs.every((j) => deliverJobMessages(j.data).length <= 16)).toBe(true);
     }
   });
+
+  it('with a batch of 1 gives every message a job of its own', () => {
+    const jobs = deliverJobs([msg('a', 1), msg('a', 2), msg('a', 3)], 1);
+    expect(jobs.map((j) => [j.data.messageId, j.data.others])).toEqual([
+      ['m1', undefined],
+      ['m2', undefined],
+      ['m3', undefined],
+    ]);
+  });
 });
