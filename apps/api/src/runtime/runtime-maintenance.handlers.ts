@@ -54,19 +54,19 @@ export class RuntimeMaintenance {
     );
     const overdue = candidates.filter((r) => lostRuns.has(r.id));
     const rescued = overdue.length;
-    const jobs: RunJob[] = [
-      ...promoted.map((r) => ({
-        siteId: r.site_id,
-        runId: r.id,
-        jobId: runJobId.due(r.id, r.seq),
-        delayMs: Math.max(0, r.next_step_at.getTime() - now),
-      })),
-      ...overdue.map((r) => ({
-        siteId: r.site_id,
-        runId: r.id,
-        jobId: runJobId.rescue(r.id, r.seq, bucket),
-      })),
-    ];
+    // Waits entering the horizon get wake-ups (one job per site and slice, like fresh waits).
+    const wakes = new Map<string, { runId: string; dueAt: number }[]>();
+    for (const r of promoted)
+      wakes.set(r.site_id, [
+        ...(wakes.get(r.site_id) ?? []),
+        { runId: r.id, dueAt: r.next_step_at.getTime() },
+      ]);
+    for (const [siteId, list] of wakes) await this.queue.enqueueWakes(siteId, list);
+    const jobs: RunJob[] = overdue.map((r) => ({
+      siteId: r.site_id,
+      runId: r.id,
+      jobId: runJobId.rescue(r.id, r.seq, bucket),
+    }));
     await this.queue.enqueueRuns(jobs);
     const staleHandoffs = await this.runs.staleHandoffs(grace, RECONCILE_BATCH);
     const lostHandoffs = await this.queue.lost(
