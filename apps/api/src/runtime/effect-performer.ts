@@ -6,9 +6,13 @@ import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { EmailSender } from './email.sender';
 import { RunRepository } from './run.repository';
 import type { RunRow } from './runtime.types';
+import { composeVisitorUpdates, VisitorUpdate } from './visitor-updates';
 
 /** How long a pending on-site message waits for the visitor's next page view. */
-export const ONSITE_TTL_HOURS = 72;
+const ONSITE_TTL_HOURS = 72;
+
+/** Effects several runs can write together (`performBatch`). */
+const BATCHABLE = new Set<EngineEffect['kind']>(['update_visitor', 'show_cta']);
 
 /** An action that will fail the same way however often it is retried (bad endpoint, bad payload). */
 export function isPermanent(err: unknown): boolean {
@@ -31,6 +35,44 @@ export class EffectPerformer {
   /** Effects that are only database writes, so they run in the step's own transaction. */
   isInline(kind: EngineEffect['kind']): boolean {
     return kind !== 'send_email';
+  }
+
+  isBatchable(kind: EngineEffect['kind']): boolean {
+    return BATCHABLE.has(kind);
+  }
+
+  /**
+   * Several runs' batchable effects in `tx`, one statement per kind: visitor updates composed per
+   * visitor in the given order (each reports whether its visitor exists), on-site messages together
+   * (each reports its new id). Returns one result per item, in order, shaped as `perform`'s.
+   */
+  async performBatch(
+    tx: EntityManager,
+    siteId: string,
+    items: { run: RunRow; effect: EngineEffect }[],
+  ): Promise<Record<string, unknown>[]> {
+    const byVisitor = new Map<string, VisitorUpdate[]>();
+    const messages: { run: RunRow; effect: Extract<EngineEffect, { kind: 'show_cta' }> }[] = [];
+    for (const { run, effect } of items) {
+      if (effect.kind === 'update_visitor') {
+        const list = byVisitor.get(run.visitor_id);
+        if (list) list.push(effect);
+        else byVisitor.set(run.visitor_id, [effect]);
+      } else if (effect.kind === 'show_cta') messages.push({ run, effect });
+      else throw new Error(`${effect.kind} is not batchable`);
+    }
+    const found = await this.runs.updateVisitors(
+      tx,
+      siteId,
+      [...byVisitor].map(([visitorId, updates]) => ({ visitorId, update: composeVisitorUpdates(updates) })),
+    );
+    const ids = await this.runs.insertOnsiteMessages(tx, siteId, messages, ONSITE_TTL_HOURS);
+    // Only the two kinds got this far.
+    return items.map(({ run, effect }) =>
+      effect.kind === 'show_cta'
+        ? { id: ids.get(effect.idempotencyKey) ?? null }
+        : { updated: found.has(run.visitor_id) ? 1 : 0 },
+    );
   }
 
   async perform(tx: EntityManager, run: RunRow, effect: EngineEffect): Promise<Record<string, unknown>> {

@@ -20,13 +20,12 @@ import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
 import { retryDelayMs, runJobId, toVisitorSnapshot } from './engine-event';
-import { EffectPerformer, isPermanent, ONSITE_TTL_HOURS } from './effect-performer';
+import { EffectPerformer, isPermanent } from './effect-performer';
 import { FlowIndex } from './flow-index';
 import { RunJob, RunQueueService } from './run-queue.service';
 import { InboxRow, RunRepository, RunTransition } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { RuntimeMetrics } from './runtime-metrics';
-import { composeVisitorUpdates, VisitorUpdate } from './visitor-updates';
 import type { NewRunStep, RunError, RunRow, SettledStatus, StepInput } from './runtime.types';
 
 /** A timer that fires a few ms early (clock skew between Redis and this process) still counts. */
@@ -68,13 +67,13 @@ interface Planned {
 }
 
 /**
- * Inline effects of an unguarded advance that are written together, one statement per kind, after
- * every run of the batch advanced (and before their ledger rows): visitor updates (composed per
- * visitor) and on-site messages.
+ * Inline effects of an unguarded batch that are written together after every run of it advanced (and
+ * before their ledger rows), one statement per kind: `EffectPerformer.performBatch`.
  */
-interface BatchWrites {
-  visitors: { visitorId: string; update: VisitorUpdate; step: NewRunStep }[];
-  messages: { run: RunRow; effect: Extract<EngineEffect, { kind: 'show_cta' }>; step: NewRunStep }[];
+interface BatchWrite {
+  run: RunRow;
+  effect: EngineEffect;
+  step: NewRunStep;
 }
 
 /** An inline effect failed in an unguarded advance: redo the advance with savepoints. */
@@ -360,7 +359,7 @@ export class RunExecutor {
     const visitors = new Map<string, VisitorSnapshot>();
     // Unguarded, the batch's visitor updates and on-site messages share a statement per kind (a
     // failure rolls the batch back, and each run is redone alone, guarded if need be).
-    const writes: BatchWrites | null = guarded ? null : { visitors: [], messages: [] };
+    const writes: BatchWrite[] | null = guarded ? null : [];
     let sinceYield = 0;
     for (const { max_ord: maxOrd, visitor_row: visitorRow, ...run } of locked) {
       // A batch of hundreds of runs is CPU work with no I/O in between: let other jobs' replies in.
@@ -432,34 +431,16 @@ export class RunExecutor {
     return results;
   }
 
-  /**
-   * The batch's deferred inline effects: one composed update per visitor (each update_visitor step
-   * records whether its visitor exists) and the on-site messages (each show_cta step its message id).
-   */
-  private async writeBatch(tx: EntityManager, siteId: string, writes: BatchWrites): Promise<void> {
+  /** The batch's deferred inline effects; each step records its effect's result. */
+  private async writeBatch(tx: EntityManager, siteId: string, writes: BatchWrite[]): Promise<void> {
+    if (!writes.length) return;
+    let results: Record<string, unknown>[];
     try {
-      if (writes.visitors.length) {
-        const byVisitor = new Map<string, VisitorUpdate[]>();
-        for (const w of writes.visitors)
-          byVisitor.set(w.visitorId, [...(byVisitor.get(w.visitorId) ?? []), w.update]);
-        const found = await this.runs.updateVisitors(
-          tx,
-          siteId,
-          [...byVisitor].map(([visitorId, updates]) => ({
-            visitorId,
-            update: composeVisitorUpdates(updates),
-          })),
-        );
-        for (const w of writes.visitors) w.step.effectResult = { updated: found.has(w.visitorId) ? 1 : 0 };
-      }
-      if (writes.messages.length) {
-        const ids = await this.runs.insertOnsiteMessages(tx, siteId, writes.messages, ONSITE_TTL_HOURS);
-        for (const w of writes.messages)
-          w.step.effectResult = { id: ids.get(w.effect.idempotencyKey) ?? null };
-      }
+      results = await this.effects.performBatch(tx, siteId, writes);
     } catch (err) {
       throw new InlineEffectFailed(err);
     }
+    writes.forEach((w, i) => (w.step.effectResult = results[i]));
   }
 
   /** Feeds the engine, performs the inline effects in `tx`, and returns the write that records it all. */
@@ -473,7 +454,7 @@ export class RunExecutor {
     maxOrd: number,
     visitor: VisitorSnapshot,
     guarded: boolean,
-    writes: BatchWrites | null,
+    writes: BatchWrite[] | null,
   ): Promise<Planned> {
     let state = run.state;
     let last: AdvanceResult | undefined;
@@ -525,13 +506,8 @@ export class RunExecutor {
         blocked = true;
         continue;
       }
-      if (writes && s.effect.kind === 'update_visitor') {
-        writes.visitors.push({ visitorId: run.visitor_id, update: s.effect, step: s });
-        s.effectStatus = 'done';
-        continue;
-      }
-      if (writes && s.effect.kind === 'show_cta') {
-        writes.messages.push({ run, effect: s.effect, step: s });
+      if (writes && this.effects.isBatchable(s.effect.kind)) {
+        writes.push({ run, effect: s.effect, step: s });
         s.effectStatus = 'done';
         continue;
       }

@@ -605,16 +605,7 @@ export class RunRepository {
     visitorId: string,
     e: Extract<EngineEffect, { kind: 'update_visitor' }>,
   ): Promise<number> {
-    const rows = await queryRows(
-      tx,
-      `UPDATE visitors SET
-          traits = (traits || $3::jsonb) - $4::text[],
-          tags = ARRAY(SELECT DISTINCT t FROM unnest(array_cat(
-                   ARRAY(SELECT x FROM unnest(tags) x WHERE x <> ALL($5::text[])), $6::text[])) t ORDER BY t)
-        WHERE site_id = $1 AND id = $2 RETURNING 1`,
-      [siteId, visitorId, JSON.stringify(e.setTraits), e.unsetTraits, e.removeTags, e.addTags],
-    );
-    return rows.length;
+    return (await this.updateVisitors(tx, siteId, [{ visitorId, update: e }])).size;
   }
 
   /**
