@@ -13,6 +13,14 @@ const SLOT_RETRY_MS = 20;
 /** Runs of a site whose wake-up times fall in one slice this long are woken by one job. */
 export const WAKE_SLICE_MS = 100;
 
+/** Retries and retention of the steps queue's jobs (run steps and wake-ups). */
+const STEP_JOB_OPTIONS = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: { age: 3600, count: 10_000 },
+} as const;
+
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_151;
 
@@ -177,10 +185,7 @@ export class RunQueueService {
             jobId: j.jobId,
             priority: prio[i],
             ...(j.delayMs && j.delayMs > 0 ? { delay: Math.ceil(j.delayMs) } : {}),
-            attempts: 10,
-            backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-            removeOnComplete: true,
-            removeOnFail: { age: 3600, count: 10_000 },
+            ...STEP_JOB_OPTIONS,
           },
         })),
       );
@@ -223,10 +228,7 @@ export class RunQueueService {
           jobId: `${runJobId.wake(siteId, at)}${suffix}`,
           priority: prio[i],
           ...(at > now ? { delay: Math.ceil(at - now) } : {}),
-          attempts: 10,
-          backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-          removeOnComplete: true,
-          removeOnFail: { age: 3600, count: 10_000 },
+          ...STEP_JOB_OPTIONS,
         },
       })),
     );
