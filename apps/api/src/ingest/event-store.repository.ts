@@ -20,6 +20,9 @@ export interface IngestItem {
 /** Per item: stored (a new row) or a duplicate of a messageId already in the window. */
 export type ItemOutcome = 'stored' | 'duplicate';
 
+/** A shared-lock attempt found it needs the sites' exclusive locks (rolled back, run again). */
+const ESCALATE = Symbol('escalate');
+
 /** Days of receipt checked for a messageId besides today: a window of at least 48 hours. */
 export const DEDUPE_DAYS_BACK = 2;
 
@@ -100,14 +103,29 @@ export class EventStore {
     }
   }
 
+  /**
+   * First with each site's lock shared and one lock per identity the events name; when resolving
+   * finds a merge or an identity beyond those (identify/alias joining two profiles), or PostgreSQL
+   * picks the group as a deadlock victim, once more from the start with the sites' locks exclusive.
+   */
   async commit(items: IngestItem[]): Promise<ItemOutcome[]> {
     await this.ensurePartitions(items);
+    const shared = await this.attempt(items, false).catch((err: { code?: string }): typeof ESCALATE => {
+      if (err.code === '40P01') return ESCALATE;
+      throw err;
+    });
+    if (shared !== ESCALATE) return shared;
+    return (await this.attempt(items, true)) as ItemOutcome[];
+  }
+
+  private async attempt(items: IngestItem[], exclusive: boolean): Promise<ItemOutcome[] | typeof ESCALATE> {
     const qr = this.db.createQueryRunner();
     await qr.connect();
     try {
       await qr.startTransaction();
-      const outcomes = await this.write(qr, items);
-      await qr.commitTransaction();
+      const outcomes = await this.write(qr, items, exclusive);
+      if (outcomes === ESCALATE) await qr.rollbackTransaction();
+      else await qr.commitTransaction();
       return outcomes;
     } catch (err) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
@@ -117,34 +135,39 @@ export class EventStore {
     }
   }
 
-  private async write(qr0: QueryRunner, items: IngestItem[]): Promise<ItemOutcome[]> {
+  private async write(
+    qr: QueryRunner,
+    items: IngestItem[],
+    exclusive: boolean,
+  ): Promise<ItemOutcome[] | typeof ESCALATE> {
+    const client = (qr as unknown as { databaseConnection: PoolClient }).databaseConnection;
+    // The group's statements are prepared once per connection (their text never changes): no parse
+    // and plan of a 50-parameter statement per flush. INGEST_PROFILE=<file> logs each one's time.
     const prof: string[] = [];
-    const qr = process.env.INGEST_PROFILE
-      ? ({
-          query: async (sql: string, p?: unknown[]) => {
-            const t = performance.now();
-            const r = await qr0.query(sql, p);
-            prof.push(
-              `${sql.trim().slice(0, 18).replace(/\s+/g, ' ')}=${(performance.now() - t).toFixed(1)}`,
-            );
-            return r;
-          },
-        } as unknown as QueryRunner)
-      : qr0;
+    const run: Run = async (name, text, values) => {
+      const t = performance.now();
+      const { rows } = await client.query({ name, text, values });
+      if (process.env.INGEST_PROFILE) prof.push(`${name}=${(performance.now() - t).toFixed(1)}`);
+      return rows;
+    };
     const t0 = performance.now();
-    const client = (qr0 as unknown as { databaseConnection: PoolClient }).databaseConnection;
     try {
-      return await this.write2(qr, client, items);
+      return await this.write2(run, client, items, exclusive);
     } finally {
       if (process.env.INGEST_PROFILE)
         appendFileSync(
           process.env.INGEST_PROFILE,
-          `PROF n=${items.length} total=${(performance.now() - t0).toFixed(1)} ${prof.join(' ')}\n`,
+          `PROF n=${items.length} ${exclusive ? 'x' : 's'} total=${(performance.now() - t0).toFixed(1)} ${prof.join(' ')}\n`,
         );
     }
   }
 
-  private async write2(qr: QueryRunner, client: PoolClient, items: IngestItem[]): Promise<ItemOutcome[]> {
+  private async write2(
+    run: Run,
+    client: PoolClient,
+    items: IngestItem[],
+    exclusive: boolean,
+  ): Promise<ItemOutcome[] | typeof ESCALATE> {
     const sites = [...new Set(items.map((i) => i.siteId))].sort();
 
     // 1. dedupe candidates: the first occurrence of each (site, hash) in the group.
@@ -162,14 +185,17 @@ export class EventStore {
     }
     const keyList = [...keys.values()];
 
-    // 2. one round trip: per-site locks (one writer per site at a time, across processes, so visitor
-    // resolution sees settled identities), the dedupe window in PostgreSQL, identities and visitors
-    // (rows locked against concurrent profile updates).
-    const [{ prepared }] = (await qr.query(
-      `SELECT nf_ingest_prepare($1::text[], $2::uuid[], $3::bigint[], $4::date, $5::int,
-                                $6::uuid[], $7::text[], $8::text[]) AS prepared`,
+    // 2. one round trip: locks (each site's shared plus every identity key named here, or each site's
+    // exclusive; across processes, so visitor resolution sees settled identities), the dedupe window
+    // in PostgreSQL, identities and visitors (rows locked against concurrent profile updates).
+    const [{ prepared }] = (await run(
+      'nf_ingest_prepare',
+      `SELECT nf_ingest_prepare_keyed($1::text[], $2::boolean[], $3::text[], $4::uuid[], $5::bigint[], $6::date,
+                                      $7::int, $8::uuid[], $9::text[], $10::text[]) AS prepared`,
       [
         sites,
+        sites.map(() => exclusive),
+        exclusive ? [] : [...keys.keys()],
         candidates.map((n) => items[n].siteId),
         candidates.map((n) => hashes[n]),
         utcDay(Date.now()),
@@ -237,6 +263,14 @@ export class EventStore {
       }
     }
 
+    // Under shared site locks only the events' own identities may change: a merge, or a write to an
+    // identity not locked here (alias re-pointing an old user id), needs the sites' exclusive locks.
+    if (
+      !exclusive &&
+      (resolver.merges.length > 0 || [...resolver.identityWrites.keys()].some((k) => !keys.has(k)))
+    )
+      return ESCALATE;
+
     // 4. one statement: new visitors (INSERT), changed ones (UPDATE, no speculative insert), identities,
     // the events and the outbox. Foreign keys are checked at the end of the statement.
     const dirty = [...resolver.dirty.values()].sort((a, b) =>
@@ -283,7 +317,8 @@ export class EventStore {
       idWrites.map((w) => w.visitorId),
     ];
     if (ev.count < COPY_MIN_ROWS) {
-      await qr.query(
+      await run(
+        'nf_ingest_write',
         `WITH ${visitorsAndIdentities},
          ins AS (
            INSERT INTO events (${EVENT_COLUMNS})
@@ -297,7 +332,8 @@ export class EventStore {
       // Large groups: ids from the events sequence (the outbox row is written here, in the same
       // transaction), then the rows themselves by COPY, which costs PostgreSQL far less per row.
       const siteCol = idOffset + 5;
-      const ids = (await qr.query(
+      const ids = (await run(
+        'nf_ingest_write_ids',
         `WITH ${visitorsAndIdentities},
          ids AS (SELECT n::int AS n, nextval('events_id_seq') AS id FROM generate_series(1, $${siteCol + 2}::int) n),
          ob AS (
@@ -315,7 +351,8 @@ export class EventStore {
     }
     if (resolver.merges.length) {
       // Keep merges one level deep: whatever was merged into `from` now points at `into`.
-      await qr.query(
+      await run(
+        'nf_ingest_merges',
         `UPDATE visitors v SET merged_into = m.into_id, updated_at = now()
            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS m(site_id, from_id, into_id)
           WHERE v.site_id = m.site_id AND v.merged_into = m.from_id`,
@@ -329,6 +366,9 @@ export class EventStore {
     return outcomes;
   }
 }
+
+/** A named (prepared once per connection) statement of the group's transaction. */
+type Run = (name: string, text: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
 
 interface Prepared {
   fresh: [string, string][];

@@ -1,4 +1,4 @@
-import { GroupCommit } from './group-commit';
+import { GroupCommit, laneOf } from './group-commit';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -55,5 +55,34 @@ describe('GroupCommit', () => {
     expect(await a).toEqual([1]);
     expect(await d).toEqual([4]);
     expect(gc.idle).toBe(true);
+  });
+
+  it('splits a submission by key: one key stays in one flush and in order, results come back in input order', async () => {
+    const flushes: number[][] = [];
+    const gc = new GroupCommit<number, number>(async (items) => {
+      flushes.push(items);
+      return items.map((i) => i * 10);
+    }, 4);
+    const items = [1, 2, 3, 4, 5, 6, 7, 8];
+    const keys = ['x', 'y', 'x', 'z', 'y', 'x', 'w', 'z'];
+    expect(await gc.submitSplit(items, keys)).toEqual(items.map((i) => i * 10));
+    expect(flushes.flat().sort()).toEqual(items);
+    for (const k of new Set(keys)) {
+      const mine = items.filter((_, i) => keys[i] === k);
+      const flush = flushes.find((f) => f.includes(mine[0])) as number[];
+      expect(flush.filter((i) => mine.includes(i))).toEqual(mine); // together, in order
+    }
+    expect(flushes.length).toBeGreaterThan(1); // four keys over four lanes: not all in one
+  });
+
+  it('rejects a split submission when one of its parts fails', async () => {
+    const gc = new GroupCommit<number, number>(async (items) => {
+      if (items.includes(2)) throw new Error('part failed');
+      return items;
+    }, 4);
+    const keys = ['x', 'y', 'z', 'w'];
+    const lanes = new Set(keys.map((k) => laneOf(k, 4)));
+    expect(lanes.size).toBeGreaterThan(1);
+    await expect(gc.submitSplit([1, 2, 3, 4], keys)).rejects.toThrow('part failed');
   });
 });

@@ -55,12 +55,41 @@ export class GroupCommit<T, R> {
   }
 
   submit(key: string, items: T[]): Promise<R[]> {
-    const lane = this.lanes[laneOf(key, this.lanes.length)];
+    return this.submitTo(this.lanes[laneOf(key, this.lanes.length)], items);
+  }
+
+  private submitTo(lane: Lane<T, R>, items: T[]): Promise<R[]> {
     return new Promise<R[]>((resolve, reject) => {
       lane.queue.push({ items, resolve, reject });
       lane.queued += items.length;
       this.schedule(lane);
     });
+  }
+
+  /**
+   * One submission split by key: the items of each lane go as one submission of that lane (in their
+   * order), the lanes flush independently, and the answer holds every item's result in input order.
+   * Rejects if any part failed (the other parts may have committed).
+   */
+  async submitSplit(items: T[], keys: readonly string[]): Promise<R[]> {
+    const parts = new Map<number, number[]>();
+    keys.forEach((key, i) => {
+      const lane = laneOf(key, this.lanes.length);
+      const part = parts.get(lane);
+      if (part) part.push(i);
+      else parts.set(lane, [i]);
+    });
+    const results = new Array<R>(items.length);
+    await Promise.all(
+      [...parts].map(async ([lane, idx]) => {
+        const out = await this.submitTo(
+          this.lanes[lane],
+          idx.map((i) => items[i]),
+        );
+        idx.forEach((i, n) => (results[i] = out[n]));
+      }),
+    );
+    return results;
   }
 
   /** Submissions waiting or in flight (for shutdown and tests). */

@@ -15,6 +15,7 @@ import {
   Rejection,
 } from './event-normalize';
 import { GroupCommit } from './group-commit';
+import { identityLaneKeys } from './identity-lanes';
 
 export interface IngestResponse {
   success: true;
@@ -69,7 +70,8 @@ export class IngestService {
     private readonly keys: SiteKeyService,
     private readonly limiter: RateLimiter,
   ) {
-    // Two flushes per lane: one holds the site's lock in PostgreSQL, the next already waits behind it.
+    // Lanes by visitor (commitSplit); two flushes per lane: one holds its visitors' locks in
+    // PostgreSQL, the next (which may share visitors with it) already waits behind it.
     this.commits = new GroupCommit(
       (items) => this.store.commit(items),
       positiveInt(process.env.INGEST_LANES, 4),
@@ -129,7 +131,7 @@ export class IngestService {
       facts: eventFacts(event, meta),
       receivedAt,
     }));
-    const outcomes = await this.commits.submit(key.siteId, items);
+    const outcomes = await this.commitSplit(key.siteId, items);
     const stored = outcomes.filter((o) => o === 'stored').length;
     return {
       success: true,
@@ -149,7 +151,18 @@ export class IngestService {
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
     const receivedAt = new Date();
     const items = events.map((event) => ({ siteId, event, facts: eventFacts(event, meta), receivedAt }));
-    return this.commits.submit(siteId, items);
+    return this.commitSplit(siteId, items);
+  }
+
+  /** Group commit split by visitor: unrelated visitors' events may commit in parallel lanes. */
+  private commitSplit(siteId: string, items: IngestItem[]): Promise<ItemOutcome[]> {
+    return this.commits.submitSplit(
+      items,
+      identityLaneKeys(
+        siteId,
+        items.map((i) => i.event),
+      ),
+    );
   }
 }
 
