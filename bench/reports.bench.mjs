@@ -10,7 +10,8 @@
 // report computed straight from raw events (BENCH_RAW_RUNS, default 5, bounded); prints the ratio.
 // (4) with BENCH_LAG_SECONDS > 0, rollup lag while inserting BENCH_LAG_RATE (5,000) events/s, spread
 // over the sites with the same skew (BENCH_LAG_SPREAD=largest: all into the largest site): commit →
-// rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99.
+// rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99; BENCH_ONLY_LAG=1 skips (3);
+// ANALYTICS_ROLLUP_TIMINGS=1 prints the lag run's rollup statements by total time.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -25,6 +26,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 5);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 0);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 5000);
+/** BENCH_ONLY_LAG=1 (with BENCH_REUSE=1): skip the report timings, measure the rollup lag only. */
+const ONLY_LAG = process.env.BENCH_ONLY_LAG === '1';
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 
@@ -387,7 +390,7 @@ async function main() {
       `\n${'report'.padEnd(44)} ${'HTTP p50'.padStart(9)} ${'HTTP p95'.padStart(9)} ${'raw p50'.padStart(9)} ${'raw p95'.padStart(9)} ${'ratio p50'.padStart(9)} ${'ratio p95'.padStart(9)}`,
     );
     const sqlRows = [];
-    for (const r of reports) {
+    for (const r of ONLY_LAG ? [] : reports) {
       // warm-up: the API's pool opens connections (and their catalog caches) on first use, three at once for traffic
       for (let i = 0; i < 3; i++) await get(r.path);
       const http = await timed(RUNS, () => get(r.path));
@@ -525,6 +528,16 @@ async function liveHalfHour(db, ds, siteId) {
   );
 }
 
+/** Per-statement timings of the lag run's passes (ANALYTICS_ROLLUP_TIMINGS=1), slowest total first. */
+function printTimings(timings, passes) {
+  const rows = [...timings.entries()].sort((a, b) => b[1].totalMs - a[1].totalMs);
+  log(`\nrollup statements over ${passes} passes (total ms, per pass ms, max ms, count):`);
+  for (const [sql, t] of rows.slice(0, 25))
+    log(
+      `  ${t.totalMs.toFixed(0).padStart(7)} ${(t.totalMs / passes).toFixed(1).padStart(7)} ${t.maxMs.toFixed(0).padStart(6)} ${String(t.n).padStart(5)}  ${sql.slice(0, 150)}`,
+    );
+}
+
 /** Inserts events at LAG_RATE/s (batches every 100 ms) while the rollup runs every second; lag = commit → rolled up. */
 async function measureLag(db, ds, siteId) {
   const rollups = new RollupRepository(ds);
@@ -560,6 +573,7 @@ async function measureLag(db, ds, siteId) {
     if (!r?.hi || Date.now() - Date.parse(r.hi) < 5_000) break;
   }
   log(`\ncatch-up rollup pass before the lag run: ${secs(performance.now() - caughtUp)} s`);
+  rollups.timings.clear(); // only the lag run's passes
   const commits = [];
   let stop = false;
   let sent = 0;
@@ -602,6 +616,7 @@ async function measureLag(db, ds, siteId) {
   stop = true;
   await ingest;
   await writer.end();
+  if (process.env.ANALYTICS_ROLLUP_TIMINGS === '1') printTimings(rollups.timings, passes.length);
   const achieved = Math.round(sent / ((Date.now() - ingestStarted) / 1000));
   log(
     `\nrollup lag while inserting ${LAG_RATE}/s (achieved ${achieved}/s, ${spread} over ${weights.length} sites) for ${LAG_SECONDS} s (rollup every 1 s, margin ${process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000} ms): ` +

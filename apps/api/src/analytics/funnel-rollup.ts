@@ -32,7 +32,12 @@ export interface FunnelRollupResult {
  * attempts changed are recomputed from the progress rows. A funnel whose definition changed
  * (`built_version <> version`) is rebuilt from every raw event of its site.
  */
-export async function rollFunnels(m: EntityManager, lo: Date, hi: Date): Promise<FunnelRollupResult> {
+export async function rollFunnels(
+  m: EntityManager,
+  lo: Date,
+  hi: Date,
+  windowRows?: string,
+): Promise<FunnelRollupResult> {
   const list = await queryRows<{ site_id: string; id: string }>(
     m,
     `SELECT f.site_id, f.id FROM analytics_funnels f
@@ -53,7 +58,7 @@ export async function rollFunnels(m: EntityManager, lo: Date, hi: Date): Promise
     const rebuild = f.built_version !== f.version;
     out.funnels++;
     if (rebuild) out.rebuilt++;
-    out.visitors += await advanceFunnel(m, f, rebuild ? null : { lo, hi });
+    out.visitors += await advanceFunnel(m, f, rebuild ? null : { lo, hi, rows: windowRows });
     if (rebuild)
       await m.query(`UPDATE analytics_funnels SET built_version = $3 WHERE site_id = $1 AND id = $2`, [
         f.site_id,
@@ -67,7 +72,7 @@ export async function rollFunnels(m: EntityManager, lo: Date, hi: Date): Promise
 async function advanceFunnel(
   m: EntityManager,
   f: FunnelRow,
-  window: { lo: Date; hi: Date } | null,
+  window: { lo: Date; hi: Date; rows?: string } | null,
 ): Promise<number> {
   const params: unknown[] = [f.site_id];
   const mask = stepMaskSql(f.steps, params, 2);
@@ -98,18 +103,26 @@ async function advanceFunnel(
       params,
     );
   } else {
-    params.push(window.lo, window.hi);
-    const touched = await queryRows<{ visitor_id: string; t: Date }>(
-      m,
-      `SELECT visitor_id, min(ts) AS t
-         FROM (SELECT e.visitor_id, e.ts, ${mask} AS mask FROM events e
-                WHERE e.site_id = $1 AND e.received_at >= $${params.length - 1} AND e.received_at < $${params.length}
-                  AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])
-                  AND e.ts >= (SELECT now() - make_interval(days => s.retention_days) FROM sites s WHERE s.id = $1)) x
-        WHERE mask <> 0 GROUP BY visitor_id`,
-      params,
-    );
-    params.splice(params.length - 2, 2);
+    // The window's rows: the live pass's temp table of them (already within retention), else events.
+    const touched = window.rows
+      ? await queryRows<{ visitor_id: string; t: Date }>(
+          m,
+          `SELECT visitor_id, min(ts) AS t
+             FROM (SELECT e.visitor_id, e.ts, ${mask} AS mask FROM ${window.rows} e
+                    WHERE e.site_id = $1 AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])) x
+            WHERE mask <> 0 GROUP BY visitor_id`,
+          params,
+        )
+      : await queryRows<{ visitor_id: string; t: Date }>(
+          m,
+          `SELECT visitor_id, min(ts) AS t
+             FROM (SELECT e.visitor_id, e.ts, ${mask} AS mask FROM events e
+                    WHERE e.site_id = $1 AND e.received_at >= $${params.length + 1} AND e.received_at < $${params.length + 2}
+                      AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])
+                      AND e.ts >= (SELECT now() - make_interval(days => s.retention_days) FROM sites s WHERE s.id = $1)) x
+            WHERE mask <> 0 GROUP BY visitor_id`,
+          [...params, window.lo, window.hi],
+        );
     if (touched.length === 0) return 0;
     rows = [];
     for (let i = 0; i < touched.length; i += CHUNK) {

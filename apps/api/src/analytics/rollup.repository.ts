@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
 import { FunnelRollupResult, rollFunnels } from './funnel-rollup';
@@ -21,6 +22,15 @@ export const MAX_LIVE_WINDOW_MS = 300_000;
 
 /** A session starts at a page view with no page view of the same visitor in the 30 minutes before. */
 export const SESSION_GAP = `interval '30 minutes'`;
+
+/**
+ * An event (alias `e`) stamped within its site's retention. Rows newer than the shortest retention of
+ * any site pass on the first test (one InitPlan); only older ones look their site up. Joined to
+ * `sites` instead, the planner (which estimates a live window at a row or two per partition) nested
+ * the window's rows inside every site: ~15 M comparisons per pass at 5,000 events/s.
+ */
+const WITHIN_RETENTION = `(e.ts >= now() - make_interval(days => (SELECT min(retention_days) FROM sites))
+        OR e.ts >= now() - make_interval(days => (SELECT s.retention_days FROM sites s WHERE s.id = e.site_id)))`;
 
 /** Events received this much before their own timestamp are "late": they may re-shape later sessions. */
 const LATE = `interval '2 minutes'`;
@@ -90,6 +100,12 @@ const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM
  */
 @Injectable()
 export class RollupRepository {
+  /**
+   * Per-statement timings of the passes (statement text → count, total and max ms), collected only
+   * when `ANALYTICS_ROLLUP_TIMINGS=1` (the bench prints them; the job logs nothing more).
+   */
+  readonly timings = new Map<string, StatementTiming>();
+
   constructor(private readonly db: DataSource) {}
 
   /**
@@ -97,7 +113,8 @@ export class RollupRepository {
    * backlog is caught up in bounded transactions (a pass each) rather than in one huge one.
    */
   async advance(marginMs: number, maxWindowMs = MAX_LIVE_WINDOW_MS): Promise<RollupResult | null> {
-    return this.db.transaction(async (m) => {
+    return this.db.transaction(async (tx) => {
+      const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
       const [lock] = await queryRows<{ ok: boolean }>(
         m,
         `SELECT pg_try_advisory_xact_lock(hashtext('nf_analytics_rollup')) AS ok`,
@@ -134,12 +151,16 @@ export class RollupRepository {
    * visitor's page views around it (index probes), never a whole bucket.
    */
   async deltaWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
+    // Every statement here reads a window's rows, yet the planner's costs over ~40 event partitions
+    // (and per-row subplans) cross jit_above_cost: compiling them took up to 3 s of a pass.
+    await m.query(`SET LOCAL jit = off`);
+    await summarizeReceivedRanges(m);
     await m.query(
       `CREATE TEMP TABLE nf_new ON COMMIT DROP AS
        SELECT e.site_id, e.id, e.ts, e.visitor_id, e.name, e.properties, e.is_bot
-         FROM events e JOIN sites s ON s.id = e.site_id
+         FROM events e
         WHERE e.received_at >= $1 AND e.received_at < $2
-          AND e.ts >= now() - make_interval(days => s.retention_days)`,
+          AND ${WITHIN_RETENTION}`,
       [lo, hi],
     );
     // (site, minute) touched: what the funnels and the result count read.
@@ -238,20 +259,15 @@ export class RollupRepository {
     );
     await m.query(
       `DELETE FROM analytics_traffic_dims t USING nf_dims_delta d
-        WHERE t.site_id = d.site_id AND t.grain = 'hour' AND t.bucket = d.bucket AND t.dim = d.dim
+        WHERE (d.pageviews < 0 OR d.sessions < 0) -- only a negative change brings a row to zero
+          AND t.site_id = d.site_id AND t.grain = 'hour' AND t.bucket = d.bucket AND t.dim = d.dim
           AND t.value = d.value AND t.pageviews = 0 AND t.sessions = 0`,
     );
     await this.dayDims(m);
 
-    // Runtime ledger: recomputed whole per touched minute (its volume is far below the events').
-    await this.flowTouched(m, lo, hi);
-    await m.query(
-      `CREATE TEMP TABLE nf_hours ON COMMIT DROP AS
-       SELECT DISTINCT site_id, date_trunc('hour', m) AS h FROM nf_flow_touched`,
-    );
-    await this.rollUpHoursAndDays(m, FLOW_ROLLUPS);
+    await this.flowDeltas(m, lo, hi);
 
-    const funnels = await rollFunnels(m, lo, hi);
+    const funnels = await rollFunnels(m, lo, hi, 'nf_new');
     return this.result(m, lo, hi, funnels);
   }
 
@@ -266,9 +282,9 @@ export class RollupRepository {
     await m.query(
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT e.site_id, date_trunc('minute', e.ts) AS m, bool_or(e.ts < e.received_at - ${LATE}) AS late
-         FROM events e JOIN sites s ON s.id = e.site_id
+         FROM events e
         WHERE e.received_at >= $1 AND e.received_at < $2
-          AND e.ts >= now() - make_interval(days => s.retention_days)
+          AND ${WITHIN_RETENTION}
         GROUP BY 1, 2`,
       [lo, hi],
     );
@@ -322,6 +338,79 @@ export class RollupRepository {
     return this.result(m, lo, hi, funnels);
   }
 
+  /**
+   * Live pass over the runtime ledger: the rows stamped in [lo, hi) are added as minute deltas (like
+   * events): a ledger row reaches its node once, a run enters at `created_at`, ends at `ended_at`
+   * with its status then. Cost ∝ new ledger rows, not the size of their minutes.
+   */
+  private async flowDeltas(m: EntityManager, lo: Date, hi: Date): Promise<void> {
+    await m.query(
+      `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
+       SELECT site_id, date_trunc('minute', created_at) AS m FROM run_steps WHERE created_at >= $1 AND created_at < $2
+       UNION SELECT site_id, date_trunc('minute', created_at) FROM runs WHERE created_at >= $1 AND created_at < $2
+       UNION SELECT site_id, date_trunc('minute', ended_at) FROM runs WHERE ended_at >= $1 AND ended_at < $2`,
+      [lo, hi],
+    );
+    const [{ n }] = await queryRows<{ n: number }>(m, `SELECT count(*)::int AS n FROM nf_flow_touched`);
+    if (n === 0) return;
+    await m.query(
+      `CREATE TEMP TABLE nf_flow_nodes_delta ON COMMIT DROP AS
+       SELECT s.site_id, date_trunc('minute', s.created_at) AS m, s.flow_id, r.flow_version, s.node_id,
+              count(*) AS reached
+         FROM run_steps s JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
+        WHERE s.created_at >= $1 AND s.created_at < $2
+        GROUP BY 1, 2, 3, 4, 5`,
+      [lo, hi],
+    );
+    await addDeltas(
+      m,
+      'analytics_flow_nodes',
+      'nf_flow_nodes_delta',
+      ['flow_id', 'flow_version', 'node_id'],
+      ['reached'],
+      [],
+    );
+    await m.query(
+      `CREATE TEMP TABLE nf_flow_runs_delta ON COMMIT DROP AS
+       SELECT site_id, m, flow_id, flow_version, sum(entered) AS entered, sum(completed) AS completed,
+              sum(converted) AS converted, sum(exited) AS exited, sum(failed) AS failed
+         FROM (SELECT site_id, date_trunc('minute', created_at) AS m, flow_id, flow_version, 1 AS entered,
+                      0 AS completed, 0 AS converted, 0 AS exited, 0 AS failed
+                 FROM runs WHERE created_at >= $1 AND created_at < $2
+               UNION ALL
+               SELECT site_id, date_trunc('minute', ended_at), flow_id, flow_version, 0,
+                      (status IN ('completed', 'converted'))::int, (status = 'converted')::int,
+                      (status = 'exited')::int, (status = 'failed')::int
+                 FROM runs WHERE ended_at >= $1 AND ended_at < $2) x
+        GROUP BY 1, 2, 3, 4`,
+      [lo, hi],
+    );
+    await addDeltas(
+      m,
+      'analytics_flow_runs',
+      'nf_flow_runs_delta',
+      ['flow_id', 'flow_version'],
+      FLOW_RUN_SUMS,
+      [],
+    );
+    await m.query(
+      `CREATE TEMP TABLE nf_flow_goals_delta ON COMMIT DROP AS
+       SELECT r.site_id, date_trunc('minute', r.ended_at) AS m, r.flow_id, r.flow_version, ${GOAL_BIN} AS bin,
+              count(*) AS runs
+         FROM runs r WHERE r.ended_at >= $1 AND r.ended_at < $2 AND r.status = 'converted'
+        GROUP BY 1, 2, 3, 4, 5`,
+      [lo, hi],
+    );
+    await addDeltas(
+      m,
+      'analytics_flow_goals',
+      'nf_flow_goals_delta',
+      ['flow_id', 'flow_version', 'bin'],
+      ['runs'],
+      [],
+    );
+  }
+
   private async flowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
     await m.query(
       `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
@@ -369,7 +458,8 @@ export class RollupRepository {
       `DELETE FROM analytics_traffic_dims t
         USING (SELECT DISTINCT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
                       x.dim, x.value
-                 FROM nf_dims_delta x JOIN sites s ON s.id = x.site_id) d
+                 FROM nf_dims_delta x JOIN sites s ON s.id = x.site_id
+                WHERE x.pageviews < 0 OR x.sessions < 0) d
         WHERE t.site_id = d.site_id AND t.grain = 'day' AND t.bucket = d.day AND t.dim = d.dim AND t.value = d.value
           AND t.pageviews = 0 AND t.sessions = 0`,
     );
@@ -541,6 +631,71 @@ export class RollupRepository {
         GROUP BY 1, 3, 4, 5, 6`,
     );
   }
+}
+
+/**
+ * BRIN pages per range of `events_received_brin` (the default; the migration sets no other). Ranges
+ * are summarized only when complete, as autosummarize does, so inserts into the open range stay cheap.
+ */
+const BRIN_RANGE = 128;
+
+/**
+ * Summarizes the complete, unsummarized BRIN ranges of `received_at` in the partitions that take live
+ * inserts (today's and yesterday's, UTC). The live pass reads its window through that index, and an
+ * unsummarized range matches every window, so without this every pass re-reads every row inserted
+ * since the last summarization (autosummarize runs in autovacuum, a minute or more behind; never
+ * when autovacuum is off). Each call scans only the pages of ranges not yet summarized. Under a short
+ * lock timeout in a savepoint: when VACUUM or an index build holds the partition, the pass goes on.
+ */
+async function summarizeReceivedRanges(m: EntityManager): Promise<void> {
+  await m.query(`SAVEPOINT nf_brin`);
+  try {
+    await m.query(`SET LOCAL lock_timeout = '100ms'`);
+    await m.query(
+      `SELECT coalesce(sum(brin_summarize_range(x.idx::regclass, b)), 0) AS n
+         FROM (SELECT i.indexrelid AS idx, pg_relation_size(i.indrelid) / current_setting('block_size')::int AS blocks
+                 FROM generate_series(0, 1) k
+                 JOIN pg_index i
+                   ON i.indrelid = to_regclass('events_p' || to_char((now() AT TIME ZONE 'UTC')::date - k, 'YYYYMMDD'))
+                 JOIN pg_class c ON c.oid = i.indexrelid
+                 JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin') x
+         CROSS JOIN LATERAL generate_series(0, x.blocks - ${BRIN_RANGE}, ${BRIN_RANGE}) b`,
+    );
+    await m.query(`SET LOCAL lock_timeout TO DEFAULT`);
+    await m.query(`RELEASE SAVEPOINT nf_brin`);
+  } catch {
+    await m.query(`ROLLBACK TO SAVEPOINT nf_brin`);
+    await m.query(`RELEASE SAVEPOINT nf_brin`);
+  }
+}
+
+export interface StatementTiming {
+  n: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+/** `m` whose `query` records its duration per statement text into `timings`. */
+function timedManager(m: EntityManager, timings: Map<string, StatementTiming>): EntityManager {
+  return new Proxy(m, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+      return async (sql: string, params?: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return (await target.query(sql, params)) as unknown;
+        } finally {
+          const ms = performance.now() - t0;
+          const key = sql.replace(/\s+/g, ' ').trim();
+          const t = timings.get(key) ?? { n: 0, totalMs: 0, maxMs: 0 };
+          t.n++;
+          t.totalMs += ms;
+          t.maxMs = Math.max(t.maxMs, ms);
+          timings.set(key, t);
+        }
+      };
+    },
+  });
 }
 
 /** Recomputes hour (from minutes) or local-day (from hours) buckets of the touched hours/days. */
