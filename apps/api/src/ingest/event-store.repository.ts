@@ -350,16 +350,29 @@ export class EventStore {
       await copyEvents(client, idOf, ev);
     }
     if (resolver.merges.length) {
-      // Keep merges one level deep: whatever was merged into `from` now points at `into`.
+      // Keep merges one level deep: whatever was merged into `from`, and every identity still naming
+      // it (a user id aliased into it earlier), now points at the profile it finally went into.
+      const into = new Map(resolver.merges.map((m) => [visitorKey(m.siteId, m.from), m.into]));
+      const last = (siteId: string, id: string) => {
+        for (let hop = 0; hop < resolver.merges.length; hop++) {
+          const next = into.get(visitorKey(siteId, id));
+          if (!next) break;
+          id = next;
+        }
+        return id;
+      };
       await run(
         'nf_ingest_merges',
-        `UPDATE visitors v SET merged_into = m.into_id, updated_at = now()
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS m(site_id, from_id, into_id)
-          WHERE v.site_id = m.site_id AND v.merged_into = m.from_id`,
+        `WITH m AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS m(site_id, from_id, into_id)),
+         relinked AS (
+           UPDATE visitor_identities i SET visitor_id = m.into_id
+             FROM m WHERE i.site_id = m.site_id AND i.visitor_id = m.from_id)
+         UPDATE visitors v SET merged_into = m.into_id, updated_at = now()
+           FROM m WHERE v.site_id = m.site_id AND v.merged_into = m.from_id`,
         [
           resolver.merges.map((m) => m.siteId),
           resolver.merges.map((m) => m.from),
-          resolver.merges.map((m) => m.into),
+          resolver.merges.map((m) => last(m.siteId, m.into)),
         ],
       );
     }

@@ -22,6 +22,11 @@ export const identityKey = (siteId: string, kind: IdentityKind, value: string) =
   `${siteId}|${kind}|${value}`;
 export const visitorKey = (siteId: string, id: string) => `${siteId}|${id}`;
 
+const parseIdentityKey = (key: string, visitorId: string): IdentityRow => {
+  const [siteId, kind] = key.split('|', 2);
+  return { siteId, kind: kind as IdentityKind, value: key.slice(siteId.length + kind.length + 2), visitorId };
+};
+
 /** The identity keys an event may touch (so they can be loaded in one query before resolving). */
 export function identityKeysOf(siteId: string, e: NormalizedEvent): [string, IdentityKind, string][] {
   const keys: [string, IdentityKind, string][] = [];
@@ -94,6 +99,14 @@ export class IdentityResolver {
   private merge(from: VisitorState, into: VisitorState): void {
     mergeVisitor(into, from);
     for (const a of from.anonymousIds) this.link(into, 'anon', a);
+    // Any other loaded identity naming `from` (a user id aliased into it) follows it too; the store
+    // re-points the ones not loaded here.
+    for (const [key, id] of this.identities) {
+      if (id !== from.id) continue;
+      const w = this.identityWrites.get(key) ?? parseIdentityKey(key, into.id);
+      this.identities.set(key, into.id);
+      this.identityWrites.set(key, { ...w, visitorId: into.id });
+    }
     this.merges.push({ siteId: into.siteId, from: from.id, into: into.id });
     this.touch(from);
     this.touch(into);

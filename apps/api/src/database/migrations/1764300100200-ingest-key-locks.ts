@@ -48,9 +48,19 @@ export class IngestKeyLocks1764300100200 implements MigrationInterface {
            ORDER BY v.site_id, v.id FOR UPDATE OF v) v;
         RETURN json_build_object('fresh', fresh, 'identities', idents, 'visitors', vis);
       END $fn$`);
+    // A merge re-points every identity of the merged profile (found by this index), not only its
+    // anonymous ids: a user id aliased into a profile that is merged later followed it nowhere, and
+    // a second merge through it counted the profile twice. Identities left on merged profiles by
+    // that follow the profile they went into (merges are one level deep).
+    await q.query(`CREATE INDEX visitor_identities_visitor_idx ON visitor_identities (site_id, visitor_id)`);
+    await q.query(`
+      UPDATE visitor_identities i SET visitor_id = v.merged_into
+        FROM visitors v
+       WHERE v.site_id = i.site_id AND v.id = i.visitor_id AND v.merged_into IS NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX visitor_identities_visitor_idx`);
     await q.query(
       `DROP FUNCTION nf_ingest_prepare_keyed(text[], boolean[], text[], uuid[], bigint[], date, integer, uuid[], text[], text[])`,
     );
