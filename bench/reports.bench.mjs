@@ -32,7 +32,10 @@ const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 
 const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
-const { RollupRepository } = await import(resolve(root, 'apps/api/dist/analytics/rollup.repository.js'));
+// BENCH_ROLLUP_MODULE: another build of RollupRepository (a path from the repository root), for A/B runs.
+const { RollupRepository } = await import(
+  resolve(root, process.env.BENCH_ROLLUP_MODULE ?? 'apps/api/dist/analytics/rollup.repository.js')
+);
 const { ReportsRepository } = await import(resolve(root, 'apps/api/dist/analytics/reports.repository.js'));
 const { decompose, snapRange } = await import(resolve(root, 'apps/api/dist/analytics/report-range.js'));
 const { FunnelRepository } = await import(resolve(root, 'apps/api/dist/analytics/funnel.repository.js'));
