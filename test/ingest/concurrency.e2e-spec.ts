@@ -19,8 +19,9 @@ describe('ingest: one site written concurrently by two API processes', () => {
 
   beforeAll(async () => {
     db = await dbClient();
-    // Small lingers and groups, so many groups of the same visitors are in flight at once.
-    const env = { INGEST_LINGER_MS: '1', INGEST_MIN_ITEMS: '20' };
+    // Four lanes (submissions split by identity), small lingers and groups: many groups of the same
+    // visitors in flight at once.
+    const env = { INGEST_LANES: '4', INGEST_IN_FLIGHT: '2', INGEST_LINGER_MS: '1', INGEST_MIN_ITEMS: '20' };
     apis = await Promise.all([startApi(env), startApi(env)]);
     tenant = await createTenant(apis[0], 'concurrent');
   });
