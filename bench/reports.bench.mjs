@@ -11,7 +11,8 @@
 // (4) with BENCH_LAG_SECONDS > 0, rollup lag while inserting BENCH_LAG_RATE (5,000) events/s, spread
 // over the sites with the same skew (BENCH_LAG_SPREAD=largest: all into the largest site): commit →
 // rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99; BENCH_ONLY_LAG=1 skips (3);
-// ANALYTICS_ROLLUP_TIMINGS=1 prints the lag run's rollup statements by total time.
+// ANALYTICS_ROLLUP_TIMINGS=1 prints the lag run's rollup statements by total time; BENCH_LAG_RUNS adds
+// flow runs/s to the runtime ledger during the lag run.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -26,6 +27,12 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 5);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 0);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 5000);
+/**
+ * BENCH_LAG_RUNS: flow runs per second the lag run also writes to the runtime ledger of the largest
+ * site (a run and its start step, ended a second later as converted or completed with a goal step), so
+ * the pass's flow rollups work as with a busy runtime. Default 0.
+ */
+const LAG_RUNS = Number(process.env.BENCH_LAG_RUNS ?? 0);
 /** BENCH_ONLY_LAG=1 (with BENCH_REUSE=1): skip the report timings, measure the rollup lag only. */
 const ONLY_LAG = process.env.BENCH_ONLY_LAG === '1';
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports';
@@ -531,6 +538,65 @@ async function liveHalfHour(db, ds, siteId) {
   );
 }
 
+/**
+ * BENCH_LAG_RUNS runs/s into the largest site's runtime ledger (one flow), paced like the events: each
+ * batch enters runs with a start step and ends the runs waiting for over a second (converted or
+ * completed, with a goal step). Returns stop() → counts.
+ */
+function runtimeLedger(siteId) {
+  const client = new pg.Client({ connectionString: DB_URL });
+  let stop = false;
+  let runs = 0;
+  let ended = 0;
+  const started = Date.now();
+  const loop = (async () => {
+    await client.connect();
+    const {
+      rows: [flow],
+    } = await client.query(
+      `INSERT INTO flows (site_id, name, draft) VALUES ($1, 'bench ledger', '{}') RETURNING id`,
+      [siteId],
+    );
+    const base = Date.now() * 1000;
+    while (!stop) {
+      const due = Math.floor((LAG_RUNS * (Date.now() - started)) / 1000) - runs;
+      if (due > 0) {
+        await client.query(
+          `WITH r AS (
+             INSERT INTO runs (site_id, id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
+                               trigger_event, status)
+             SELECT $1, gen_random_uuid(), $2, 1 + (g % 2), gen_random_uuid(), $3::bigint + g, 'start', '{}', 'waiting'
+               FROM generate_series(1, $4::int) g RETURNING id)
+           INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
+           SELECT $1, id, 'start', 0, $2, 0, 'x', '{}', 'none' FROM r`,
+          [siteId, flow.id, base + runs, due],
+        );
+        runs += due;
+      }
+      const done = await client.query(
+        `WITH e AS (
+           UPDATE runs SET status = CASE WHEN random() < 0.5 THEN 'converted' ELSE 'completed' END, ended_at = now()
+            WHERE site_id = $1 AND id IN (SELECT id FROM runs WHERE site_id = $1 AND flow_id = $2 AND status = 'waiting'
+                                                                 AND created_at < now() - interval '1 second')
+           RETURNING id)
+         INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
+         SELECT $1, id, 'goal', 0, $2, 1, 'x', '{}', 'none' FROM e`,
+        [siteId, flow.id],
+      );
+      ended += done.rowCount ?? 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stop = true;
+      await loop;
+      await client.end();
+      return { runs, ended };
+    },
+  };
+}
+
 /** Per-statement timings of the lag run's passes (ANALYTICS_ROLLUP_TIMINGS=1), slowest total first. */
 function printTimings(timings, passes) {
   const rows = [...timings.entries()].sort((a, b) => b[1].totalMs - a[1].totalMs);
@@ -600,6 +666,7 @@ async function measureLag(db, ds, siteId) {
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
+  const runtime = LAG_RUNS > 0 ? runtimeLedger(siteId) : null;
   const lags = [];
   const passes = [];
   const started = Date.now();
@@ -619,11 +686,13 @@ async function measureLag(db, ds, siteId) {
   stop = true;
   await ingest;
   await writer.end();
+  const ledger = runtime ? await runtime.stop() : null;
   if (process.env.ANALYTICS_ROLLUP_TIMINGS === '1') printTimings(rollups.timings, passes.length);
   const achieved = Math.round(sent / ((Date.now() - ingestStarted) / 1000));
   log(
     `\nrollup lag while inserting ${LAG_RATE}/s (achieved ${achieved}/s, ${spread} over ${weights.length} sites) for ${LAG_SECONDS} s (rollup every 1 s, margin ${process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000} ms): ` +
-      `p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s over ${lags.length} commits; rollup pass p50 ${pct(passes, 50)} ms, max ${Math.max(...passes)} ms`,
+      `p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s over ${lags.length} commits; rollup pass p50 ${pct(passes, 50)} ms, max ${Math.max(...passes)} ms` +
+      (ledger ? `; runtime ledger: ${ledger.runs} runs entered, ${ledger.ended} ended` : ''),
   );
 }
 
