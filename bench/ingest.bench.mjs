@@ -10,7 +10,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { freePort, nodeArgsFrom, prepareDatabase, startProcess } from './lib.mjs';
+import { availableParallelism } from 'node:os';
+import {
+  cpuMs,
+  freePort,
+  loadAverage,
+  nodeArgsFrom,
+  postgresCpu,
+  prepareDatabase,
+  startProcess,
+} from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -173,25 +182,35 @@ async function main() {
     const copyRate = await rawCopy(site.id);
     console.log(`raw COPY into events: ${fmt(copyRate)} rows/s`);
 
-    const batch = await cannon(
-      url,
-      '/v1/batch',
-      () =>
-        JSON.stringify({
-          batch: Array.from({ length: 20 }, () => event()),
-          sentAt: new Date().toISOString(),
-        }),
-      auth,
-    );
+    // CPU per event of each process (server, PostgreSQL, the load client in this process): where the
+    // time goes, and the rate two cores could sustain at that cost.
+    const pgCpu = await postgresCpu(DB_URL);
+    const withCpu = async (server, run, perRequest) => {
+      await pgCpu.start();
+      const before = [cpuMs(server.pid), cpuMs(process.pid)];
+      const result = await run();
+      const db = await pgCpu.stop();
+      const events = result['2xx'] * perRequest;
+      const us = (ms) => (ms * 1000) / Math.max(1, events);
+      result.cpu = {
+        server: us(cpuMs(server.pid) - before[0]),
+        db: us(db),
+        client: us(cpuMs(process.pid) - before[1]),
+      };
+      return result;
+    };
+    const batchBody = () =>
+      JSON.stringify({ batch: Array.from({ length: 20 }, () => event()), sentAt: new Date().toISOString() });
+    const batch = await withCpu(api, () => cannon(url, '/v1/batch', batchBody, auth), 20);
     const batchEvents = (batch['2xx'] * 20) / SECONDS;
-    const single = await cannon(url, '/v1/track', () => JSON.stringify(event()), auth);
+    const single = await withCpu(api, () => cannon(url, '/v1/track', () => JSON.stringify(event()), auth), 1);
     const singleRate = single['2xx'] / SECONDS;
-    const base = await cannon(
-      `http://127.0.0.1:${minimalPort}`,
-      '/v1/track',
-      () => JSON.stringify(event()),
-      auth,
+    const base = await withCpu(
+      minimal,
+      () => cannon(`http://127.0.0.1:${minimalPort}`, '/v1/track', () => JSON.stringify(event()), auth),
+      1,
     );
+    await pgCpu.end();
     const baseRate = base['2xx'] / SECONDS;
     const bytes = await dedupeBytesPerMillion();
 
@@ -211,6 +230,18 @@ async function main() {
     console.log(
       `single / minimal route = ${(singleRatio * 100).toFixed(1)} %  (target >= 50 %, p99 < 50 ms: ${single.latency.p99 < 50 ? 'ok' : 'missed'})`,
     );
+    const cores = availableParallelism();
+    console.log(`\nCPU per event, µs (load average ${loadAverage()}; ${cores} cores):`);
+    for (const [name, r] of [
+      ['/v1/batch ×20', batch],
+      ['/v1/track single', single],
+      ['minimal route', base],
+    ]) {
+      const total = r.cpu.server + r.cpu.db + r.cpu.client;
+      console.log(
+        `  ${name.padEnd(18)} server ${r.cpu.server.toFixed(0).padStart(4)}  PostgreSQL ${r.cpu.db.toFixed(0).padStart(4)}  client ${r.cpu.client.toFixed(0).padStart(4)}  = ${total.toFixed(0).padStart(4)}  (${cores} cores at this cost: ${fmt((cores * 1e6) / total)}/s)`,
+      );
+    }
     console.log(
       `errors: batch ${batch.errors + batch.non2xx}, single ${single.errors + single.non2xx}, minimal ${base.errors + base.non2xx}`,
     );

@@ -1,6 +1,7 @@
 // Helpers every benchmark shares: ports, the benchmark database, starting built processes, percentiles
 // and the machine's load average. Not a benchmark itself (scripts/bench.mjs runs only *.bench.mjs).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -73,3 +74,45 @@ export const loadAverage = () =>
   loadavg()
     .map((n) => n.toFixed(2))
     .join(', ');
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; 0 if it is gone). */
+export function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks at USER_HZ = 100
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU (ms) PostgreSQL spends on one database between `start()` and `stop()`: its backends plus the
+ * server's own background processes (WAL writer, checkpointer...). Backends that open meanwhile
+ * count whole; one that closes before `stop()` is left out.
+ */
+export async function postgresCpu(dbUrl) {
+  const admin = new pg.Client({ connectionString: dbUrl });
+  await admin.connect();
+  const pids = async () =>
+    (
+      await admin.query(
+        `SELECT pid FROM pg_stat_activity
+          WHERE (datname = current_database() OR backend_type <> 'client backend') AND pid <> pg_backend_pid()`,
+      )
+    ).rows.map((r) => r.pid);
+  let base = new Map();
+  return {
+    async start() {
+      base = new Map((await pids()).map((pid) => [pid, cpuMs(pid)]));
+    },
+    async stop() {
+      let sum = 0;
+      for (const pid of new Set([...base.keys(), ...(await pids())])) {
+        const used = cpuMs(pid) - (base.get(pid) ?? 0);
+        if (used > 0) sum += used;
+      }
+      return sum;
+    },
+    end: () => admin.end(),
+  };
+}
