@@ -81,14 +81,15 @@ const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM
 /**
  * The rollup pass, one transaction per window [lo, hi) of `received_at` (events) and `created_at` /
  * `ended_at` (runtime ledger). Every rollup row is a function of the raw rows stamped before the
- * watermark: R(hi) = events with `received_at < hi` (plus the runtime ledger, recomputed whole).
+ * watermark: R(hi) = events with `received_at < hi` (plus the runtime ledger rows stamped before hi).
  *
  * - **Live pass** (`deltaWindow`, the window starts where the last pass stopped): only the rows of
  *   the window are read and their change is added, `n = n + excluded.n` and `hll_union` for uniques,
  *   to minute, hour and local-day rows. Sessions need each new page view's neighbours: per visitor,
  *   the page views from an hour before its earliest new one to an hour after its latest are flagged
  *   twice (over R(lo) and over R(hi)) and the difference is added, so a late page view that moves a
- *   later session start is exact too. A pass advances the watermark in its own transaction, so a
+ *   later session start is exact too. Ledger rows, runs entered and runs ended in the window are
+ *   added the same way (minute deltas). A pass advances the watermark in its own transaction, so a
  *   window is applied once.
  * - **Re-run** (`rollWindow`, the window starts before `applied`, the furthest watermark ever applied:
  *   a manual rewind, or the first pass): every touched bucket is recomputed whole from R(hi), so
