@@ -9,6 +9,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * before. Same site lock ids as before (seed 7401), so a process still calling `nf_ingest_prepare`
  * (rolling deploy) excludes the new ones and is excluded by them. Key locks use seed 7402 and are
  * taken in hash order after every site lock: no lock cycle between groups.
+ *
+ * Its statements are planned per call with the call's arrays and dates (`force_custom_plan`): plpgsql
+ * otherwise keeps a generic plan chosen while the tables were small, and one chose a hash join over a
+ * sequential scan of `visitor_identities` that every later call of that connection repeated (the
+ * top of PostgreSQL's profile under single-event load); the date also prunes the dedupe partitions.
  */
 export class IngestKeyLocks1764300100200 implements MigrationInterface {
   name = 'IngestKeyLocks1764300100200';
@@ -19,7 +24,7 @@ export class IngestKeyLocks1764300100200 implements MigrationInterface {
         p_sites text[], p_exclusive boolean[], p_keys text[],
         p_dsite uuid[], p_dhash bigint[], p_today date, p_days_back integer,
         p_ksite uuid[], p_kkind text[], p_kvalue text[])
-      RETURNS json LANGUAGE plpgsql AS $fn$
+      RETURNS json LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $fn$
       DECLARE fresh json; idents json; vis json;
       BEGIN
         PERFORM CASE WHEN x THEN pg_advisory_xact_lock(hashtextextended(s, 7401))
