@@ -78,6 +78,33 @@ function dimValues(properties: string, context: string, pv: string, se: string):
 /** SQL twin of goal-bins.ts `binOf`. */
 const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM r.ended_at - r.created_at)))))::smallint`;
 
+/** Per flow rollup: its minute deltas from the ledger rows stamped in [$1, $2) (`flowDeltas`). */
+const FLOW_DELTAS: Record<string, string> = {
+  analytics_flow_nodes: `
+    SELECT s.site_id, date_trunc('minute', s.created_at) AS m, s.flow_id, r.flow_version, s.node_id,
+           count(*) AS reached
+      FROM run_steps s JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
+     WHERE s.created_at >= $1 AND s.created_at < $2
+     GROUP BY 1, 2, 3, 4, 5`,
+  analytics_flow_runs: `
+    SELECT site_id, m, flow_id, flow_version, sum(entered) AS entered, sum(completed) AS completed,
+           sum(converted) AS converted, sum(exited) AS exited, sum(failed) AS failed
+      FROM (SELECT site_id, date_trunc('minute', created_at) AS m, flow_id, flow_version, 1 AS entered,
+                   0 AS completed, 0 AS converted, 0 AS exited, 0 AS failed
+              FROM runs WHERE created_at >= $1 AND created_at < $2
+            UNION ALL
+            SELECT site_id, date_trunc('minute', ended_at), flow_id, flow_version, 0,
+                   (status IN ('completed', 'converted'))::int, (status = 'converted')::int,
+                   (status = 'exited')::int, (status = 'failed')::int
+              FROM runs WHERE ended_at >= $1 AND ended_at < $2) x
+     GROUP BY 1, 2, 3, 4`,
+  analytics_flow_goals: `
+    SELECT r.site_id, date_trunc('minute', r.ended_at) AS m, r.flow_id, r.flow_version, ${GOAL_BIN} AS bin,
+           count(*) AS runs
+      FROM runs r WHERE r.ended_at >= $1 AND r.ended_at < $2 AND r.status = 'converted'
+     GROUP BY 1, 2, 3, 4, 5`,
+};
+
 /**
  * The rollup pass, one transaction per window [lo, hi) of `received_at` (events) and `created_at` /
  * `ended_at` (runtime ledger). Every rollup row is a function of the raw rows stamped before the
@@ -354,62 +381,11 @@ export class RollupRepository {
     );
     const [{ n }] = await queryRows<{ n: number }>(m, `SELECT count(*)::int AS n FROM nf_flow_touched`);
     if (n === 0) return;
-    await m.query(
-      `CREATE TEMP TABLE nf_flow_nodes_delta ON COMMIT DROP AS
-       SELECT s.site_id, date_trunc('minute', s.created_at) AS m, s.flow_id, r.flow_version, s.node_id,
-              count(*) AS reached
-         FROM run_steps s JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
-        WHERE s.created_at >= $1 AND s.created_at < $2
-        GROUP BY 1, 2, 3, 4, 5`,
-      [lo, hi],
-    );
-    await addDeltas(
-      m,
-      'analytics_flow_nodes',
-      'nf_flow_nodes_delta',
-      ['flow_id', 'flow_version', 'node_id'],
-      ['reached'],
-      [],
-    );
-    await m.query(
-      `CREATE TEMP TABLE nf_flow_runs_delta ON COMMIT DROP AS
-       SELECT site_id, m, flow_id, flow_version, sum(entered) AS entered, sum(completed) AS completed,
-              sum(converted) AS converted, sum(exited) AS exited, sum(failed) AS failed
-         FROM (SELECT site_id, date_trunc('minute', created_at) AS m, flow_id, flow_version, 1 AS entered,
-                      0 AS completed, 0 AS converted, 0 AS exited, 0 AS failed
-                 FROM runs WHERE created_at >= $1 AND created_at < $2
-               UNION ALL
-               SELECT site_id, date_trunc('minute', ended_at), flow_id, flow_version, 0,
-                      (status IN ('completed', 'converted'))::int, (status = 'converted')::int,
-                      (status = 'exited')::int, (status = 'failed')::int
-                 FROM runs WHERE ended_at >= $1 AND ended_at < $2) x
-        GROUP BY 1, 2, 3, 4`,
-      [lo, hi],
-    );
-    await addDeltas(
-      m,
-      'analytics_flow_runs',
-      'nf_flow_runs_delta',
-      ['flow_id', 'flow_version'],
-      FLOW_RUN_SUMS,
-      [],
-    );
-    await m.query(
-      `CREATE TEMP TABLE nf_flow_goals_delta ON COMMIT DROP AS
-       SELECT r.site_id, date_trunc('minute', r.ended_at) AS m, r.flow_id, r.flow_version, ${GOAL_BIN} AS bin,
-              count(*) AS runs
-         FROM runs r WHERE r.ended_at >= $1 AND r.ended_at < $2 AND r.status = 'converted'
-        GROUP BY 1, 2, 3, 4, 5`,
-      [lo, hi],
-    );
-    await addDeltas(
-      m,
-      'analytics_flow_goals',
-      'nf_flow_goals_delta',
-      ['flow_id', 'flow_version', 'bin'],
-      ['runs'],
-      [],
-    );
+    for (const [table, keys, sums, hlls] of FLOW_ROLLUPS) {
+      const delta = `${table.replace('analytics_', 'nf_')}_delta`;
+      await m.query(`CREATE TEMP TABLE ${delta} ON COMMIT DROP AS ${FLOW_DELTAS[table]}`, [lo, hi]);
+      await addDeltas(m, table, delta, keys, sums, hlls);
+    }
   }
 
   private async flowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
