@@ -1,19 +1,10 @@
 import type { NormalizedEvent } from '../ingest/event-normalize';
 import { identityKey, IdentityResolver, visitorKey } from './identity-resolver';
-import { applyEvent, type EventFacts, newVisitor, type VisitorState } from './visitor-profile';
+import { applyEvent, newVisitor, type VisitorState } from './visitor-profile';
+import { facts } from './visitor-profile.fixture';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
-const facts = (n: number): EventFacts => ({
-  ts: new Date(T0 + n * 1000),
-  isPage: false,
-  pageUrl: null,
-  referrer: null,
-  utm: null,
-  device: null,
-  country: null,
-  isBot: false,
-  cta: null,
-});
+const at = (n: number) => facts(T0 + n * 1000);
 const ev = (e: Partial<NormalizedEvent>) =>
   ({ type: 'track', anonymousId: null, userId: null, previousId: null, traits: {}, ...e }) as NormalizedEvent;
 
@@ -24,16 +15,16 @@ describe('IdentityResolver', () => {
     for (const n of [0, 1, 2]) {
       const v = newVisitor('s', `v${n}`, new Date(T0));
       v.userId = `u${n}`;
-      applyEvent(v, facts(n)); // one event each
+      applyEvent(v, at(n)); // one event each
       visitors.set(visitorKey('s', v.id), v);
       identities.set(identityKey('s', 'user', `u${n}`), v.id);
     }
     let next = 0;
     const r = new IdentityResolver(identities, visitors, () => `new-${next++}`);
 
-    r.resolve('s', ev({ type: 'alias', previousId: 'u0', userId: 'u1' }), facts(10));
-    r.resolve('s', ev({ type: 'alias', previousId: 'u1', userId: 'u2' }), facts(11));
-    const { visitor } = r.resolve('s', ev({ userId: 'u0' }), facts(12));
+    r.resolve('s', ev({ type: 'alias', previousId: 'u0', userId: 'u1' }), at(10));
+    r.resolve('s', ev({ type: 'alias', previousId: 'u1', userId: 'u2' }), at(11));
+    const { visitor } = r.resolve('s', ev({ userId: 'u0' }), at(12));
 
     expect(visitor.id).toBe('v2');
     // 3 events before, 3 now, each counted once on the one live profile

@@ -4,26 +4,14 @@ import {
   CTA_LOG_DAYS,
   CTA_LOG_MAX,
   type CtaLogEntry,
-  type EventFacts,
   mergeVisitor,
   newVisitor,
   trimCtaLog,
 } from './visitor-profile';
+import { facts } from './visitor-profile.fixture';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-06-01T00:00:00Z');
-
-const facts = (ts: number, cta: EventFacts['cta']): EventFacts => ({
-  ts: new Date(ts),
-  isPage: false,
-  pageUrl: null,
-  referrer: null,
-  utm: null,
-  device: null,
-  country: null,
-  isBot: false,
-  cta,
-});
 
 describe("a visitor's CTA log", () => {
   it('records CTA interactions oldest first and ignores other events', () => {
