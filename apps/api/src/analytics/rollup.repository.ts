@@ -372,13 +372,7 @@ export class RollupRepository {
    * with its status then. Cost ∝ new ledger rows, not the size of their minutes.
    */
   private async flowDeltas(m: EntityManager, lo: Date, hi: Date): Promise<void> {
-    await m.query(
-      `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
-       SELECT site_id, date_trunc('minute', created_at) AS m FROM run_steps WHERE created_at >= $1 AND created_at < $2
-       UNION SELECT site_id, date_trunc('minute', created_at) FROM runs WHERE created_at >= $1 AND created_at < $2
-       UNION SELECT site_id, date_trunc('minute', ended_at) FROM runs WHERE ended_at >= $1 AND ended_at < $2`,
-      [lo, hi],
-    );
+    await createFlowTouched(m, lo, hi);
     const [{ n }] = await queryRows<{ n: number }>(m, `SELECT count(*)::int AS n FROM nf_flow_touched`);
     if (n === 0) return;
     for (const [table, keys, sums, hlls] of FLOW_ROLLUPS) {
@@ -389,13 +383,7 @@ export class RollupRepository {
   }
 
   private async flowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
-    await m.query(
-      `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
-       SELECT site_id, date_trunc('minute', created_at) AS m FROM run_steps WHERE created_at >= $1 AND created_at < $2
-       UNION SELECT site_id, date_trunc('minute', created_at) FROM runs WHERE created_at >= $1 AND created_at < $2
-       UNION SELECT site_id, date_trunc('minute', ended_at) FROM runs WHERE ended_at >= $1 AND ended_at < $2`,
-      [lo, hi],
-    );
+    await createFlowTouched(m, lo, hi);
     await this.flowMinutes(m);
   }
 
@@ -608,6 +596,17 @@ export class RollupRepository {
         GROUP BY 1, 3, 4, 5, 6`,
     );
   }
+}
+
+/** `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in [lo, hi) fall in. */
+async function createFlowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
+  await m.query(
+    `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
+       SELECT site_id, date_trunc('minute', created_at) AS m FROM run_steps WHERE created_at >= $1 AND created_at < $2
+       UNION SELECT site_id, date_trunc('minute', created_at) FROM runs WHERE created_at >= $1 AND created_at < $2
+       UNION SELECT site_id, date_trunc('minute', ended_at) FROM runs WHERE ended_at >= $1 AND ended_at < $2`,
+    [lo, hi],
+  );
 }
 
 /**
