@@ -37,6 +37,8 @@ export interface ReceivedMail {
 export interface Receivers {
   smtpUrl: string;
   mails: ReceivedMail[];
+  /** Subjects whose data arrived, before `delayMs` holds them (a send in flight). */
+  arrived: string[];
   hookUrl: string;
   hooks: { headers: IncomingMessage['headers']; body: string }[];
   /** Recipients containing one of these are refused (per-action retry tests). */
@@ -52,6 +54,7 @@ export async function startReceivers(): Promise<Receivers> {
   const r: Receivers = {
     smtpUrl: '',
     mails: [],
+    arrived: [],
     hookUrl: '',
     hooks: [],
     reject: new Set(),
@@ -74,6 +77,7 @@ export async function startReceivers(): Promise<Receivers> {
       stream.on('data', (c: Buffer) => (raw += c.toString()));
       stream.on('end', () => {
         const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
+        r.arrived.push(header('Subject'));
         setTimeout(() => {
           r.mails.push({
             messageId: header('Message-ID'),

@@ -521,21 +521,34 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
       `INSERT INTO visitors (site_id, id, traits, first_seen_at, last_seen_at) VALUES ($1, $2, $3, now(), now())`,
       [t.siteId, v, JSON.stringify({ email: 'slow@example.com' })],
     );
-    rx.delayMs = 1500;
+    rx.delayMs = 3000;
     try {
       await ingest(stack.db, t.siteId, [{ visitorId: v, name: 'cancel_me' }]);
       const [run] = await waitFor('running run', async () => {
         const runs = await runsOf(stack.db, t.siteId, flowId);
         return runs[0]?.status === 'running' ? runs : undefined;
       });
-      await sleep(300); // the first SMTP send is now in flight, holding the run's row lock
-      const cancelled = await stack.api.request(`/api/sites/${t.siteId}/runs/${run.id}/cancel`, {
+      // The first send is in flight (its data arrived; the receiver holds it 3 s), holding the run's row
+      // lock; the cancel queues behind that lock before the send is accepted, so it commits before any
+      // later step can take the lock.
+      await waitFor('first send in flight', async () => rx.arrived.includes('first') || undefined);
+      const cancelling = stack.api.request(`/api/sites/${t.siteId}/runs/${run.id}/cancel`, {
         method: 'POST',
         token: t.tokens.editor,
       });
+      await waitFor('cancel waiting on the run lock', async () => {
+        const { rows } = await stack.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'`,
+        );
+        return rows[0].n > 0 || undefined;
+      });
+      expect(rx.mails.filter((m) => m.to === 'slow@example.com')).toEqual([]); // still held
+      const cancelled = await cancelling;
       expect(cancelled.status).toBe(201);
       expect(cancelled.body.status).toBe('cancelled');
-      await sleep(2500);
+      await sleep(3500); // longer than the receiver holds a message: a send after the cancel would show
     } finally {
       rx.delayMs = 0;
     }
