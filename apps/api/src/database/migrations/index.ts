@@ -2,6 +2,7 @@ import { Foundation1764300000000 } from './1764300000000-foundation';
 import { Ingest1764300100000 } from './1764300100000-ingest';
 import { IngestFastPath1764300100100 } from './1764300100100-ingest-fast-path';
 import { IngestKeyLocks1764300100200 } from './1764300100200-ingest-key-locks';
+import { IngestIndexProbes1764300100300 } from './1764300100300-ingest-index-probes';
 import { Flows1764300200000 } from './1764300200000-flows';
 import { Runtime1764300300000 } from './1764300300000-runtime';
 import { RuntimeHandoffs1764300300100 } from './1764300300100-runtime-handoffs';
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   RuntimeWakeIndex1764300300300,
   AnalyticsHllUnionCard1764300600500,
   IngestKeyLocks1764300100200,
+  IngestIndexProbes1764300100300,
 ];
