@@ -28,6 +28,9 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const VISITORS = 5000;
+// BENCH_INGEST_ONLY=batch|single runs one scenario with its baseline (to profile it alone).
+const ONLY = process.env.BENCH_INGEST_ONLY;
+const wanted = (name) => !ONLY || ONLY === name;
 
 async function json(url, path, body, token) {
   const res = await globalThis.fetch(`${url}${path}`, {
@@ -179,8 +182,9 @@ async function main() {
       'user-agent': UA,
     };
 
-    const copyRate = await rawCopy(site.id);
-    console.log(`raw COPY into events: ${fmt(copyRate)} rows/s`);
+    const skipped = { '2xx': 0, latency: { p50: NaN, p99: NaN }, errors: 0, non2xx: 0, cpu: null };
+    const copyRate = wanted('batch') ? await rawCopy(site.id) : NaN;
+    if (wanted('batch')) console.log(`raw COPY into events: ${fmt(copyRate)} rows/s`);
 
     // CPU per event of each process (server, PostgreSQL, the load client in this process): where the
     // time goes, and the rate two cores could sustain at that cost.
@@ -201,15 +205,21 @@ async function main() {
     };
     const batchBody = () =>
       JSON.stringify({ batch: Array.from({ length: 20 }, () => event()), sentAt: new Date().toISOString() });
-    const batch = await withCpu(api, () => cannon(url, '/v1/batch', batchBody, auth), 20);
+    const batch = wanted('batch')
+      ? await withCpu(api, () => cannon(url, '/v1/batch', batchBody, auth), 20)
+      : skipped;
     const batchEvents = (batch['2xx'] * 20) / SECONDS;
-    const single = await withCpu(api, () => cannon(url, '/v1/track', () => JSON.stringify(event()), auth), 1);
+    const single = wanted('single')
+      ? await withCpu(api, () => cannon(url, '/v1/track', () => JSON.stringify(event()), auth), 1)
+      : skipped;
     const singleRate = single['2xx'] / SECONDS;
-    const base = await withCpu(
-      minimal,
-      () => cannon(`http://127.0.0.1:${minimalPort}`, '/v1/track', () => JSON.stringify(event()), auth),
-      1,
-    );
+    const base = wanted('single')
+      ? await withCpu(
+          minimal,
+          () => cannon(`http://127.0.0.1:${minimalPort}`, '/v1/track', () => JSON.stringify(event()), auth),
+          1,
+        )
+      : skipped;
     await pgCpu.end();
     const baseRate = base['2xx'] / SECONDS;
     const bytes = await dedupeBytesPerMillion();
@@ -237,6 +247,7 @@ async function main() {
       ['/v1/track single', single],
       ['minimal route', base],
     ]) {
+      if (!r.cpu) continue;
       const total = r.cpu.server + r.cpu.db + r.cpu.client;
       console.log(
         `  ${name.padEnd(18)} server ${r.cpu.server.toFixed(0).padStart(4)}  PostgreSQL ${r.cpu.db.toFixed(0).padStart(4)}  client ${r.cpu.client.toFixed(0).padStart(4)}  = ${total.toFixed(0).padStart(4)}  (${cores} cores at this cost: ${fmt((cores * 1e6) / total)}/s)`,
