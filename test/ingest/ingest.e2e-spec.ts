@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import type { Client } from 'pg';
 import { request, startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
+import { TEST_REDIS_URL } from '../support/test-env';
 import { basic, dbClient, eventsOf, outboxIds, send, track } from './ingest-helpers';
 
 describe('ingestion API', () => {
@@ -474,5 +476,14 @@ describe('ingestion rate limit', () => {
     // A browser on the customer's site can read the refusal (and its Retry-After).
     expect(limited[0].headers.get('access-control-allow-origin')).toBe('*');
     expect(results.filter((r) => r.status === 202).length).toBeLessThanOrEqual(6);
+    // The window's counter expires by itself (set when the window's first hit creates it).
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const keys = await redis.keys(`rl:ingest:${t.siteId}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) expect(await redis.ttl(k)).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
