@@ -44,17 +44,22 @@ describe('ingest: lookups of a large group', () => {
     await api.stop();
   });
 
-  /** Calls a prepare function in a transaction it rolls back; answers its result and the scans it ran. */
+  /**
+   * Calls a prepare function in a transaction it rolls back; answers its result and the scans it ran.
+   * On a connection of its own: `pg_stat_xact_user_tables` also counts a connection's earlier
+   * statements whose statistics it has not flushed yet.
+   */
   async function prepare(fn: string) {
+    const conn = await dbClient();
     const site = tenant.siteId;
     const named = anons.slice(0, NAMED);
     const fresh = Array.from({ length: NAMED - seenHashes.length }, (_, i) => String(9e15 + i));
     const hashes = [...seenHashes, ...fresh];
-    await db.query('BEGIN');
+    await conn.query('BEGIN');
     try {
       const {
         rows: [{ prepared }],
-      } = await db.query(
+      } = await conn.query(
         `SELECT ${fn}($1::text[], $2::boolean[], $3::text[], $4::uuid[], $5::bigint[], current_date, 2,
                       $6::uuid[], $7::text[], $8::text[]) AS prepared`,
         [
@@ -68,7 +73,7 @@ describe('ingest: lookups of a large group', () => {
           named,
         ],
       );
-      const { rows: scans } = await db.query<{ relname: string; seq_scan: string }>(
+      const { rows: scans } = await conn.query<{ relname: string; seq_scan: string }>(
         // A scan of an empty day partition (reltuples 0 after ANALYZE) reads nothing: left out.
         `SELECT s.relname, s.seq_scan FROM pg_stat_xact_user_tables s JOIN pg_class c ON c.oid = s.relid
           WHERE (s.relname IN ('visitor_identities', 'visitors') OR s.relname LIKE 'event_dedupe%')
@@ -76,7 +81,8 @@ describe('ingest: lookups of a large group', () => {
       );
       return { prepared, scans };
     } finally {
-      await db.query('ROLLBACK');
+      await conn.query('ROLLBACK');
+      await conn.end();
     }
   }
 
