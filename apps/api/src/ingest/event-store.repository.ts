@@ -26,6 +26,7 @@ const ESCALATE = Symbol('escalate');
 /** Days of receipt checked for a messageId besides today: a window of at least 48 hours. */
 export const DEDUPE_DAYS_BACK = 2;
 
+const DAY_MS = 86_400_000;
 const utcDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 interface VisitorRow {
@@ -84,8 +85,10 @@ export class EventStore {
 
   /** Creates the daily partitions these events and today's dedupe bucket need (outside the write). */
   async ensurePartitions(items: IngestItem[]): Promise<void> {
-    const wanted = new Set<string>();
-    for (const i of items) wanted.add(`events|${utcDay(i.event.ts.getTime())}`);
+    // Distinct UTC days first (a number per event), then one date string per day.
+    const days = new Set<number>();
+    for (const i of items) days.add(Math.floor(i.event.ts.getTime() / DAY_MS));
+    const wanted = new Set([...days].map((d) => `events|${utcDay(d * DAY_MS)}`));
     wanted.add(`event_dedupe|${utcDay(Date.now())}`);
     for (const key of wanted) {
       if (this.knownPartitions.has(key)) continue;
