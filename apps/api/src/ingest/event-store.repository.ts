@@ -127,10 +127,16 @@ export class EventStore {
     const client = (qr as unknown as { databaseConnection: PoolClient }).databaseConnection;
     let open = false;
     try {
-      // One round trip. The group's statements run the plans cached on this connection: every
-      // lookup in them is an index probe per key, so planning them again per group (a custom plan
-      // of a 50-parameter statement, ~0.75 ms here) buys nothing.
-      await client.query('BEGIN; SET LOCAL plan_cache_mode = force_generic_plan');
+      // One round trip. The group's statements run the plans cached on this connection: planning
+      // them again per group (a custom plan of a 50-parameter statement, ~0.75 ms here) buys
+      // nothing when every row they touch is found by key. Joins by key must then stay nested loops
+      // over an index: a generic plan built while `visitors` was nearly empty would otherwise
+      // hash-join a sequential scan, and keep doing it as the table grows. No statement of the
+      // group needs a hash or merge join (the COPY path zips its arrays instead of joining them).
+      await client.query(
+        'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; ' +
+          'SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off',
+      );
       open = true;
       const outcomes = await this.write(client, items, exclusive);
       open = false;
@@ -346,9 +352,9 @@ export class EventStore {
          ids AS (SELECT n::int AS n, nextval('events_id_seq') AS id FROM generate_series(1, $${siteCol + 2}::int) n),
          ob AS (
            INSERT INTO event_outbox (site_id, event_ids)
-           SELECT e.site_id, array_agg(i.id ORDER BY i.id)
-             FROM unnest($${siteCol}::uuid[], $${siteCol + 1}::boolean[]) WITH ORDINALITY AS e(site_id, is_bot, n)
-             JOIN ids i ON i.n = e.n
+           SELECT e.site_id, array_agg(e.id ORDER BY e.id)
+             FROM unnest($${siteCol}::uuid[], $${siteCol + 1}::boolean[], ARRAY(SELECT id FROM ids ORDER BY n))
+                  AS e(site_id, is_bot, id)
             WHERE NOT e.is_bot GROUP BY e.site_id)
          SELECT n, id FROM ids`,
         [...profileParams, ev.cols[0], ev.cols[12], ev.count],
