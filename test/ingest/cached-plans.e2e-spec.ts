@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { Client } from 'pg';
+import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { siblingDatabaseUrl } from '../support/test-env';
@@ -35,10 +34,7 @@ describe('ingest: plans built on an empty database', () => {
   beforeAll(async () => {
     const name = new URL(DB_URL).pathname.slice(1);
     await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-    execFileSync(process.execPath, [resolve(__dirname, '../../apps/api/dist/database/migrate.js'), 'up'], {
-      env: { ...process.env, DATABASE_URL: DB_URL, LOG_LEVEL: 'silent' },
-      stdio: 'pipe',
-    });
+    migrateRuntimeDatabase(DB_URL);
     // Few connections, so the ones that build their plans on the empty tables carry the later groups.
     api = await startApi({ DATABASE_URL: DB_URL, DB_POOL_SIZE: '3' });
     tenant = await createTenant(api, 'plans');
