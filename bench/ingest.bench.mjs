@@ -3,7 +3,8 @@
 // In one run, on loopback: (1) raw COPY of batch-shaped rows straight into `events` with pg, then the
 // real API process under autocannon at 100 connections: (2) /v1/batch with 20 events per request,
 // (3) single-event /v1/track, (4) the same single-event load on a minimal NestJS POST route. Prints
-// events/s, p50/p99 and the ratios, and the dedupe window's bytes per million ids.
+// events/s, p50/p99 and the ratios, and the dedupe window's bytes per million ids. Beside each HTTP
+// scenario, the storage path alone (no HTTP) shows how much of the gap the storage work leaves.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -11,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import {
   cpuMs,
   freePort,
@@ -18,6 +20,7 @@ import {
   nodeArgsFrom,
   postgresCpu,
   prepareDatabase,
+  root,
   startProcess,
 } from './lib.mjs';
 
@@ -27,7 +30,8 @@ const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
-const VISITORS = 5000;
+// BENCH_VISITORS: how many visitors the events name (each event updates its visitor's profile).
+const VISITORS = Number(process.env.BENCH_VISITORS ?? 5000);
 // BENCH_INGEST_ONLY=batch|single runs one scenario with its baseline (to profile it alone).
 const ONLY = process.env.BENCH_INGEST_ONLY;
 const wanted = (name) => !ONLY || ONLY === name;
@@ -130,6 +134,55 @@ async function rawCopy(siteId) {
   return rows / seconds;
 }
 
+/**
+ * The storage path alone, in this process: the same events through normalizeBatch, eventFacts and the
+ * API's own group commit into EventStore.commit (dedupe window, visitors, events, outbox), from
+ * CONNECTIONS concurrent submitters of `perRequest` events each, for SECONDS. No HTTP, key check or
+ * rate limit: what the HTTP scenario adds to it is the rest of the gap.
+ */
+async function storePath(siteId, perRequest, modules) {
+  const [{ createDataSource }, { EventStore }, { ingestGroupCommit, commitSplit }, norm, facts] = modules;
+  const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 24 });
+  await ds.initialize();
+  const store = new EventStore(ds);
+  const commits = ingestGroupCommit((items) => store.commit(items));
+  const meta = { userAgent: UA, country: null };
+  let events = 0;
+  const started = Date.now();
+  const deadline = started + SECONDS * 1000;
+  const submitter = async () => {
+    while (Date.now() < deadline) {
+      const receivedAt = new Date();
+      const batch = Array.from({ length: perRequest }, () => event());
+      const opts = { receivedAt, sentAt: receivedAt.toISOString(), newMessageId: randomUUID };
+      const items = norm.normalizeBatch(batch, opts).events.map(({ event: e }) => ({
+        siteId,
+        event: e,
+        facts: facts.eventFacts(e, meta),
+        receivedAt,
+      }));
+      await commitSplit(commits, siteId, items);
+      events += items.length;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, submitter));
+  const seconds = (Date.now() - started) / 1000;
+  // Closed by the caller once PostgreSQL's CPU is read: a backend that exits before is not counted.
+  return { events, rate: events / seconds, close: () => ds.destroy() };
+}
+
+/** The built API modules the storage path needs (loaded before any CPU is counted). */
+const storeModules = () =>
+  Promise.all(
+    [
+      'database/data-source.js',
+      'ingest/event-store.repository.js',
+      'ingest/ingest.service.js',
+      'ingest/event-normalize.js',
+      'visitors/visitor-facts.js',
+    ].map((path) => import(resolve(root, 'apps/api/dist', path))),
+  );
+
 async function dedupeBytesPerMillion() {
   const client = new pg.Client({ connectionString: DB_URL });
   await client.connect();
@@ -205,16 +258,32 @@ async function main() {
       };
       return result;
     };
+    // The storage path runs in this process: its CPU is this process's, and there is no load client.
+    const modules = await storeModules();
+    const withStoreCpu = async (perRequest) => {
+      await pgCpu.start();
+      const before = cpuMs(process.pid);
+      const result = await storePath(site.id, perRequest, modules);
+      const db = await pgCpu.stop();
+      const self = cpuMs(process.pid) - before;
+      await result.close();
+      const us = (ms) => (ms * 1000) / Math.max(1, result.events);
+      result.cpu = { server: us(self), db: us(db), client: 0 };
+      return result;
+    };
+    const storeSkipped = { rate: NaN, cpu: null };
     const batchBody = () =>
       JSON.stringify({ batch: Array.from({ length: 20 }, () => event()), sentAt: new Date().toISOString() });
     const batch = wanted('batch')
       ? await withCpu(api, () => cannon(url, '/v1/batch', batchBody, auth), 20)
       : skipped;
     const batchEvents = (batch['2xx'] * 20) / SECONDS;
+    const storeBatch = wanted('batch') ? await withStoreCpu(20) : storeSkipped;
     const single = wanted('single')
       ? await withCpu(api, () => cannon(url, '/v1/track', () => JSON.stringify(event()), auth), 1)
       : skipped;
     const singleRate = single['2xx'] / SECONDS;
+    const storeSingle = wanted('single') ? await withStoreCpu(1) : storeSkipped;
     const base = wanted('single')
       ? await withCpu(
           minimal,
@@ -229,8 +298,10 @@ async function main() {
     const rows = [
       ['raw COPY (baseline)', `${fmt(copyRate)} ev/s`, '', ''],
       ['/v1/batch ×20', `${fmt(batchEvents)} ev/s`, ms(batch.latency.p50), ms(batch.latency.p99)],
+      ['  storage path only ×20', `${fmt(storeBatch.rate)} ev/s`, '', ''],
       ['minimal Nest POST (baseline)', `${fmt(baseRate)} req/s`, ms(base.latency.p50), ms(base.latency.p99)],
       ['/v1/track single', `${fmt(singleRate)} ev/s`, ms(single.latency.p50), ms(single.latency.p99)],
+      ['  storage path only ×1', `${fmt(storeSingle.rate)} ev/s`, '', ''],
     ];
     console.log('\nscenario                        rate              p50        p99');
     for (const r of rows) console.log(`${r[0].padEnd(32)}${r[1].padEnd(18)}${r[2].padEnd(11)}${r[3]}`);
@@ -242,11 +313,17 @@ async function main() {
     console.log(
       `single / minimal route = ${(singleRatio * 100).toFixed(1)} %  (target >= 50 %, p99 < 50 ms: ${single.latency.p99 < 50 ? 'ok' : 'missed'})`,
     );
+    console.log(
+      `storage path alone, no HTTP: ×20 = ${((storeBatch.rate / copyRate) * 100).toFixed(1)} % of raw COPY, ` +
+        `×1 = ${((storeSingle.rate / baseRate) * 100).toFixed(1)} % of the minimal route`,
+    );
     const cores = availableParallelism();
     console.log(`\nCPU per event, µs (load average ${loadAverage()}; ${cores} cores):`);
     for (const [name, r] of [
       ['/v1/batch ×20', batch],
+      ['storage only ×20', storeBatch],
       ['/v1/track single', single],
+      ['storage only ×1', storeSingle],
       ['minimal route', base],
     ]) {
       if (!r.cpu) continue;

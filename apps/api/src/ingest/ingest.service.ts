@@ -61,6 +61,41 @@ export function keyFromRequest(auth: string | undefined, body: Record<string, un
   return fromHeader ?? fromBody;
 }
 
+/**
+ * The ingest path's group commit around `flush` (EventStore.commit), as the API runs it; the ingest
+ * benchmark drives the same one without HTTP to measure the storage path's own ceiling.
+ *
+ * Up to three groups in flight at once (INGEST_IN_FLIGHT): groups naming different visitors commit in
+ * parallel in PostgreSQL, and one naming a visitor a running group holds waits at its lock, ready to go
+ * at that COMMIT. One lane by default: on two cores, more lanes meant smaller groups and more CPU per
+ * event (single-event track: 4 lanes cost 1.5x the API and 2.4x the PostgreSQL CPU per event of one).
+ * Submissions split by linked identities (`submitSplit`) when there are more.
+ */
+export function ingestGroupCommit(
+  flush: (items: IngestItem[]) => Promise<ItemOutcome[]>,
+): GroupCommit<IngestItem, ItemOutcome> {
+  return new GroupCommit(flush, positiveInt(process.env.INGEST_LANES, 1), 5000, {
+    inFlight: positiveInt(process.env.INGEST_IN_FLIGHT, 3),
+    lingerMs: positiveInt(process.env.INGEST_LINGER_MS, 2),
+    minItems: positiveInt(process.env.INGEST_MIN_ITEMS, 200),
+  });
+}
+
+/** Group commit split by visitor: unrelated visitors' events may commit in parallel lanes. */
+export function commitSplit(
+  commits: GroupCommit<IngestItem, ItemOutcome>,
+  siteId: string,
+  items: IngestItem[],
+): Promise<ItemOutcome[]> {
+  return commits.submitSplit(
+    items,
+    identityLaneKeys(
+      siteId,
+      items.map((i) => i.event),
+    ),
+  );
+}
+
 @Injectable()
 export class IngestService {
   private readonly commits: GroupCommit<IngestItem, ItemOutcome>;
@@ -70,21 +105,7 @@ export class IngestService {
     private readonly keys: SiteKeyService,
     private readonly limiter: RateLimiter,
   ) {
-    // Up to three groups in flight at once (INGEST_IN_FLIGHT): groups naming different visitors commit
-    // in parallel in PostgreSQL, and one naming a visitor a running group holds waits at its lock,
-    // ready to go at that COMMIT. One lane by default: on two cores, more lanes meant smaller groups
-    // and more CPU per event (single-event track: 4 lanes cost 1.5x the API and 2.4x the PostgreSQL
-    // CPU per event of one). Submissions split by linked identities (commitSplit) when there are more.
-    this.commits = new GroupCommit(
-      (items) => this.store.commit(items),
-      positiveInt(process.env.INGEST_LANES, 1),
-      5000,
-      {
-        inFlight: positiveInt(process.env.INGEST_IN_FLIGHT, 3),
-        lingerMs: positiveInt(process.env.INGEST_LINGER_MS, 2),
-        minItems: positiveInt(process.env.INGEST_MIN_ITEMS, 200),
-      },
-    );
+    this.commits = ingestGroupCommit((items) => this.store.commit(items));
   }
 
   /** `type` is set by the single-event routes; undefined means /v1/batch. */
@@ -134,7 +155,7 @@ export class IngestService {
       facts: eventFacts(event, meta),
       receivedAt,
     }));
-    const outcomes = await this.commitSplit(key.siteId, items);
+    const outcomes = await commitSplit(this.commits, key.siteId, items);
     const stored = outcomes.filter((o) => o === 'stored').length;
     return {
       success: true,
@@ -154,18 +175,7 @@ export class IngestService {
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
     const receivedAt = new Date();
     const items = events.map((event) => ({ siteId, event, facts: eventFacts(event, meta), receivedAt }));
-    return this.commitSplit(siteId, items);
-  }
-
-  /** Group commit split by visitor: unrelated visitors' events may commit in parallel lanes. */
-  private commitSplit(siteId: string, items: IngestItem[]): Promise<ItemOutcome[]> {
-    return this.commits.submitSplit(
-      items,
-      identityLaneKeys(
-        siteId,
-        items.map((i) => i.event),
-      ),
-    );
+    return commitSplit(this.commits, siteId, items);
   }
 }
 
