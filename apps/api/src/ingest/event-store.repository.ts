@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { IdentityResolver, identityKey, identityKeysOf, visitorKey } from '../visitors/identity-resolver';
-import type { CtaLogEntry, EventFacts, VisitorState } from '../visitors/visitor-profile';
+import { sameJson, type CtaLogEntry, type EventFacts, type VisitorState } from '../visitors/visitor-profile';
 import { messageHash, NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
 
 export interface IngestItem {
@@ -232,6 +232,7 @@ export class EventStore {
     const visitors = new Map(
       prepared.visitors.map((r) => [visitorKey(r.site_id, r.id), toState(fromJson(r))]),
     );
+    const loaded = new Map([...visitors].map(([key, v]) => [key, loadedJson(v)]));
 
     // 3. resolve in arrival order; identify emits one $trait_changed per changed key.
     const resolver = new IdentityResolver(identities, visitors, randomUUID);
@@ -292,7 +293,10 @@ export class EventStore {
     );
     const created = new VisitorColumns();
     const changed = new VisitorColumns();
-    for (const v of dirty) (v.isNew ? created : changed).push(v);
+    for (const v of dirty) {
+      if (v.isNew) created.push(v);
+      else changed.push(v, loaded.get(visitorKey(v.siteId, v.id)));
+    }
     const idWrites = [...resolver.identityWrites.values()];
     const vcols = (o: number) =>
       Array.from({ length: VisitorColumns.WIDTH }, (_, i) => `$${o + i + 1}${VISITOR_TYPES[i]}`).join(', ');
@@ -309,11 +313,13 @@ export class EventStore {
            FROM unnest(${vcols(0)}) AS r(${VISITOR_COLUMNS})),
        uv AS (
          UPDATE visitors v SET
-           anonymous_ids = ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)), user_id = r.user_id,
-           traits = r.traits, first_seen_at = r.first_seen_at, last_seen_at = r.last_seen_at,
-           session_count = r.session_count, visit_count = r.visit_count, event_count = r.event_count,
-           last_page_url = r.last_page_url, utm = r.utm, referrer = r.referrer, device = r.device,
-           country = r.country, is_bot = r.is_bot, merged_into = r.merged_into, cta_log = r.cta_log,
+           anonymous_ids = CASE WHEN r.anonymous_ids IS NULL THEN v.anonymous_ids
+                                ELSE ARRAY(SELECT jsonb_array_elements_text(r.anonymous_ids)) END,
+           user_id = r.user_id, traits = coalesce(r.traits, v.traits), first_seen_at = r.first_seen_at,
+           last_seen_at = r.last_seen_at, session_count = r.session_count, visit_count = r.visit_count,
+           event_count = r.event_count, last_page_url = r.last_page_url, utm = coalesce(r.utm, v.utm),
+           referrer = r.referrer, device = coalesce(r.device, v.device), country = r.country,
+           is_bot = r.is_bot, merged_into = r.merged_into, cta_log = coalesce(r.cta_log, v.cta_log),
            updated_at = now()
            FROM unnest(${vcols(VisitorColumns.WIDTH)}) AS r(${VISITOR_COLUMNS})
           WHERE v.site_id = r.site_id AND v.id = r.id),
@@ -436,31 +442,59 @@ const VISITOR_TYPES = [
   '::jsonb[]',
 ];
 
-/** Visitor rows as one array per column (bound as typed arrays and unnested: no JSON parse of the rows). */
+/**
+ * A loaded profile's JSON values as loaded. The profile rules replace these objects when they change
+ * them (anonymous ids only grow, in place), so an update can tell which ones it need not send back.
+ */
+interface LoadedJson {
+  anonymousIds: number;
+  traits: VisitorState['traits'];
+  utm: VisitorState['utm'];
+  device: VisitorState['device'];
+  ctaLog: CtaLogEntry[];
+}
+
+const loadedJson = (v: VisitorState): LoadedJson => ({
+  anonymousIds: v.anonymousIds.length,
+  traits: v.traits,
+  utm: v.utm,
+  device: v.device,
+  ctaLog: v.ctaLog,
+});
+
+/**
+ * Visitor rows as one array per column (bound as typed arrays and unnested: no JSON parse of the rows).
+ * An update passes null for a JSON column its row keeps (`coalesce` with the locked row's value): most
+ * events change a profile's times and counts only, and encoding, sending and parsing the unchanged
+ * traits, UTM, device and CTA log of every visitor of a group cost more than the rest of its row.
+ */
 class VisitorColumns {
   static readonly WIDTH = 18;
   readonly cols: unknown[][] = Array.from({ length: VisitorColumns.WIDTH }, () => []);
 
-  push(v: VisitorState): void {
+  push(v: VisitorState, loaded?: LoadedJson): void {
+    // Each event replaces device and UTM with its own (often equal) objects: compared by value.
+    // Traits and the CTA log are compared by reference only (a copy with equal content is sent).
+    const json = (value: unknown, keep: boolean) => (keep ? null : JSON.stringify(value));
     const values = [
       v.siteId,
       v.id,
-      JSON.stringify(v.anonymousIds),
+      json(v.anonymousIds, v.anonymousIds.length === loaded?.anonymousIds),
       v.userId,
-      JSON.stringify(v.traits),
+      json(v.traits, v.traits === loaded?.traits),
       v.firstSeenAt.toISOString(),
       v.lastSeenAt.toISOString(),
       v.sessionCount,
       v.visitCount,
       v.eventCount,
       v.lastPageUrl,
-      JSON.stringify(v.utm),
+      json(v.utm, loaded !== undefined && sameJson(v.utm, loaded.utm)),
       v.referrer,
-      JSON.stringify(v.device),
+      json(v.device, loaded !== undefined && sameJson(v.device, loaded.device)),
       v.country,
       v.isBot,
       v.mergedInto,
-      JSON.stringify(v.ctaLog),
+      json(v.ctaLog, v.ctaLog === loaded?.ctaLog),
     ];
     for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
   }
