@@ -136,12 +136,13 @@ async function rawCopy(siteId) {
 
 /**
  * The storage path alone, in this process: the same events through normalizeBatch, eventFacts and the
- * API's own group commit into EventStore.commit (dedupe window, visitors, events, outbox), from
+ * API's own items and group commit into EventStore.commit (dedupe window, visitors, events, outbox), from
  * CONNECTIONS concurrent submitters of `perRequest` events each, for SECONDS. No HTTP, key check or
  * rate limit: what the HTTP scenario adds to it is the rest of the gap.
  */
 async function storePath(siteId, perRequest, modules) {
-  const [{ createDataSource }, { EventStore }, { ingestGroupCommit, commitSplit }, norm, facts] = modules;
+  const [{ createDataSource }, { EventStore }, { ingestGroupCommit, ingestItems, commitSplit }, norm] =
+    modules;
   const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 24 });
   await ds.initialize();
   const store = new EventStore(ds);
@@ -155,12 +156,8 @@ async function storePath(siteId, perRequest, modules) {
       const receivedAt = new Date();
       const batch = Array.from({ length: perRequest }, () => event());
       const opts = { receivedAt, sentAt: receivedAt.toISOString(), newMessageId: randomUUID };
-      const items = norm.normalizeBatch(batch, opts).events.map(({ event: e }) => ({
-        siteId,
-        event: e,
-        facts: facts.eventFacts(e, meta),
-        receivedAt,
-      }));
+      const normalized = norm.normalizeBatch(batch, opts).events.map(({ event: e }) => e);
+      const items = ingestItems(siteId, normalized, meta, receivedAt);
       await commitSplit(commits, siteId, items);
       events += items.length;
     }
@@ -179,7 +176,6 @@ const storeModules = () =>
       'ingest/event-store.repository.js',
       'ingest/ingest.service.js',
       'ingest/event-normalize.js',
-      'visitors/visitor-facts.js',
     ].map((path) => import(resolve(root, 'apps/api/dist', path))),
   );
 

@@ -81,6 +81,16 @@ export function ingestGroupCommit(
   });
 }
 
+/** One submission's normalised events as group-commit items, their facts read with the request's meta. */
+export function ingestItems(
+  siteId: string,
+  events: NormalizedEvent[],
+  meta: RequestMeta,
+  receivedAt: Date,
+): IngestItem[] {
+  return events.map((event) => ({ siteId, event, facts: eventFacts(event, meta), receivedAt }));
+}
+
 /** Group commit split by visitor: unrelated visitors' events may commit in parallel lanes. */
 export function commitSplit(
   commits: GroupCommit<IngestItem, ItemOutcome>,
@@ -149,12 +159,12 @@ export class IngestService {
       userAgent: key.kind === 'write' ? (req.headers['user-agent'] ?? null) : null,
       country: countryFromHeaders(req.headers),
     };
-    const items: IngestItem[] = result.events.map(({ event }) => ({
-      siteId: key.siteId,
-      event,
-      facts: eventFacts(event, meta),
+    const items = ingestItems(
+      key.siteId,
+      result.events.map(({ event }) => event),
+      meta,
       receivedAt,
-    }));
+    );
     const outcomes = await commitSplit(this.commits, key.siteId, items);
     const stored = outcomes.filter((o) => o === 'stored').length;
     return {
@@ -174,7 +184,7 @@ export class IngestService {
     const rate = await this.limiter.hit(`ingest:${siteId}`, INGEST_RATE_LIMIT, 1);
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
     const receivedAt = new Date();
-    const items = events.map((event) => ({ siteId, event, facts: eventFacts(event, meta), receivedAt }));
+    const items = ingestItems(siteId, events, meta, receivedAt);
     return commitSplit(this.commits, siteId, items);
   }
 }
