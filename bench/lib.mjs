@@ -30,11 +30,8 @@ export async function prepareDatabase(dbUrl) {
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
   if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
   await admin.end();
-  const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
-  const ds = createDataSource({ DATABASE_URL: dbUrl, DB_POOL_SIZE: 2 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
+  const { migrateDatabase } = await import(resolve(root, 'apps/api/dist/database/migrate-database.js'));
+  await migrateDatabase(dbUrl);
 }
 
 /** Node flags from an environment variable (`--cpu-prof --cpu-prof-dir=/tmp/prof` profiles a process). */

@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
+import { provisionDatabase } from '../support/provision';
 import { siblingDatabaseUrl } from '../support/test-env';
 
 /**
@@ -21,6 +22,7 @@ export const RT_REDIS_URL = process.env.RT_REDIS_URL ?? 'redis://127.0.0.1:6379/
 let migrated = false;
 export function migrateRuntimeDatabase(url = RT_DATABASE_URL): void {
   if (migrated && url === RT_DATABASE_URL) return;
+  provisionDatabase(url);
   execFileSync(process.execPath, [resolve(__dirname, '../../apps/api/dist/database/migrate.js'), 'up'], {
     env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
     stdio: 'pipe',

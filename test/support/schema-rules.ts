@@ -8,6 +8,7 @@ export const REFERENCE_TABLES = [
   'user_sessions',
   'migrations',
   'analytics_watermarks',
+  'account_sites',
 ];
 
 /**

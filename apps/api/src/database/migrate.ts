@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { loadConfig } from '../config/app-config';
-import { createDataSource } from './data-source';
+import { migrateDatabase, migrationDataSource } from './migrate-database';
 import { runCli } from './run-cli';
 
 /** `npm run migrate -- up|down|status`: explicit migrations, never synchronize. */
@@ -8,13 +8,15 @@ runCli(async () => {
   const cmd = process.argv[2] ?? 'up';
   const cfg = loadConfig();
   if (cmd === 'up') await ensureDatabase(cfg.DATABASE_URL);
-  const ds = createDataSource(cfg);
+  if (cmd === 'up') {
+    const done = await migrateDatabase(cfg.DATABASE_URL);
+    console.log(done.length ? `applied: ${done.join(', ')}` : 'schema is up to date');
+    return;
+  }
+  const ds = migrationDataSource(cfg.DATABASE_URL);
   await ds.initialize();
   try {
-    if (cmd === 'up') {
-      const done = await ds.runMigrations({ transaction: 'each' });
-      console.log(done.length ? `applied: ${done.map((m) => m.name).join(', ')}` : 'schema is up to date');
-    } else if (cmd === 'down') {
+    if (cmd === 'down') {
       await ds.undoLastMigration({ transaction: 'each' });
       console.log('reverted the last migration');
     } else if (cmd === 'status') {

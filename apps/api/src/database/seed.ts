@@ -4,6 +4,8 @@ import { loadConfig } from '../config/app-config';
 import { createDataSource } from './data-source';
 import { runCli } from './run-cli';
 import { newKeyToken } from '../sites/key-token';
+import { listSite } from '../sites/site.repository';
+import { Queryable } from './sql';
 
 export const DEMO = {
   email: 'demo@nudgeflow.dev',
@@ -43,15 +45,15 @@ runCli(async () => {
         ]);
         membership = { account_id: account.id };
       }
-      let [site]: { id: string }[] = await tx.query(
-        `SELECT id FROM sites WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL LIMIT 1`,
-        [membership.account_id, DEMO.site],
-      );
+      let site = await findSiteByName(tx, membership.account_id, DEMO.site);
       if (!site) {
-        [site] = await tx.query(
-          `INSERT INTO sites (account_id, name, domain, timezone) VALUES ($1, $2, $3, 'Europe/Paris') RETURNING id`,
+        const [created]: { id: string; account_id: string; created_at: Date }[] = await tx.query(
+          `INSERT INTO sites (account_id, name, domain, timezone) VALUES ($1, $2, $3, 'Europe/Paris')
+           RETURNING id, account_id, created_at`,
           [membership.account_id, DEMO.site, DEMO.domain],
         );
+        await listSite(tx, created);
+        site = created;
       }
       const keys: { public_token: string }[] = await tx.query(
         `SELECT public_token FROM site_keys WHERE site_id = $1 AND kind = 'write' AND revoked_at IS NULL LIMIT 1`,
@@ -84,3 +86,23 @@ runCli(async () => {
     await ds.destroy();
   }
 });
+
+/** The account's live site of that name: ids from `account_sites`, then each site on its own shard. */
+async function findSiteByName(
+  db: Queryable,
+  accountId: string,
+  name: string,
+): Promise<{ id: string } | undefined> {
+  const listed: { site_id: string }[] = await db.query(
+    `SELECT site_id FROM account_sites WHERE account_id = $1 ORDER BY created_at`,
+    [accountId],
+  );
+  for (const { site_id } of listed) {
+    const [site]: { id: string }[] = await db.query(
+      `SELECT id FROM sites WHERE id = $1 AND name = $2 AND deleted_at IS NULL`,
+      [site_id, name],
+    );
+    if (site) return site;
+  }
+  return undefined;
+}

@@ -99,6 +99,8 @@ export class FlowVersionRepository {
   /**
    * Publishes an old version again as a new one and resets the draft to it (bumping the revision, so
    * an editor still open on the newer draft gets a conflict instead of silently overwriting it).
+   * The draft is assembled with jsonb_set (immutable): Citus refuses STABLE functions such as
+   * jsonb_build_object over column values in an UPDATE.
    */
   async rollback(
     siteId: string,
@@ -112,15 +114,17 @@ export class FlowVersionRepository {
          SELECT graph, settings FROM flow_versions WHERE site_id = $1 AND flow_id = $2 AND version = $3
        ), f AS (
          UPDATE flows SET status = 'live', published_version = COALESCE(published_version, 0) + 1,
-                draft = jsonb_build_object('graph', old.graph, 'settings', old.settings),
+                draft = jsonb_set(jsonb_set('{}', '{graph}', old.graph), '{settings}', old.settings),
                 revision = revision + 1, updated_at = now()
            FROM old
           WHERE flows.site_id = $1 AND flows.id = $2 AND flows.status <> 'archived'
           RETURNING flows.site_id, flows.id, flows.published_version, flows.revision
+       ), v AS (
+         INSERT INTO flow_versions (site_id, flow_id, version, graph, settings, note, published_by)
+         SELECT f.site_id, f.id, f.published_version, old.graph, old.settings, $4, $5 FROM f, old
+         RETURNING version
        )
-       INSERT INTO flow_versions (site_id, flow_id, version, graph, settings, note, published_by)
-       SELECT f.site_id, f.id, f.published_version, old.graph, old.settings, $4, $5 FROM f, old
-       RETURNING version, (SELECT revision FROM f) AS revision`,
+       SELECT v.version, f.revision FROM v, f`,
       [siteId, flowId, fromVersion, input.note, input.publishedBy],
     );
     return rows[0];

@@ -54,9 +54,9 @@ export class SiteKeyRepository {
   async revoke(siteId: string, keyId: string): Promise<SiteKeyRow | undefined> {
     const rows: SiteKeyRow[] = await queryRows(
       this.db,
-      `UPDATE site_keys SET revoked_at = COALESCE(revoked_at, now())
+      `UPDATE site_keys SET revoked_at = COALESCE(revoked_at, $3)
         WHERE site_id = $1 AND id = $2 RETURNING ${KEY_COLUMNS}`,
-      [siteId, keyId],
+      [siteId, keyId, new Date()],
     );
     return rows[0];
   }

@@ -1,4 +1,4 @@
-import { queryRows } from '../database/sql';
+import { Queryable, queryRows } from '../database/sql';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Role } from '../common/roles';
@@ -46,16 +46,27 @@ export class SiteRepository {
     return rows[0];
   }
 
-  /** Lists a marketer's sites; the only query that spans sites, bounded by their accounts. */
+  /**
+   * Lists a marketer's sites without touching every shard: the site ids come from `account_sites`
+   * and `memberships` (reference tables, on every node), then each site is read from its own shard.
+   */
   async listForUser(userId: string): Promise<(SiteRow & { role: Role })[]> {
-    return queryRows(
+    const access: SiteAccessRow[] = await queryRows(
       this.db,
-      `SELECT ${SITE_COLUMNS}, m.role
-         FROM memberships m JOIN sites s ON s.account_id = m.account_id
-        WHERE m.user_id = $1 AND s.deleted_at IS NULL
-        ORDER BY s.created_at`,
+      `SELECT a.site_id, a.account_id, m.role
+         FROM memberships m JOIN account_sites a ON a.account_id = m.account_id
+        WHERE m.user_id = $1`,
       [userId],
     );
+    const sites = await Promise.all(
+      access.map(async ({ site_id, role }) => {
+        const site = await this.get(site_id);
+        return site && { ...site, role };
+      }),
+    );
+    return sites
+      .filter((s): s is SiteRow & { role: Role } => s !== undefined)
+      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
   }
 
   async create(input: {
@@ -64,13 +75,16 @@ export class SiteRepository {
     domain: string;
     timezone: string;
   }): Promise<SiteRow> {
-    const [row]: SiteRow[] = await queryRows(
-      this.db,
-      `INSERT INTO sites (account_id, name, domain, timezone) VALUES ($1, $2, $3, $4)
-       RETURNING id, account_id, name, domain, timezone, retention_days, created_at`,
-      [input.accountId, input.name, input.domain, input.timezone],
-    );
-    return row;
+    return this.db.transaction(async (tx) => {
+      const [row]: SiteRow[] = await queryRows(
+        tx,
+        `INSERT INTO sites (account_id, name, domain, timezone) VALUES ($1, $2, $3, $4)
+         RETURNING id, account_id, name, domain, timezone, retention_days, created_at`,
+        [input.accountId, input.name, input.domain, input.timezone],
+      );
+      await listSite(tx, row);
+      return row;
+    });
   }
 
   async update(
@@ -92,8 +106,21 @@ export class SiteRepository {
   }
 
   async softDelete(siteId: string): Promise<void> {
-    await queryRows(this.db, `UPDATE sites SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL`, [
-      siteId,
-    ]);
+    await this.db.transaction(async (tx) => {
+      await queryRows(tx, `UPDATE sites SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL`, [
+        siteId,
+        new Date(),
+      ]);
+      await queryRows(tx, `DELETE FROM account_sites WHERE site_id = $1`, [siteId]);
+    });
   }
+}
+
+/** A site's row in `account_sites`, written in the transaction that creates the site (the seed's too). */
+export async function listSite(db: Queryable, site: { id: string; account_id: string; created_at: Date }) {
+  await queryRows(
+    db,
+    `INSERT INTO account_sites (account_id, site_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [site.account_id, site.id, site.created_at],
+  );
 }

@@ -15,6 +15,7 @@ import { AnalyticsDimsCovering1764300600100 } from './1764300600100-analytics-di
 import { AnalyticsFunnels1764300600200 } from './1764300600200-analytics-funnels';
 import { AnalyticsDimsRefresh1764300600300 } from './1764300600300-analytics-dims-refresh';
 import { AnalyticsLiveDeltas1764300600400 } from './1764300600400-analytics-live-deltas';
+import { AccountSites1764300650000 } from './1764300650000-account-sites';
 import { AnalyticsHllUnionCard1764300600500 } from './1764300600500-analytics-hll-union-card';
 import { Onsite1764300500000 } from './1764300500000-onsite';
 import { WebhookClaims1764300400200 } from './1764300400200-webhook-claims';
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   WebhookClaimsById1764300400300,
   RuntimeWakeIndex1764300300300,
   AnalyticsHllUnionCard1764300600500,
+  AccountSites1764300650000,
   IngestKeyLocks1764300100200,
   IngestIndexProbes1764300100300,
 ];

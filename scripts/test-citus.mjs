@@ -1,0 +1,38 @@
+// `npm run test:citus`: the integration suites against a Citus cluster named by
+//   CITUS_COORDINATOR_URL  (default postgres://postgres@127.0.0.1:9700)
+//   CITUS_WORKER_URLS      (comma-separated; default the two local workers on 9701 and 9702)
+// Each test database is provisioned on every node with citus + hll, the workers registered and strict
+// mode on (test/support/provision-database.mjs). Suites listed in test/citus-pending.txt are skipped,
+// each with its reason. Extra arguments go to jest (a path runs that suite alone).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const coordinator = new URL(process.env.CITUS_COORDINATOR_URL ?? 'postgres://postgres@127.0.0.1:9700');
+const workers =
+  process.env.CITUS_WORKER_URLS ?? 'postgres://postgres@127.0.0.1:9701,postgres://postgres@127.0.0.1:9702';
+coordinator.pathname = `/${process.env.TEST_CITUS_DATABASE ?? 'nudgeflow_citus_test'}`;
+
+const pending = readFileSync(resolve(root, 'test/citus-pending.txt'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+for (const line of pending) console.log(`test:citus skips ${line}`);
+
+const jest = createRequire(import.meta.url).resolve('jest/bin/jest');
+const args = process.argv.slice(2);
+const projects = args.includes('--selectProjects') ? [] : ['--selectProjects', 'integration', 'citus'];
+const run = spawnSync(process.execPath, [jest, '--runInBand', ...projects, ...args], {
+  cwd: root,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    TEST_DATABASE_URL: coordinator.toString(),
+    CITUS_WORKER_URLS: workers,
+    DATABASE_REQUIRE_CITUS: 'true',
+  },
+});
+process.exit(run.status ?? 1);
