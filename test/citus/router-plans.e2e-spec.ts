@@ -43,11 +43,36 @@ describe('per-tenant statements are router plans', () => {
       const res = await t.request(path, { token: owner.tokens.viewer });
       if (res.status !== 200) failures.push(`${path}: ${res.status}`);
     }
+    // Decide reads the visitor only when the site has a published CTA.
+    const cta = await t.request(`/api/sites/${owner.siteId}/ctas`, {
+      method: 'POST',
+      token: owner.tokens.editor,
+      body: {
+        id: 'router-cta',
+        name: 'Router CTA',
+        config: { kind: 'bar', variants: [{ id: 'a', content: { headline: 'Hi', body: '' } }] },
+      },
+    });
+    const published = await t.request(`/api/sites/${owner.siteId}/ctas/router-cta/publish`, {
+      method: 'POST',
+      token: owner.tokens.editor,
+    });
+    if (cta.status !== 201 || published.status !== 201)
+      failures.push(`CTA: ${cta.status} ${published.status} ${cta.raw}`);
     const decide = await t.request('/v1/decide', {
       method: 'POST',
-      body: { writeKey: owner.writeKey, anonymousId: 'router-anon', url: 'https://example.com/' },
+      body: {
+        writeKey: owner.writeKey,
+        anonymousId: 'router-anon',
+        url: 'https://example.com/',
+        context: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36' },
+      },
     });
-    if (decide.status !== 200) failures.push(`decide: ${decide.status} ${decide.raw.slice(0, 200)}`);
+    if (decide.status !== 200 || !Array.isArray((decide.body as { ctas?: unknown }).ctas)) {
+      failures.push(`decide: ${decide.status} ${decide.raw.slice(0, 200)}`);
+    }
+    if (!capture.statements.some((s) => s.sql.includes('visitor_identities')))
+      failures.push('decide: no visitor lookup');
     if (failures.length) {
       const errors = t
         .output()
@@ -83,7 +108,16 @@ describe('per-tenant statements are router plans', () => {
     }
     expect(problems).toEqual([]);
     // The capture really saw the API's traffic: flows, CTAs, keys, webhooks and decide.
-    for (const table of ['flows', 'flow_versions', 'ctas', 'site_keys', 'webhook_endpoints', 'sites']) {
+    const tables = [
+      'flows',
+      'flow_versions',
+      'ctas',
+      'site_keys',
+      'webhook_endpoints',
+      'sites',
+      'visitor_identities',
+    ];
+    for (const table of tables) {
       expect(explained.some((sql) => new RegExp(`\\b${table}\\b`).test(sql))).toBe(true);
     }
     expect(explained.length).toBeGreaterThan(40);

@@ -58,7 +58,7 @@ const LOAD_SQL = `WITH ident AS (
 @Injectable()
 export class VisitorStateRepository implements OnModuleDestroy {
   private readonly logger = new Logger(VisitorStateRepository.name);
-  private pool?: Pool;
+  private pool?: Promise<Pool>;
   private readonly lookups = new TickBatcher<Lookup, Row | undefined>(
     (siteId, lookups) => this.loadRows(siteId, lookups),
     MAX_BATCH,
@@ -70,7 +70,7 @@ export class VisitorStateRepository implements OnModuleDestroy {
   ) {}
 
   async onModuleDestroy(): Promise<void> {
-    await this.pool?.end();
+    await (await this.pool)?.end();
   }
 
   async load(
@@ -126,21 +126,27 @@ export class VisitorStateRepository implements OnModuleDestroy {
    * A named prepared statement on a small pool of decide's own, whose sessions force the generic plan:
    * decide runs this one query per page view and it has no reason to be re-planned per visitor (when
    * it still read the events partitions, the plan cache kept re-planning it at 8–10 ms a plan). The
-   * setting must not leak into the main pool's other queries.
+   * setting must not leak into the main pool's other queries. On Citus the generic plan loses the
+   * constant site_id the router planner needs ("could not create distributed plan"), so there the
+   * pool keeps PostgreSQL's default plan choice, which Citus plans per call on the site's shard.
    */
   private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
-    this.pool ??= this.createPool();
-    const result = await this.pool.query({ name: 'nf_onsite_visitor_state_v3', text, values });
+    this.pool ??= this.createPool().catch((err: unknown) => {
+      this.pool = undefined;
+      throw err;
+    });
+    const result = await (await this.pool).query({ name: 'nf_onsite_visitor_state_v3', text, values });
     return result.rows as T[];
   }
 
-  private createPool(): Pool {
+  private async createPool(): Promise<Pool> {
+    const citus = await queryRows(this.db, `SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
     const pool = new Pool({
       connectionString: this.cfg.DATABASE_URL,
       max: this.cfg.DECIDE_POOL_SIZE,
       connectionTimeoutMillis: 5000,
       application_name: 'nudgeflow',
-      options: '-c plan_cache_mode=force_generic_plan',
+      options: citus.length > 0 ? undefined : '-c plan_cache_mode=force_generic_plan',
     });
     // An idle connection killed by the server must not crash the process; the next query reconnects.
     pool.on('error', (err) => this.logger.warn({ err: err.message }, 'decide pool connection lost'));
