@@ -1,11 +1,12 @@
-// `npm run test:citus`: the integration suites against a Citus cluster named by
+// `npm run test:citus`: the integration suites (everything that talks to PostgreSQL; the unit and
+// builder projects do not) and the Citus checks in test/citus, against a Citus cluster named by
 //   CITUS_COORDINATOR_URL  (default postgres://postgres@127.0.0.1:9700)
 //   CITUS_WORKER_URLS      (comma-separated; default the two local workers on 9701 and 9702)
 // Each test database is provisioned on every node with citus + hll, the workers registered and strict
 // mode on (test/support/provision-database.mjs). Suites listed in test/citus-pending.txt are skipped,
 // each with its reason. Extra arguments go to jest (a path runs that suite alone).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,13 @@ const pending = readFileSync(resolve(root, 'test/citus-pending.txt'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
-for (const line of pending) console.log(`test:citus skips ${line}`);
+for (const line of pending) {
+  const path = line.split(' # ')[0].trim();
+  // A renamed or deleted suite must not stay skipped silently under its old name.
+  if (!existsSync(resolve(root, path))) throw new Error(`test/citus-pending.txt: ${path} does not exist`);
+  if (!line.includes(' # ')) throw new Error(`test/citus-pending.txt: ${path} needs a reason after ' # '`);
+  console.log(`test:citus skips ${line}`);
+}
 
 const jest = createRequire(import.meta.url).resolve('jest/bin/jest');
 const args = process.argv.slice(2);
