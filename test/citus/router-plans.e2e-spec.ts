@@ -65,7 +65,9 @@ describe('per-tenant statements are router plans', () => {
         writeKey: owner.writeKey,
         anonymousId: 'router-anon',
         url: 'https://example.com/',
-        context: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36' },
+        context: {
+          userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36',
+        },
       },
     });
     if (decide.status !== 200 || !Array.isArray((decide.body as { ctas?: unknown }).ctas)) {
