@@ -92,6 +92,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.error({ err, reqId: req?.id, url: req?.url }, 'unhandled error');
     }
     if (headers) void reply.headers(headers);
+    // A handler may have set another type (CSV, SSE) before failing; its error is JSON all the same.
+    void reply.removeHeader('content-disposition');
+    void reply.header('content-type', 'application/json; charset=utf-8');
     void reply.status(body.statusCode).send(body);
   }
 }

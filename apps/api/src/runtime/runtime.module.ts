@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
+import { FlowsModule } from '../flows/flows.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
 import { EffectPerformer } from './effect-performer';
 import { EmailSender } from './email.sender';
@@ -21,7 +22,7 @@ const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig }
 
 /** Runs API (HTTP process). */
 @Module({
-  imports: [CoreModule],
+  imports: [CoreModule, FlowsModule],
   controllers: [RunsController],
   providers: [runtimeConfig, PgClientGuard, RunRepository, RunQueueService, RunsService],
 })
