@@ -35,6 +35,8 @@ export const configSchema = z.object({
   /** Delay added to a login for an email that failed too often from anywhere (slowed, never locked). */
   LOGIN_SLOWDOWN_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   OPERATOR_EMAILS: csv.default([]),
+  /** Bearer token Prometheus sends to /metrics; unset, /metrics is not served on the public port. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BUILDER_DIST: z.string().default('apps/builder/dist'),
   EMBED_DIST: z.string().default('libs/embed/dist'),
