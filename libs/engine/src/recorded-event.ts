@@ -1,4 +1,4 @@
-import { SYSTEM_EVENTS } from '@nudgeflow/flow-schema';
+import { INBOUND_HOOK_SOURCE, SYSTEM_EVENTS } from '@nudgeflow/flow-schema';
 import type { FlowEvent, VisitorSnapshot } from './engine-types';
 
 /**
@@ -49,6 +49,23 @@ export function toFlowEvent(event: RecordedEvent): FlowEvent {
   }
   const ts = event.timestamp instanceof Date ? event.timestamp : new Date(event.timestamp);
   return { id: event.messageId, name, properties, timestamp: ts.toISOString() };
+}
+
+/**
+ * The `$webhook` view of an event an inbound hook stored: what `trigger_inbound_webhook` listens to.
+ * The stored event keeps the name the integration's JSON gave it (so `trigger_event` flows on that
+ * name still match); its properties gain `hookId` (the hook's own, never the body's) and `event`.
+ */
+export function inboundWebhookView(event: RecordedEvent): FlowEvent | undefined {
+  const hookId = event.context?.hookId;
+  if (event.type !== 'track' || event.context?.source !== INBOUND_HOOK_SOURCE || typeof hookId !== 'string')
+    return undefined;
+  const base = toFlowEvent(event);
+  return {
+    ...base,
+    name: SYSTEM_EVENTS.inboundWebhook,
+    properties: { ...base.properties, event: event.name, hookId },
+  };
 }
 
 /** A visitor profile as stored (camel-cased, as the visitors API returns it). */

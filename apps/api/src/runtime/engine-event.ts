@@ -1,4 +1,5 @@
 import {
+  inboundWebhookView,
   toFlowEvent,
   toVisitorSnapshot as visitorSnapshotOf,
   type FlowEvent,
@@ -21,6 +22,18 @@ export interface StoredEvent {
 /** An ingested event as the engine sees it (`toFlowEvent`, shared with the builder's simulator). */
 export function toEngineEvent(row: StoredEvent): FlowEvent {
   return toFlowEvent({
+    type: row.type,
+    name: row.name,
+    messageId: row.message_id,
+    timestamp: row.ts,
+    properties: row.properties,
+    context: row.context,
+  });
+}
+
+/** The `$webhook` view of an event an inbound hook stored (undefined for any other event). */
+export function inboundWebhookEvent(row: StoredEvent): FlowEvent | undefined {
+  return inboundWebhookView({
     type: row.type,
     name: row.name,
     messageId: row.message_id,
