@@ -47,7 +47,6 @@ export const configSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// URL')
     .optional(),
-  EMAIL_FROM: z.string().min(3).default('Nudgeflow <no-reply@nudgeflow.local>'),
   // Webhooks: AES-256-GCM key for secrets at rest (required in production), SSRF allowlist
   // (addresses/CIDRs), fixed host answers (`host=ip`), compressed retry schedule for tests.
   SECRETS_KEY: z.string().min(16).optional(),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
+import { EmailSenderRepository } from '../email/email-sender.repository';
 import { FlowsModule } from '../flows/flows.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
 import { EffectPerformer } from './effect-performer';
@@ -37,6 +38,7 @@ export class RuntimeApiModule {}
     RunRepository,
     RunQueueService,
     FlowIndex,
+    EmailSenderRepository,
     EmailSender,
     EffectPerformer,
     RuntimeMetrics,
