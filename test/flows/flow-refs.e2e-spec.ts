@@ -4,7 +4,8 @@ import { createTenant, Tenant } from '../support/tenants';
 
 /**
  * Every reference a flow makes is checked on publish: a `send_email` node's sender and a `notify`
- * node's endpoint must exist in the same site, or publish answers 422 naming the node.
+ * node's endpoint must exist in the same site, and every template variable must be in the catalogue,
+ * or publish answers 422 naming the node.
  */
 const settings = { reEntry: { mode: 'once' }, maxConcurrentRunsPerVisitor: 1, exitConditions: [] };
 
@@ -116,6 +117,22 @@ describe('flow references checked on publish: email senders and notify targets',
     const res = await publish(a, await action());
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([expect.objectContaining({ code, nodeId: 'act' })]);
+  });
+
+  it('refuses to publish a template with an unknown variable, naming the node (not an empty string at send time)', async () => {
+    const ep = await endpoint(a);
+    for (const text of ['Lead {{visitor.anonymousID}}', 'Hi {{first_name}}', '{{event.props.total}}']) {
+      const res = await publish(a, { type: 'notify', config: { endpointId: ep, text } });
+      expect({ text, status: res.status }).toEqual({ text, status: 422 });
+      expect(res.body.errors).toEqual([
+        expect.objectContaining({ code: 'UNKNOWN_TEMPLATE_VARIABLE', nodeId: 'act' }),
+      ]);
+    }
+    const ok = await publish(a, {
+      type: 'notify',
+      config: { endpointId: ep, text: '{{visitor.anonymousId}} {{visitor.userId}} {{visitor.traits.plan}}' },
+    });
+    expect(ok.status).toBe(201);
   });
 
   it('publishes with the site’s own sender and endpoint', async () => {

@@ -32,7 +32,11 @@ describe('inbound webhook trigger', () => {
       `on hook ${tag}`,
       [
         { id: 'start', type: 'trigger_inbound_webhook', config: { hookId } },
-        { id: 'tag', type: 'update_visitor', config: { addTags: [tag] } },
+        {
+          id: 'tag',
+          type: 'update_visitor',
+          config: { addTags: [tag], setTraits: [{ key: 'crm_id', value: '{{visitor.userId}}' }] },
+        },
         { id: 'done', type: 'exit', config: {} },
       ],
       [
@@ -42,13 +46,14 @@ describe('inbound webhook trigger', () => {
       { reEntry: { mode: 'every_time' }, maxConcurrentRunsPerVisitor: 5, exitConditions: [] },
     );
 
-  const tagsOf = async (visitorId: string) =>
+  const visitorRow = async (visitorId: string) =>
     (
-      await ctx.stack.db.query<{ tags: string[] }>(
-        `SELECT tags FROM visitors WHERE site_id = $1 AND id = $2`,
+      await ctx.stack.db.query<{ tags: string[]; traits: Record<string, unknown> }>(
+        `SELECT tags, traits FROM visitors WHERE site_id = $1 AND id = $2`,
         [t.siteId, visitorId],
       )
-    ).rows[0]?.tags ?? [];
+    ).rows[0];
+  const tagsOf = async (visitorId: string) => (await visitorRow(visitorId))?.tags ?? [];
 
   it('POSTing JSON to the hook URL enrols the visitor it names and the run tags them', async () => {
     const hook = await createHook();
@@ -68,8 +73,41 @@ describe('inbound webhook trigger', () => {
       return runs.length === 1 && ['completed', 'exited'].includes(runs[0].status) ? runs : undefined;
     });
     expect(await tagsOf(run.visitor_id)).toContain('from-crm');
+    // {{visitor.userId}} is the id the hook's JSON named, not an empty string.
+    expect((await visitorRow(run.visitor_id))?.traits).toMatchObject({ crm_id: customer });
     // Only the flow of the hook that was called.
     expect(await runsOf(ctx.stack.db, t.siteId, otherFlowId)).toEqual([]);
+  });
+
+  it('{{visitor.anonymousId}} renders the anonymous id the browser sent', async () => {
+    const flowId = await publishFlow(
+      ctx.stack,
+      t,
+      flowDoc(
+        'anon',
+        [
+          { id: 'start', type: 'trigger_event', config: { event: 'anon_seen', filters: [] } },
+          {
+            id: 'set',
+            type: 'update_visitor',
+            config: { setTraits: [{ key: 'anon', value: '{{visitor.anonymousId}}' }] },
+          },
+        ],
+        [['start', 'next', 'set']],
+      ),
+    );
+    const anonymousId = `anon-${randomUUID()}`;
+    const res = await request(ctx.stack.api.url, '/v1/track', {
+      method: 'POST',
+      headers: { authorization: basic(t.writeKey), 'user-agent': BROWSER_UA },
+      body: { event: 'anon_seen', anonymousId },
+    });
+    expect(res.status).toBe(202);
+    const [run] = await waitFor('the anon run to end', async () => {
+      const runs = await runsOf(ctx.stack.db, t.siteId, flowId);
+      return runs.length === 1 && ['completed', 'exited'].includes(runs[0].status) ? runs : undefined;
+    });
+    expect((await visitorRow(run.visitor_id))?.traits).toMatchObject({ anon: anonymousId });
   });
 
   it('a /v1 event carrying a forged inbound-hook marker enrols nothing', async () => {

@@ -71,6 +71,9 @@ export function inboundWebhookView(event: RecordedEvent): FlowEvent | undefined 
 /** A visitor profile as stored (camel-cased, as the visitors API returns it). */
 export interface RecordedVisitor {
   id: string;
+  /** Anonymous ids in the order they were seen (the last is the current one). */
+  anonymousIds?: readonly string[] | null;
+  userId?: string | null;
   traits: Record<string, unknown> | null;
   tags: readonly string[] | null;
   visitCount: number | null;
@@ -87,6 +90,10 @@ export function toVisitorSnapshot(visitor: RecordedVisitor): VisitorSnapshot {
   const firstSeen = visitor.firstSeenAt;
   return {
     id: visitor.id,
+    ...(visitor.anonymousIds?.length
+      ? { anonymousId: visitor.anonymousIds[visitor.anonymousIds.length - 1] }
+      : {}),
+    ...(visitor.userId ? { userId: visitor.userId } : {}),
     traits: visitor.traits ?? {},
     tags: visitor.tags ?? [],
     ...(visitor.visitCount !== null ? { visitCount: visitor.visitCount } : {}),

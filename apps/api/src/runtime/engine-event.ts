@@ -46,6 +46,8 @@ export function inboundWebhookEvent(row: StoredEvent): FlowEvent | undefined {
 /** The columns of a `visitors` row the engine reads. */
 export interface StoredVisitor {
   id: string;
+  anonymous_ids?: string[] | null;
+  user_id?: string | null;
   traits: Record<string, unknown> | null;
   tags: string[] | null;
   visit_count: number | null;
@@ -59,6 +61,8 @@ export function toVisitorSnapshot(row: StoredVisitor | undefined, visitorId: str
   if (!row) return { id: visitorId, traits: {}, tags: [] };
   return visitorSnapshotOf({
     id: row.id,
+    anonymousIds: row.anonymous_ids,
+    userId: row.user_id,
     traits: row.traits,
     tags: row.tags,
     visitCount: row.visit_count,
