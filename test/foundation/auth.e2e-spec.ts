@@ -120,7 +120,10 @@ describe('marketer auth', () => {
       expect(replay).toMatchObject({ status: 401, body: { code: 'REFRESH_TOKEN_REUSED' } });
       // Every token of the family is dead: the newest refresh token and the access token it came with.
       expect(
-        await t.request('/api/auth/refresh', { method: 'POST', body: { refreshToken: current.refreshToken } }),
+        await t.request('/api/auth/refresh', {
+          method: 'POST',
+          body: { refreshToken: current.refreshToken },
+        }),
       ).toMatchObject({ status: 401, body: { code: 'SESSION_REVOKED' } });
       expect(await t.request('/api/me', { token: current.accessToken })).toMatchObject({
         status: 401,
@@ -131,7 +134,10 @@ describe('marketer auth', () => {
 
   it('a stranger failing logins from another address cannot lock the owner out', async () => {
     const e = email();
-    await t.request('/api/auth/signup', { method: 'POST', body: { email: e, password: PASSWORD, name: 'A' } });
+    await t.request('/api/auth/signup', {
+      method: 'POST',
+      body: { email: e, password: PASSWORD, name: 'A' },
+    });
     const from = (ip: string, password: string) =>
       t.request('/api/auth/login', {
         method: 'POST',
@@ -146,7 +152,8 @@ describe('marketer auth', () => {
     // The owner, elsewhere, still gets in (the email alone is only slowed down, never blocked).
     expect((await from('203.0.113.9', PASSWORD)).status).toBe(200);
     // Spreading guesses over addresses does not block the email either.
-    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) expect((await from(ip, 'nope-nope')).status).toBe(401);
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3'])
+      expect((await from(ip, 'nope-nope')).status).toBe(401);
     expect((await from('203.0.113.10', PASSWORD)).status).toBe(200);
   });
 
