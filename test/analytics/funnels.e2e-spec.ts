@@ -491,12 +491,13 @@ describe('funnel definitions: roles and validation', () => {
   const base = () => `/api/sites/${t.siteId}/funnels`;
 
   it("CSV export errors are JSON 4xx: a bad range, a missing funnel, another tenant's funnel", async () => {
-    const id = await createFunnel(t, [A, B], 600);
+    const own = await createTenant(api, 'funnels-csv');
+    const id = await createFunnel(own, [A, B], 600);
     const other = await createTenant(api, 'funnels-csv-other');
     const foreign = await createFunnel(other, [A, B], 600);
     const exportOf = (funnel: string, query = '') =>
-      api.request(`/api/sites/${t.siteId}/reports/funnels/${funnel}/export${query}`, {
-        token: t.tokens.viewer,
+      api.request(`/api/sites/${own.siteId}/reports/funnels/${funnel}/export${query}`, {
+        token: own.tokens.viewer,
       });
     for (const query of ['?from=yesterday', '?from=2026-02-30', '?from=2026-03-01&to=2026-02-01', '?to=x']) {
       const res = await exportOf(id, query);
