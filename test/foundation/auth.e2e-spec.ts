@@ -157,6 +157,29 @@ describe('marketer auth', () => {
     expect((await from('203.0.113.10', PASSWORD)).status).toBe(200);
   });
 
+  it('an untrusted peer cannot choose its address with X-Forwarded-For (TRUST_PROXY=false)', async () => {
+    const direct = await startApi({ LOGIN_MAX_ATTEMPTS: '3', LOGIN_SLOWDOWN_MS: '0', TRUST_PROXY: 'false' });
+    try {
+      const e = email();
+      await direct.request('/api/auth/signup', {
+        method: 'POST',
+        body: { email: e, password: PASSWORD, name: 'A' },
+      });
+      const statuses: number[] = [];
+      for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']) {
+        const res = await direct.request('/api/auth/login', {
+          method: 'POST',
+          body: { email: e, password: 'wrong-password' },
+          headers: { 'x-forwarded-for': ip },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await direct.stop();
+    }
+  });
+
   it('logout revokes the session: its access token and refresh token stop working', async () => {
     const s = await t.request('/api/auth/signup', {
       method: 'POST',

@@ -35,6 +35,15 @@ export const configSchema = z.object({
   /** Delay added to a login for an email that failed too often from anywhere (slowed, never locked). */
   LOGIN_SLOWDOWN_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   OPERATOR_EMAILS: csv.default([]),
+  /**
+   * Which peers' X-Forwarded-For is believed for the client address (login limits): `loopback` (a
+   * proxy on the same host), a comma-separated list of addresses/CIDRs, `true` (anyone: only behind
+   * a proxy that overwrites the header) or `false`.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v): boolean | string => (v === 'true' ? true : v === 'false' ? false : v)),
   /** Bearer token Prometheus sends to /metrics; unset, /metrics is not served on the public port. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
