@@ -229,6 +229,21 @@ describe('builder in Chromium', () => {
         [siteId],
       );
     }
+    // The reminder email names the template's placeholder sender: publish checks senders, so the
+    // site gets one and the email step picks it from the sender list.
+    const senderId = randomUUID();
+    await db.query(
+      `INSERT INTO email_senders (site_id, id, name, from_name, from_address) VALUES ($1, $2, 'Shop', 'Shop', 'shop@example.com')`,
+      [siteId, senderId],
+    );
+    await page.getByTestId('node-email_reminder').click();
+    await page.getByRole('tab', { name: 'Step' }).click();
+    const sender = page.getByRole('tabpanel').getByRole('combobox', { name: /^Sender ID/ });
+    await until(
+      () => sender.locator(`option[value="${senderId}"]`).count(),
+      (n) => n === 1,
+    );
+    await sender.selectOption(senderId);
     await page.getByRole('button', { name: 'Validate', exact: true }).click();
     await page
       .getByText('Checked by the server, including CTAs, endpoints and senders of this site.')

@@ -23,7 +23,8 @@ export async function createHttpApp(cfg: AppConfig): Promise<NestFastifyApplicat
     bodyLimit: MAX_BODY_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    trustProxy: true,
+    // Trusting every peer's X-Forwarded-For would let a client pick its own address per request.
+    trustProxy: cfg.TRUST_PROXY,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     logger: new PinoNestLogger(logger),

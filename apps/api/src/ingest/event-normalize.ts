@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { INBOUND_HOOK_SOURCE } from '@nudgeflow/flow-schema';
 
 /**
  * Pure validation and normalisation of Segment-spec events (no Nest, no I/O), shared by the HTTP
@@ -68,6 +69,8 @@ export interface NormalizeOptions {
   /** Route-implied type (`/v1/track`); batch events must carry their own. */
   type?: EventType;
   newMessageId: () => string;
+  /** Set by the inbound hook route only: marks the event as that hook's (`context.source/hookId`). */
+  inboundHookId?: string;
 }
 
 const MIN_TS = Date.UTC(2000, 0, 1);
@@ -136,10 +139,16 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     return fail('INVALID_ID', 'messageId: must be a string of at most 255 characters');
 
   const properties = objectField(raw, 'properties');
-  const context = objectField(raw, 'context');
+  let context = objectField(raw, 'context');
   let traits = objectField(raw, 'traits');
   if (!properties) return fail('INVALID_FIELD', 'properties: must be an object');
   if (!context) return fail('INVALID_FIELD', 'context: must be an object');
+  // The inbound hook marker is the server's to set: a client-sent one is dropped, never trusted.
+  if (context.source === INBOUND_HOOK_SOURCE) {
+    const { source: _source, hookId: _hookId, ...rest } = context;
+    context = rest;
+  }
+  if (opts.inboundHookId) context = { ...context, source: INBOUND_HOOK_SOURCE, hookId: opts.inboundHookId };
   if (!traits) return fail('INVALID_FIELD', 'traits: must be an object');
   if (type === 'identify' && Object.keys(traits).length === 0 && isObject(context.traits))
     traits = context.traits;

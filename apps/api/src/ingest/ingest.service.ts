@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
@@ -36,6 +36,31 @@ export const INGEST_RATE_LIMIT = positiveInt(process.env.INGEST_RATE_LIMIT, 5000
 // Every answer on the ingest paths, errors included, carries CORS headers (ingest-cors.ts).
 const err = (status: number, code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(status, code, message, details);
+
+const ingestLogger = new Logger('ingest');
+
+/** Seconds a client should wait before sending again when PostgreSQL cannot commit. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Anything but a client error on the way to COMMIT means the events are not stored: 503 with
+ * Retry-After, so SDKs keep them and send again (never a generic 500, never a lie of 202).
+ */
+async function storing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    ingestLogger.error({ err: (e as Error).message }, 'events could not be committed');
+    throw new AppError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'STORAGE_UNAVAILABLE',
+      'events could not be stored right now; send them again later',
+      undefined,
+      { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) },
+    );
+  }
+}
 
 function decodeBasic(value: string): string | undefined {
   try {
@@ -128,7 +153,7 @@ export class IngestService {
     const body = parseBody(req.body);
     const token = keyFromRequest(req.headers.authorization, body);
     if (!token) throw err(401, 'KEY_REQUIRED', 'a write key is required (Basic username or writeKey)');
-    const key = await this.keys.verify(token);
+    const key = await storing(() => this.keys.verify(token));
     if (!key) throw err(401, 'KEY_INVALID', 'write key is unknown or revoked');
     const rate = await this.limiter.hit(`ingest:${key.siteId}`, INGEST_RATE_LIMIT, 1);
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
@@ -165,7 +190,7 @@ export class IngestService {
       meta,
       receivedAt,
     );
-    const outcomes = await commitSplit(this.commits, key.siteId, items);
+    const outcomes = await storing(() => commitSplit(this.commits, key.siteId, items));
     const stored = outcomes.filter((o) => o === 'stored').length;
     return {
       success: true,
@@ -185,7 +210,7 @@ export class IngestService {
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
     const receivedAt = new Date();
     const items = ingestItems(siteId, events, meta, receivedAt);
-    return commitSplit(this.commits, siteId, items);
+    return storing(() => commitSplit(this.commits, siteId, items));
   }
 }
 

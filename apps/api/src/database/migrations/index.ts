@@ -21,6 +21,8 @@ import { Onsite1764300500000 } from './1764300500000-onsite';
 import { WebhookClaims1764300400200 } from './1764300400200-webhook-claims';
 import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-by-id';
 import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
+import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retired-tokens';
+import { EmailSenders1764300700200 } from './1764300700200-email-senders';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -47,4 +49,6 @@ export const MIGRATIONS = [
   AccountSites1764300650000,
   IngestKeyLocks1764300100200,
   IngestIndexProbes1764300100300,
+  SessionRetiredTokens1764300700100,
+  EmailSenders1764300700200,
 ];
