@@ -61,7 +61,10 @@ process.on('SIGTERM', () => stop(0));
 
 const deadline = Date.now() + 60_000;
 for (;;) {
-  const up = await fetch(`${apiUrl}/health`).then((r) => r.ok, () => false);
+  const up = await fetch(`${apiUrl}/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (up || stopping) break;
   if (Date.now() > deadline) {
     console.error('demo: the API did not answer /health within 60 s');
@@ -73,14 +76,24 @@ for (;;) {
 
 // 4. Flows, CTAs, the webhook endpoint and funnels, through the marketer API; then the visitors.
 if (!stopping) {
-  execFileSync(process.execPath, ['apps/api/dist/demo/demo-seed-cli.js', '--api', apiUrl], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['apps/api/dist/demo/demo-seed-cli.js', '--api', apiUrl], {
+    stdio: 'inherit',
+  });
   const shop = `${process.env.PUBLIC_URL ?? `http://localhost:${port}`}/demo-shop/`;
   console.log(`\nDemo shop (the embed snippet live): ${shop}`);
   if (traffic) {
     console.log('Simulated visitors are on (npm run demo -- --no-traffic turns them off).\n');
     simulator = node('apps/api/dist/demo/simulate-cli.js', [
-      '--write-key', writeKey, '--api', apiUrl, '--duration', '0',
-      '--visitors', process.env.DEMO_VISITORS ?? '500', '--rate', process.env.DEMO_RATE ?? '30',
+      '--write-key',
+      writeKey,
+      '--api',
+      apiUrl,
+      '--duration',
+      '0',
+      '--visitors',
+      process.env.DEMO_VISITORS ?? '500',
+      '--rate',
+      process.env.DEMO_RATE ?? '30',
     ]);
     simulator.on('exit', () => (simulator = undefined));
   } else console.log('No simulated traffic (--no-traffic).\n');

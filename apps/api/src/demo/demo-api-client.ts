@@ -23,7 +23,11 @@ export class DemoApiClient {
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!res.ok) {
       const err = (parsed ?? {}) as { code?: string; message?: string };
-      throw new DemoApiError(res.status, err.code ?? 'HTTP_ERROR', `${method} ${path}: ${res.status} ${err.code ?? ''} ${err.message ?? text}`);
+      throw new DemoApiError(
+        res.status,
+        err.code ?? 'HTTP_ERROR',
+        `${method} ${path}: ${res.status} ${err.code ?? ''} ${err.message ?? text}`,
+      );
     }
     return parsed as T;
   }

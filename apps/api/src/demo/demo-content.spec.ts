@@ -24,7 +24,13 @@ describe('demo content', () => {
   });
 
   it('has every CTA a template shows, and each CTA config is accepted by the API schema', () => {
-    const shown = new Set(docs.flatMap((d) => collectRefs(d.graph).filter((r) => r.kind === 'cta').map((r) => r.id)));
+    const shown = new Set(
+      docs.flatMap((d) =>
+        collectRefs(d.graph)
+          .filter((r) => r.kind === 'cta')
+          .map((r) => r.id),
+      ),
+    );
     expect([...shown].filter((id) => !DEMO_CTAS.some((c) => c.id === id))).toEqual([]);
     for (const cta of DEMO_CTAS) expect(CtaConfigInputSchema.safeParse(cta.config).error).toBeUndefined();
     for (const funnel of DEMO_FUNNELS) expect(createFunnelSchema.safeParse(funnel).error).toBeUndefined();
@@ -57,6 +63,8 @@ describe('demo shop pages', () => {
 
   it('carries the real embed snippet with the write key', () => {
     const html = renderDemoShopPage({ kind: 'home' }, 'http://127.0.0.1:3000', 'nf_wk_abc');
-    expect(html).toContain('<script async src="http://127.0.0.1:3000/embed.js" data-write-key="nf_wk_abc"></script>');
+    expect(html).toContain(
+      '<script async src="http://127.0.0.1:3000/embed.js" data-write-key="nf_wk_abc"></script>',
+    );
   });
 });

@@ -171,7 +171,9 @@ export const DEMO_CTAS: readonly DemoCta[] = [
           style: { background: '#0f766e', color: '#ffffff', accent: '#1c1917', position: 'top' },
         },
       ],
-      targeting: { urlRules: [{ target: 'path', operator: 'wildcard', value: `${DEMO_SHOP_PATH}/products/*` }] },
+      targeting: {
+        urlRules: [{ target: 'path', operator: 'wildcard', value: `${DEMO_SHOP_PATH}/products/*` }],
+      },
       caps: { hideAfterCloseDays: 1, stopAfterConversion: true },
     },
   },
@@ -225,7 +227,9 @@ export const DEMO_CART_WAIT_SECONDS = 20;
  */
 export function demoFlowDocument(template: FlowTemplate, endpointId: string): FlowDocument {
   let graph: FlowGraph = remapRefs(structuredClone(template.graph), {
-    notify_endpoint: Object.fromEntries(template.placeholderRefs.notifyEndpointIds.map((id) => [id, endpointId])),
+    notify_endpoint: Object.fromEntries(
+      template.placeholderRefs.notifyEndpointIds.map((id) => [id, endpointId]),
+    ),
     webhook_endpoint: Object.fromEntries(
       template.placeholderRefs.webhookEndpointIds.map((id) => [id, endpointId]),
     ),
@@ -243,10 +247,24 @@ export function demoFlowDocument(template: FlowTemplate, endpointId: string): Fl
           : node,
       ),
     };
-    graph = withCrmStep(graph, 'show_cta', 'cart_to_crm', 'Tell the CRM: cart abandoned', 'cart.abandoned', endpointId);
+    graph = withCrmStep(
+      graph,
+      'show_cta',
+      'cart_to_crm',
+      'Tell the CRM: cart abandoned',
+      'cart.abandoned',
+      endpointId,
+    );
   }
   if (template.id === 'welcome-series') {
-    graph = withCrmStep(graph, 'update_visitor', 'lead_to_crm', 'Send lead to CRM', 'lead.created', endpointId);
+    graph = withCrmStep(
+      graph,
+      'update_visitor',
+      'lead_to_crm',
+      'Send lead to CRM',
+      'lead.created',
+      endpointId,
+    );
   }
   return {
     schemaVersion: FLOW_SCHEMA_VERSION,

@@ -42,7 +42,11 @@ export async function seedDemoContent(baseUrl: string, log: (line: string) => vo
   for (const doc of demoFlowDocuments(endpoint.id)) {
     let flow = flows.find((f) => f.name === doc.name && f.status !== 'archived');
     if (!flow) {
-      flow = await client.call<{ id: string; name: string; status: string }>('POST', `${base}/flows/import`, doc);
+      flow = await client.call<{ id: string; name: string; status: string }>(
+        'POST',
+        `${base}/flows/import`,
+        doc,
+      );
       log(`  flow      ${doc.name}`);
     }
     if (flow.status === 'draft') {

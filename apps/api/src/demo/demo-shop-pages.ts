@@ -55,7 +55,10 @@ export type DemoShopPage =
 
 /** Which page a path under /demo-shop is, or undefined for a 404. */
 export function demoShopPage(path: string): DemoShopPage | undefined {
-  const rest = path.replace(/[?#].*$/, '').slice(DEMO_SHOP_PATH.length).replace(/\/+$/, '');
+  const rest = path
+    .replace(/[?#].*$/, '')
+    .slice(DEMO_SHOP_PATH.length)
+    .replace(/\/+$/, '');
   if (rest === '') return { kind: 'home' };
   if (rest === '/cart') return { kind: 'cart' };
   if (rest === '/checkout') return { kind: 'checkout' };
@@ -181,7 +184,9 @@ export function renderDemoShopPage(page: DemoShopPage, origin: string, writeKey:
         writeKey,
         `<h1>Gear for long days outside</h1>
 <div class="grid">${DEMO_PRODUCTS.map(
-          (p) => `<a class="card" href="${DEMO_SHOP_PATH}/products/${p.slug}" style="text-decoration:none">${art(p)}
+          (
+            p,
+          ) => `<a class="card" href="${DEMO_SHOP_PATH}/products/${p.slug}" style="text-decoration:none">${art(p)}
 <div class="body"><strong>${esc(p.name)}</strong><div class="muted">${esc(p.blurb)}</div><div class="price">$${p.price}</div></div></a>`,
         ).join('\n')}</div>`,
       );

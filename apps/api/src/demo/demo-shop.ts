@@ -25,13 +25,14 @@ export function mountDemoShop(app: NestFastifyApplication, cfg: AppConfig): void
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const received: ReceivedHook[] = [];
   let count = 0;
-  const origin = (req: FastifyRequest) => cfg.PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`;
+  const origin = (req: FastifyRequest) =>
+    cfg.PUBLIC_URL?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`;
 
   fastify.get(`${DEMO_SHOP_PATH}/status.json`, async (_req, reply) =>
     reply.header('cache-control', 'no-store').send({
       siteId,
       traffic: cfg.DEMO_TRAFFIC,
-      stop: 'Stop the demo (Ctrl+C) and start it again with: npm run demo -- --no-traffic',
+      stop: 'To stop them, stop the demo (Ctrl+C) and start it with npm run demo -- --no-traffic',
     }),
   );
   fastify.post(`${DEMO_SHOP_PATH}/webhook`, async (req, reply) => {
@@ -51,7 +52,9 @@ export function mountDemoShop(app: NestFastifyApplication, cfg: AppConfig): void
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     const found = demoShopPage(req.url);
     if (!found) {
-      return reply.status(404).send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', message: `Cannot GET ${req.url}` });
+      return reply
+        .status(404)
+        .send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', message: `Cannot GET ${req.url}` });
     }
     return reply
       .header('content-type', 'text/html; charset=utf-8')

@@ -41,7 +41,18 @@ const USER_AGENTS = [
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
 ];
-const FIRST_NAMES = ['ada', 'grace', 'alan', 'katherine', 'linus', 'margaret', 'tim', 'barbara', 'dennis', 'frances'];
+const FIRST_NAMES = [
+  'ada',
+  'grace',
+  'alan',
+  'katherine',
+  'linus',
+  'margaret',
+  'tim',
+  'barbara',
+  'dennis',
+  'frances',
+];
 const UTM = [
   undefined,
   undefined,
@@ -223,7 +234,11 @@ export class TrafficSimulator {
     const search = utm ? `?utm_source=${utm.source}&utm_medium=${utm.medium}&utm_campaign=${utm.name}` : '';
     const url = `${this.origin}${path}${search}`;
     v.page = { path, url, title, search };
-    await this.send(v, [{ type: 'page', name: title, properties: { url, path, title, search, referrer: '' } }], utm);
+    await this.send(
+      v,
+      [{ type: 'page', name: title, properties: { url, path, title, search, referrer: '' } }],
+      utm,
+    );
     await this.decideAndReact(v, path, 0.15);
   }
 
@@ -274,8 +289,17 @@ export class TrafficSimulator {
     };
   }
 
-  private async send(v: Visitor, events: Record<string, unknown>[], utm?: (typeof UTM)[number]): Promise<void> {
-    const page = v.page ?? { path: `${DEMO_SHOP_PATH}/`, url: `${this.origin}${DEMO_SHOP_PATH}/`, title: '', search: '' };
+  private async send(
+    v: Visitor,
+    events: Record<string, unknown>[],
+    utm?: (typeof UTM)[number],
+  ): Promise<void> {
+    const page = v.page ?? {
+      path: `${DEMO_SHOP_PATH}/`,
+      url: `${this.origin}${DEMO_SHOP_PATH}/`,
+      title: '',
+      search: '',
+    };
     const now = new Date().toISOString();
     await this.post('/v1/batch', v, {
       writeKey: this.opts.writeKey,
