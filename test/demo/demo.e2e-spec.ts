@@ -240,6 +240,39 @@ describe('the living demo', () => {
     await page.getByRole('table', { name: 'Results by variant' }).waitFor();
   });
 
+  it('lays out the populated screens at 1280×720 and 1920×1080 without horizontal overflow', async () => {
+    const screens = [
+      'flows',
+      'ctas',
+      'webhooks?tab=endpoints',
+      'webhooks?tab=log',
+      'runs',
+      'reports',
+      'settings',
+    ];
+    const broken: string[] = [];
+    for (const viewport of [
+      { width: 1280, height: 720 },
+      { width: 1920, height: 1080 },
+    ]) {
+      await page.setViewportSize(viewport);
+      for (const screen of screens) {
+        await page.goto(`${api.url}/sites/${siteId}/${screen}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        const overflow = (await page.evaluate(`(() => {
+          const main = document.querySelector('main');
+          return { doc: document.documentElement.scrollWidth - window.innerWidth, main: main.scrollWidth - main.clientWidth };
+        })()`)) as { doc: number; main: number };
+        if (overflow.doc > 0 || overflow.main > 0) {
+          broken.push(`${viewport.width}×${viewport.height} ${screen}: ${JSON.stringify(overflow)}`);
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    expect(broken).toEqual([]);
+  });
+
   it('serves the demo shop with the real snippet, and the embed opens a CTA there', async () => {
     await page.goto(`${api.url}/demo-shop/products/trail-runner`);
     const snippet = await page.locator(`script[data-write-key="${writeKey}"]`).getAttribute('src');
