@@ -204,6 +204,11 @@ describe('the living demo', () => {
       45_000,
     );
     await shot('reports');
+    // The seeded funnels and the CTA variants, further down.
+    await page.getByRole('heading', { name: 'CTA variants' }).scrollIntoViewIfNeeded();
+    await shot('reports-cta-variants');
+    await page.getByRole('heading', { name: 'Funnels' }).scrollIntoViewIfNeeded();
+    await shot('reports-funnels');
   });
 
   it('shows successful deliveries in the webhook delivery log', async () => {

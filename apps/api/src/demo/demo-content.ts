@@ -196,7 +196,11 @@ export const DEMO_FUNNELS: readonly z.input<typeof createFunnelSchema>[] = [
         filters: [{ property: 'path', op: 'starts_with', value: `${DEMO_SHOP_PATH}/products/` }],
       },
       { event: 'add_to_cart', label: 'Added to cart' },
-      { event: 'checkout_completed', label: 'Checked out' },
+      {
+        event: '$page',
+        label: 'Reached checkout',
+        filters: [{ property: 'path', op: 'equals', value: `${DEMO_SHOP_PATH}/checkout` }],
+      },
       { event: 'purchase', label: 'Purchased' },
     ],
   },

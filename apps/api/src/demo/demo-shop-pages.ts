@@ -108,8 +108,8 @@ const SHOP_SCRIPT = `
     var order = e.target.closest && e.target.closest('[data-place-order]');
     if (order) {
       var c2 = cart();
-      nudgeflow.track('checkout_completed', {cart_id: c2.id, revenue: total(c2)});
       nudgeflow.track('purchase', {cart_id: c2.id, revenue: total(c2), currency: 'USD'});
+      nudgeflow.track('checkout_completed', {cart_id: c2.id, revenue: total(c2)});
       localStorage.removeItem('demo_cart');
       setTimeout(function(){ location.href = '${DEMO_SHOP_PATH}/thanks'; }, 400);
     }
