@@ -28,18 +28,30 @@ export async function seedDemoContent(baseUrl: string, log: (line: string) => vo
   }
 
   const endpointUrl = `${baseUrl.replace(/\/$/, '')}${DEMO_ENDPOINT.path}`;
-  const endpoints = await client.call<{ id: string; url: string }[]>('GET', `${base}/webhooks/endpoints`);
-  let endpoint = endpoints.find((e) => e.url === endpointUrl);
-  if (!endpoint) {
-    endpoint = await client.call<{ id: string; url: string }>('POST', `${base}/webhooks/endpoints`, {
+  const endpoints = await client.call<{ id: string; url: string; description: string }[]>(
+    'GET',
+    `${base}/webhooks/endpoints`,
+  );
+  const existing =
+    endpoints.find((e) => e.url === endpointUrl) ??
+    endpoints.find((e) => e.description === DEMO_ENDPOINT.description);
+  let endpointId = existing?.id;
+  if (existing && existing.url !== endpointUrl) {
+    // The demo runs on another port than last time: its receiver moved with it.
+    await client.call('PATCH', `${base}/webhooks/endpoints/${existing.id}`, { url: endpointUrl });
+    log(`  endpoint  moved to ${endpointUrl}`);
+  }
+  if (!endpointId) {
+    const created = await client.call<{ id: string }>('POST', `${base}/webhooks/endpoints`, {
       url: endpointUrl,
       description: DEMO_ENDPOINT.description,
     });
+    endpointId = created.id;
     log(`  endpoint  ${endpointUrl}`);
   }
 
   const flows = await client.call<{ id: string; name: string; status: string }[]>('GET', `${base}/flows`);
-  for (const doc of demoFlowDocuments(endpoint.id)) {
+  for (const doc of demoFlowDocuments(endpointId)) {
     let flow = flows.find((f) => f.name === doc.name && f.status !== 'archived');
     if (!flow) {
       flow = await client.call<{ id: string; name: string; status: string }>(
@@ -60,7 +72,7 @@ export async function seedDemoContent(baseUrl: string, log: (line: string) => vo
     await client.call('POST', `${base}/funnels`, funnel);
     log(`  funnel    ${funnel.name}`);
   }
-  return { siteId: site.id, endpointId: endpoint.id };
+  return { siteId: site.id, endpointId };
 }
 
 if (require.main === module) {
