@@ -1,6 +1,7 @@
 import { useId, type ReactNode } from 'react';
 import type { CtaConfig, CtaKind, CtaVariantConfig } from '../api/ctas';
 import type { CtaProblems } from './cta-validation';
+import { onTablistKey } from './tablist-keys';
 import { EMBED_KIND, GALLERY_KINDS, galleryKindOf, type GalleryKind } from './cta-templates';
 
 /** An edit of the draft (mutating a copy) and a key: edits of one field in a row become one undo step. */
@@ -597,13 +598,19 @@ export function VariantsSection({
       title="A/B variants"
       hint="Each visitor keeps one variant. Content and design above edit the variant chosen here."
     >
-      <div role="tablist" aria-label="Variants" className="tabs cta-variant-tabs">
+      <div
+        role="tablist"
+        aria-label="Variants"
+        className="tabs cta-variant-tabs"
+        onKeyDown={(event) => onTablistKey(event, config.variants.length, variantIndex, onSelect)}
+      >
         {config.variants.map((variant, i) => (
           <button
             key={variant.id}
             type="button"
             role="tab"
             aria-selected={i === variantIndex}
+            tabIndex={i === variantIndex ? 0 : -1}
             onClick={() => onSelect(i)}
           >
             {variant.name || variant.id}{' '}

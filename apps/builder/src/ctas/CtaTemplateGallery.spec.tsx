@@ -30,6 +30,18 @@ describe('CtaTemplateGallery', () => {
     expect(picked[0].config.variants[0].style.width).toBe(2000);
   });
 
+  it('moves between kinds with the arrow keys', () => {
+    render(<CtaTemplateGallery onPick={() => undefined} />);
+    const tabs = screen.getByRole('tablist', { name: 'CTA kinds' });
+    within(tabs).getByRole('tab', { name: 'Popup' }).focus();
+    fireEvent.keyDown(tabs, { key: 'ArrowRight' });
+    expect(document.activeElement?.textContent).toBe('Sticky bar');
+    expect(screen.getByRole('list', { name: 'Sticky bar templates' })).toBeTruthy();
+    fireEvent.keyDown(tabs, { key: 'ArrowLeft' });
+    fireEvent.keyDown(tabs, { key: 'ArrowLeft' });
+    expect(screen.getByRole('tab', { name: 'Welcome mat' }).getAttribute('aria-selected')).toBe('true');
+  });
+
   it('disables the choice while a CTA is being created', () => {
     render(<CtaTemplateGallery busy onPick={() => undefined} />);
     for (const button of screen.getAllByRole('button', { name: /^Use template / })) {

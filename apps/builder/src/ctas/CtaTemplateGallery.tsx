@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { onTablistKey } from './tablist-keys';
 import { GALLERY_KINDS, templatesOfKind, type CtaTemplate, type GalleryKind } from './cta-templates';
 
 /** Templates by kind: a tab per kind, a card per template with a sketch of where it sits. */
@@ -13,7 +14,19 @@ export function CtaTemplateGallery({
   const current = GALLERY_KINDS.find((k) => k.kind === kind) ?? GALLERY_KINDS[0];
   return (
     <div className="stack">
-      <div role="tablist" aria-label="CTA kinds" className="tabs">
+      <div
+        role="tablist"
+        aria-label="CTA kinds"
+        className="tabs"
+        onKeyDown={(event) =>
+          onTablistKey(
+            event,
+            GALLERY_KINDS.length,
+            GALLERY_KINDS.findIndex((k) => k.kind === kind),
+            (i) => setKind(GALLERY_KINDS[i].kind),
+          )
+        }
+      >
         {GALLERY_KINDS.map((k) => (
           <button
             key={k.kind}
@@ -21,6 +34,7 @@ export function CtaTemplateGallery({
             role="tab"
             id={`cta-kind-${k.kind}`}
             aria-selected={k.kind === kind}
+            tabIndex={k.kind === kind ? 0 : -1}
             aria-controls="cta-gallery-panel"
             onClick={() => setKind(k.kind)}
           >
