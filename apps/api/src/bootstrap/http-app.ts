@@ -11,6 +11,7 @@ import { createRootLogger, PinoNestLogger } from '../common/logger';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { mountStaticAssets } from '../web/static-assets';
+import { mountDemoShop } from '../demo/demo-shop';
 
 export const MAX_BODY_BYTES = 512 * 1024;
 
@@ -65,6 +66,7 @@ export async function createHttpApp(cfg: AppConfig): Promise<NestFastifyApplicat
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
   await mountQueueBoard(app);
+  mountDemoShop(app, cfg);
   await mountStaticAssets(app, cfg);
   return app;
 }

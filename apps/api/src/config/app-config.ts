@@ -67,6 +67,13 @@ export const configSchema = z.object({
   INBOUND_HOOK_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   // Live CTA push (SSE) connections one API process holds; past it, 503 and the embed polls.
   LIVE_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(25_000),
+  // The living demo (`npm run demo`): the demo site's write key turns on the demo shop at /demo-shop/
+  // and its webhook receiver; DEMO_TRAFFIC tells the builder's banner that a simulator is running.
+  DEMO_WRITE_KEY: z
+    .string()
+    .regex(/^nf_wk_[0-9a-f]{32}[A-Za-z0-9_-]{32,64}$/, 'must be a write key (nf_wk_…)')
+    .optional(),
+  DEMO_TRAFFIC: bool.default(false),
 });
 
 export type AppConfig = z.infer<typeof configSchema> & { JWT_SECRET: string };
