@@ -592,6 +592,28 @@ describe('builder in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('adds an email sender in the site settings, which the API then lists', async () => {
+    await page.goto(`${api.url}/sites/${siteId}/settings?tab=email`);
+    await page.getByRole('heading', { name: 'Add a sender' }).waitFor();
+    await page.getByLabel('Name (shown in the builder)').fill('Newsletter');
+    await page.getByLabel('From name').fill('Ann from Shop');
+    await page.getByLabel('From address').fill('news@shop.example');
+    await page.getByLabel('Reply-To (optional)').fill('help@shop.example');
+    await page.getByRole('button', { name: 'Add sender' }).click();
+    await page.getByRole('table', { name: 'Email senders' }).getByText('Newsletter').waitFor();
+    const listed = await api.request(`/api/sites/${siteId}/email-senders`, { token: await loginToken() });
+    expect(listed.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'Newsletter',
+          fromName: 'Ann from Shop',
+          fromAddress: 'news@shop.example',
+          replyTo: 'help@shop.example',
+        }),
+      ]),
+    );
+  });
+
   it('lays out every screen in 1280×720 without horizontal overflow', async () => {
     const screens = [
       'flows',
@@ -602,6 +624,7 @@ describe('builder in Chromium', () => {
       `runs?flow=${flowId}`,
       'reports',
       'settings',
+      'settings?tab=email',
     ];
     const broken: string[] = [];
     for (const screen of screens) {

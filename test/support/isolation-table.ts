@@ -4,7 +4,7 @@ import type { Tenant } from './tenants';
 import { ANALYTICS_ISOLATED_ENDPOINTS } from '../analytics/isolation-endpoints';
 import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
 import { ONSITE_ISOLATED_ENDPOINTS } from '../onsite/isolation-endpoints';
-import { EMAIL_ISOLATED_ENDPOINTS } from '../flows/email-isolation-endpoints';
+import { EMAIL_ISOLATED_ENDPOINTS } from '../email/isolation-endpoints';
 
 /**
  * Every tenant-scoped endpoint, with the role it needs. The isolation test calls each one with the

@@ -106,3 +106,22 @@ describe('event normalisation (properties)', () => {
     );
   });
 });
+
+describe('the inbound hook marker', () => {
+  const opts = { receivedAt: new Date(), type: 'track' as const, newMessageId: () => 'm-1' };
+  const forged = {
+    event: 'order.paid',
+    userId: 'u',
+    context: { source: 'inbound_hook', hookId: 'h', page: {} },
+  };
+
+  it('is dropped when a client sends it', () => {
+    const r = normalizeEvent(forged, opts);
+    expect(r.ok && r.event.context).toEqual({ page: {} });
+  });
+
+  it('is set by the hook route only, whatever the body says', () => {
+    const r = normalizeEvent(forged, { ...opts, inboundHookId: 'real-hook' });
+    expect(r.ok && r.event.context).toEqual({ page: {}, source: 'inbound_hook', hookId: 'real-hook' });
+  });
+});

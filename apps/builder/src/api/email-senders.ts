@@ -10,6 +10,17 @@ export interface EmailSender {
   createdAt: string;
 }
 
+export interface EmailSenderInput {
+  name: string;
+  fromName: string;
+  fromAddress: string;
+  replyTo?: string;
+}
+
+const base = (siteId: string) => `/api/sites/${enc(siteId)}/email-senders`;
+
 export const emailSendersApi = {
-  list: (siteId: string) => api.get<EmailSender[]>(`/api/sites/${enc(siteId)}/email-senders`),
+  list: (siteId: string) => api.get<EmailSender[]>(base(siteId)),
+  create: (siteId: string, input: EmailSenderInput) => api.post<EmailSender>(base(siteId), input),
+  remove: (siteId: string, id: string) => api.delete(`${base(siteId)}/${enc(id)}`),
 };

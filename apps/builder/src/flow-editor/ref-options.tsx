@@ -82,7 +82,7 @@ export function useRefPickers(siteId: string, fields: RefField[]): Record<string
             value: x.id,
             label: `${x.name} (${x.fromName} <${x.fromAddress}>)`,
           })),
-          manage: { href: '/docs#/email', label: 'Email senders are managed through the API (docs)' },
+          manage: { href: `/sites/${siteId}/settings?tab=email`, label: 'Manage email senders' },
         };
       else if (kind === 'inbound_hook' && !hooks.error)
         out[field] = {
