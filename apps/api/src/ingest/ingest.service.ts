@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
 import { RateLimiter } from '../redis/rate-limiter';
 import { SiteKeyService } from '../sites/site-key.service';
-import { countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
+import { browserUserAgent, countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
 import { EventStore, IngestItem, ItemOutcome } from './event-store.repository';
 import {
   EventType,
@@ -156,7 +156,8 @@ export class IngestService {
     }
 
     const meta: RequestMeta = {
-      userAgent: key.kind === 'write' ? (req.headers['user-agent'] ?? null) : null,
+      // Secret keys are for servers only; a write key is also used by server libraries.
+      userAgent: key.kind === 'write' ? browserUserAgent(req.headers) : null,
       country: countryFromHeaders(req.headers),
     };
     const items = ingestItems(
