@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
 import { RateLimiter } from '../redis/rate-limiter';
 import { SiteKeyService } from '../sites/site-key.service';
-import { countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
+import { browserUserAgent, countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
 import { EventStore, IngestItem, ItemOutcome } from './event-store.repository';
 import {
   EventType,
@@ -103,7 +103,18 @@ export function ingestGroupCommit(
     inFlight: positiveInt(process.env.INGEST_IN_FLIGHT, 3),
     lingerMs: positiveInt(process.env.INGEST_LINGER_MS, 2),
     minItems: positiveInt(process.env.INGEST_MIN_ITEMS, 200),
+    isolate: isDataError,
   });
+}
+
+/**
+ * PostgreSQL refused a value (class 22, data exception: a string it cannot store, a number or time
+ * out of range) or hit a limit (class 54, e.g. stack depth): caused by some request's events, so the
+ * group's requests are committed again one by one. Validation rejects the known cases first.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 
 /** One submission's normalised events as group-commit items, their facts read with the request's meta. */
@@ -181,7 +192,8 @@ export class IngestService {
     }
 
     const meta: RequestMeta = {
-      userAgent: key.kind === 'write' ? (req.headers['user-agent'] ?? null) : null,
+      // Secret keys are for servers only; a write key is also used by server libraries.
+      userAgent: key.kind === 'write' ? browserUserAgent(req.headers) : null,
       country: countryFromHeaders(req.headers),
     };
     const items = ingestItems(
