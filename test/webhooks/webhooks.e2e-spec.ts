@@ -445,6 +445,9 @@ describe('outbound webhooks', () => {
     expect(res.status).toBe(201);
     const ds = await rx.waitFor('/resend', 2);
     expect(ds[1].headers['webhook-id']).toBe(ds[0].headers['webhook-id']);
+    // The resend put the message back to pending; the worker records the second answer just after
+    // the receiver has it.
+    await waitForMessage(a, id, (x) => x.status === 'succeeded');
     const list = await api.request(`${base(a)}/messages?endpointId=${ep.id}&status=succeeded`, {
       token: a.tokens.viewer,
     });

@@ -5,9 +5,10 @@ import { DEMO_CTAS, DEMO_FUNNELS, demoFlowDocuments, DEMO_CART_WAIT_SECONDS } fr
 import { DEMO_PRODUCTS, demoShopPage, renderDemoShopPage } from './demo-shop-pages';
 
 const ENDPOINT = '0b5e3c1e-8a7c-4a39-9d1b-2f4c6f0e1a11';
+const SENDER = '7d1f0c2a-3b4e-4f5a-8b6c-9d0e1f2a3b4c';
 
 describe('demo content', () => {
-  const docs = demoFlowDocuments(ENDPOINT);
+  const docs = demoFlowDocuments(ENDPOINT, SENDER);
 
   it('publishes every flow template, each valid against the demo CTAs and endpoint', () => {
     expect(docs.map((d) => d.name)).toEqual(FLOW_TEMPLATES.map((t) => t.name));
@@ -16,7 +17,7 @@ describe('demo content', () => {
         ctaIds: DEMO_CTAS.map((c) => c.id),
         webhookEndpointIds: [ENDPOINT],
         notifyEndpointIds: [ENDPOINT],
-        emailSenderIds: ['default-sender'],
+        emailSenderIds: [SENDER],
         inboundHookIds: [],
       });
       expect([doc.name, errors]).toEqual([doc.name, []]);

@@ -179,6 +179,14 @@ export const DEMO_CTAS: readonly DemoCta[] = [
   },
 ];
 
+/** The sender of the demo's emails (publish refuses an email step without a sender of the site). */
+export const DEMO_EMAIL_SENDER = {
+  name: 'Demo shop',
+  fromName: 'Demo Shop',
+  fromAddress: 'hello@shop.nudgeflow.dev',
+  replyTo: 'support@shop.nudgeflow.dev',
+} as const;
+
 /** The endpoint the demo's flows send to: the demo's own receiver, so deliveries succeed. */
 export const DEMO_ENDPOINT = {
   description: 'Demo CRM: the receiver served by `npm run demo` at /demo-shop/webhook',
@@ -229,8 +237,15 @@ export const DEMO_CART_WAIT_SECONDS = 20;
  * delivery log fills within a minute at any hour (the welcome series keeps its quiet hours). Notify
  * steps go to the same endpoint.
  */
-export function demoFlowDocument(template: FlowTemplate, endpointId: string): FlowDocument {
+export function demoFlowDocument(
+  template: FlowTemplate,
+  endpointId: string,
+  emailSenderId: string,
+): FlowDocument {
   let graph: FlowGraph = remapRefs(structuredClone(template.graph), {
+    email_sender: Object.fromEntries(
+      template.placeholderRefs.emailSenderIds.map((id) => [id, emailSenderId]),
+    ),
     notify_endpoint: Object.fromEntries(
       template.placeholderRefs.notifyEndpointIds.map((id) => [id, endpointId]),
     ),
@@ -311,5 +326,5 @@ function withCrmStep(
   };
 }
 
-export const demoFlowDocuments = (endpointId: string): FlowDocument[] =>
-  FLOW_TEMPLATES.map((template) => demoFlowDocument(template, endpointId));
+export const demoFlowDocuments = (endpointId: string, emailSenderId: string): FlowDocument[] =>
+  FLOW_TEMPLATES.map((template) => demoFlowDocument(template, endpointId, emailSenderId));

@@ -1,7 +1,7 @@
 import { runCli } from '../database/run-cli';
 import { DEMO } from './demo-account';
 import { DemoApiClient } from './demo-api-client';
-import { DEMO_CTAS, DEMO_ENDPOINT, DEMO_FUNNELS, demoFlowDocuments } from './demo-content';
+import { DEMO_CTAS, DEMO_EMAIL_SENDER, DEMO_ENDPOINT, DEMO_FUNNELS, demoFlowDocuments } from './demo-content';
 
 /**
  * `node apps/api/dist/demo/demo-seed-cli.js [--api http://127.0.0.1:3000]`, run by `npm run demo` once the
@@ -50,8 +50,15 @@ export async function seedDemoContent(baseUrl: string, log: (line: string) => vo
     log(`  endpoint  ${endpointUrl}`);
   }
 
+  const senders = await client.call<{ id: string; name: string }[]>('GET', `${base}/email-senders`);
+  let senderId = senders.find((s) => s.name === DEMO_EMAIL_SENDER.name)?.id;
+  if (!senderId) {
+    senderId = (await client.call<{ id: string }>('POST', `${base}/email-senders`, DEMO_EMAIL_SENDER)).id;
+    log(`  sender    ${DEMO_EMAIL_SENDER.fromAddress}`);
+  }
+
   const flows = await client.call<{ id: string; name: string; status: string }[]>('GET', `${base}/flows`);
-  for (const doc of demoFlowDocuments(endpointId)) {
+  for (const doc of demoFlowDocuments(endpointId, senderId)) {
     let flow = flows.find((f) => f.name === doc.name && f.status !== 'archived');
     if (!flow) {
       flow = await client.call<{ id: string; name: string; status: string }>(

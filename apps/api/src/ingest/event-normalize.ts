@@ -140,12 +140,18 @@ interface Frame {
 }
 
 function pathOf(f: Frame): string {
-  const parts: string[] = [];
+  let path = '';
+  let childIsIndex = false;
   for (let at: Frame | null = f; at && at.key !== null; at = at.parent) {
-    const k = typeof at.key === 'number' ? `[${at.key}]` : at.key;
-    parts.push(typeof k === 'string' ? k.replace(/[\0\uD800-\uDFFF]/g, '\uFFFD').slice(0, 64) : k);
+    // Array indexes join as `[n]`; a key is always `.key`, even one that starts with `[`.
+    if (typeof at.key === 'number') path = `[${at.key}]${path}`;
+    else {
+      const key = at.key.replace(/[\0\uD800-\uDFFF]/g, '\uFFFD').slice(0, 64);
+      path = path === '' || childIsIndex ? `${key}${path}` : `${key}.${path}`;
+    }
+    childIsIndex = typeof at.key === 'number';
   }
-  return parts.reverse().join('.').replace(/\.\[/g, '[') || 'event';
+  return path || 'event';
 }
 
 /**
