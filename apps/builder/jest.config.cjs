@@ -1,6 +1,7 @@
 /**
  * Unit tests of the builder's pure modules (editor, runs, webhooks, ctas), and component tests of the
- * CTA editor (`*.spec.tsx`: React in jsdom, chosen per file with a `@jest-environment jsdom` docblock).
+ * CTA editor and the new-site page (`*.spec.tsx`: React in jsdom, chosen per file with a `@jest-environment
+ * jsdom` docblock).
  */
 const root = `${__dirname}/../..`;
 
@@ -8,7 +9,8 @@ module.exports = {
   rootDir: __dirname,
   displayName: 'builder',
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/src/{editor,runs,webhooks,ctas}/**/*.spec.{ts,tsx}'],
+  setupFiles: ['<rootDir>/jest.setup.cjs'],
+  testMatch: ['<rootDir>/src/{editor,runs,webhooks,ctas,pages}/**/*.spec.{ts,tsx}'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },

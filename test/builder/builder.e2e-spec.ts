@@ -569,7 +569,7 @@ describe('builder in Chromium', () => {
       (n) => n === 3,
       20_000,
     );
-    await expect(runs.getByText('waiting', { exact: true }).count()).resolves.toBe(3);
+    await expect(runs.getByText('Waiting', { exact: true }).count()).resolves.toBe(3);
 
     await runs
       .getByRole('button', { name: /^Open run / })

@@ -4,7 +4,8 @@
  * then the traffic simulator for 60 seconds at its default rate. In Chromium: the flows list shows
  * visitors entered in every template, the abandoned-cart canvas shows counts on at least four steps,
  * the reports show real-time visitors, the webhook delivery log shows successful deliveries, and the
- * demo shop shows a CTA. Screenshots go to test-output/demo/.
+ * demo shop shows a CTA; the populated screens lay out at 1280×720 and 1920×1080 (the runs, settings and
+ * delivery log screenshotted at both). Screenshots go to test-output/demo/.
  *
  * Needs `npm run build` (API, embed and builder).
  */
@@ -251,10 +252,15 @@ describe('the living demo', () => {
       'ctas',
       'webhooks?tab=endpoints',
       'webhooks?tab=log',
+      'webhooks?tab=inbound',
       'runs',
       'reports',
       'settings',
+      'settings?tab=install',
+      'settings?tab=members',
     ];
+    // Runs, settings and webhooks (labelled sections): screenshotted at both sizes too.
+    const shots = new Set(['runs', 'settings', 'webhooks?tab=log']);
     const broken: string[] = [];
     for (const viewport of [
       { width: 1280, height: 720 },
@@ -272,6 +278,8 @@ describe('the living demo', () => {
         if (overflow.doc > 0 || overflow.main > 0) {
           broken.push(`${viewport.width}×${viewport.height} ${screen}: ${JSON.stringify(overflow)}`);
         }
+        if (shots.has(screen))
+          await shot(`layout-${screen.replace(/\W+/g, '-')}-${viewport.width}x${viewport.height}`);
       }
     }
     await page.setViewportSize({ width: 1280, height: 720 });

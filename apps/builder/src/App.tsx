@@ -10,6 +10,7 @@ import { FlowsPage } from './pages/FlowsPage';
 import { NewSitePage } from './pages/NewSitePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SettingsPage } from './pages/SettingsPage';
+import { SiteSetupPage } from './pages/SiteSetupPage';
 import { useAuthStore } from './state/auth-store';
 import { CtasPage, FlowEditorPage, preloadEditor, ReportsPage, RunsPage, WebhooksPage } from './lazy-pages';
 import { FLOW_PATH } from './hooks/usePrefetchFlow';
@@ -46,6 +47,7 @@ export function App() {
           <Route element={<AppShell />}>
             <Route path="/sites/new" element={<NewSitePage />} />
             <Route path="/sites/:siteId" element={<Navigate to="flows" replace />} />
+            <Route path="/sites/:siteId/setup" element={<SiteSetupPage />} />
             <Route path="/sites/:siteId/flows" element={<FlowsPage />} />
             <Route
               path="/sites/:siteId/flows/:flowId"

@@ -24,6 +24,11 @@ const SECTIONS = [
 
 const NEW_SITE = '__new__';
 
+/** Where the picker takes you on another site: the same section, or its flows. */
+function siteSection(section: string): string {
+  return SECTIONS.some((item) => item.path === section) || section === 'setup' ? section : 'flows';
+}
+
 export function AppShell() {
   const { siteId } = useParams();
   const me = useMe();
@@ -90,7 +95,7 @@ export function AppShell() {
             onChange={(event) => {
               const value = event.target.value;
               if (value === NEW_SITE) navigate('/sites/new');
-              else if (value) navigate(`/sites/${value}/${section === 'new' ? 'flows' : section || 'flows'}`);
+              else if (value) navigate(`/sites/${value}/${siteSection(section)}`);
             }}
           >
             {!siteId && location.pathname !== '/sites/new' && <option value="">Choose a site</option>}

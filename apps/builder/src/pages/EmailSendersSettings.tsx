@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { errorMessage } from '../api/client';
 import { emailSendersApi, type EmailSenderInput } from '../api/email-senders';
-import { ErrorBanner, Loading } from '../components/EmptyState';
+import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { Section } from '../components/Section';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { toast } from '../state/toast-store';
 
@@ -36,18 +37,17 @@ export function EmailSendersSettings() {
     onError: (error) => toast(errorMessage(error), 'error'),
   });
 
-  if (senders.isPending) return <Loading />;
+  if (senders.isPending) return <Loading label="Loading the email senders…" />;
   if (senders.isError) return <ErrorBanner error={senders.error} onRetry={() => void senders.refetch()} />;
 
   return (
     <>
-      <div className="card stack">
-        <h2>Email senders</h2>
-        <p className="muted small">
-          A “Send email” step sends from one of these. Publishing refuses a step whose sender is missing.
-        </p>
+      <Section
+        title="Email senders"
+        description="A “Send email” step sends from one of these. Publishing refuses a step whose sender is missing."
+      >
         {senders.data.length === 0 ? (
-          <p>No senders yet.</p>
+          <EmptyState title="No senders yet">Add one below, then pick it in a “Send email” step.</EmptyState>
         ) : (
           <div className="table-wrap">
             <table className="table" aria-label="Email senders">
@@ -90,35 +90,36 @@ export function EmailSendersSettings() {
             </table>
           </div>
         )}
-      </div>
+      </Section>
       {canEdit && (
-        <form className="card stack" onSubmit={handleSubmit((values) => create.mutate(values))} noValidate>
-          <h2>Add a sender</h2>
-          {create.isError && <ErrorBanner error={create.error} />}
-          <div className="form-grid">
-            <label className="field">
-              <span>Name (shown in the builder)</span>
-              <input className="input" {...register('name', { required: true })} />
-            </label>
-            <label className="field">
-              <span>From name</span>
-              <input className="input" {...register('fromName', { required: true })} />
-            </label>
-            <label className="field">
-              <span>From address</span>
-              <input className="input" type="email" {...register('fromAddress', { required: true })} />
-            </label>
-            <label className="field">
-              <span>Reply-To (optional)</span>
-              <input className="input" type="email" {...register('replyTo')} />
-            </label>
-          </div>
-          <div className="row">
-            <button type="submit" className="btn btn--primary" disabled={create.isPending}>
-              {create.isPending ? 'Adding…' : 'Add sender'}
-            </button>
-          </div>
-        </form>
+        <Section title="Add a sender">
+          <form className="stack" onSubmit={handleSubmit((values) => create.mutate(values))} noValidate>
+            {create.isError && <ErrorBanner error={create.error} />}
+            <div className="form-grid">
+              <label className="field">
+                <span>Name (shown in the builder)</span>
+                <input className="input" {...register('name', { required: true })} />
+              </label>
+              <label className="field">
+                <span>From name</span>
+                <input className="input" {...register('fromName', { required: true })} />
+              </label>
+              <label className="field">
+                <span>From address</span>
+                <input className="input" type="email" {...register('fromAddress', { required: true })} />
+              </label>
+              <label className="field">
+                <span>Reply-To (optional)</span>
+                <input className="input" type="email" {...register('replyTo')} />
+              </label>
+            </div>
+            <div className="row">
+              <button type="submit" className="btn btn--primary" disabled={create.isPending}>
+                {create.isPending ? 'Adding…' : 'Add sender'}
+              </button>
+            </div>
+          </form>
+        </Section>
       )}
     </>
   );

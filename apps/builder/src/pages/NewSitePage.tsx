@@ -1,11 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { Link } from 'react-router-dom';
+import { useNavigate } from 'react-router-dom';
 import { roleAtLeast } from '../api/auth';
 import { errorMessage } from '../api/client';
-import { sitesApi, type Site } from '../api/sites';
-import { InstallGuide } from '../components/InstallGuide';
+import { sitesApi } from '../api/sites';
 import { browserTimeZone, TimezoneSelect } from '../components/TimezoneSelect';
 import { ME_KEY, useMe } from '../hooks/useMe';
 
@@ -19,7 +18,7 @@ interface FormValues {
 export function NewSitePage() {
   const me = useMe().data;
   const queryClient = useQueryClient();
-  const [created, setCreated] = useState<(Site & { writeKey: string }) | null>(null);
+  const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
   const accounts = (me?.accounts ?? []).filter((account) => roleAtLeast(account.role, 'editor'));
   const {
@@ -43,28 +42,14 @@ export function NewSitePage() {
         timezone: values.timezone,
         accountId: values.accountId || undefined,
       });
+      // The sidebar's picker and sections follow the URL: land on the new site's set-up, once the user's
+      // sites include it.
       await queryClient.invalidateQueries({ queryKey: ME_KEY });
-      setCreated(site);
+      navigate(`/sites/${site.id}/setup`, { state: { writeKey: site.writeKey } });
     } catch (caught) {
       setError(errorMessage(caught));
     }
   });
-
-  if (created) {
-    return (
-      <div className="page" style={{ maxWidth: 820 }}>
-        <div className="card stack">
-          <h1>{created.name} is ready</h1>
-          <InstallGuide site={created} />
-          <div className="row">
-            <Link className="btn" to={`/sites/${created.id}/settings`}>
-              Site settings
-            </Link>
-          </div>
-        </div>
-      </div>
-    );
-  }
 
   return (
     <div className="page" style={{ maxWidth: 760 }}>

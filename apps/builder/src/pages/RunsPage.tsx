@@ -5,8 +5,9 @@ import { errorMessage } from '../api/client';
 import { flowsApi } from '../api/flows';
 import { RUN_STATUSES, runsApi, type RunStatus, type RunSummary } from '../api/runs';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { Section } from '../components/Section';
 import { useCurrentSite } from '../hooks/useCurrentSite';
-import { buildTimeline, isUuid, localInputToIso, type TimelineTone } from '../runs/run-timeline';
+import { buildTimeline, isUuid, localInputToIso } from '../runs/run-timeline';
 import { toast } from '../state/toast-store';
 
 const STATUS_BADGE: Record<RunStatus, string> = {
@@ -19,12 +20,10 @@ const STATUS_BADGE: Record<RunStatus, string> = {
   failed: 'badge badge--error',
   cancelled: 'badge badge--archived',
 };
-const TONE_COLOR: Record<TimelineTone, string> = {
-  info: 'var(--primary)',
-  success: 'var(--success)',
-  warning: 'var(--warning)',
-  error: 'var(--danger)',
-};
+const statusLabel = (status: RunStatus) => status.charAt(0).toUpperCase() + status.slice(1);
+function RunStatusBadge({ status }: { status: RunStatus }) {
+  return <span className={STATUS_BADGE[status] ?? 'badge'}>{statusLabel(status)}</span>;
+}
 const time = (iso: string) => new Date(iso).toLocaleString();
 const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
 
@@ -82,115 +81,148 @@ export function RunsPage() {
   const rows = runs.data?.pages.flatMap((page) => page.runs) ?? [];
 
   if (!site) return null;
+  const filtered = Boolean(status || visitorId || version || before);
+  const flowName = candidates.find((f) => f.id === flowId)?.name ?? '';
   return (
-    <div className="page">
+    <div className={`page${runId ? ' page--wide' : ''}`}>
       <div className="page__header">
         <h1>Runs</h1>
         <span className="muted">{site.name}</span>
       </div>
-      {flows.isLoading && <Loading />}
+      <p className="muted page__intro">
+        A run is one visitor’s way through a published flow: where it waits, what it did, how it ended.
+      </p>
+      {flows.isLoading && <Loading label="Loading flows…" />}
       {flows.error && <ErrorBanner error={flows.error} onRetry={() => void flows.refetch()} />}
       {flows.data && candidates.length === 0 && (
-        <EmptyState title="No runs yet" action={<Link to={`/sites/${siteId}/flows`}>Go to flows</Link>}>
+        <EmptyState
+          title="No runs yet"
+          action={
+            <Link className="btn btn--primary" to={`/sites/${siteId}/flows`}>
+              Go to flows
+            </Link>
+          }
+        >
           Runs start when visitors enter a published flow. Publish a flow to see its runs here.
         </EmptyState>
       )}
       {flows.data && candidates.length > 0 && (
         <div className="stack">
-          <form
-            className="row"
-            role="search"
-            aria-label="Filter runs"
-            style={{ alignItems: 'flex-start' }}
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (!visitorProblem) setParam({ visitor: visitorDraft.trim() || null, run: null });
-            }}
+          <Section
+            title="Filters"
+            actions={
+              filtered ? (
+                <button
+                  type="button"
+                  className="btn btn--small btn--ghost"
+                  onClick={() => {
+                    setVisitorDraft('');
+                    setParam({ status: null, visitor: null, version: null, before: null, run: null });
+                  }}
+                >
+                  Clear filters
+                </button>
+              ) : null
+            }
           >
-            <label className="field" style={{ minWidth: 200 }}>
-              <span className="field__label">Flow</span>
-              <select
-                className="input"
-                value={flowId}
-                onChange={(e) => setParam({ flow: e.target.value, run: null, version: null })}
-              >
-                {candidates.map((f) => (
-                  <option key={f.id} value={f.id}>
-                    {f.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              <span className="field__label">Status</span>
-              <select
-                className="input"
-                value={status}
-                onChange={(e) => setParam({ status: e.target.value, run: null })}
-              >
-                <option value="">Any status</option>
-                {RUN_STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="field" style={{ width: 90 }}>
-              <span className="field__label">Version</span>
-              <input
-                className="input"
-                type="number"
-                min={1}
-                value={version}
-                onChange={(e) => setParam({ version: e.target.value, run: null })}
-              />
-            </label>
-            <label className="field">
-              <span className="field__label">Started before</span>
-              <input
-                className="input"
-                type="datetime-local"
-                value={before}
-                onChange={(e) => setParam({ before: e.target.value, run: null })}
-              />
-            </label>
-            <label className="field" style={{ minWidth: 280 }}>
-              <span className="field__label">Visitor id</span>
-              <input
-                className="input mono"
-                value={visitorDraft}
-                placeholder="Press Enter to filter"
-                aria-invalid={Boolean(visitorProblem)}
-                aria-describedby={visitorProblem ? 'runs-visitor-error' : undefined}
-                onChange={(e) => setVisitorDraft(e.target.value)}
-                onBlur={() => {
-                  if (!visitorProblem && visitorDraft.trim() !== visitorId)
-                    setParam({ visitor: visitorDraft.trim() || null, run: null });
-                }}
-              />
-              {visitorProblem && (
-                <span className="field__error" id="runs-visitor-error" role="alert">
-                  {visitorProblem}
-                </span>
-              )}
-            </label>
-          </form>
-          <div
-            style={{
-              display: 'grid',
-              gridTemplateColumns: runId ? 'minmax(0, 1fr) minmax(0, 1fr)' : '1fr',
-              gap: 16,
-            }}
-          >
-            <div className="stack" style={{ minWidth: 0 }}>
-              {runs.isLoading && <Loading />}
+            <form
+              className="filters"
+              role="search"
+              aria-label="Filter runs"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (!visitorProblem) setParam({ visitor: visitorDraft.trim() || null, run: null });
+              }}
+            >
+              <label className="field field--wide">
+                <span className="field__label">Flow</span>
+                <select
+                  className="input"
+                  value={flowId}
+                  onChange={(e) => setParam({ flow: e.target.value, run: null, version: null })}
+                >
+                  {candidates.map((f) => (
+                    <option key={f.id} value={f.id}>
+                      {f.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label className="field">
+                <span className="field__label">Status</span>
+                <select
+                  className="input"
+                  value={status}
+                  onChange={(e) => setParam({ status: e.target.value, run: null })}
+                >
+                  <option value="">Any status</option>
+                  {RUN_STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {statusLabel(s)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label className="field">
+                <span className="field__label">Version</span>
+                <input
+                  className="input"
+                  type="number"
+                  min={1}
+                  placeholder="Any"
+                  value={version}
+                  onChange={(e) => setParam({ version: e.target.value, run: null })}
+                />
+              </label>
+              <label className="field">
+                <span className="field__label">Started before</span>
+                <input
+                  className="input"
+                  type="datetime-local"
+                  value={before}
+                  onChange={(e) => setParam({ before: e.target.value, run: null })}
+                />
+              </label>
+              <label className="field field--wide">
+                <span className="field__label">Visitor id</span>
+                <input
+                  className="input mono"
+                  value={visitorDraft}
+                  placeholder="Any visitor"
+                  aria-invalid={Boolean(visitorProblem)}
+                  aria-describedby={visitorProblem ? 'runs-visitor-error' : 'runs-visitor-help'}
+                  onChange={(e) => setVisitorDraft(e.target.value)}
+                  onBlur={() => {
+                    if (!visitorProblem && visitorDraft.trim() !== visitorId)
+                      setParam({ visitor: visitorDraft.trim() || null, run: null });
+                  }}
+                />
+                {visitorProblem ? (
+                  <span className="field__error" id="runs-visitor-error" role="alert">
+                    {visitorProblem}
+                  </span>
+                ) : (
+                  <span className="field__help" id="runs-visitor-help">
+                    A visitor’s UUID; press Enter to filter.
+                  </span>
+                )}
+              </label>
+            </form>
+          </Section>
+          <div className={`split${runId ? ' split--open' : ''}`}>
+            <Section
+              title={flowName ? `Runs of ${flowName}` : 'Runs'}
+              description={
+                rows.length > 0
+                  ? `${rows.length}${runs.hasNextPage ? '+' : ''} run${rows.length === 1 ? '' : 's'}, newest first; open one to see its timeline.`
+                  : undefined
+              }
+            >
+              {runs.isLoading && <Loading label="Loading runs…" />}
               {runs.error && <ErrorBanner error={runs.error} onRetry={() => void runs.refetch()} />}
               {runs.data && rows.length === 0 && (
                 <EmptyState title="No runs match">
-                  {status || visitorId || version || before
-                    ? 'Nothing matches these filters.'
-                    : 'No visitor has entered this flow yet.'}
+                  {filtered ? 'Nothing matches these filters.' : 'No visitor has entered this flow yet.'}
                 </EmptyState>
               )}
               {rows.length > 0 && (
@@ -202,16 +234,18 @@ export function RunsPage() {
                 />
               )}
               {runs.hasNextPage && (
-                <button
-                  type="button"
-                  className="btn"
-                  disabled={runs.isFetchingNextPage}
-                  onClick={() => void runs.fetchNextPage()}
-                >
-                  Load older runs
-                </button>
+                <div>
+                  <button
+                    type="button"
+                    className="btn"
+                    disabled={runs.isFetchingNextPage}
+                    onClick={() => void runs.fetchNextPage()}
+                  >
+                    {runs.isFetchingNextPage ? 'Loading…' : 'Load older runs'}
+                  </button>
+                </div>
               )}
-            </div>
+            </Section>
             {runId && (
               <RunDetailPanel siteId={siteId} runId={runId} onClose={() => setParam({ run: null })} />
             )}
@@ -238,25 +272,22 @@ function RunTable({
       <table className="table" aria-label="Runs">
         <thead>
           <tr>
-            <th>Started</th>
-            <th>Visitor</th>
-            {!compact && <th>Version</th>}
-            <th>Status</th>
-            {!compact && <th>Where</th>}
+            <th scope="col">Started</th>
+            <th scope="col">Visitor</th>
+            {!compact && <th scope="col">Version</th>}
+            <th scope="col">Status</th>
+            {!compact && <th scope="col">Where</th>}
           </tr>
         </thead>
         <tbody>
           {rows.map((run) => (
-            <tr
-              key={run.id}
-              aria-selected={run.id === selected}
-              style={run.id === selected ? { background: 'var(--primary-soft)' } : undefined}
-            >
-              <td className="small">
+            <tr key={run.id} aria-selected={run.id === selected}>
+              <td>
                 <button
                   type="button"
                   className="btn btn--ghost btn--small"
                   aria-label={`Open run ${run.id}`}
+                  aria-pressed={run.id === selected}
                   onClick={() => onSelect(run.id)}
                 >
                   {time(run.createdAt)}
@@ -267,7 +298,7 @@ function RunTable({
               </td>
               {!compact && <td>v{run.version}</td>}
               <td>
-                <span className={STATUS_BADGE[run.status] ?? 'badge'}>{run.status}</span>
+                <RunStatusBadge status={run.status} />
               </td>
               {!compact && (
                 <td className="small">
@@ -325,24 +356,24 @@ function RunDetailPanel({ siteId, runId, onClose }: { siteId: string; runId: str
   });
 
   return (
-    <section className="card" aria-label="Run timeline" style={{ minWidth: 0, alignSelf: 'start' }}>
-      <div className="row">
-        <h2 style={{ margin: 0, fontSize: 17 }}>Run timeline</h2>
+    <section className="card stack section" aria-labelledby="run-timeline-title">
+      <div className="page__header section__header">
+        <h2 id="run-timeline-title">Run timeline</h2>
         <span className="spacer" />
         <button type="button" className="btn btn--ghost btn--icon" aria-label="Close run" onClick={onClose}>
           ×
         </button>
       </div>
-      {run.isLoading && <Loading />}
+      {run.isLoading && <Loading label="Loading the run…" />}
       {run.error && <ErrorBanner error={run.error} onRetry={() => void run.refetch()} />}
       {run.data && (
         <>
-          <p className="small" style={{ margin: '6px 0 12px' }}>
-            <span className={STATUS_BADGE[run.data.status] ?? 'badge'}>{run.data.status}</span> · v
-            {run.data.version} · visitor <span className="mono">{run.data.visitorId}</span>
+          <p className="small section__description">
+            <RunStatusBadge status={run.data.status} /> · v{run.data.version} · visitor{' '}
+            <span className="mono">{run.data.visitorId}</span>
           </p>
           {canEdit && (
-            <div className="row" style={{ marginBottom: 12 }}>
+            <div className="row">
               {run.data.status === 'failed' && (
                 <>
                   <button
@@ -377,26 +408,16 @@ function RunDetailPanel({ siteId, runId, onClose }: { siteId: string; runId: str
               )}
             </div>
           )}
-          <ol aria-label="Timeline" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+          <ol aria-label="Timeline" className="timeline">
             {buildTimeline(run.data, labels).map((entry) => (
-              <li
-                key={entry.key}
-                data-kind={entry.kind}
-                style={{
-                  borderLeft: `3px solid ${TONE_COLOR[entry.tone]}`,
-                  padding: '4px 0 8px 10px',
-                  marginLeft: entry.kind === 'step' || entry.kind === 'end' ? 0 : 12,
-                }}
-              >
-                <div style={{ fontWeight: entry.kind === 'step' || entry.kind === 'end' ? 600 : 400 }}>
-                  {entry.title}
-                </div>
+              <li key={entry.key} data-kind={entry.kind} data-tone={entry.tone}>
+                <div className="timeline__title">{entry.title}</div>
                 <div className="small muted">
                   {time(entry.at)}
                   {entry.detail && (
                     <>
                       {' '}
-                      · <span style={{ overflowWrap: 'anywhere' }}>{entry.detail}</span>
+                      · <span className="timeline__detail">{entry.detail}</span>
                     </>
                   )}
                 </div>

@@ -7,6 +7,7 @@ import { errorMessage } from '../api/client';
 import { sitesApi, type SiteKey } from '../api/sites';
 import { EmbedSnippet } from '../components/EmbedSnippet';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { Section } from '../components/Section';
 import { TimezoneSelect } from '../components/TimezoneSelect';
 import { useCopy } from '../hooks/useCopy';
 import { useCurrentSite } from '../hooks/useCurrentSite';
@@ -40,12 +41,12 @@ export function SettingsPage() {
         current={tab}
         onSelect={(id) => setParams({ tab: id }, { replace: true })}
       />
-      <section role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+      <div className="sections" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'general' && <GeneralSettings />}
         {tab === 'install' && <InstallAndKeys />}
         {tab === 'members' && <Members />}
         {tab === 'email' && <EmailSendersSettings />}
-      </section>
+      </div>
     </div>
   );
 }
@@ -92,17 +93,23 @@ function GeneralSettings() {
     onError: (error) => toast(errorMessage(error), 'error'),
   });
 
-  if (query.isPending) return <Loading />;
+  if (query.isPending) return <Loading label="Loading the site…" />;
   if (query.isError) return <ErrorBanner error={query.error} onRetry={() => void query.refetch()} />;
 
   return (
     <>
-      <form className="card stack" onSubmit={handleSubmit((values) => save.mutate(values))} noValidate>
-        <h2>Site</h2>
-        {!canEdit && <p className="muted">You have read-only access to this site.</p>}
-        {save.isError && <ErrorBanner error={save.error} />}
-        <fieldset disabled={!canEdit} style={{ border: 0, padding: 0, margin: 0 }}>
-          <div className="form-grid">
+      <Section
+        title="Site"
+        description={
+          canEdit
+            ? 'Its name and domain, the time zone of waits and reports, and how long raw events are kept.'
+            : 'You have read-only access to this site.'
+        }
+      >
+        <form className="stack" onSubmit={handleSubmit((values) => save.mutate(values))} noValidate>
+          {save.isError && <ErrorBanner error={save.error} />}
+          <fieldset className="form-grid" disabled={!canEdit}>
+            <legend className="visually-hidden">Site details</legend>
             <label className="field">
               <span>Site name</span>
               <input className="input" {...register('name', { required: true })} />
@@ -120,26 +127,25 @@ function GeneralSettings() {
               <input className="input" type="number" min={1} max={3650} {...register('retentionDays')} />
               <span className="field__help">Older raw events are dropped; reports keep their rollups.</span>
             </label>
-          </div>
-        </fieldset>
-        {canEdit && (
-          <div className="row">
-            <button
-              type="submit"
-              className="btn btn--primary"
-              disabled={save.isPending || !formState.isDirty}
-            >
-              {save.isPending ? 'Saving…' : 'Save changes'}
-            </button>
-          </div>
-        )}
-      </form>
+          </fieldset>
+          {canEdit && (
+            <div className="row">
+              <button
+                type="submit"
+                className="btn btn--primary"
+                disabled={save.isPending || !formState.isDirty}
+              >
+                {save.isPending ? 'Saving…' : 'Save changes'}
+              </button>
+            </div>
+          )}
+        </form>
+      </Section>
       {isOwner && (
-        <div className="card stack">
-          <h2>Delete site</h2>
-          <p className="muted">
-            Deleting removes its flows, CTAs, keys and collected data. This cannot be undone.
-          </p>
+        <Section
+          title="Delete site"
+          description="Deleting removes its flows, CTAs, keys and collected data. This cannot be undone."
+        >
           <div>
             <button
               type="button"
@@ -153,7 +159,7 @@ function GeneralSettings() {
               Delete site
             </button>
           </div>
-        </div>
+        </Section>
       )}
     </>
   );
@@ -199,7 +205,7 @@ function InstallAndKeys() {
       </EmptyState>
     );
   }
-  if (keys.isPending) return <Loading />;
+  if (keys.isPending) return <Loading label="Loading keys…" />;
   if (keys.isError) return <ErrorBanner error={keys.error} onRetry={() => void keys.refetch()} />;
 
   const active = keys.data.filter((key) => !key.revokedAt);
@@ -207,23 +213,24 @@ function InstallAndKeys() {
 
   return (
     <>
-      <div className="card stack">
-        <h2>Install the embed script</h2>
-        {writeKey ? (
-          <>
-            <p className="muted">
+      <Section
+        title="Install the embed script"
+        description={
+          writeKey ? (
+            <>
               Paste this before <code>&lt;/head&gt;</code> on every page. It uses the write key “
               {writeKey.name}”, which can only send events, so it is safe in public pages.
-            </p>
-            <EmbedSnippet writeKey={writeKey.key} />
-          </>
-        ) : (
-          <p>Create a write key below to get the embed snippet.</p>
-        )}
-      </div>
+            </>
+          ) : (
+            'Create a write key below to get the embed snippet.'
+          )
+        }
+      >
+        {writeKey && <EmbedSnippet writeKey={writeKey.key} />}
+      </Section>
 
       {revealed && (
-        <div className="banner banner--success" role="status" style={{ marginTop: 16 }}>
+        <div className="banner banner--success" role="status">
           <span>
             New {revealed.kind} key “{revealed.name}”:{' '}
             <code style={{ wordBreak: 'break-all' }}>{revealed.key}</code>
@@ -238,14 +245,12 @@ function InstallAndKeys() {
         </div>
       )}
 
-      <div className="card stack">
-        <h2>Keys</h2>
-        <p className="muted small">
-          Write keys send events from browsers. Secret keys call the server-side API; keep them out of web
-          pages.
-        </p>
+      <Section
+        title="Keys"
+        description="Write keys send events from browsers. Secret keys call the server-side API; keep them out of web pages."
+      >
         <div className="table-wrap">
-          <table className="table">
+          <table className="table" aria-label="Keys">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -259,11 +264,11 @@ function InstallAndKeys() {
             </thead>
             <tbody>
               {keys.data.map((key) => (
-                <tr key={key.id} style={key.revokedAt ? { opacity: 0.55 } : undefined}>
+                <tr key={key.id} className={key.revokedAt ? 'is-muted' : undefined}>
                   <td>{key.name}</td>
                   <td>
-                    <span className="badge">{key.kind}</span>
-                    {key.revokedAt && <span className="badge">revoked</span>}
+                    <span className="badge">{key.kind === 'write' ? 'Write' : 'Secret'}</span>
+                    {key.revokedAt && <span className="badge badge--archived">Revoked</span>}
                   </td>
                   <td
                     className="mono"
@@ -272,9 +277,9 @@ function InstallAndKeys() {
                     {key.key}
                   </td>
                   <td>{new Date(key.createdAt).toLocaleDateString()}</td>
-                  <td>
+                  <td className="actions">
                     {!key.revokedAt && (
-                      <div className="row" style={{ justifyContent: 'flex-end' }}>
+                      <div className="row row--end">
                         {key.kind === 'write' && (
                           <button
                             type="button"
@@ -316,14 +321,14 @@ function InstallAndKeys() {
           </table>
         </div>
         <form
-          className="row"
-          style={{ alignItems: 'flex-end' }}
+          className="form-inline"
+          aria-label="New key"
           onSubmit={(event) => {
             event.preventDefault();
             if (newKey.name.trim()) create.mutate();
           }}
         >
-          <label className="field" style={{ width: 220 }}>
+          <label className="field">
             <span>New key name</span>
             <input
               className="input"
@@ -332,7 +337,7 @@ function InstallAndKeys() {
               onChange={(event) => setNewKey({ ...newKey, name: event.target.value })}
             />
           </label>
-          <label className="field" style={{ width: 140 }}>
+          <label className="field">
             <span>Kind</span>
             <select
               className="input"
@@ -352,12 +357,13 @@ function InstallAndKeys() {
           </button>
         </form>
         {create.isError && <ErrorBanner error={create.error} />}
-      </div>
+      </Section>
     </>
   );
 }
 
 const ROLES: Role[] = ['owner', 'editor', 'viewer'];
+const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', editor: 'Editor', viewer: 'Viewer' };
 
 function Members() {
   const { site, accountRole } = useCurrentSite();
@@ -397,18 +403,16 @@ function Members() {
   });
   const accountName = me?.accounts.find((account) => account.id === accountId)?.name ?? 'this account';
 
-  if (members.isPending) return <Loading />;
+  if (members.isPending) return <Loading label="Loading members…" />;
   if (members.isError) return <ErrorBanner error={members.error} onRetry={() => void members.refetch()} />;
 
   return (
-    <div className="card stack">
-      <h2>Members of {accountName}</h2>
-      <p className="muted small">
-        Owners manage keys and members; editors build and publish flows; viewers see everything but change
-        nothing. Roles apply to every site of the account.
-      </p>
+    <Section
+      title={`Members of ${accountName}`}
+      description="Owners manage keys and members; editors build and publish flows; viewers see everything but change nothing. Roles apply to every site of the account."
+    >
       <div className="table-wrap">
-        <table className="table">
+        <table className="table" aria-label="Members">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -440,15 +444,15 @@ function Members() {
                     >
                       {ROLES.map((role) => (
                         <option key={role} value={role}>
-                          {role}
+                          {ROLE_LABELS[role]}
                         </option>
                       ))}
                     </select>
                   ) : (
-                    <span className="badge">{member.role}</span>
+                    <span className="badge">{ROLE_LABELS[member.role]}</span>
                   )}
                 </td>
-                <td style={{ textAlign: 'right' }}>
+                <td className="actions">
                   {isOwner && (
                     <button
                       type="button"
@@ -470,14 +474,14 @@ function Members() {
       </div>
       {isOwner && (
         <form
-          className="row"
-          style={{ alignItems: 'flex-end' }}
+          className="form-inline"
+          aria-label="Add a member"
           onSubmit={(event) => {
             event.preventDefault();
             if (invite.email.trim()) add.mutate();
           }}
         >
-          <label className="field" style={{ width: 260 }}>
+          <label className="field">
             <span>Add member by email</span>
             <input
               className="input"
@@ -487,7 +491,7 @@ function Members() {
               onChange={(event) => setInvite({ ...invite, email: event.target.value })}
             />
           </label>
-          <label className="field" style={{ width: 130 }}>
+          <label className="field">
             <span>Role</span>
             <select
               className="input"
@@ -496,7 +500,7 @@ function Members() {
             >
               {ROLES.map((role) => (
                 <option key={role} value={role}>
-                  {role}
+                  {ROLE_LABELS[role]}
                 </option>
               ))}
             </select>
@@ -507,9 +511,9 @@ function Members() {
         </form>
       )}
       {isOwner && (
-        <p className="muted small">They need a Nudgeflow account first (sign up with that email).</p>
+        <p className="field__help">They need a Nudgeflow account first (sign up with that email).</p>
       )}
       {add.isError && <ErrorBanner error={add.error} />}
-    </div>
+    </Section>
   );
 }

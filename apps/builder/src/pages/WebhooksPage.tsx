@@ -12,6 +12,7 @@ import {
   type WebhookMessage,
 } from '../api/webhooks';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { Section } from '../components/Section';
 import { Menu } from '../components/Menu';
 import { Modal } from '../components/Modal';
 import { useCurrentSite } from '../hooks/useCurrentSite';
@@ -80,8 +81,10 @@ export function WebhooksPage() {
         onSelect={(id) => setParams({ tab: id }, { replace: true })}
       />
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {endpoints.isLoading && <Loading />}
-        {endpoints.error && <ErrorBanner error={endpoints.error} onRetry={() => void endpoints.refetch()} />}
+        {endpoints.isLoading && tab !== 'inbound' && <Loading label="Loading endpoints…" />}
+        {endpoints.error && tab !== 'inbound' && (
+          <ErrorBanner error={endpoints.error} onRetry={() => void endpoints.refetch()} />
+        )}
         {endpoints.data && tab === 'endpoints' && (
           <EndpointsTab siteId={siteId} endpoints={endpoints.data} canEdit={canEdit} onShowLog={showLog} />
         )}
@@ -135,7 +138,7 @@ function EndpointsTab({
   const disabled = sorted.filter((e) => !e.enabled && e.disabledReason !== 'manual');
 
   return (
-    <div className="stack">
+    <div className="sections">
       {disabled.map((e) => (
         <div
           key={e.id}
@@ -170,169 +173,170 @@ function EndpointsTab({
           </button>
         </div>
       ))}
-      <div className="row">
-        <p className="muted" style={{ margin: 0, flex: 1 }}>
-          Endpoints receive signed messages (Standard Webhooks) from “Send webhook” steps and the system
-          events they subscribe to.
-        </p>
-        {canEdit && (
-          <button type="button" className="btn btn--primary" onClick={() => setEditing('new')}>
-            New endpoint
-          </button>
-        )}
-      </div>
-      {endpoints.length === 0 ? (
-        <EmptyState title="No webhook endpoints yet">
-          Add an endpoint to send flow data and system events to your CRM, ESP or any HTTPS receiver.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Webhook endpoints">
-            <thead>
-              <tr>
-                <th>Endpoint</th>
-                <th>Status</th>
-                <th>System events</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorted.map((e) => {
-                const health = endpointHealth(e, now);
-                return (
-                  <tr key={e.id} aria-label={e.url}>
-                    <td style={{ maxWidth: 380 }}>
-                      <div className="mono" style={{ overflowWrap: 'anywhere' }}>
-                        {e.url}
-                      </div>
-                      {e.description && <div className="muted small">{e.description}</div>}
-                      {e.secretRotatedUntil && (
-                        <div className="muted small">
-                          Previous secret still signs until {time(e.secretRotatedUntil)}
+      <Section
+        title="Endpoints"
+        description="Endpoints receive signed messages (Standard Webhooks) from “Send webhook” steps and the system events they subscribe to."
+        actions={
+          canEdit && (
+            <button type="button" className="btn btn--primary" onClick={() => setEditing('new')}>
+              New endpoint
+            </button>
+          )
+        }
+      >
+        {endpoints.length === 0 ? (
+          <EmptyState title="No webhook endpoints yet">
+            Add an endpoint to send flow data and system events to your CRM, ESP or any HTTPS receiver.
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" aria-label="Webhook endpoints">
+              <thead>
+                <tr>
+                  <th>Endpoint</th>
+                  <th>Status</th>
+                  <th>System events</th>
+                  <th>
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {sorted.map((e) => {
+                  const health = endpointHealth(e, now);
+                  return (
+                    <tr key={e.id} aria-label={e.url}>
+                      <td style={{ maxWidth: 380 }}>
+                        <div className="mono" style={{ overflowWrap: 'anywhere' }}>
+                          {e.url}
                         </div>
-                      )}
-                    </td>
-                    <td>
-                      <span className={TONE_BADGE[health.tone]} title={health.detail}>
-                        {health.label}
-                      </span>
-                      {health.tone === 'warning' && <div className="small muted">{health.detail}</div>}
-                    </td>
-                    <td className="small">{e.eventTypes.length ? e.eventTypes.join(', ') : '—'}</td>
-                    <td>
-                      <div className="row" style={{ justifyContent: 'flex-end' }}>
-                        <button type="button" className="btn btn--small" onClick={() => onShowLog(e.id)}>
-                          Log
-                        </button>
-                        {canEdit && (
-                          <>
-                            <button
-                              type="button"
-                              className="btn btn--small"
-                              aria-label={`Edit ${e.url}`}
-                              onClick={() => setEditing(e)}
-                            >
-                              Edit
-                            </button>
-                            <button
-                              type="button"
-                              className="btn btn--small"
-                              onClick={() =>
-                                void action(
-                                  () => webhooksApi.update(siteId, e.id, { enabled: !e.enabled }),
-                                  e.enabled ? 'Endpoint disabled' : 'Endpoint enabled',
-                                )()
-                              }
-                            >
-                              {e.enabled ? 'Disable' : 'Enable'}
-                            </button>
-                            <Menu label={`More actions for ${e.url}`}>
-                              {(close) => (
-                                <>
-                                  <button
-                                    type="button"
-                                    role="menuitem"
-                                    disabled={!e.enabled}
-                                    title={e.enabled ? undefined : 'Enable the endpoint first'}
-                                    onClick={() => {
-                                      close();
-                                      void action(
-                                        () => webhooksApi.sendTest(siteId, e.id),
-                                        'Test message queued',
-                                      )();
-                                    }}
-                                  >
-                                    Send test
-                                  </button>
-                                  <button
-                                    type="button"
-                                    role="menuitem"
-                                    onClick={() => {
-                                      close();
-                                      if (
-                                        !window.confirm(
-                                          'Rotate the signing secret? The old one keeps signing for 24 hours so you can update the receiver.',
-                                        )
-                                      )
-                                        return;
-                                      webhooksApi.rotateSecret(siteId, e.id, 86_400).then(
-                                        (result) => {
-                                          setSecret({ url: e.url, secret: result.secret, rotated: true });
-                                          void refresh();
-                                        },
-                                        (error: unknown) => toast(errorMessage(error), 'error'),
-                                      );
-                                    }}
-                                  >
-                                    Rotate secret
-                                  </button>
-                                  <button
-                                    type="button"
-                                    role="menuitem"
-                                    disabled={!e.enabled}
-                                    title={e.enabled ? undefined : 'Enable the endpoint first'}
-                                    onClick={() => {
-                                      close();
-                                      setRecovering(e);
-                                    }}
-                                  >
-                                    Recover…
-                                  </button>
-                                  <button
-                                    type="button"
-                                    role="menuitem"
-                                    aria-label={`Delete ${e.url}`}
-                                    onClick={() => {
-                                      close();
-                                      if (
-                                        window.confirm(
-                                          `Delete the endpoint ${e.url}? Its delivery log goes too.`,
-                                        )
-                                      )
-                                        void action(
-                                          () => webhooksApi.remove(siteId, e.id),
-                                          'Endpoint deleted',
-                                        )();
-                                    }}
-                                  >
-                                    Delete
-                                  </button>
-                                </>
-                              )}
-                            </Menu>
-                          </>
+                        {e.description && <div className="muted small">{e.description}</div>}
+                        {e.secretRotatedUntil && (
+                          <div className="muted small">
+                            Previous secret still signs until {time(e.secretRotatedUntil)}
+                          </div>
                         )}
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+                      </td>
+                      <td>
+                        <span className={TONE_BADGE[health.tone]} title={health.detail}>
+                          {health.label}
+                        </span>
+                        {health.tone === 'warning' && <div className="small muted">{health.detail}</div>}
+                      </td>
+                      <td className="small">{e.eventTypes.length ? e.eventTypes.join(', ') : '—'}</td>
+                      <td className="actions">
+                        <div className="row row--end">
+                          <button type="button" className="btn btn--small" onClick={() => onShowLog(e.id)}>
+                            Log
+                          </button>
+                          {canEdit && (
+                            <>
+                              <button
+                                type="button"
+                                className="btn btn--small"
+                                aria-label={`Edit ${e.url}`}
+                                onClick={() => setEditing(e)}
+                              >
+                                Edit
+                              </button>
+                              <button
+                                type="button"
+                                className="btn btn--small"
+                                onClick={() =>
+                                  void action(
+                                    () => webhooksApi.update(siteId, e.id, { enabled: !e.enabled }),
+                                    e.enabled ? 'Endpoint disabled' : 'Endpoint enabled',
+                                  )()
+                                }
+                              >
+                                {e.enabled ? 'Disable' : 'Enable'}
+                              </button>
+                              <Menu label={`More actions for ${e.url}`}>
+                                {(close) => (
+                                  <>
+                                    <button
+                                      type="button"
+                                      role="menuitem"
+                                      disabled={!e.enabled}
+                                      title={e.enabled ? undefined : 'Enable the endpoint first'}
+                                      onClick={() => {
+                                        close();
+                                        void action(
+                                          () => webhooksApi.sendTest(siteId, e.id),
+                                          'Test message queued',
+                                        )();
+                                      }}
+                                    >
+                                      Send test
+                                    </button>
+                                    <button
+                                      type="button"
+                                      role="menuitem"
+                                      onClick={() => {
+                                        close();
+                                        if (
+                                          !window.confirm(
+                                            'Rotate the signing secret? The old one keeps signing for 24 hours so you can update the receiver.',
+                                          )
+                                        )
+                                          return;
+                                        webhooksApi.rotateSecret(siteId, e.id, 86_400).then(
+                                          (result) => {
+                                            setSecret({ url: e.url, secret: result.secret, rotated: true });
+                                            void refresh();
+                                          },
+                                          (error: unknown) => toast(errorMessage(error), 'error'),
+                                        );
+                                      }}
+                                    >
+                                      Rotate secret
+                                    </button>
+                                    <button
+                                      type="button"
+                                      role="menuitem"
+                                      disabled={!e.enabled}
+                                      title={e.enabled ? undefined : 'Enable the endpoint first'}
+                                      onClick={() => {
+                                        close();
+                                        setRecovering(e);
+                                      }}
+                                    >
+                                      Recover…
+                                    </button>
+                                    <button
+                                      type="button"
+                                      role="menuitem"
+                                      aria-label={`Delete ${e.url}`}
+                                      onClick={() => {
+                                        close();
+                                        if (
+                                          window.confirm(
+                                            `Delete the endpoint ${e.url}? Its delivery log goes too.`,
+                                          )
+                                        )
+                                          void action(
+                                            () => webhooksApi.remove(siteId, e.id),
+                                            'Endpoint deleted',
+                                          )();
+                                      }}
+                                    >
+                                      Delete
+                                    </button>
+                                  </>
+                                )}
+                              </Menu>
+                            </>
+                          )}
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Section>
       <NoticesList siteId={siteId} />
       <Modal
         open={editing !== null}
@@ -640,6 +644,11 @@ const STATUS_BADGE: Record<MessageStatus, string> = {
   succeeded: 'badge badge--live',
   failed: 'badge badge--error',
 };
+const MESSAGE_STATUS_LABEL: Record<MessageStatus, string> = {
+  pending: 'Pending',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+};
 
 function DeliveryLog({
   siteId,
@@ -683,9 +692,12 @@ function DeliveryLog({
   const rows = messages.data?.pages.flatMap((page) => page.data) ?? [];
 
   return (
-    <div className="stack">
-      <div className="row" role="group" aria-label="Filter messages">
-        <label className="field" style={{ minWidth: 260 }}>
+    <Section
+      title="Delivery log"
+      description="Every message sent to an endpoint, its attempts and the receiver’s answers; it refreshes while open."
+    >
+      <div className="filters" role="group" aria-label="Filter messages">
+        <label className="field field--wide">
           <span className="field__label">Endpoint</span>
           <select className="input" value={endpointId} onChange={(e) => onFilter(e.target.value, status)}>
             <option value="">All endpoints</option>
@@ -710,7 +722,7 @@ function DeliveryLog({
           </select>
         </label>
       </div>
-      {messages.isLoading && <Loading />}
+      {messages.isLoading && <Loading label="Loading messages…" />}
       {messages.error && <ErrorBanner error={messages.error} onRetry={() => void messages.refetch()} />}
       {messages.data && rows.length === 0 && (
         <EmptyState title="No messages">
@@ -744,7 +756,7 @@ function DeliveryLog({
                       {urlOf.get(m.endpointId) ?? m.endpointId}
                     </td>
                     <td>
-                      <span className={STATUS_BADGE[m.status]}>{m.status}</span>
+                      <span className={STATUS_BADGE[m.status]}>{MESSAGE_STATUS_LABEL[m.status]}</span>
                       {m.status === 'pending' && m.nextAttemptAt && (
                         <div className="small muted">next try {time(m.nextAttemptAt)}</div>
                       )}
@@ -757,8 +769,8 @@ function DeliveryLog({
                           ? ` · ${m.lastError}`
                           : ''}
                     </td>
-                    <td>
-                      <div className="row" style={{ justifyContent: 'flex-end' }}>
+                    <td className="actions">
+                      <div className="row row--end">
                         <button
                           type="button"
                           className="btn btn--small"
@@ -804,7 +816,7 @@ function DeliveryLog({
           Load older messages
         </button>
       )}
-    </div>
+    </Section>
   );
 }
 
@@ -882,21 +894,25 @@ function InboundHooksTab({ siteId, canEdit }: { siteId: string; canEdit: boolean
     }
   };
   return (
-    <div className="stack">
-      <div className="row">
-        <p className="muted" style={{ margin: 0, flex: 1 }}>
-          An inbound hook turns an integration’s JSON into a tracked event of a visitor, which can start flows
-          (“Inbound webhook” trigger).
-        </p>
-        {canEdit && (
+    <Section
+      title="Inbound hooks"
+      description="An inbound hook turns an integration’s JSON into a tracked event of a visitor, which can start flows (“Inbound webhook” trigger)."
+      actions={
+        canEdit && (
           <button type="button" className="btn btn--primary" onClick={() => setCreating(true)}>
             New inbound hook
           </button>
-        )}
-      </div>
-      {hooks.isLoading && <Loading />}
+        )
+      }
+    >
+      {hooks.isLoading && <Loading label="Loading inbound hooks…" />}
       {hooks.error && <ErrorBanner error={hooks.error} onRetry={() => void hooks.refetch()} />}
-      {hooks.data && hooks.data.length === 0 && <EmptyState title="No inbound hooks yet" />}
+      {hooks.data && hooks.data.length === 0 && (
+        <EmptyState title="No inbound hooks yet">
+          Create one to give an integration (a payment provider, a CRM, a form tool) its own URL to post
+          events to.
+        </EmptyState>
+      )}
       {hooks.data && hooks.data.length > 0 && (
         <div className="table-wrap">
           <table className="table" aria-label="Inbound hooks">
@@ -923,7 +939,7 @@ function InboundHooksTab({ siteId, canEdit }: { siteId: string; canEdit: boolean
                   <td className="mono small">{hook.visitorPath}</td>
                   <td>{hook.verified ? 'Yes' : 'No'}</td>
                   <td className="mono small">{hook.token}</td>
-                  <td>
+                  <td className="actions">
                     {canEdit && (
                       <button
                         type="button"
@@ -982,7 +998,7 @@ function InboundHooksTab({ siteId, canEdit }: { siteId: string; canEdit: boolean
           </div>
         )}
       </Modal>
-    </div>
+    </Section>
   );
 }
 
