@@ -87,7 +87,12 @@ describe('fault: Redis loses its data while webhook retries wait', () => {
     expect(new Set(rx.hooks.map((h) => h.headers['webhook-id'])).size).toBe(n);
     expect(await messageCounts(stack.db, t.siteId)).toEqual({ succeeded: n });
     // The rollups' schedule came back too: the watermark moves past the flush.
-    await waitFor('rollups past the flush', async () => (await rolledUpTo(stack.db)) > flushedAt, 30_000, 250);
+    await waitFor(
+      'rollups past the flush',
+      async () => (await rolledUpTo(stack.db)) > flushedAt,
+      30_000,
+      250,
+    );
     const schedules = await stack.redis.keys(`${stack.env.QUEUE_PREFIX}:maintenance:repeat:*`);
     expect(schedules.length).toBeGreaterThan(0);
   }, 240_000);
@@ -126,7 +131,7 @@ describe('fault: a worker stopped with SIGTERM mid-load', () => {
       // A delivery job carries its own message and others due with it (`others`): each pending
       // message, at its current attempt, must be in some job still waiting in Redis.
       type Deliver = { messageId: string; attempt: number; others?: { id: string; attempt: number }[] };
-      const jobs = await webhooks.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'paused']);
+      const jobs = await webhooks.getJobs(['wait', 'prioritized', 'delayed', 'active']);
       const covered = new Set(
         jobs.flatMap((j) => {
           const d = j.data as Deliver;

@@ -569,8 +569,11 @@ export class RunRepository {
   async settle(tx: EntityManager, run: RunRow): Promise<number> {
     const ended = run.settled_status !== 'waiting';
     // The wake-up time is read here: Citus routes no STABLE cast (text → timestamptz) over a column.
-    const waiting = (run.state as { waiting?: { kind?: string; fireAt?: string; timeoutAt?: string } }).waiting;
-    const nextStepAt = ended ? null : ((waiting?.kind === 'timer' ? waiting.fireAt : waiting?.timeoutAt) ?? null);
+    const waiting = (run.state as { waiting?: { kind?: string; fireAt?: string; timeoutAt?: string } })
+      .waiting;
+    const nextStepAt = ended
+      ? null
+      : ((waiting?.kind === 'timer' ? waiting.fireAt : waiting?.timeoutAt) ?? null);
     const now = new Date().toISOString();
     const rows = await queryRows<{ seq: number }>(
       tx,
@@ -705,7 +708,11 @@ export class RunRepository {
       `SELECT site_id, id, seq, status, next_step_at FROM runs
         WHERE status = 'waiting' AND next_step_at > $1 AND next_step_at <= $2
         ORDER BY next_step_at LIMIT $3`,
-      [new Date(now.getTime() + horizonMs - bandMs).toISOString(), new Date(now.getTime() + horizonMs).toISOString(), limit],
+      [
+        new Date(now.getTime() + horizonMs - bandMs).toISOString(),
+        new Date(now.getTime() + horizonMs).toISOString(),
+        limit,
+      ],
     );
   }
 
@@ -726,12 +733,7 @@ export class RunRepository {
    * died holding it), at most once per four grace periods per run so an overloaded system is not
    * flooded. Stamps `rescued_at`; SKIP LOCKED, so two reconcilers never take the same run.
    */
-  async claimOverdue(
-    siteId: string,
-    now: Date,
-    graceMs: number,
-    limit: number,
-  ): Promise<DueRun[]> {
+  async claimOverdue(siteId: string, now: Date, graceMs: number, limit: number): Promise<DueRun[]> {
     return queryRows<DueRun>(
       this.db,
       `UPDATE runs SET rescued_at = $2
@@ -840,7 +842,11 @@ export class RunRepository {
           WHERE r.site_id = $1 AND f.site_id = $1 AND f.id = r.flow_id AND f.status = 'archived'
             AND f.archived_exit_runs AND r.status IN ('pending', 'running', 'waiting')
           RETURNING r.site_id, r.id, r.flow_id, r.flow_version, r.visitor_id, r.seq, r.error`,
-        [siteId, now.toISOString(), JSON.stringify({ code: 'FLOW_ARCHIVED', message: 'flow archived', nodeId: null })],
+        [
+          siteId,
+          now.toISOString(),
+          JSON.stringify({ code: 'FLOW_ARCHIVED', message: 'flow archived', nodeId: null }),
+        ],
       );
       for (const r of rows) await this.releaseEntry(tx, r);
       await onEnded?.(tx, rows, 'exited');
