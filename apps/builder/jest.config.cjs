@@ -1,16 +1,20 @@
-/** Unit tests of the builder's pure modules (editor, runs, webhooks; no DOM, no React). */
+/**
+ * Unit tests of the builder's pure modules (editor, runs, webhooks, ctas), and component tests of the
+ * CTA editor (`*.spec.tsx`: React in jsdom, chosen per file with a `@jest-environment jsdom` docblock).
+ */
 const root = `${__dirname}/../..`;
 
 module.exports = {
   rootDir: __dirname,
   displayName: 'builder',
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/src/{editor,runs,webhooks}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/src/{editor,runs,webhooks,ctas}/**/*.spec.{ts,tsx}'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },
   moduleNameMapper: {
     '^@nudgeflow/flow-schema$': `${root}/libs/flow-schema/src/index.ts`,
     '^@nudgeflow/engine$': `${root}/libs/engine/src/index.ts`,
+    '^@nudgeflow/embed/render-cta$': `${root}/libs/embed/src/render-cta.ts`,
   },
 };

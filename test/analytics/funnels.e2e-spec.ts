@@ -490,6 +490,30 @@ describe('funnel definitions: roles and validation', () => {
   });
   const base = () => `/api/sites/${t.siteId}/funnels`;
 
+  it("CSV export errors are JSON 4xx: a bad range, a missing funnel, another tenant's funnel", async () => {
+    const own = await createTenant(api, 'funnels-csv');
+    const id = await createFunnel(own, [A, B], 600);
+    const other = await createTenant(api, 'funnels-csv-other');
+    const foreign = await createFunnel(other, [A, B], 600);
+    const exportOf = (funnel: string, query = '') =>
+      api.request(`/api/sites/${own.siteId}/reports/funnels/${funnel}/export${query}`, {
+        token: own.tokens.viewer,
+      });
+    for (const query of ['?from=yesterday', '?from=2026-02-30', '?from=2026-03-01&to=2026-02-01', '?to=x']) {
+      const res = await exportOf(id, query);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(res.body.message).toMatch(/^(from|to)/);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(res.headers.get('content-disposition')).toBeNull();
+    }
+    for (const missing of [randomUUID(), foreign]) {
+      const res = await exportOf(missing);
+      expect([res.status, res.body.code]).toEqual([404, 'FUNNEL_NOT_FOUND']);
+      expect(res.headers.get('content-type')).toContain('application/json');
+    }
+    expect((await exportOf(id)).headers.get('content-type')).toContain('text/csv');
+  });
+
   it('viewers read, editors write; clear errors name the field', async () => {
     const body = { name: 'Signup', steps: [A, B] };
     expect((await api.request(base(), { method: 'POST', token: t.tokens.viewer, body })).status).toBe(403);

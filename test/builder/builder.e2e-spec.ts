@@ -229,6 +229,21 @@ describe('builder in Chromium', () => {
         [siteId],
       );
     }
+    // The reminder email names the template's placeholder sender: publish checks senders, so the
+    // site gets one and the email step picks it from the sender list.
+    const senderId = randomUUID();
+    await db.query(
+      `INSERT INTO email_senders (site_id, id, name, from_name, from_address) VALUES ($1, $2, 'Shop', 'Shop', 'shop@example.com')`,
+      [siteId, senderId],
+    );
+    await page.getByTestId('node-email_reminder').click();
+    await page.getByRole('tab', { name: 'Step' }).click();
+    const sender = page.getByRole('tabpanel').getByRole('combobox', { name: /^Sender ID/ });
+    await until(
+      () => sender.locator(`option[value="${senderId}"]`).count(),
+      (n) => n === 1,
+    );
+    await sender.selectOption(senderId);
     await page.getByRole('button', { name: 'Validate', exact: true }).click();
     await page
       .getByText('Checked by the server, including CTAs, endpoints and senders of this site.')
@@ -577,6 +592,28 @@ describe('builder in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('adds an email sender in the site settings, which the API then lists', async () => {
+    await page.goto(`${api.url}/sites/${siteId}/settings?tab=email`);
+    await page.getByRole('heading', { name: 'Add a sender' }).waitFor();
+    await page.getByLabel('Name (shown in the builder)').fill('Newsletter');
+    await page.getByLabel('From name').fill('Ann from Shop');
+    await page.getByLabel('From address').fill('news@shop.example');
+    await page.getByLabel('Reply-To (optional)').fill('help@shop.example');
+    await page.getByRole('button', { name: 'Add sender' }).click();
+    await page.getByRole('table', { name: 'Email senders' }).getByText('Newsletter').waitFor();
+    const listed = await api.request(`/api/sites/${siteId}/email-senders`, { token: await loginToken() });
+    expect(listed.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'Newsletter',
+          fromName: 'Ann from Shop',
+          fromAddress: 'news@shop.example',
+          replyTo: 'help@shop.example',
+        }),
+      ]),
+    );
+  });
+
   it('lays out every screen in 1280×720 without horizontal overflow', async () => {
     const screens = [
       'flows',
@@ -587,6 +624,7 @@ describe('builder in Chromium', () => {
       `runs?flow=${flowId}`,
       'reports',
       'settings',
+      'settings?tab=email',
     ];
     const broken: string[] = [];
     for (const screen of screens) {

@@ -6,7 +6,7 @@ import { PASSWORD } from '../support/tenants';
 describe('marketer auth', () => {
   let t: TestApi;
   beforeAll(async () => {
-    t = await startApi({ LOGIN_MAX_ATTEMPTS: '3' });
+    t = await startApi({ LOGIN_MAX_ATTEMPTS: '3', LOGIN_SLOWDOWN_MS: '20' });
   });
   afterAll(() => t.stop());
 
@@ -72,7 +72,7 @@ describe('marketer auth', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  it('rotates refresh tokens: the new one works, the old one is refused', async () => {
+  it('rotates refresh tokens: each new one works, an unknown one is refused', async () => {
     const e = email();
     const s = await t.request('/api/auth/signup', {
       method: 'POST',
@@ -82,13 +82,102 @@ describe('marketer auth', () => {
     const r1 = await t.request('/api/auth/refresh', { method: 'POST', body: { refreshToken: first } });
     expect(r1.status).toBe(200);
     expect(r1.body.refreshToken).not.toBe(first);
-    const reuse = await t.request('/api/auth/refresh', { method: 'POST', body: { refreshToken: first } });
-    expect(reuse).toMatchObject({ status: 401, body: { code: 'REFRESH_TOKEN_INVALID' } });
     const r2 = await t.request('/api/auth/refresh', {
       method: 'POST',
       body: { refreshToken: r1.body.refreshToken },
     });
     expect(r2.status).toBe(200);
+    const unknown = await t.request('/api/auth/refresh', {
+      method: 'POST',
+      body: { refreshToken: 'never-issued' },
+    });
+    expect(unknown).toMatchObject({ status: 401, body: { code: 'REFRESH_TOKEN_INVALID' } });
+  });
+
+  it.each([
+    ['the token just rotated away', 1],
+    ['a token rotated away two refreshes ago', 2],
+  ])(
+    'a replayed refresh token (%s) revokes the whole session: the thief and the owner are both out',
+    async (_, rotations) => {
+      const s = await t.request('/api/auth/signup', {
+        method: 'POST',
+        body: { email: email(), password: PASSWORD, name: 'A' },
+      });
+      const stolen = s.body.refreshToken as string;
+      let current = { refreshToken: stolen, accessToken: s.body.accessToken as string };
+      for (let i = 0; i < rotations; i++) {
+        const r = await t.request('/api/auth/refresh', {
+          method: 'POST',
+          body: { refreshToken: current.refreshToken },
+        });
+        expect(r.status).toBe(200);
+        current = r.body as typeof current;
+      }
+      expect((await t.request('/api/me', { token: current.accessToken })).status).toBe(200);
+
+      const replay = await t.request('/api/auth/refresh', { method: 'POST', body: { refreshToken: stolen } });
+      expect(replay).toMatchObject({ status: 401, body: { code: 'REFRESH_TOKEN_REUSED' } });
+      // Every token of the family is dead: the newest refresh token and the access token it came with.
+      expect(
+        await t.request('/api/auth/refresh', {
+          method: 'POST',
+          body: { refreshToken: current.refreshToken },
+        }),
+      ).toMatchObject({ status: 401, body: { code: 'SESSION_REVOKED' } });
+      expect(await t.request('/api/me', { token: current.accessToken })).toMatchObject({
+        status: 401,
+        body: { code: 'SESSION_REVOKED' },
+      });
+    },
+  );
+
+  it('a stranger failing logins from another address cannot lock the owner out', async () => {
+    const e = email();
+    await t.request('/api/auth/signup', {
+      method: 'POST',
+      body: { email: e, password: PASSWORD, name: 'A' },
+    });
+    const from = (ip: string, password: string) =>
+      t.request('/api/auth/login', {
+        method: 'POST',
+        body: { email: e, password },
+        headers: { 'x-forwarded-for': ip },
+      });
+    for (let i = 0; i < 3; i++) expect((await from('198.51.100.7', 'wrong-password')).status).toBe(401);
+    expect(await from('198.51.100.7', 'wrong-password')).toMatchObject({
+      status: 429,
+      body: { code: 'LOGIN_RATE_LIMITED' },
+    });
+    // The owner, elsewhere, still gets in (the email alone is only slowed down, never blocked).
+    expect((await from('203.0.113.9', PASSWORD)).status).toBe(200);
+    // Spreading guesses over addresses does not block the email either.
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3'])
+      expect((await from(ip, 'nope-nope')).status).toBe(401);
+    expect((await from('203.0.113.10', PASSWORD)).status).toBe(200);
+  });
+
+  it('an untrusted peer cannot choose its address with X-Forwarded-For (TRUST_PROXY=false)', async () => {
+    const direct = await startApi({ LOGIN_MAX_ATTEMPTS: '3', LOGIN_SLOWDOWN_MS: '0', TRUST_PROXY: 'false' });
+    try {
+      const e = email();
+      await direct.request('/api/auth/signup', {
+        method: 'POST',
+        body: { email: e, password: PASSWORD, name: 'A' },
+      });
+      const statuses: number[] = [];
+      for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']) {
+        const res = await direct.request('/api/auth/login', {
+          method: 'POST',
+          body: { email: e, password: 'wrong-password' },
+          headers: { 'x-forwarded-for': ip },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await direct.stop();
+    }
   });
 
   it('logout revokes the session: its access token and refresh token stop working', async () => {
@@ -127,11 +216,17 @@ describe('marketer auth', () => {
       secret,
     );
     const forged = jwt.sign({ sub: claims.sub, sid: claims.sid }, 'another-secret-another-secret-another');
+    const endless = jwt.sign({ sub: claims.sub, sid: claims.sid }, secret, { algorithm: 'HS256' });
+    expect(JSON.parse(Buffer.from(endless.split('.')[1], 'base64url').toString())).not.toHaveProperty('exp');
     expect(await t.request('/api/me', { method: 'GET', token: expired })).toMatchObject({
       status: 401,
       body: { code: 'TOKEN_EXPIRED' },
     });
     expect(await t.request('/api/me', { method: 'GET', token: forged })).toMatchObject({
+      status: 401,
+      body: { code: 'TOKEN_INVALID' },
+    });
+    expect(await t.request('/api/me', { method: 'GET', token: endless })).toMatchObject({
       status: 401,
       body: { code: 'TOKEN_INVALID' },
     });

@@ -14,7 +14,7 @@ const waitFor = async (check: () => Promise<boolean>, ms = 10_000) => {
 };
 
 describe('health with a Redis that goes away', () => {
-  it('answers 200 with both dependencies up, then 503 naming redis when it stops', async () => {
+  it('answers 200 with both dependencies up, then 200 "degraded" naming redis when it stops', async () => {
     const port = await freePort();
     const redis = spawn(
       'redis-server',
@@ -35,10 +35,12 @@ describe('health with a Redis that goes away', () => {
         info: { postgres: { status: 'up' }, redis: { status: 'up' } },
       });
       redis.kill('SIGKILL');
-      await waitFor(async () => (await api!.request('/health')).status === 503);
+      // PostgreSQL is the source of truth: without Redis the API keeps serving (and stays in rotation).
+      await waitFor(async () => (await api!.request('/health')).body.status === 'degraded');
       const down = await api.request('/health');
+      expect(down.status).toBe(200);
       expect(down.body).toMatchObject({
-        status: 'error',
+        status: 'degraded',
         error: { redis: { status: 'down' } },
         info: { postgres: { status: 'up' } },
       });
@@ -102,18 +104,36 @@ describe('start-up errors are one clear line and a non-zero exit', () => {
 
 describe('operations endpoints', () => {
   let t: TestApi;
+  const METRICS_TOKEN = 'metrics-scrape-token-for-tests';
   beforeAll(async () => {
-    t = await startApi();
+    t = await startApi({ METRICS_TOKEN });
   });
   afterAll(() => t.stop());
 
   it('exposes Prometheus metrics with the HTTP histogram and queue depths', async () => {
     await t.request('/health');
-    const res = await fetch(`${t.url}/metrics`);
+    // Never anonymous: no token, a wrong token or a user's JWT get nothing.
+    expect(await t.request('/metrics')).toMatchObject({
+      status: 401,
+      body: { code: 'METRICS_TOKEN_INVALID' },
+    });
+    expect((await t.request('/metrics', { token: 'not-the-metrics-token' })).status).toBe(401);
+    const res = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     const text = await res.text();
     expect(res.status).toBe(200);
     expect(text).toMatch(/nudgeflow_http_request_duration_seconds_bucket\{.*route="\/health".*\}/);
     expect(text).toMatch(/nudgeflow_queue_jobs\{queue="triggers",state="waiting"\} \d+/);
+  });
+
+  it('does not serve /metrics at all without METRICS_TOKEN', async () => {
+    const bare = await startApi();
+    try {
+      const res = await bare.request('/metrics');
+      expect(res).toMatchObject({ status: 404, body: { code: 'METRICS_DISABLED' } });
+      expect(res.raw).not.toContain('nudgeflow_');
+    } finally {
+      await bare.stop();
+    }
   });
 
   it('serves OpenAPI docs listing the API', async () => {

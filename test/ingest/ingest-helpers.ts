@@ -15,7 +15,15 @@ export const BROWSER_UA =
 
 export const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 
-/** POSTs like an SDK: JSON body, write key as Basic username unless `auth: false`. */
+/** The headers only a browser adds to a POST: its User-Agent is then the visitor's (bot verdict, device). */
+export const BROWSER_HEADERS = {
+  'user-agent': BROWSER_UA,
+  origin: 'https://shop.example',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-site': 'cross-site',
+};
+
+/** POSTs like a browser SDK (analytics.js, the embed): JSON body, write key as Basic username when given. */
 export function send(
   api: TestApi,
   path: string,
@@ -26,7 +34,7 @@ export function send(
     method: 'POST',
     body,
     headers: {
-      'user-agent': BROWSER_UA,
+      ...BROWSER_HEADERS,
       ...(opts.key ? { authorization: basic(opts.key) } : {}),
       ...opts.headers,
     },

@@ -34,6 +34,8 @@ export interface ReceivedMail {
   messageId: string;
   to: string;
   subject: string;
+  from: string;
+  replyTo: string;
 }
 
 export interface Receivers {
@@ -91,6 +93,8 @@ export async function startReceivers(): Promise<Receivers> {
             messageId: header('Message-ID'),
             to: session.envelope.rcptTo.map((t) => t.address).join(','),
             subject: header('Subject'),
+            from: header('From'),
+            replyTo: header('Reply-To'),
           });
           cb();
         }, r.delayMs);
@@ -133,7 +137,6 @@ export function stackEnv(receivers: Receivers, extra: Record<string, string> = {
     REDIS_URL: RT_REDIS_URL,
     QUEUE_PREFIX: `nfrt${randomUUID().slice(0, 6)}`,
     SMTP_URL: receivers.smtpUrl,
-    EMAIL_FROM: 'Flows <flows@nudgeflow.test>',
     WEBHOOK_ALLOWLIST: '127.0.0.1',
     WEBHOOK_RETRY_SCALE: '0.001',
     SCHEDULE_MAINTENANCE: 'true',
@@ -216,8 +219,24 @@ export function watchExit(p: RunningProcess, name: string): void {
   });
 }
 
+/** Each tenant's email sender, which flows name as the placeholder `senderId: 'default'`. */
+const defaultSenders = new WeakMap<Tenant, string>();
+
 export async function tenant(stack: Stack, label: string): Promise<Tenant> {
-  return createTenant(stack.api, label);
+  const t = await createTenant(stack.api, label);
+  const sender = await stack.api.request(`/api/sites/${t.siteId}/email-senders`, {
+    method: 'POST',
+    token: t.tokens.editor,
+    body: {
+      name: 'Flows',
+      fromName: 'Flows',
+      fromAddress: 'flows@nudgeflow.test',
+      replyTo: 'team@nudgeflow.test',
+    },
+  });
+  if (sender.status !== 201) throw new Error(`email sender: ${sender.status} ${sender.raw}`);
+  defaultSenders.set(t, sender.body.id as string);
+  return t;
 }
 
 export interface EventSpec {
@@ -295,6 +314,10 @@ export function flowDoc(name: string, nodes: Node[], edges: Edge[], settings: Re
 }
 
 export async function publishFlow(stack: Stack, t: Tenant, doc: ReturnType<typeof flowDoc>): Promise<string> {
+  const sender = defaultSenders.get(t);
+  for (const node of doc.graph.nodes)
+    if (node.type === 'send_email' && node.config.senderId === 'default' && sender)
+      node.config.senderId = sender;
   const created = await stack.api.request(`/api/sites/${t.siteId}/flows/import`, {
     method: 'POST',
     token: t.tokens.editor,

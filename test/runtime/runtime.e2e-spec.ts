@@ -185,7 +185,12 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
     ]);
     const mails = rx.mails.slice(before);
     expect(mails).toHaveLength(1);
-    expect(mails[0]).toMatchObject({ to: 'ann@example.com', subject: 'Hi Ann' });
+    expect(mails[0]).toMatchObject({
+      to: 'ann@example.com',
+      subject: 'Hi Ann',
+      from: expect.stringContaining('<flows@nudgeflow.test>'),
+      replyTo: 'team@nudgeflow.test',
+    });
     expect(mails[0].messageId).toContain(`${run.id}:m:1`);
   });
 

@@ -4,6 +4,7 @@ import type { Tenant } from './tenants';
 import { ANALYTICS_ISOLATED_ENDPOINTS } from '../analytics/isolation-endpoints';
 import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
 import { ONSITE_ISOLATED_ENDPOINTS } from '../onsite/isolation-endpoints';
+import { EMAIL_ISOLATED_ENDPOINTS } from '../email/isolation-endpoints';
 
 /**
  * Every tenant-scoped endpoint, with the role it needs. The isolation test calls each one with the
@@ -198,6 +199,7 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   ...WEBHOOK_ISOLATED_ENDPOINTS,
   ...ONSITE_ISOLATED_ENDPOINTS,
   ...ANALYTICS_ISOLATED_ENDPOINTS,
+  ...EMAIL_ISOLATED_ENDPOINTS,
   {
     name: 'delete site',
     method: 'DELETE',

@@ -6,6 +6,7 @@ export const REFERENCE_TABLES = [
   'users',
   'memberships',
   'user_sessions',
+  'user_session_retired_tokens',
   'migrations',
   'analytics_watermarks',
   'account_sites',

@@ -19,7 +19,9 @@ describe('webhook SSRF guard', () => {
       {
         WEBHOOK_ALLOWLIST: '',
         WEBHOOK_RESOLVE:
-          'intranet.hooks.test=10.0.0.1,metadata.hooks.test=169.254.169.254,loop6.hooks.test=::1',
+          'intranet.hooks.test=10.0.0.1,metadata.hooks.test=169.254.169.254,loop6.hooks.test=::1,' +
+          'translated.hooks.test=::ffff:0:7f00:1,nat64.hooks.test=64:ff9b:1::a9fe:a9fe,' +
+          'compat.hooks.test=::7f00:1,two.hooks.test=93.184.215.14,two.hooks.test=::ffff:0:a00:1',
       },
       START_MS,
     );
@@ -39,6 +41,18 @@ describe('webhook SSRF guard', () => {
     'http://loop6.hooks.test/hook',
     'http://[::1]/hook',
     'http://[::ffff:127.0.0.1]/hook',
+    'http://[::ffff:0:127.0.0.1]/hook',
+    'http://[::ffff:0:7f00:1]/hook',
+    'http://[::ffff:0:a9fe:a9fe]/hook',
+    'http://[64:ff9b:1::a9fe:a9fe]/hook',
+    'http://[64:ff9b:1::808:808]/hook',
+    'http://[64:ff9b::7f00:1]/hook',
+    'http://[::127.0.0.1]/hook',
+    'http://[2002:7f00:1::1]/hook',
+    'http://translated.hooks.test/hook',
+    'http://nat64.hooks.test/hook',
+    'http://compat.hooks.test/hook',
+    'http://two.hooks.test/hook',
     'http://[fd00::1]/hook',
     'http://[fe80::1]/hook',
     'http://localhost/hook',

@@ -7,6 +7,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { CoreModule } from './core.module';
+import { EmailApiModule } from './email/email.module';
 import { FlowsModule } from './flows/flows.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
@@ -29,6 +30,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RuntimeApiModule,
     AnalyticsApiModule,
     OnsiteModule,
+    EmailApiModule,
   ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [

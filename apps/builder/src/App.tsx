@@ -9,10 +9,9 @@ import { AuthPage } from './pages/AuthPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { NewSitePage } from './pages/NewSitePage';
 import { NotFoundPage } from './pages/NotFoundPage';
-import { CtasPage } from './pages/CtasPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { useAuthStore } from './state/auth-store';
-import { FlowEditorPage, preloadEditor, ReportsPage, RunsPage, WebhooksPage } from './lazy-pages';
+import { CtasPage, FlowEditorPage, preloadEditor, ReportsPage, RunsPage, WebhooksPage } from './lazy-pages';
 import { FLOW_PATH } from './hooks/usePrefetchFlow';
 
 // Opened straight on a flow (a link, a reload): fetch the editor while the session and the user load.
@@ -56,7 +55,14 @@ export function App() {
                 </Suspense>
               }
             />
-            <Route path="/sites/:siteId/ctas" element={<CtasPage />} />
+            <Route
+              path="/sites/:siteId/ctas"
+              element={
+                <Suspense fallback={<Loading label="Loading CTAs…" />}>
+                  <CtasPage />
+                </Suspense>
+              }
+            />
             <Route
               path="/sites/:siteId/webhooks"
               element={

@@ -14,3 +14,7 @@ export const { Component: WebhooksPage } = preloadable(() =>
 export const { Component: RunsPage } = preloadable(() =>
   import('./pages/RunsPage').then((m) => ({ default: m.RunsPage })),
 );
+// The CTA editor (gallery, sections, the embed's renderer for its preview).
+export const { Component: CtasPage } = preloadable(() =>
+  import('./pages/CtasPage').then((m) => ({ default: m.CtasPage })),
+);

@@ -24,6 +24,10 @@ export type UtmKey = (typeof UTM_KEYS)[number];
 
 export interface VisitorSnapshot {
   id?: string;
+  /** The latest anonymous id (embed script or SDK). */
+  anonymousId?: string;
+  /** The customer's own id, once identified. */
+  userId?: string;
   traits?: Record<string, unknown>;
   tags?: readonly string[];
   visitCount?: number;
@@ -41,6 +45,8 @@ export interface EngineContext {
   now: string | number;
   /** IANA zone of the site; unknown zones fall back to UTC. */
   siteTimezone: string;
+  /** For `{{site.id}}` in templates. */
+  siteId?: string;
   visitor: VisitorSnapshot;
   runId: string;
 }

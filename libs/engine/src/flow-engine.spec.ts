@@ -1,6 +1,7 @@
 import { FLOW_TEMPLATES, FlowGraph, FlowNode, FlowSettings, findFlowTemplate } from '@nudgeflow/flow-schema';
 import { EngineContext, RunState } from './engine-types';
 import { MAX_STEPS_PER_ADVANCE, advanceRun, applyVisitorUpdate, eventsOfInterest } from './flow-engine';
+import { toVisitorSnapshot } from './recorded-event';
 
 const NOW = '2025-01-15T10:00:00.000Z'; // a Wednesday
 const ctx = (overrides: Partial<EngineContext> = {}): EngineContext => ({
@@ -104,6 +105,44 @@ describe('advanceRun', () => {
       ctx({ visitor: { traits: { first_name: '<img onerror=1>' } } }),
     );
     expect(result.effects[0]).toMatchObject({ html: '<b>&lt;img onerror&#x3D;1&gt;</b>', text: null });
+  });
+
+  it('renders the visitor ids, the run and the site of the template catalogue', () => {
+    const graph = graphOf(
+      [
+        {
+          id: 'n',
+          type: 'notify',
+          config: {
+            endpointId: 'ep',
+            text: '{{visitor.anonymousId}}|{{visitor.userId}}|{{visitor.id}}|{{site.id}}|{{site.timezone}}',
+          },
+        },
+      ],
+      [edge('t', 'next', 'n')],
+    );
+    const result = advanceRun(
+      { graph },
+      null,
+      start,
+      ctx({
+        siteId: 'site-1',
+        siteTimezone: 'Europe/Paris',
+        visitor: toVisitorSnapshot({
+          id: 'v-1',
+          anonymousIds: ['anon-old', 'anon-new'],
+          userId: 'cus_9',
+          traits: {},
+          tags: [],
+          visitCount: null,
+          firstSeenAt: null,
+          device: null,
+          utm: null,
+          lastPageUrl: null,
+        }),
+      }),
+    );
+    expect(result.effects[0]).toMatchObject({ text: 'anon-new|cus_9|v-1|site-1|Europe/Paris' });
   });
 
   it('skips an email without a recipient and continues', () => {

@@ -238,6 +238,8 @@ class RunAdvance {
       this.view = {
         visitor: toJsonValue({
           id: visitor.id,
+          anonymousId: visitor.anonymousId,
+          userId: visitor.userId,
           traits: visitor.traits ?? {},
           tags: visitor.tags ?? [],
           visitCount: visitor.visitCount,
@@ -249,6 +251,7 @@ class RunAdvance {
         event,
         trigger: this.state.trigger,
         run: { id: this.context.runId },
+        site: { id: this.context.siteId, timezone: this.timeZone },
         now: this.nowIso,
       };
     }

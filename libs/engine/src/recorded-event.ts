@@ -1,4 +1,4 @@
-import { SYSTEM_EVENTS } from '@nudgeflow/flow-schema';
+import { INBOUND_HOOK_SOURCE, SYSTEM_EVENTS } from '@nudgeflow/flow-schema';
 import type { FlowEvent, VisitorSnapshot } from './engine-types';
 
 /**
@@ -51,9 +51,29 @@ export function toFlowEvent(event: RecordedEvent): FlowEvent {
   return { id: event.messageId, name, properties, timestamp: ts.toISOString() };
 }
 
+/**
+ * The `$webhook` view of an event an inbound hook stored: what `trigger_inbound_webhook` listens to.
+ * The stored event keeps the name the integration's JSON gave it (so `trigger_event` flows on that
+ * name still match); its properties gain `hookId` (the hook's own, never the body's) and `event`.
+ */
+export function inboundWebhookView(event: RecordedEvent): FlowEvent | undefined {
+  const hookId = event.context?.hookId;
+  if (event.type !== 'track' || event.context?.source !== INBOUND_HOOK_SOURCE || typeof hookId !== 'string')
+    return undefined;
+  const base = toFlowEvent(event);
+  return {
+    ...base,
+    name: SYSTEM_EVENTS.inboundWebhook,
+    properties: { ...base.properties, event: event.name, hookId },
+  };
+}
+
 /** A visitor profile as stored (camel-cased, as the visitors API returns it). */
 export interface RecordedVisitor {
   id: string;
+  /** Anonymous ids in the order they were seen (the last is the current one). */
+  anonymousIds?: readonly string[] | null;
+  userId?: string | null;
   traits: Record<string, unknown> | null;
   tags: readonly string[] | null;
   visitCount: number | null;
@@ -70,6 +90,10 @@ export function toVisitorSnapshot(visitor: RecordedVisitor): VisitorSnapshot {
   const firstSeen = visitor.firstSeenAt;
   return {
     id: visitor.id,
+    ...(visitor.anonymousIds?.length
+      ? { anonymousId: visitor.anonymousIds[visitor.anonymousIds.length - 1] }
+      : {}),
+    ...(visitor.userId ? { userId: visitor.userId } : {}),
     traits: visitor.traits ?? {},
     tags: visitor.tags ?? [],
     ...(visitor.visitCount !== null ? { visitCount: visitor.visitCount } : {}),

@@ -1,6 +1,7 @@
 import { FlowNode, SYSTEM_EVENTS } from '@nudgeflow/flow-schema';
 import { compareValue, parseUrl } from './rule-evaluation';
 import { matchesTrigger, matchingTriggers, triggerEventName } from './trigger-matching';
+import { inboundWebhookView } from './recorded-event';
 
 const pageVisit = (config: Extract<FlowNode, { type: 'trigger_page_visit' }>['config']): FlowNode => ({
   id: 'p',
@@ -93,5 +94,38 @@ describe('compareValue', () => {
       path: '/',
       query: JSON.parse('{"__proto__":"x","a":"1"}'),
     });
+  });
+});
+
+describe('inbound webhook events', () => {
+  const hookTrigger = {
+    id: 'h',
+    type: 'trigger_inbound_webhook',
+    config: { hookId: 'hook-1' },
+  } as FlowNode;
+  const stored = (context: Record<string, unknown> | null) => ({
+    type: 'track',
+    name: 'order.paid',
+    messageId: 'm-1',
+    timestamp: '2026-01-01T00:00:00Z',
+    properties: { hookId: 'from-the-body', total: 42 },
+    context,
+  });
+
+  it("are seen as $webhook with the hook's own id (not the body's) and their name", () => {
+    const view = inboundWebhookView(stored({ source: 'inbound_hook', hookId: 'hook-1' }));
+    expect(view).toMatchObject({
+      name: SYSTEM_EVENTS.inboundWebhook,
+      properties: { hookId: 'hook-1', event: 'order.paid', total: 42 },
+    });
+    expect(matchesTrigger(hookTrigger, view!)).toBe(true);
+  });
+
+  it('only when the hook marker is there', () => {
+    expect(inboundWebhookView(stored(null))).toBeUndefined();
+    expect(inboundWebhookView(stored({ hookId: 'hook-1' }))).toBeUndefined();
+    expect(
+      inboundWebhookView({ ...stored({ source: 'inbound_hook', hookId: 'hook-1' }), type: 'page' }),
+    ).toBeUndefined();
   });
 });

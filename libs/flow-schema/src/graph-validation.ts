@@ -9,6 +9,7 @@ import {
 import { FlowRefs, REF_KIND_KEYS, RefKind, nodeRefs } from './flow-refs';
 import { isNodeType, nodeCategory, outputHandleDefinitions, outputHandles } from './node-registry';
 import { TemplateMode, parseTemplate } from './template-syntax';
+import { unknownTemplateVariables } from './template-variables';
 
 export const FLOW_ERROR_CODES = [
   'INVALID_GRAPH',
@@ -32,6 +33,7 @@ export const FLOW_ERROR_CODES = [
   'UNKNOWN_EMAIL_SENDER',
   'UNKNOWN_NOTIFY_ENDPOINT',
   'UNKNOWN_INBOUND_HOOK',
+  'UNKNOWN_TEMPLATE_VARIABLE',
 ] as const;
 export type FlowErrorCode = (typeof FLOW_ERROR_CODES)[number];
 
@@ -78,34 +80,53 @@ function isTriggerTypeName(type: string): boolean {
   return isNodeType(type) && nodeCategory(type) === 'trigger';
 }
 
+/**
+ * The config fields of each node kind that hold a template, with how they render. A `*` segment is
+ * any list index (`setTraits.*.value`). The builder offers the variable catalogue on these fields.
+ */
+export const TEMPLATE_FIELDS: Partial<Record<FlowNode['type'], { field: string; mode: TemplateMode }[]>> = {
+  send_webhook: [{ field: 'bodyTemplate', mode: 'json' }],
+  send_email: [
+    { field: 'to', mode: 'text' },
+    { field: 'subject', mode: 'text' },
+    { field: 'html', mode: 'html' },
+    { field: 'text', mode: 'text' },
+  ],
+  notify: [{ field: 'text', mode: 'text' }],
+  update_visitor: [{ field: 'setTraits.*.value', mode: 'text' }],
+};
+
+/** Whether a form field (`setTraits.2.value`) of a node kind holds a template. */
+export function isTemplateField(type: string, name: string): boolean {
+  const parts = name.split('.');
+  return (TEMPLATE_FIELDS[type as FlowNode['type']] ?? []).some(({ field }) => {
+    const pattern = field.split('.');
+    return (
+      pattern.length === parts.length &&
+      pattern.every((p, i) => p === parts[i] || (p === '*' && /^\d+$/.test(parts[i])))
+    );
+  });
+}
+
 function templatesOf(
   node: FlowNode,
 ): Array<{ field: Array<string | number>; template: string; mode: TemplateMode }> {
-  switch (node.type) {
-    case 'send_webhook':
-      return [{ field: ['bodyTemplate'], template: node.config.bodyTemplate, mode: 'json' }];
-    case 'send_email':
-      return [
-        { field: ['to'], template: node.config.to, mode: 'text' },
-        { field: ['subject'], template: node.config.subject, mode: 'text' },
-        ...(node.config.html !== undefined
-          ? [{ field: ['html'], template: node.config.html, mode: 'html' as const }]
-          : []),
-        ...(node.config.text !== undefined
-          ? [{ field: ['text'], template: node.config.text, mode: 'text' as const }]
-          : []),
-      ];
-    case 'notify':
-      return [{ field: ['text'], template: node.config.text, mode: 'text' }];
-    case 'update_visitor':
-      return node.config.setTraits.map((trait, index) => ({
-        field: ['setTraits', index, 'value'],
-        template: trait.value,
-        mode: 'text' as const,
-      }));
-    default:
-      return [];
-  }
+  const found: Array<{ field: Array<string | number>; template: string; mode: TemplateMode }> = [];
+  const walk = (value: unknown, pattern: string[], path: Array<string | number>, mode: TemplateMode) => {
+    if (pattern.length === 0) {
+      if (typeof value === 'string') found.push({ field: path, template: value, mode });
+      return;
+    }
+    const [head, ...rest] = pattern;
+    if (head === '*') {
+      if (Array.isArray(value)) value.forEach((item, i) => walk(item, rest, [...path, i], mode));
+    } else if (typeof value === 'object' && value !== null) {
+      walk((value as Record<string, unknown>)[head], rest, [...path, head], mode);
+    }
+  };
+  for (const { field, mode } of TEMPLATE_FIELDS[node.type] ?? [])
+    walk(node.config, field.split('.'), [], mode);
+  return found;
 }
 
 function toSet(ids: Iterable<string> | undefined): ReadonlySet<string> | undefined {
@@ -188,6 +209,15 @@ export function validateFlow(graph: unknown, settings?: unknown, refs?: FlowRefs
         errors.push({
           code: 'INVALID_TEMPLATE',
           message: result.message,
+          nodeId: node.id,
+          path: ['nodes', index, 'config', ...field],
+        });
+        continue;
+      }
+      for (const name of unknownTemplateVariables(result.nodes)) {
+        errors.push({
+          code: 'UNKNOWN_TEMPLATE_VARIABLE',
+          message: `Unknown template variable {{${name}}} (see the variable list of this field)`,
           nodeId: node.id,
           path: ['nodes', index, 'config', ...field],
         });

@@ -8,3 +8,4 @@ export * from './template-syntax';
 export * from './graph-validation';
 export * from './flow-document';
 export * from './flow-templates';
+export * from './template-variables';

@@ -13,6 +13,12 @@ export const SYSTEM_EVENTS = {
   ctaClosed: '$cta_closed',
 } as const;
 
+/**
+ * `context.source` of an event an inbound hook stored (with `context.hookId`). Only the inbound hook
+ * route sets it: ingestion drops a client-sent one, so a public write key cannot start hook flows.
+ */
+export const INBOUND_HOOK_SOURCE = 'inbound_hook';
+
 export type SystemEventName = (typeof SYSTEM_EVENTS)[keyof typeof SYSTEM_EVENTS];
 
 export const CTA_INTERACTIONS = ['viewed', 'clicked', 'converted', 'closed'] as const;

@@ -92,8 +92,10 @@ export class FunnelReportsController {
     @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
+    // Headers only once the report exists: an error before that is JSON, not a CSV download.
+    const csv = await this.funnels.reportCsv(siteId, id, parseWith(funnelReportQuerySchema, query));
     reply.header('content-type', 'text/csv; charset=utf-8');
     reply.header('content-disposition', 'attachment; filename="funnel.csv"');
-    return this.funnels.reportCsv(siteId, id, parseWith(funnelReportQuerySchema, query));
+    return csv;
   }
 }

@@ -79,3 +79,14 @@ describe('report ranges', () => {
     );
   });
 });
+
+describe('parseInstant refuses what is not a date', () => {
+  it.each(['2026-02-30', '2026-13-01', '2026-00-10', '2025-02-29', 'yesterday', ''])('%s', (value) => {
+    expect(parseInstant(value, 'Europe/Paris')).toBeNull();
+  });
+
+  it('accepts a leap day and an ISO instant', () => {
+    expect(parseInstant('2024-02-29', 'UTC')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseInstant('2026-03-01T10:00:00Z', 'UTC')).toBe(Date.UTC(2026, 2, 1, 10));
+  });
+});

@@ -158,7 +158,13 @@ export function localLabel(t: number, grain: Grain, tz: string): string {
 /** Parses `YYYY-MM-DD` (a local date in the site's timezone) or an ISO-8601 instant. */
 export function parseInstant(value: string, tz: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (m) return fromLocal(Number(m[1]), Number(m[2]), Number(m[3]), tz);
+  if (m) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    // A calendar date that does not exist (2026-02-30) is refused, not rolled over into March.
+    const check = new Date(Date.UTC(y, mo - 1, d));
+    if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+    return fromLocal(y, mo, d, tz);
+  }
   const t = Date.parse(value);
   return Number.isNaN(t) ? null : t;
 }

@@ -44,25 +44,33 @@ export class AuthService {
     return { ...(await this.issue(created.user)), accountId: created.accountId };
   }
 
+  /**
+   * Failed logins are limited per (email, address) and per address, so a stranger elsewhere cannot
+   * lock a user out: an email failing too often from everywhere together is only slowed down.
+   */
   async login(input: LoginInput, ip: string): Promise<AuthResult> {
     const email = input.email.toLowerCase();
     const window = this.cfg.LOGIN_WINDOW_SECONDS;
-    const [byEmail, byIp] = await Promise.all([
-      this.limiter.hit(`login:email:${email}`, this.cfg.LOGIN_MAX_ATTEMPTS, window),
-      this.limiter.hit(`login:ip:${ip}`, this.cfg.LOGIN_MAX_ATTEMPTS * 10, window),
+    const max = this.cfg.LOGIN_MAX_ATTEMPTS;
+    const [byPair, byIp, byEmail] = await Promise.all([
+      this.limiter.hit(`login:pair:${email}:${ip}`, max, window),
+      this.limiter.hit(`login:ip:${ip}`, max * 10, window),
+      this.limiter.hit(`login:email:${email}`, max, window),
     ]);
-    if (!byEmail.allowed || !byIp.allowed) {
+    if (!byPair.allowed || !byIp.allowed) {
       throw tooManyRequests(
         'LOGIN_RATE_LIMITED',
-        Math.max(byEmail.retryAfterSeconds, byIp.retryAfterSeconds),
+        Math.max(byPair.allowed ? 0 : byPair.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds),
       );
     }
+    if (!byEmail.allowed && this.cfg.LOGIN_SLOWDOWN_MS > 0)
+      await new Promise((r) => setTimeout(r, this.cfg.LOGIN_SLOWDOWN_MS));
     const user = await this.users.findByEmail(email);
     const ok = user
       ? await argon2.verify(user.password_hash, input.password)
       : await argon2.verify(await DUMMY_HASH, 'x');
     if (!user || !ok) throw unauthorized('INVALID_CREDENTIALS', 'email or password is wrong');
-    await this.limiter.reset(`login:email:${email}`, window);
+    await this.limiter.reset(`login:pair:${email}:${ip}`, window);
     return this.issue(user);
   }
 
@@ -70,7 +78,11 @@ export class AuthService {
     if (!refreshToken) throw unauthorized('REFRESH_TOKEN_REQUIRED', 'refreshToken: is required');
     const hash = sha256(refreshToken);
     const session = await this.users.findSessionByToken(hash);
-    if (!session) throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token is invalid');
+    if (!session) {
+      const reusedSession = await this.users.sessionOfRetiredToken(hash);
+      if (reusedSession) return this.revokeReused(reusedSession);
+      throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token is invalid');
+    }
     if (session.revoked_at) throw unauthorized('SESSION_REVOKED', 'session has been logged out');
     if (session.expires_at < new Date())
       throw unauthorized('REFRESH_TOKEN_EXPIRED', 'refresh token has expired');
@@ -78,8 +90,18 @@ export class AuthService {
     if (!user) throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token is invalid');
     const next = randomToken();
     const rotated = await this.users.rotateSession(session.id, hash, sha256(next), this.refreshExpiry());
-    if (!rotated) throw unauthorized('REFRESH_TOKEN_INVALID', 'refresh token was already used');
+    // Another request rotated this very token first: the same token was presented twice.
+    if (!rotated) return this.revokeReused(session.id);
     return this.result(user, session.id, next);
+  }
+
+  /**
+   * A rotated-away refresh token came back: whoever holds the current one may be the thief, so the
+   * whole session (every token of its family, and its access tokens) ends (OAuth 2.0 security BCP).
+   */
+  private async revokeReused(sessionId: string): Promise<never> {
+    await this.logout(sessionId);
+    throw unauthorized('REFRESH_TOKEN_REUSED', 'refresh token was already used; the session is revoked');
   }
 
   async logout(sessionId: string): Promise<void> {

@@ -9,6 +9,7 @@ import { UserRepository } from './user.repository';
 interface AccessClaims {
   sub: string;
   sid: string;
+  exp?: number;
 }
 
 /** Short-lived JWT access tokens; a logout marks the session revoked in Redis for the token's lifetime. */
@@ -39,7 +40,8 @@ export class TokenService {
         throw unauthorized('TOKEN_EXPIRED', 'access token has expired');
       throw unauthorized('TOKEN_INVALID', 'access token is invalid');
     }
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+    // A token without `exp` would never expire: only tokens we sign (always with `exp`) are valid.
+    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.exp !== 'number') {
       throw unauthorized('TOKEN_INVALID', 'access token is invalid');
     }
     if (await this.isRevoked(claims.sid))

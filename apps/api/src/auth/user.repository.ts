@@ -101,15 +101,37 @@ export class UserRepository {
     return rows[0];
   }
 
-  /** Rotation: the old refresh token stops working the moment the new one is issued. */
+  /**
+   * Rotation: the old refresh token stops working the moment the new one is issued, and is kept as
+   * retired so that presenting it again is recognised as reuse (see `sessionOfRetiredToken`).
+   */
   async rotateSession(id: string, oldHash: Buffer, newHash: Buffer, expiresAt: Date): Promise<boolean> {
-    const rows: unknown[] = await queryRows(
+    return this.db.transaction(async (tx) => {
+      const rows: unknown[] = await queryRows(
+        tx,
+        `UPDATE user_sessions SET token_hash = $3, expires_at = $4
+          WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL RETURNING id`,
+        [id, oldHash, newHash, expiresAt],
+      );
+      if (rows.length !== 1) return false;
+      await queryRows(
+        tx,
+        `INSERT INTO user_session_retired_tokens (token_hash, session_id) VALUES ($1, $2)
+         ON CONFLICT (token_hash) DO NOTHING`,
+        [oldHash, id],
+      );
+      return true;
+    });
+  }
+
+  /** The session a refresh token belonged to before it was rotated away, if it ever was. */
+  async sessionOfRetiredToken(tokenHash: Buffer): Promise<string | undefined> {
+    const rows = await queryRows<{ session_id: string }>(
       this.db,
-      `UPDATE user_sessions SET token_hash = $3, expires_at = $4
-        WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL RETURNING id`,
-      [id, oldHash, newHash, expiresAt],
+      `SELECT session_id FROM user_session_retired_tokens WHERE token_hash = $1`,
+      [tokenHash],
     );
-    return rows.length === 1;
+    return rows[0]?.session_id;
   }
 
   async revokeSession(id: string): Promise<void> {

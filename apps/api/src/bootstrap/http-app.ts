@@ -11,6 +11,7 @@ import { createRootLogger, PinoNestLogger } from '../common/logger';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { mountStaticAssets } from '../web/static-assets';
+import { mountDemoShop } from '../demo/demo-shop';
 
 export const MAX_BODY_BYTES = 512 * 1024;
 
@@ -23,7 +24,8 @@ export async function createHttpApp(cfg: AppConfig): Promise<NestFastifyApplicat
     bodyLimit: MAX_BODY_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    trustProxy: true,
+    // Trusting every peer's X-Forwarded-For would let a client pick its own address per request.
+    trustProxy: cfg.TRUST_PROXY,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     logger: new PinoNestLogger(logger),
@@ -64,6 +66,7 @@ export async function createHttpApp(cfg: AppConfig): Promise<NestFastifyApplicat
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
   await mountQueueBoard(app);
+  mountDemoShop(app, cfg);
   await mountStaticAssets(app, cfg);
   return app;
 }

@@ -51,12 +51,6 @@ export function toErrorBody(err: unknown): { body: ErrorBody; headers?: Record<s
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const res = err.getResponse();
-    if (status === 503 && typeof res === 'object' && res !== null && 'details' in res) {
-      // Terminus health result: keep which dependency is down.
-      return {
-        body: { statusCode: 503, code: 'UNHEALTHY', message: 'a dependency is down', ...(res as object) },
-      };
-    }
     const message =
       typeof res === 'string' ? res : String((res as { message?: unknown }).message ?? err.message);
     if (status === 400 && /not valid JSON|JSON body/i.test(message)) {
@@ -92,6 +86,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.error({ err, reqId: req?.id, url: req?.url }, 'unhandled error');
     }
     if (headers) void reply.headers(headers);
+    // A handler may have set another type (CSV, SSE) before failing; its error is JSON all the same.
+    void reply.removeHeader('content-disposition');
+    void reply.header('content-type', 'application/json; charset=utf-8');
     void reply.status(body.statusCode).send(body);
   }
 }

@@ -32,7 +32,20 @@ export const configSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Delay added to a login for an email that failed too often from anywhere (slowed, never locked). */
+  LOGIN_SLOWDOWN_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   OPERATOR_EMAILS: csv.default([]),
+  /**
+   * Which peers' X-Forwarded-For is believed for the client address (login limits): `loopback` (a
+   * proxy on the same host), a comma-separated list of addresses/CIDRs, `true` (anyone: only behind
+   * a proxy that overwrites the header) or `false`.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v): boolean | string => (v === 'true' ? true : v === 'false' ? false : v)),
+  /** Bearer token Prometheus sends to /metrics; unset, /metrics is not served on the public port. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BUILDER_DIST: z.string().default('apps/builder/dist'),
   EMBED_DIST: z.string().default('libs/embed/dist'),
@@ -43,7 +56,6 @@ export const configSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// URL')
     .optional(),
-  EMAIL_FROM: z.string().min(3).default('Nudgeflow <no-reply@nudgeflow.local>'),
   // Webhooks: AES-256-GCM key for secrets at rest (required in production), SSRF allowlist
   // (addresses/CIDRs), fixed host answers (`host=ip`), compressed retry schedule for tests.
   SECRETS_KEY: z.string().min(16).optional(),
@@ -55,6 +67,13 @@ export const configSchema = z.object({
   INBOUND_HOOK_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   // Live CTA push (SSE) connections one API process holds; past it, 503 and the embed polls.
   LIVE_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(25_000),
+  // The living demo (`npm run demo`): the demo site's write key turns on the demo shop at /demo-shop/
+  // and its webhook receiver; DEMO_TRAFFIC tells the builder's banner that a simulator is running.
+  DEMO_WRITE_KEY: z
+    .string()
+    .regex(/^nf_wk_[0-9a-f]{32}[A-Za-z0-9_-]{32,64}$/, 'must be a write key (nf_wk_…)')
+    .optional(),
+  DEMO_TRAFFIC: bool.default(false),
 });
 
 export type AppConfig = z.infer<typeof configSchema> & { JWT_SECRET: string };

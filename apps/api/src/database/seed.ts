@@ -6,15 +6,7 @@ import { runCli } from './run-cli';
 import { newKeyToken } from '../sites/key-token';
 import { listSite } from '../sites/site.repository';
 import { Queryable } from './sql';
-
-export const DEMO = {
-  email: 'demo@nudgeflow.dev',
-  password: 'nudgeflow-demo',
-  name: 'Demo Marketer',
-  account: 'Demo Company',
-  site: 'Demo Shop',
-  domain: 'shop.nudgeflow.dev',
-};
+import { DEMO } from '../demo/demo-account';
 
 /** `npm run seed`: a demo marketer, account and site with a write key. Safe to run again. */
 runCli(async () => {

@@ -12,15 +12,15 @@ import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
 
 /**
- * Where each kind of referenced site resource lives. These tables belong to other features (on-site
- * CTAs, webhooks, email); each is expected to have `(site_id uuid, id)`. A table that does not exist
- * yet means "do not check this kind", so publishing works before those features land.
+ * Where each kind of referenced site resource lives (each table has `(site_id uuid, id)`). Every kind
+ * is checked on publish: a reference that names nothing in the site is an error on its node. Notify
+ * nodes post to the site's webhook endpoints (Slack-style incoming webhooks are endpoints too).
  */
 export const REF_TABLES: Record<RefKind, string> = {
   cta: 'ctas',
   webhook_endpoint: 'webhook_endpoints',
   email_sender: 'email_senders',
-  notify_endpoint: 'notify_endpoints',
+  notify_endpoint: 'webhook_endpoints',
   inbound_hook: 'inbound_hooks',
 };
 
@@ -40,14 +40,8 @@ export class FlowRefsProvider {
   constructor(private readonly db: DataSource) {}
 
   async refsFor(siteId: string, refs: FlowRef[]): Promise<FlowRefs> {
-    const [present]: Record<RefKind, boolean>[] = await queryRows(
-      this.db,
-      `SELECT ${KINDS.map((kind, i) => `to_regclass($${i + 1}) IS NOT NULL AS ${kind}`).join(', ')}`,
-      KINDS.map((kind) => `public.${REF_TABLES[kind]}`),
-    );
     const result: FlowRefs = {};
     for (const kind of KINDS) {
-      if (!present?.[kind]) continue;
       const ids = [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
       if (ids.length === 0) {
         result[REF_KIND_KEYS[kind]] = [];

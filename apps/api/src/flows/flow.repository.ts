@@ -55,6 +55,14 @@ export class FlowRepository {
     );
   }
 
+  async exists(siteId: string, flowId: string): Promise<boolean> {
+    const rows = await queryRows(this.db, `SELECT 1 FROM flows WHERE site_id = $1 AND id = $2`, [
+      siteId,
+      flowId,
+    ]);
+    return rows.length > 0;
+  }
+
   async get(siteId: string, flowId: string): Promise<FlowRow | undefined> {
     const rows: FlowRow[] = await queryRows(
       this.db,

@@ -105,4 +105,107 @@ describe('event normalisation (properties)', () => {
       }),
     );
   });
+
+  it('a NUL or a lone surrogate anywhere (ids, name, keys, values) rejects the event, naming the field', () => {
+    const poison = fc.constantFrom('\u0000', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uDC00\uD800');
+    const places = [
+      'event',
+      'anonymousId',
+      'userId',
+      'messageId',
+      'properties.k',
+      'properties.list[1]',
+      'properties.deep.er',
+      'traits.k',
+      'context.page.url',
+      'key:properties',
+      'key:traits',
+      'key:context',
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...places),
+        poison,
+        fc.string({ maxLength: 5 }),
+        fc.string({ maxLength: 5 }),
+        (place, bad, before, after) => {
+          const str = before + bad + after;
+          const raw: Record<string, unknown> = {
+            type: 'track',
+            event: 'e',
+            anonymousId: 'a',
+            userId: 'u',
+            messageId: 'm',
+            properties: { k: 'v', list: ['x', 'y'], deep: { er: 'z' } },
+            traits: { k: 'v' },
+            context: { page: { url: 'https://x.test/' } },
+          };
+          const [top, ...rest] = place.startsWith('key:') ? [place.slice(4)] : place.split('.');
+          if (place.startsWith('key:')) (raw[top] as Record<string, unknown>)[str] = 1;
+          else if (rest.length === 0) raw[top] = str;
+          else if (place === 'properties.list[1]') (raw.properties as { list: string[] }).list[1] = str;
+          else if (place === 'properties.deep.er') (raw.properties as { deep: { er: string } }).deep.er = str;
+          else if (place === 'context.page.url') raw.context = { page: { url: str } };
+          else (raw[top] as Record<string, unknown>)[rest[0]] = str;
+          const r = normalizeEvent(raw, opts);
+          expect(r).toMatchObject({ ok: false, code: 'INVALID_STRING' });
+          if (!r.ok)
+            expect(r.reason.startsWith(place.startsWith('key:') ? `${top}.` : `${place}:`)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('deep nesting is rejected without recursion, whatever the depth', () => {
+    const nest = (levels: number, leaf: unknown = 1): unknown => {
+      let v = leaf;
+      for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { a: v };
+      return v;
+    };
+    for (const levels of [INGEST_LIMITS.jsonDepth, 5_000, 200_000]) {
+      for (const field of ['properties', 'traits', 'context']) {
+        const r = normalizeEvent(
+          { type: 'track', event: 'e', anonymousId: 'a', [field]: { x: nest(levels) } },
+          opts,
+        );
+        expect(r).toMatchObject({ ok: false, code: 'NESTING_TOO_DEEP' });
+      }
+    }
+    const deepest = nest(INGEST_LIMITS.jsonDepth - 3);
+    const ok = normalizeEvent(
+      { type: 'track', event: 'e', anonymousId: 'a', properties: { x: deepest } },
+      opts,
+    );
+    expect(ok.ok).toBe(true);
+  });
+
+  it('strings that only look like the bad ones are kept exactly', () => {
+    const fine = ['\\u0000', '\\ud800', '😀 \uD83D\uDE00', '\uFFFD\uFFFF\uFFFE', 'tab\tnl\n\\N', '\u2028'];
+    for (const s of fine) {
+      const r = normalizeEvent(
+        { type: 'track', event: `e${s}`, anonymousId: s, properties: { [s]: s } },
+        opts,
+      );
+      expect(r).toMatchObject({ ok: true, event: { name: `e${s}`, anonymousId: s, properties: { [s]: s } } });
+    }
+  });
+});
+
+describe('the inbound hook marker', () => {
+  const opts = { receivedAt: new Date(), type: 'track' as const, newMessageId: () => 'm-1' };
+  const forged = {
+    event: 'order.paid',
+    userId: 'u',
+    context: { source: 'inbound_hook', hookId: 'h', page: {} },
+  };
+
+  it('is dropped when a client sends it', () => {
+    const r = normalizeEvent(forged, opts);
+    expect(r.ok && r.event.context).toEqual({ page: {} });
+  });
+
+  it('is set by the hook route only, whatever the body says', () => {
+    const r = normalizeEvent(forged, { ...opts, inboundHookId: 'real-hook' });
+    expect(r.ok && r.event.context).toEqual({ page: {}, source: 'inbound_hook', hookId: 'real-hook' });
+  });
 });

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { INBOUND_HOOK_SOURCE } from '@nudgeflow/flow-schema';
 
 /**
  * Pure validation and normalisation of Segment-spec events (no Nest, no I/O), shared by the HTTP
@@ -10,6 +11,8 @@ export const INGEST_LIMITS = {
   batchEvents: 2500,
   idChars: 255,
   nameChars: 255,
+  /** Levels of objects and arrays in one event (the event itself is level 0). */
+  jsonDepth: 100,
 } as const;
 
 export const EVENT_TYPES = ['track', 'page', 'identify', 'alias'] as const;
@@ -50,7 +53,9 @@ export type RejectCode =
   | 'RESERVED_EVENT_NAME'
   | 'INVALID_FIELD'
   | 'INVALID_TIMESTAMP'
-  | 'MISSING_PREVIOUS_ID';
+  | 'MISSING_PREVIOUS_ID'
+  | 'INVALID_STRING'
+  | 'NESTING_TOO_DEEP';
 
 export interface Rejection {
   index: number;
@@ -68,6 +73,8 @@ export interface NormalizeOptions {
   /** Route-implied type (`/v1/track`); batch events must carry their own. */
   type?: EventType;
   newMessageId: () => string;
+  /** Set by the inbound hook route only: marks the event as that hook's (`context.source/hookId`). */
+  inboundHookId?: string;
 }
 
 const MIN_TS = Date.UTC(2000, 0, 1);
@@ -114,9 +121,77 @@ function objectField(raw: Json, key: string): Json | undefined {
 /** UTF-8 size of the event as JSON (what the 32 KB limit counts). */
 export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
 
+/** Any NUL, or a UTF-16 surrogate: the rare strings that need the exact check below. */
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why PostgreSQL could not store this string (text and jsonb refuse both), or null. */
+function badString(s: string): string | null {
+  if (!SUSPECT.test(s)) return null;
+  if (s.includes('\0')) return 'contains a NUL character';
+  return LONE_SURROGATE.test(s) ? 'contains a lone UTF-16 surrogate' : null;
+}
+
+interface Frame {
+  value: unknown;
+  depth: number;
+  key: string | number | null;
+  parent: Frame | null;
+}
+
+function pathOf(f: Frame): string {
+  const parts: string[] = [];
+  for (let at: Frame | null = f; at && at.key !== null; at = at.parent) {
+    const k = typeof at.key === 'number' ? `[${at.key}]` : at.key;
+    parts.push(typeof k === 'string' ? k.replace(/[\0\uD800-\uDFFF]/g, '\uFFFD').slice(0, 64) : k);
+  }
+  return parts.reverse().join('.').replace(/\.\[/g, '[') || 'event';
+}
+
+/**
+ * The first value of an event that no store can take: a string (value or key) with a NUL or a lone
+ * surrogate, or objects nested deeper than `INGEST_LIMITS.jsonDepth`. Iterative, so a body nested
+ * 100,000 levels deep (JSON.parse takes it) is answered, not a stack overflow; checked before
+ * anything walks the event recursively (JSON.stringify, PostgreSQL's jsonb input).
+ */
+export function unstorableValue(event: Json): { code: RejectCode; reason: string } | null {
+  const stack: Frame[] = [{ value: event, depth: 0, key: null, parent: null }];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    const v = f.value;
+    if (typeof v === 'string') {
+      const bad = badString(v);
+      if (bad) return { code: 'INVALID_STRING', reason: `${pathOf(f)}: ${bad}` };
+    } else if (typeof v === 'object' && v !== null) {
+      if (f.depth >= INGEST_LIMITS.jsonDepth) {
+        return {
+          code: 'NESTING_TOO_DEEP',
+          reason: `${pathOf(f)}: nested more than ${INGEST_LIMITS.jsonDepth} levels`,
+        };
+      }
+      const depth = f.depth + 1;
+      if (Array.isArray(v)) {
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth, key: i, parent: f });
+      } else {
+        const keys = Object.keys(v);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const key = keys[i];
+          const child: Frame = { value: (v as Json)[key], depth, key, parent: f };
+          const bad = badString(key);
+          if (bad) return { code: 'INVALID_STRING', reason: `${pathOf(child)}: the key ${bad}` };
+          stack.push(child);
+        }
+      }
+    }
+  }
+  return null;
+}
+
 export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeResult {
   const fail = (code: RejectCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
   if (!isObject(raw)) return fail('EVENT_NOT_OBJECT', 'event: must be a JSON object');
+  const unstorable = unstorableValue(raw);
+  if (unstorable) return fail(unstorable.code, unstorable.reason);
   if (jsonBytes(raw) > INGEST_LIMITS.eventBytes) {
     return fail('EVENT_TOO_LARGE', `event: larger than ${INGEST_LIMITS.eventBytes} bytes`);
   }
@@ -136,10 +211,16 @@ export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeR
     return fail('INVALID_ID', 'messageId: must be a string of at most 255 characters');
 
   const properties = objectField(raw, 'properties');
-  const context = objectField(raw, 'context');
+  let context = objectField(raw, 'context');
   let traits = objectField(raw, 'traits');
   if (!properties) return fail('INVALID_FIELD', 'properties: must be an object');
   if (!context) return fail('INVALID_FIELD', 'context: must be an object');
+  // The inbound hook marker is the server's to set: a client-sent one is dropped, never trusted.
+  if (context.source === INBOUND_HOOK_SOURCE) {
+    const { source: _source, hookId: _hookId, ...rest } = context;
+    context = rest;
+  }
+  if (opts.inboundHookId) context = { ...context, source: INBOUND_HOOK_SOURCE, hookId: opts.inboundHookId };
   if (!traits) return fail('INVALID_FIELD', 'traits: must be an object');
   if (type === 'identify' && Object.keys(traits).length === 0 && isObject(context.traits))
     traits = context.traits;

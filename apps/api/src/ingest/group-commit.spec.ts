@@ -85,4 +85,36 @@ describe('GroupCommit', () => {
     expect(lanes.size).toBeGreaterThan(1);
     await expect(gc.submitSplit([1, 2, 3, 4], keys)).rejects.toThrow('part failed');
   });
+
+  it("isolates a data error: the group's submissions are flushed again one by one, only the bad one fails", async () => {
+    const flushes: number[][] = [];
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        if (items.includes(-1)) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+        if (items.includes(-2)) throw new Error('connection lost');
+        return items;
+      },
+      1,
+      5000,
+      { isolate: (err) => (err as { code?: string }).code?.startsWith('22') ?? false },
+    );
+    const outcome = (p: Promise<number[]>) =>
+      p.then(
+        (r) => r,
+        (e: Error) => e.message,
+      );
+    const first = outcome(gc.submit('s', [0]));
+    const rest = [[1, 2], [-1], [3]].map((items) => outcome(gc.submit('s', items)));
+    expect(await first).toEqual([0]);
+    expect(await Promise.all(rest)).toEqual([[1, 2], 'invalid byte sequence', [3]]);
+    expect(flushes).toEqual([[0], [1, 2, -1, 3], [1, 2], [-1], [3]]);
+    // Any other error fails the whole group, as before (nothing to learn from trying each alone).
+    flushes.length = 0;
+    const hold = outcome(gc.submit('s', [9]));
+    const both = [[4], [-2]].map((items) => outcome(gc.submit('s', items)));
+    expect(await hold).toEqual([9]);
+    expect(await Promise.all(both)).toEqual(['connection lost', 'connection lost']);
+    expect(flushes).toEqual([[9], [4, -2]]);
+  });
 });

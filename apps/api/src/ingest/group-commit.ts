@@ -28,6 +28,11 @@ export interface GroupCommitOptions {
   lingerMs?: number;
   /** An extra flush starts without waiting once this many items are queued. */
   minItems?: number;
+  /**
+   * Whether a failed flush's error may come from one submission's own data: each submission of that
+   * group is then flushed again on its own, so only the one at fault fails, never its neighbours.
+   */
+  isolate?: (err: unknown) => boolean;
 }
 
 export class GroupCommit<T, R> {
@@ -35,6 +40,7 @@ export class GroupCommit<T, R> {
   private readonly inFlight: number;
   private readonly lingerMs: number;
   private readonly minItems: number;
+  private readonly isolate: (err: unknown) => boolean;
 
   constructor(
     private readonly flush: (items: T[]) => Promise<R[]>,
@@ -52,6 +58,7 @@ export class GroupCommit<T, R> {
     this.inFlight = Math.max(1, opts.inFlight ?? 1);
     this.lingerMs = opts.lingerMs ?? 2;
     this.minItems = opts.minItems ?? 200;
+    this.isolate = opts.isolate ?? (() => false);
   }
 
   submit(key: string, items: T[]): Promise<R[]> {
@@ -138,7 +145,12 @@ export class GroupCommit<T, R> {
         at += p.items.length;
       }
     } catch (err) {
-      for (const p of group) p.reject(err);
+      if (group.length > 1 && this.isolate(err)) {
+        // The group rolled back as a whole: one after another, each submission in its own flush.
+        for (const p of group) await this.flush(p.items).then(p.resolve, p.reject);
+      } else {
+        for (const p of group) p.reject(err);
+      }
     } finally {
       lane.running -= 1;
       // Whatever queued meanwhile goes next, at once (it has waited for a whole flush already).

@@ -1,10 +1,10 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
 import { RateLimiter } from '../redis/rate-limiter';
 import { SiteKeyService } from '../sites/site-key.service';
-import { countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
+import { browserUserAgent, countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
 import { EventStore, IngestItem, ItemOutcome } from './event-store.repository';
 import {
   EventType,
@@ -36,6 +36,31 @@ export const INGEST_RATE_LIMIT = positiveInt(process.env.INGEST_RATE_LIMIT, 5000
 // Every answer on the ingest paths, errors included, carries CORS headers (ingest-cors.ts).
 const err = (status: number, code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(status, code, message, details);
+
+const ingestLogger = new Logger('ingest');
+
+/** Seconds a client should wait before sending again when PostgreSQL cannot commit. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Anything but a client error on the way to COMMIT means the events are not stored: 503 with
+ * Retry-After, so SDKs keep them and send again (never a generic 500, never a lie of 202).
+ */
+async function storing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    ingestLogger.error({ err: (e as Error).message }, 'events could not be committed');
+    throw new AppError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'STORAGE_UNAVAILABLE',
+      'events could not be stored right now; send them again later',
+      undefined,
+      { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) },
+    );
+  }
+}
 
 function decodeBasic(value: string): string | undefined {
   try {
@@ -78,7 +103,18 @@ export function ingestGroupCommit(
     inFlight: positiveInt(process.env.INGEST_IN_FLIGHT, 3),
     lingerMs: positiveInt(process.env.INGEST_LINGER_MS, 2),
     minItems: positiveInt(process.env.INGEST_MIN_ITEMS, 200),
+    isolate: isDataError,
   });
+}
+
+/**
+ * PostgreSQL refused a value (class 22, data exception: a string it cannot store, a number or time
+ * out of range) or hit a limit (class 54, e.g. stack depth): caused by some request's events, so the
+ * group's requests are committed again one by one. Validation rejects the known cases first.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 
 /** One submission's normalised events as group-commit items, their facts read with the request's meta. */
@@ -128,7 +164,7 @@ export class IngestService {
     const body = parseBody(req.body);
     const token = keyFromRequest(req.headers.authorization, body);
     if (!token) throw err(401, 'KEY_REQUIRED', 'a write key is required (Basic username or writeKey)');
-    const key = await this.keys.verify(token);
+    const key = await storing(() => this.keys.verify(token));
     if (!key) throw err(401, 'KEY_INVALID', 'write key is unknown or revoked');
     const rate = await this.limiter.hit(`ingest:${key.siteId}`, INGEST_RATE_LIMIT, 1);
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
@@ -156,7 +192,8 @@ export class IngestService {
     }
 
     const meta: RequestMeta = {
-      userAgent: key.kind === 'write' ? (req.headers['user-agent'] ?? null) : null,
+      // Secret keys are for servers only; a write key is also used by server libraries.
+      userAgent: key.kind === 'write' ? browserUserAgent(req.headers) : null,
       country: countryFromHeaders(req.headers),
     };
     const items = ingestItems(
@@ -165,7 +202,7 @@ export class IngestService {
       meta,
       receivedAt,
     );
-    const outcomes = await commitSplit(this.commits, key.siteId, items);
+    const outcomes = await storing(() => commitSplit(this.commits, key.siteId, items));
     const stored = outcomes.filter((o) => o === 'stored').length;
     return {
       success: true,
@@ -185,7 +222,7 @@ export class IngestService {
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
     const receivedAt = new Date();
     const items = ingestItems(siteId, events, meta, receivedAt);
-    return commitSplit(this.commits, siteId, items);
+    return storing(() => commitSplit(this.commits, siteId, items));
   }
 }
 

@@ -18,11 +18,36 @@ export const CTA_TRIGGERS = ['load', 'delay', 'scroll', 'exit_intent', 'click'] 
 export const CTA_POSITIONS = ['center', 'top', 'bottom', 'bottom_right', 'bottom_left'] as const;
 export const DEVICES = ['desktop', 'mobile', 'tablet'] as const;
 
+const SAME_SITE = 'https://same-site.invalid';
+
+/**
+ * http(s) URLs, or a path on the visitor's own site. Checked as a browser reads it (WHATWG URL
+ * parsing: a backslash is a slash and tabs/newlines vanish), so `/\evil.com` or `/<tab>/evil.com`, which browsers
+ * open as `//evil.com`, are refused as paths.
+ */
+export function isAllowedCtaUrl(value: string): boolean {
+  if (/^https?:/i.test(value)) {
+    try {
+      const u = new URL(value);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
+    } catch {
+      return false;
+    }
+  }
+  // eslint-disable-next-line no-control-regex
+  if (!value.startsWith('/') || /[\u0000-\u001f]/.test(value)) return false;
+  try {
+    return new URL(value, `${SAME_SITE}/`).origin === SAME_SITE;
+  } catch {
+    return false;
+  }
+}
+
 const HttpUrl = z
   .string()
   .trim()
   .max(2000)
-  .refine((u) => /^(https?:\/\/|\/(?!\/))/i.test(u), 'Use an http(s) URL or a path starting with /');
+  .refine(isAllowedCtaUrl, 'Use an http(s) URL or a path on this site starting with a single /');
 
 export const CtaButtonSchema = z.strictObject({
   label: Text(80).min(1),

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { TickBatcher } from '../common/tick-batcher';
 import { REDIS } from './redis.module';
@@ -27,7 +27,15 @@ type RateRedis = Redis & { nfRateHit(key: string, n: number, ttlSeconds: number)
  */
 @Injectable()
 export class RateLimiter {
+  private readonly logger = new Logger(RateLimiter.name);
   private readonly hits = new TickBatcher<Hit, RateDecision>((redisKey, hits) => this.count(redisKey, hits));
+  /**
+   * While Redis is away: the same fixed windows counted in this process only (so N replicas allow up
+   * to N times the limit). PostgreSQL, not Redis, decides whether an event is stored, so an outage of
+   * the fast path must not refuse ingestion.
+   */
+  private readonly local = new Map<string, { count: number; expiresAt: number }>();
+  private degradedSince: number | null = null;
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     if (!('nfRateHit' in redis)) {
@@ -45,9 +53,24 @@ export class RateLimiter {
     return this.hits.add(`rl:${key}:${window}`, { limit, window, windowSeconds });
   }
 
+  /** Since when limits are counted per process because Redis does not answer (null: Redis is fine). */
+  get fallbackSince(): Date | null {
+    return this.degradedSince === null ? null : new Date(this.degradedSince);
+  }
+
   private async count(redisKey: string, hits: Hit[]): Promise<RateDecision[]> {
     const { window, windowSeconds } = hits[0];
-    const count = await (this.redis as RateRedis).nfRateHit(redisKey, hits.length, windowSeconds + 1);
+    let count: number;
+    try {
+      count = await (this.redis as RateRedis).nfRateHit(redisKey, hits.length, windowSeconds + 1);
+      if (this.degradedSince !== null) {
+        this.degradedSince = null;
+        this.local.clear();
+        this.logger.log('Redis is back: rate limits are shared again');
+      }
+    } catch (err) {
+      count = this.countLocally(redisKey, hits.length, (window + 1) * windowSeconds * 1000, err as Error);
+    }
     const first = count - hits.length + 1;
     const retryAfterSeconds = Math.max(1, (window + 1) * windowSeconds - Math.floor(Date.now() / 1000));
     return hits.map((h, i) => ({
@@ -57,8 +80,26 @@ export class RateLimiter {
     }));
   }
 
+  private countLocally(redisKey: string, n: number, expiresAt: number, err: Error): number {
+    const now = Date.now();
+    if (this.degradedSince === null) {
+      this.degradedSince = now;
+      this.logger.warn({ err: err.message }, 'Redis unavailable: rate limits counted per process');
+    }
+    if (this.local.size > 10_000)
+      for (const [k, v] of this.local) if (v.expiresAt <= now) this.local.delete(k);
+    const entry = this.local.get(redisKey);
+    if (entry && entry.expiresAt > now) {
+      entry.count += n;
+      return entry.count;
+    }
+    this.local.set(redisKey, { count: n, expiresAt });
+    return n;
+  }
+
   async reset(key: string, windowSeconds: number): Promise<void> {
     const window = Math.floor(Date.now() / 1000 / windowSeconds);
-    await this.redis.del(`rl:${key}:${window}`);
+    this.local.delete(`rl:${key}:${window}`);
+    await this.redis.del(`rl:${key}:${window}`).catch(() => undefined);
   }
 }

@@ -108,7 +108,7 @@ export class EffectPerformer {
           tx,
         );
       case 'send_email':
-        return await this.email.send(effect);
+        return await this.email.send(run.site_id, effect);
       default: {
         const _never: never = effect;
         return _never;

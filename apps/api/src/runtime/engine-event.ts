@@ -1,4 +1,5 @@
 import {
+  inboundWebhookView,
   toFlowEvent,
   toVisitorSnapshot as visitorSnapshotOf,
   type FlowEvent,
@@ -30,9 +31,23 @@ export function toEngineEvent(row: StoredEvent): FlowEvent {
   });
 }
 
+/** The `$webhook` view of an event an inbound hook stored (undefined for any other event). */
+export function inboundWebhookEvent(row: StoredEvent): FlowEvent | undefined {
+  return inboundWebhookView({
+    type: row.type,
+    name: row.name,
+    messageId: row.message_id,
+    timestamp: row.ts,
+    properties: row.properties,
+    context: row.context,
+  });
+}
+
 /** The columns of a `visitors` row the engine reads. */
 export interface StoredVisitor {
   id: string;
+  anonymous_ids?: string[] | null;
+  user_id?: string | null;
   traits: Record<string, unknown> | null;
   tags: string[] | null;
   visit_count: number | null;
@@ -46,6 +61,8 @@ export function toVisitorSnapshot(row: StoredVisitor | undefined, visitorId: str
   if (!row) return { id: visitorId, traits: {}, tags: [] };
   return visitorSnapshotOf({
     id: row.id,
+    anonymousIds: row.anonymous_ids,
+    userId: row.user_id,
     traits: row.traits,
     tags: row.tags,
     visitCount: row.visit_count,

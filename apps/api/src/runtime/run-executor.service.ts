@@ -462,7 +462,13 @@ export class RunExecutor {
     const steps: NewRunStep[] = [];
     for (const { input, meta } of inputs) {
       if (state && state.status !== 'waiting') break;
-      const res = advanceRun(flow, state, input, { now, siteTimezone: tz, visitor, runId: run.id });
+      const res = advanceRun(flow, state, input, {
+        now,
+        siteTimezone: tz,
+        siteId: run.site_id,
+        visitor,
+        runId: run.id,
+      });
       if (res.ignored) continue;
       state = res.state;
       last = res;

@@ -95,7 +95,8 @@ const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_eve
  */
 const ADVANCE_COLUMNS = `${RUN_COLUMNS},
   (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = $1 AND s.run_id = r.id) AS max_ord,
-  (SELECT json_build_object('id', v.id, 'traits', v.traits, 'tags', v.tags, 'visit_count', v.visit_count,
+  (SELECT json_build_object('id', v.id, 'anonymous_ids', v.anonymous_ids, 'user_id', v.user_id,
+            'traits', v.traits, 'tags', v.tags, 'visit_count', v.visit_count,
             'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm, 'last_page_url', v.last_page_url)
      FROM visitors v WHERE v.site_id = $1 AND v.id = r.visitor_id) AS visitor_row`;
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { conflict, notFound } from '../common/app-error';
+import { FlowRepository } from '../flows/flow.repository';
 import { RunQueueService } from './run-queue.service';
 import { RunRepository } from './run.repository';
 import type { DeadLetterQuery, ListRunsQuery } from './runs.schemas';
@@ -53,9 +54,16 @@ export class RunsService {
   constructor(
     private readonly runs: RunRepository,
     private readonly queue: RunQueueService,
+    private readonly flows: FlowRepository,
   ) {}
 
+  /** An unknown or foreign flow is a 404, not an empty list (nothing tells the two apart otherwise). */
+  private async assertFlow(siteId: string, flowId: string): Promise<void> {
+    if (!(await this.flows.exists(siteId, flowId))) throw notFound('flow', 'FLOW_NOT_FOUND');
+  }
+
   async list(siteId: string, flowId: string, q: ListRunsQuery) {
+    await this.assertFlow(siteId, flowId);
     const rows = await this.runs.list(siteId, flowId, q);
     const last = rows.at(-1);
     return {
@@ -97,6 +105,7 @@ export class RunsService {
   }
 
   async stats(siteId: string, flowId: string): Promise<{ nodes: Record<string, NodeCounters> }> {
+    await this.assertFlow(siteId, flowId);
     const { steps, waiting } = await this.runs.nodeStats(siteId, flowId);
     const nodes: Record<string, NodeCounters> = {};
     const node = (id: string) => (nodes[id] ??= { entered: 0, waiting: 0, exited: {} });

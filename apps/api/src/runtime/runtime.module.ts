@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
+import { EmailSenderRepository } from '../email/email-sender.repository';
+import { FlowsModule } from '../flows/flows.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
 import { EffectPerformer } from './effect-performer';
 import { EmailSender } from './email.sender';
@@ -21,7 +23,7 @@ const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig }
 
 /** Runs API (HTTP process). */
 @Module({
-  imports: [CoreModule],
+  imports: [CoreModule, FlowsModule],
   controllers: [RunsController],
   providers: [runtimeConfig, PgClientGuard, RunRepository, RunQueueService, RunsService],
 })
@@ -36,6 +38,7 @@ export class RuntimeApiModule {}
     RunRepository,
     RunQueueService,
     FlowIndex,
+    EmailSenderRepository,
     EmailSender,
     EffectPerformer,
     RuntimeMetrics,

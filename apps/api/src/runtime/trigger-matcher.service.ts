@@ -5,7 +5,7 @@ import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
 import { SystemEvents } from '../webhooks/system-events';
-import { runJobId, toEngineEvent, visitorRounds } from './engine-event';
+import { inboundWebhookEvent, runJobId, toEngineEvent, visitorRounds } from './engine-event';
 import { FlowIndex } from './flow-index';
 import { RunExecutor, Transition } from './run-executor.service';
 import { RunJob, RunQueueService } from './run-queue.service';
@@ -77,24 +77,36 @@ export class TriggerMatcher {
         jobs.push({ siteId, runId: d.run_id, jobId: runJobId.event(d.run_id, d.event_id) });
       // Per flow, in event order; a visitor's repeat waits for the next round (its guard must see the first).
       const byFlow = new Map<string, { flow: EnrolFlow; items: EnrolItem[] }>();
-      for (const { row, event } of live)
-        for (const flow of index.byEvent.get(event.name) ?? []) {
-          const trigger = flow.triggers.find((t) => matchesTrigger(t, event));
-          if (!trigger) continue;
-          const { reEntry, maxConcurrentRunsPerVisitor } = flow.compiled.settings;
-          const entry = byFlow.get(flow.flowId) ?? {
-            flow: {
-              flowId: flow.flowId,
-              version: flow.version,
-              reEntry: reEntry.mode,
-              reEntryDays: reEntry.mode === 'once_per_days' ? reEntry.days : 0,
-              maxConcurrent: reEntry.mode === 'once' ? 1 : maxConcurrentRunsPerVisitor,
-            },
-            items: [],
-          };
-          entry.items.push({ visitorId: row.visitor_id, eventId: row.id, triggerNodeId: trigger.id, event });
-          byFlow.set(flow.flowId, entry);
-        }
+      for (const { row, event } of live) {
+        // An inbound hook's event is also `$webhook` to triggers; one event enrols a flow once.
+        const webhook = inboundWebhookEvent(row);
+        const matched = new Set<string>();
+        for (const view of webhook ? [event, webhook] : [event])
+          for (const flow of index.byEvent.get(view.name) ?? []) {
+            if (matched.has(flow.flowId)) continue;
+            const trigger = flow.triggers.find((t) => matchesTrigger(t, view));
+            if (!trigger) continue;
+            matched.add(flow.flowId);
+            const { reEntry, maxConcurrentRunsPerVisitor } = flow.compiled.settings;
+            const entry = byFlow.get(flow.flowId) ?? {
+              flow: {
+                flowId: flow.flowId,
+                version: flow.version,
+                reEntry: reEntry.mode,
+                reEntryDays: reEntry.mode === 'once_per_days' ? reEntry.days : 0,
+                maxConcurrent: reEntry.mode === 'once' ? 1 : maxConcurrentRunsPerVisitor,
+              },
+              items: [],
+            };
+            entry.items.push({
+              visitorId: row.visitor_id,
+              eventId: row.id,
+              triggerNodeId: trigger.id,
+              event: view,
+            });
+            byFlow.set(flow.flowId, entry);
+          }
+      }
       const created: string[] = [];
       for (const { flow, items } of byFlow.values())
         for (const round of visitorRounds(items))

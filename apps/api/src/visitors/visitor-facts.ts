@@ -5,18 +5,41 @@ import { CTA_LOG_EVENTS, type EventFacts, type Json } from './visitor-profile';
 
 /** Request metadata that enriches the events of one request. */
 export interface RequestMeta {
-  /** The request's User-Agent, used only when the event has no `context.userAgent` (browser sources). */
+  /**
+   * The visitor's browser, when the request itself came from one (`browserUserAgent`); used only when
+   * the event has no `context.userAgent`. Null for server-side sources.
+   */
   userAgent: string | null;
   /** Two-letter country from an edge header (cf-ipcountry, x-country, x-vercel-ip-country). */
   country: string | null;
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+const header = (headers: Headers, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/**
+ * The request's User-Agent when a browser sent the request, else null. A browser adds headers that
+ * its scripts cannot set: `Origin` on every POST (fetch, XHR, sendBeacon) and `Sec-Fetch-Site` /
+ * `Sec-Fetch-Dest` (not `Sec-Fetch-Mode`, which Node's own fetch sends too). A server library (the
+ * Segment Node SDK, curl, any backend) sends none of them, and its User-Agent names the library, not
+ * the visitor: no bot verdict, no device. Such sources tell the visitor's browser in
+ * `context.userAgent` when they know it.
+ */
+export function browserUserAgent(headers: Headers): string | null {
+  const fromBrowser = ['origin', 'sec-fetch-site', 'sec-fetch-dest'].some(
+    (h) => header(headers, h) !== undefined,
+  );
+  return fromBrowser ? (header(headers, 'user-agent') ?? null) : null;
+}
+
 const COUNTRY_HEADERS = ['cf-ipcountry', 'x-country', 'x-vercel-ip-country', 'cloudfront-viewer-country'];
 
-export function countryFromHeaders(headers: Record<string, string | string[] | undefined>): string | null {
+export function countryFromHeaders(headers: Headers): string | null {
   for (const h of COUNTRY_HEADERS) {
-    const v = headers[h];
-    const c = normalizeCountry(Array.isArray(v) ? v[0] : v);
+    const c = normalizeCountry(header(headers, h));
     if (c) return c;
   }
   return null;

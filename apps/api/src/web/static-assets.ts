@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppConfig } from '../config/app-config';
 
-const API_PREFIXES = ['/api/', '/v1/', '/health', '/metrics', '/docs', '/admin/'];
+const API_PREFIXES = ['/api/', '/v1/', '/health', '/metrics', '/docs', '/admin/', '/demo-shop'];
 
 /**
  * Serves the built builder at `/` (SPA: unknown GET paths get index.html) and the embed script at

@@ -157,9 +157,9 @@ export class InboundHooksService {
         properties: body,
         // Deterministic per (hook, webhook-id): ingestion's own dedupe window agrees with ours.
         messageId: webhookId ? `hook-${uuidToHex(hook.id)}-${webhookId}` : undefined,
-        context: { source: 'inbound_hook', hookId: hook.id },
       },
-      { receivedAt, type: 'track', newMessageId: randomUUID },
+      // Marks the event as this hook's (`context.source/hookId`): `trigger_inbound_webhook` starts on it.
+      { receivedAt, type: 'track', newMessageId: randomUUID, inboundHookId: hook.id },
     );
     if (!r.ok) throw new AppError(r.code === 'EVENT_TOO_LARGE' ? 413 : 400, r.code, r.reason);
     return r.event;

@@ -1,7 +1,6 @@
 import {
   Allowlist,
   blockedReason,
-  parseIpv6,
   parseStaticHosts,
   Resolver,
   SsrfError,
@@ -32,12 +31,14 @@ describe('blockedReason', () => {
     ['100.100.100.200', 'carrier-grade NAT'],
     ['0.0.0.0', 'unspecified'],
     ['224.0.0.1', 'multicast'],
-    ['255.255.255.255', 'reserved'],
+    ['255.255.255.255', 'broadcast'],
+    ['240.0.0.1', 'reserved'],
+    ['192.0.2.1', 'reserved'],
     ['::1', 'loopback'],
     ['::', 'unspecified'],
     ['fd00:ec2::254', 'unique local'],
     ['fc00::1', 'unique local'],
-    ['fe80::1', 'link-local'],
+    ['fe80::1', 'link-local / cloud metadata'],
     ['ff02::1', 'multicast'],
     ['::ffff:127.0.0.1', 'IPv4-embedded loopback'],
     ['::ffff:7f00:1', 'IPv4-embedded loopback'],
@@ -45,26 +46,42 @@ describe('blockedReason', () => {
     ['64:ff9b::10.0.0.1', 'IPv4-embedded private'],
     ['2002:c0a8:0101::1', 'IPv4-embedded private'],
     ['[::1]', 'loopback'],
-    ['fe80::1%eth0', 'link-local'],
+    ['fe80::1%eth0', 'link-local / cloud metadata'],
+    // IPv4-translated (RFC 6145, ::ffff:0:0:0/96): the IPv4 it reaches decides.
+    ['::ffff:0:127.0.0.1', 'IPv4-embedded loopback'],
+    ['::ffff:0:7f00:1', 'IPv4-embedded loopback'],
+    ['::ffff:0:a9fe:a9fe', 'IPv4-embedded link-local / cloud metadata'],
+    ['::ffff:0:10.1.2.3', 'IPv4-embedded private'],
+    // Local-use NAT64 (RFC 8215, 64:ff9b:1::/48): network-specific mapping, refused whatever it embeds.
+    ['64:ff9b:1::7f00:1', 'rfc6052 (local-use NAT64)'],
+    ['64:ff9b:1::808:808', 'rfc6052 (local-use NAT64)'],
+    ['64:ff9b:1:ffff::1', 'rfc6052 (local-use NAT64)'],
+    ['64:ff9b::7f00:1', 'IPv4-embedded loopback'],
+    ['::127.0.0.1', 'IPv4-compatible'],
+    ['::a00:1', 'IPv4-compatible'],
+    ['::8.8.8.8', 'IPv4-compatible'],
+    ['2001::1', 'teredo'],
+    ['2001:db8::1', 'reserved'],
+    ['100::1', 'discard'],
+    ['2001:2::1', 'benchmarking'],
+    ['fec0::1', 'site-local'],
   ])('%s is refused (%s)', (ip, reason) => {
     expect(blockedReason(ip)).toBe(reason);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])(
-    '%s is public',
-    (ip) => expect(blockedReason(ip)).toBeUndefined(),
-  );
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '::ffff:0:8.8.8.8',
+    '64:ff9b::808:808',
+  ])('%s is public', (ip) => expect(blockedReason(ip)).toBeUndefined());
 
   it('refuses things that are not addresses', () => {
     expect(blockedReason('example.com')).toBe('not an IP address');
-  });
-});
-
-describe('parseIpv6', () => {
-  it('expands compressed forms and dotted tails', () => {
-    expect(parseIpv6('::1')).toEqual([...Array(15).fill(0), 1]);
-    expect(parseIpv6('::ffff:1.2.3.4')?.slice(10)).toEqual([0xff, 0xff, 1, 2, 3, 4]);
-    expect(parseIpv6('nope')).toBeUndefined();
   });
 });
 
@@ -76,6 +93,8 @@ describe('Allowlist', () => {
     expect(list.allows('::1')).toBe(true);
     expect(list.allows('10.1.200.3')).toBe(true);
     expect(list.allows('10.2.0.1')).toBe(false);
+    expect(list.allows('::ffff:127.0.0.1')).toBe(true);
+    expect(list.allows('::ffff:0:127.0.0.2')).toBe(false);
   });
 });
 
@@ -94,6 +113,9 @@ describe('vetHost (injected resolver: never touches real DNS)', () => {
     'mixed.example': ['93.184.215.14', '192.168.0.1'],
     'public.example': ['93.184.215.14'],
     'v6.example': ['::1'],
+    'translated.example': ['::ffff:0:7f00:1'],
+    'nat64.example': ['64:ff9b:1::a9fe:a9fe'],
+    'second-answer.example': ['2606:4700::1111', '::ffff:0:169.254.169.254'],
   });
 
   it.each([
@@ -104,6 +126,9 @@ describe('vetHost (injected resolver: never touches real DNS)', () => {
     ['intranet.example', /10\.0\.0\.7 is private/],
     ['mixed.example', /192\.168\.0\.1 is private/],
     ['v6.example', /loopback/],
+    ['translated.example', /IPv4-embedded loopback/],
+    ['nat64.example', /local-use NAT64/],
+    ['second-answer.example', /IPv4-embedded link-local/],
     ['unknown.example', /does not resolve/],
   ])('refuses %s', async (host, why) => {
     await expect(vetHost(host, resolve, none)).rejects.toThrow(why);
@@ -139,6 +164,24 @@ describe('pinnedLookup (the connection step itself)', () => {
     expect(refused.err).toBeInstanceOf(SsrfError);
     expect(refused.address).toBeUndefined();
   });
+
+  it.each([['::ffff:0:7f00:1'], ['64:ff9b:1::a9fe:a9fe'], ['::7f00:1']])(
+    'refuses a name whose second answer is the internal %s, in both lookup forms',
+    async (internal) => {
+      const lookup = pinnedLookup(
+        async () => [
+          { address: '93.184.215.14', family: 4 },
+          { address: internal, family: 6 },
+        ],
+        none,
+      );
+      for (const all of [false, true]) {
+        const refused = await call(lookup, 'rebind.example', all);
+        expect(refused.err).toBeInstanceOf(SsrfError);
+        expect(refused.address).toBeUndefined();
+      }
+    },
+  );
 
   it('answers the all-addresses form', async () => {
     const lookup = pinnedLookup(async () => [{ address: '93.184.215.14', family: 4 }], none);

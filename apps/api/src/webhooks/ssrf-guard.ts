@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
 
 /**
@@ -22,130 +23,108 @@ export interface ResolvedAddress {
 /** Resolves a host name to every address (injected, so tests never touch real DNS). */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
-type Range = { bytes: number[]; prefix: number; reason: string };
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
-const v4 = (cidr: string, reason: string): Range => {
-  const [ip, prefix] = cidr.split('/');
-  return { bytes: ip.split('.').map(Number), prefix: Number(prefix), reason };
-};
-const v6 = (cidr: string, reason: string): Range => {
-  const [ip, prefix] = cidr.split('/');
-  return { bytes: [...(parseIpv6(ip) as number[])], prefix: Number(prefix), reason };
-};
+/**
+ * Ranges of ipaddr.js that are tunnels or translators carrying an IPv4 address inside IPv6: the
+ * address is judged by the IPv4 it reaches. Local-use NAT64 (`64:ff9b:1::/48`, RFC 8215) is not in
+ * this list: its mapping is network-specific, so it is refused as a whole.
+ */
+const EMBEDDING_RANGES = new Set(['ipv4Mapped', 'rfc6145', 'rfc6052', '6to4']);
 
-const BLOCKED_V4: Range[] = [
-  v4('0.0.0.0/8', 'unspecified'),
-  v4('10.0.0.0/8', 'private'),
-  v4('100.64.0.0/10', 'carrier-grade NAT'),
-  v4('127.0.0.0/8', 'loopback'),
-  v4('169.254.0.0/16', 'link-local / cloud metadata'),
-  v4('172.16.0.0/12', 'private'),
-  v4('192.0.0.0/24', 'IETF protocol assignments'),
-  v4('192.0.2.0/24', 'documentation'),
-  v4('192.88.99.0/24', '6to4 relay'),
-  v4('192.168.0.0/16', 'private'),
-  v4('198.18.0.0/15', 'benchmarking'),
-  v4('198.51.100.0/24', 'documentation'),
-  v4('203.0.113.0/24', 'documentation'),
-  v4('224.0.0.0/4', 'multicast'),
-  v4('240.0.0.0/4', 'reserved'),
-];
+/** Deprecated IPv4-compatible form (`::a.b.c.d`, RFC 4291 §2.5.5.1), which ipaddr.js calls unicast. */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+const LOCAL_USE_NAT64 = ipaddr.parseCIDR('64:ff9b:1::/48');
 
-const BLOCKED_V6: Range[] = [
-  v6('::/128', 'unspecified'),
-  v6('::1/128', 'loopback'),
-  v6('::/96', 'IPv4-compatible'),
-  v6('100::/64', 'discard'),
-  v6('2001:db8::/32', 'documentation'),
-  v6('fc00::/7', 'unique local'),
-  v6('fe80::/10', 'link-local'),
-  v6('fec0::/10', 'site-local'),
-  v6('ff00::/8', 'multicast'),
-];
-
-function inRange(bytes: number[], r: Range): boolean {
-  if (bytes.length !== r.bytes.length) return false;
-  let bits = r.prefix;
-  for (let i = 0; i < bytes.length && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((bytes[i] & mask) !== (r.bytes[i] & mask)) return false;
+/**
+ * An IP literal (IPv6 brackets and zone allowed), or undefined. IPv6 goes through the WHATWG URL
+ * serialiser first (hex groups only): ipaddr.js reads any dotted tail as IPv4-mapped (`::127.0.0.1`
+ * would pass as `::ffff:7f00:1`), and the zone does not change what an address is.
+ */
+function parseAddress(input: string): Address | undefined {
+  const bare = input.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const family = isIP(bare);
+  if (!family) return undefined;
+  try {
+    return ipaddr.parse(family === 6 ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : bare);
+  } catch {
+    return undefined;
   }
-  return true;
 }
 
-/** 16 bytes of an IPv6 address (with an optional embedded dotted IPv4 tail), or undefined. */
-export function parseIpv6(input: string): number[] | undefined {
-  let s = input.replace(/^\[|\]$/g, '').toLowerCase();
-  const zone = s.indexOf('%');
-  if (zone >= 0) s = s.slice(0, zone);
-  if (isIP(s) !== 6) return undefined;
-  let tail: number[] = [];
-  const lastColon = s.lastIndexOf(':');
-  if (s.slice(lastColon + 1).includes('.')) {
-    tail = s
-      .slice(lastColon + 1)
-      .split('.')
-      .map(Number);
-    s = `${s.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = s.split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':').filter(Boolean) : []);
-  const h = groups(head);
-  const r = rest === undefined ? [] : groups(rest);
-  const fill = s.includes('::') ? 8 - h.length - r.length : 0;
-  const all = [...h, ...Array<string>(fill).fill('0'), ...r].map((g) => parseInt(g, 16));
-  if (all.length !== 8) return undefined;
-  const bytes = all.flatMap((g) => [g >> 8, g & 0xff]);
-  if (tail.length === 4) bytes.splice(12, 4, ...tail);
-  return bytes;
-}
-
-/** IPv4 embedded in an IPv6 address that routes to it (mapped ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4). */
-function embeddedIpv4(b: number[]): number[] | undefined {
-  const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return b.slice(12);
-  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return b.slice(12);
-  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6);
+/** The IPv4 address a tunnelling/translating IPv6 address routes to. */
+function embeddedIpv4(a: ipaddr.IPv6, range: string): ipaddr.IPv4 | undefined {
+  if (range === 'ipv4Mapped') return a.toIPv4Address();
+  const b = a.toByteArray();
+  if (range === '6to4') return new ipaddr.IPv4(b.slice(2, 6));
+  if (range === 'rfc6145') return new ipaddr.IPv4(b.slice(12, 16));
+  if (range === 'rfc6052' && !a.match(LOCAL_USE_NAT64)) return new ipaddr.IPv4(b.slice(12, 16));
   return undefined;
 }
 
-/** Why an address is refused, or undefined when it is a public unicast address. */
+/**
+ * Why an address is refused, or undefined when it is a public unicast address. Classified by
+ * ipaddr.js's special-purpose ranges (IANA registries): anything but `unicast` is refused, and
+ * IPv6 forms that carry an IPv4 address are judged by that address.
+ */
 export function blockedReason(address: string): string | undefined {
-  const family = isIP(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''));
-  if (family === 4) {
-    const bytes = address.split('.').map(Number);
-    return BLOCKED_V4.find((r) => inRange(bytes, r))?.reason;
-  }
-  if (family === 6) {
-    const bytes = parseIpv6(address);
-    if (!bytes) return 'unparseable address';
-    const inner = embeddedIpv4(bytes);
-    if (inner) {
-      const why = blockedReason(inner.join('.'));
+  const parsed = parseAddress(address);
+  if (!parsed)
+    return isIP(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''))
+      ? 'unparseable address'
+      : 'not an IP address';
+  const range = parsed.range();
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (EMBEDDING_RANGES.has(range)) {
+      const inner = embeddedIpv4(v6, range);
+      if (!inner) return `${range} (local-use NAT64)`;
+      const why = blockedReason(inner.toString());
       return why ? `IPv4-embedded ${why}` : undefined;
     }
-    return BLOCKED_V6.find((r) => inRange(bytes, r))?.reason;
+    if (range === 'unicast' && v6.match(IPV4_COMPATIBLE)) return 'IPv4-compatible';
   }
-  return 'not an IP address';
+  return range === 'unicast' ? undefined : (REASONS[range] ?? range);
 }
+
+/** Readable names of some of ipaddr.js's ranges (others are shown as named there). */
+const REASONS: Record<string, string> = {
+  linkLocal: 'link-local / cloud metadata',
+  carrierGradeNat: 'carrier-grade NAT',
+  uniqueLocal: 'unique local',
+  deprecatedSiteLocal: 'site-local',
+};
 
 /** Operator allowlist: exact addresses or CIDRs (`127.0.0.1,::1,10.1.0.0/16`). */
 export class Allowlist {
-  private readonly ranges: Range[];
+  private readonly ranges: [Address, number][];
 
   constructor(entries: readonly string[]) {
-    this.ranges = entries.flatMap((e) => {
-      const [ip, prefix] = e.trim().split('/');
-      if (isIP(ip) === 4)
-        return [{ bytes: ip.split('.').map(Number), prefix: Number(prefix ?? 32), reason: '' }];
-      const bytes = parseIpv6(ip);
-      return bytes ? [{ bytes, prefix: Number(prefix ?? 128), reason: '' }] : [];
+    this.ranges = entries.flatMap((e): [Address, number][] => {
+      const entry = e.trim();
+      if (!entry) return [];
+      try {
+        return [
+          entry.includes('/')
+            ? ipaddr.parseCIDR(entry)
+            : ipaddr.parseCIDR(`${entry}/${isIP(entry) === 4 ? 32 : 128}`),
+        ];
+      } catch {
+        return [];
+      }
     });
   }
 
   allows(address: string): boolean {
-    const bytes = isIP(address) === 4 ? address.split('.').map(Number) : parseIpv6(address);
-    return !!bytes && this.ranges.some((r) => inRange(bytes, r));
+    const parsed = parseAddress(address);
+    if (!parsed) return false;
+    // An IPv4-mapped IPv6 answer is the IPv4 address it maps (sockets report both forms).
+    const candidates: Address[] = [parsed];
+    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+      candidates.push((parsed as ipaddr.IPv6).toIPv4Address());
+    return candidates.some((a) =>
+      this.ranges.some(([net, bits]) => a.kind() === net.kind() && a.match([net, bits] as never)),
+    );
   }
 }
 

@@ -28,6 +28,11 @@ export const visitorsApi = {
     api.get<{ items: VisitorSummary[]; nextCursor: string | null }>(
       `/api/sites/${enc(siteId)}/visitors?search=${enc(search)}&limit=${limit}`,
     ),
+  /** The most recently seen visitor, if any: the install check waits for the first one. */
+  latest: (siteId: string) =>
+    api.get<{ items: VisitorSummary[]; nextCursor: string | null }>(
+      `/api/sites/${enc(siteId)}/visitors?limit=1`,
+    ),
   /** A visitor with their latest `limit` events, newest first. */
   get: (siteId: string, visitorId: string, limit = 100) =>
     api.get<VisitorDetail>(`/api/sites/${enc(siteId)}/visitors/${enc(visitorId)}?limit=${limit}`),

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { authApi } from '../api/auth';
+import { useDemoStatus } from '../hooks/useDemoStatus';
 import { useMe } from '../hooks/useMe';
 import { usePrefetchFlow } from '../hooks/usePrefetchFlow';
 import { useAuthStore } from '../state/auth-store';
@@ -30,6 +31,7 @@ export function AppShell() {
   const location = useLocation();
   const queryClient = useQueryClient();
   usePrefetchFlow(location.pathname);
+  const demo = useDemoStatus().data;
 
   useEffect(() => {
     if (siteId) localStorage.setItem('nf:lastSite', siteId);
@@ -130,6 +132,26 @@ export function AppShell() {
         </div>
       </aside>
       <main className="main" id="main">
+        {demo && site && demo.siteId === site.id && (
+          <div className="banner banner--warning demo-banner" role="note" aria-label="Demo data">
+            {demo.traffic ? (
+              <span>
+                <strong>Demo site:</strong> the visitors, runs and numbers here are simulated by{' '}
+                <code>npm run demo</code>’s traffic simulator. {demo.stop}.{' '}
+                <a href="/demo-shop/" target="_blank" rel="noreferrer">
+                  Open the demo shop
+                </a>
+              </span>
+            ) : (
+              <span>
+                <strong>Demo site:</strong> seeded by <code>npm run demo</code>, simulator off.{' '}
+                <a href="/demo-shop/" target="_blank" rel="noreferrer">
+                  Open the demo shop
+                </a>
+              </span>
+            )}
+          </div>
+        )}
         <ErrorBoundary resetKey={location.pathname}>{content}</ErrorBoundary>
       </main>
     </div>

@@ -1,12 +1,16 @@
+import type { CtaStatus } from '../api/ctas';
 import type { FlowStatus } from '../api/flows';
 
-const LABELS: Record<FlowStatus, string> = {
+const LABELS: Record<FlowStatus | CtaStatus, string> = {
   draft: 'Draft',
   live: 'Live',
+  published: 'Published',
   paused: 'Paused',
   archived: 'Archived',
 };
 
-export function StatusBadge({ status }: { status: FlowStatus }) {
-  return <span className={`badge badge--${status}`}>{LABELS[status] ?? status}</span>;
+/** Flows and CTAs share the colours: a published CTA is live. */
+export function StatusBadge({ status }: { status: FlowStatus | CtaStatus }) {
+  const tone = status === 'published' ? 'live' : status;
+  return <span className={`badge badge--${tone}`}>{LABELS[status] ?? status}</span>;
 }

@@ -4,6 +4,7 @@ import { useParams } from 'react-router-dom';
 import { updateNode } from '../editor/graph-edit';
 import { refFieldsOf } from '../editor/ref-fields';
 import { ConfigForm } from './ConfigForm';
+import { NodeTypeContext } from './SchemaForm';
 import { RefPickersContext, useRefPickers } from './ref-options';
 import { useEditorStore } from './editor-store';
 import { iconGlyph } from './node-icons';
@@ -60,20 +61,22 @@ export function NodePanel({ node, readOnly, issues, onDelete }: Props) {
         />
       </label>
       <RefPickersContext value={pickers}>
-        <ConfigForm
-          key={node.id}
-          schema={definition.configSchema}
-          value={node.config}
-          help={definition.fieldHelp}
-          readOnly={readOnly}
-          label={`${definition.label} settings`}
-          onChange={(config) =>
-            edit(
-              (doc) => ({ ...doc, graph: updateNode(doc.graph, node.id, { config }) }),
-              `config:${node.id}`,
-            )
-          }
-        />
+        <NodeTypeContext value={node.type}>
+          <ConfigForm
+            key={node.id}
+            schema={definition.configSchema}
+            value={node.config}
+            help={definition.fieldHelp}
+            readOnly={readOnly}
+            label={`${definition.label} settings`}
+            onChange={(config) =>
+              edit(
+                (doc) => ({ ...doc, graph: updateNode(doc.graph, node.id, { config }) }),
+                `config:${node.id}`,
+              )
+            }
+          />
+        </NodeTypeContext>
       </RefPickersContext>
       {!readOnly && (
         <div>

@@ -10,6 +10,11 @@ import {
 import { Link } from 'react-router-dom';
 import { pickerOptions } from '../editor/ref-fields';
 import { useRefPicker } from './ref-options';
+import { createContext, useContext, useRef } from 'react';
+import { insertToken, offersVariables, VARIABLE_SUGGESTIONS } from '../editor/template-suggestions';
+
+/** The node kind whose form is open: template fields of that kind get the variable list. */
+export const NodeTypeContext = createContext<string | undefined>(undefined);
 
 interface FieldProps {
   /** react-hook-form path, e.g. `group.rules.0.value`. */
@@ -101,6 +106,8 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
   const setOptions = { shouldDirty: true, shouldValidate: true } as const;
   // A reference to a site resource (CTA, webhook endpoint, inbound hook) is picked from a list.
   const picker = useRefPicker(depth === 1 ? name : '');
+  const templateField = offersVariables(useContext(NodeTypeContext), name);
+  const textRef = useRef<HTMLInputElement | HTMLTextAreaElement | null>(null);
   if (picker && spec.kind === 'string') {
     const current: unknown = watch(name);
     const options = pickerOptions(picker.options, current);
@@ -150,6 +157,10 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
         'aria-describedby': describedBy,
       };
       const registration = register(name);
+      const ref = (el: HTMLInputElement | HTMLTextAreaElement | null) => {
+        registration.ref(el);
+        textRef.current = el;
+      };
       return (
         <div className="field">
           <label className="field__label" htmlFor={id}>
@@ -157,9 +168,33 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
             {optionalMark}
           </label>
           {spec.kind === 'string' && spec.multiline ? (
-            <textarea {...common} rows={5} {...registration} />
+            <textarea {...common} rows={5} {...registration} ref={ref} />
           ) : (
-            <input {...common} type="text" {...registration} />
+            <input {...common} type="text" {...registration} ref={ref} />
+          )}
+          {templateField && !disabled && (
+            <select
+              className="input"
+              aria-label={`Insert a variable into ${label}`}
+              value=""
+              onChange={(event) => {
+                const token = event.target.value;
+                if (!token) return;
+                const { text, caret } = insertToken(watch(name), token, textRef.current?.selectionStart);
+                setValue(name, text, setOptions);
+                requestAnimationFrame(() => {
+                  textRef.current?.focus();
+                  textRef.current?.setSelectionRange(caret, caret);
+                });
+              }}
+            >
+              <option value="">Insert a variable…</option>
+              {VARIABLE_SUGGESTIONS.map((v) => (
+                <option key={v.token} value={v.token} title={v.description}>
+                  {v.label} — {v.description}
+                </option>
+              ))}
+            </select>
           )}
           {spec.kind === 'scalar' && !helpText && (
             <span className="field__help">Numbers, true/false, or several values separated by commas.</span>

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { createContext, useContext, useMemo } from 'react';
 import type { RefKind } from '@nudgeflow/flow-schema';
 import { ctasApi } from '../api/ctas';
+import { emailSendersApi } from '../api/email-senders';
 import { webhooksApi } from '../api/webhooks';
 import type { RefField, RefOption } from '../editor/ref-fields';
 
@@ -18,8 +19,8 @@ export const RefPickersContext = createContext<Record<string, RefPicker>>({});
 export const useRefPicker = (field: string): RefPicker | undefined => useContext(RefPickersContext)[field];
 
 /**
- * Pickers for the reference fields of a node, from the site's CTAs, webhook endpoints and inbound hooks.
- * Kinds whose API has not landed (email senders, notify endpoints) get no picker: the field stays text.
+ * Pickers for the reference fields of a node, from the site's CTAs, webhook endpoints (also the
+ * targets of notify nodes), email senders and inbound hooks.
  */
 export function useRefPickers(siteId: string, fields: RefField[]): Record<string, RefPicker> {
   const kinds = new Set(fields.map((f) => f.kind));
@@ -32,7 +33,13 @@ export function useRefPickers(siteId: string, fields: RefField[]): Record<string
   const endpoints = useQuery({
     queryKey: ['webhook-endpoints', siteId],
     queryFn: () => webhooksApi.list(siteId),
-    enabled: kinds.has('webhook_endpoint'),
+    enabled: kinds.has('webhook_endpoint') || kinds.has('notify_endpoint'),
+    staleTime: 30_000,
+  });
+  const senders = useQuery({
+    queryKey: ['email-senders', siteId],
+    queryFn: () => emailSendersApi.list(siteId),
+    enabled: kinds.has('email_sender'),
     staleTime: 30_000,
   });
   const hooks = useQuery({
@@ -57,7 +64,7 @@ export function useRefPickers(siteId: string, fields: RefField[]): Record<string
           })),
           manage: { href: `/sites/${siteId}/ctas`, label: 'Manage CTAs' },
         };
-      else if (kind === 'webhook_endpoint' && !endpoints.error)
+      else if ((kind === 'webhook_endpoint' || kind === 'notify_endpoint') && !endpoints.error)
         out[field] = {
           kind,
           loading: endpoints.isLoading,
@@ -66,6 +73,16 @@ export function useRefPickers(siteId: string, fields: RefField[]): Record<string
             label: `${e.description || e.url}${e.enabled ? '' : ' (disabled)'}`,
           })),
           manage: { href: `/sites/${siteId}/webhooks`, label: 'Manage webhook endpoints' },
+        };
+      else if (kind === 'email_sender' && !senders.error)
+        out[field] = {
+          kind,
+          loading: senders.isLoading,
+          options: (senders.data ?? []).map((x) => ({
+            value: x.id,
+            label: `${x.name} (${x.fromName} <${x.fromAddress}>)`,
+          })),
+          manage: { href: `/sites/${siteId}/settings?tab=email`, label: 'Manage email senders' },
         };
       else if (kind === 'inbound_hook' && !hooks.error)
         out[field] = {
@@ -85,6 +102,9 @@ export function useRefPickers(siteId: string, fields: RefField[]): Record<string
     endpoints.data,
     endpoints.isLoading,
     endpoints.error,
+    senders.data,
+    senders.isLoading,
+    senders.error,
     hooks.data,
     hooks.isLoading,
     hooks.error,

@@ -1,22 +1,21 @@
-import { renderCta } from '@nudgeflow/embed/render-cta';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
-import { errorMessage } from '../api/client';
-import { ctasApi, newCtaConfig, type Cta, type CtaConfig, type CtaDetail, type CtaKind } from '../api/ctas';
+import { useState } from 'react';
+import { ApiError, errorMessage } from '../api/client';
+import { ctasApi, type CtaDetail } from '../api/ctas';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { Modal } from '../components/Modal';
+import { StatusBadge } from '../components/StatusBadge';
+import { CtaEditor, type CtaDraft } from '../ctas/CtaEditor';
+import { CtaTemplateGallery } from '../ctas/CtaTemplateGallery';
+import { GALLERY_KINDS, galleryKindOf, type CtaTemplate } from '../ctas/cta-templates';
+import { apiProblem, type CtaProblems } from '../ctas/cta-validation';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { toast } from '../state/toast-store';
 
-const KINDS: { value: CtaKind; label: string }[] = [
-  { value: 'modal', label: 'Popup' },
-  { value: 'bar', label: 'Sticky bar' },
-  { value: 'slide_in', label: 'Slide-in' },
-  { value: 'inline', label: 'Inline' },
-];
-const TRIGGERS = ['load', 'delay', 'scroll', 'exit_intent', 'click'] as const;
-const SAMPLE_TRAITS = { first_name: 'Ada', name: 'Ada Lovelace' };
+const kindLabel = (cta: CtaDetail) =>
+  GALLERY_KINDS.find((k) => k.kind === galleryKindOf(cta.config))?.label ?? '';
 
-/** CTAs of a site: a list, and an editor with a live preview rendered by the embed's own renderer. */
+/** CTAs of a site: a list, a template gallery to start a new one, and the editor. */
 export function CtasPage() {
   const { siteId, site, canEdit } = useCurrentSite();
   const queryClient = useQueryClient();
@@ -26,50 +25,70 @@ export function CtasPage() {
     enabled: !!siteId,
   });
   const [selected, setSelected] = useState<string | null>(null);
+  const [gallery, setGallery] = useState(false);
   const create = useMutation({
-    mutationFn: () => ctasApi.create(siteId, { name: 'New CTA', config: newCtaConfig() }),
+    mutationFn: (template: CtaTemplate) =>
+      ctasApi.create(siteId, { name: template.name, config: structuredClone(template.config) }),
     onSuccess: (cta) => {
       void queryClient.invalidateQueries({ queryKey: ['ctas', siteId] });
       setSelected(cta.id);
+      setGallery(false);
+      toast(`Created “${cta.name}” from the template`);
     },
     onError: (error) => toast(errorMessage(error), 'error'),
   });
   if (!site) return null;
   const current = list.data?.find((c) => c.id === selected) ?? list.data?.[0];
   return (
-    <div className="page">
+    <div className="page page--wide">
       <div className="page__header">
         <h1>CTAs</h1>
         <span className="muted">{site.name}</span>
+        <span className="spacer" />
         {canEdit && (
-          <button type="button" className="btn btn--primary" onClick={() => create.mutate()}>
+          <button type="button" className="btn btn--primary" onClick={() => setGallery(true)}>
             New CTA
           </button>
         )}
       </div>
-      {list.isLoading && <Loading />}
+      {list.isLoading && <Loading label="Loading CTAs…" />}
       {list.error && <ErrorBanner error={list.error} onRetry={() => void list.refetch()} />}
       {list.data && list.data.length === 0 && (
-        <EmptyState title="No CTAs yet">Create a popup, bar, slide-in or inline form.</EmptyState>
+        <EmptyState
+          title="No CTAs yet"
+          action={
+            canEdit ? (
+              <button type="button" className="btn btn--primary" onClick={() => setGallery(true)}>
+                Start from a template
+              </button>
+            ) : undefined
+          }
+        >
+          Popups, sticky bars, slide-ins, inline forms and welcome mats: pick a template, then make it yours.
+        </EmptyState>
       )}
       {list.data && current && (
-        <div style={{ display: 'grid', gridTemplateColumns: '220px 1fr', gap: 16 }}>
-          <ul aria-label="CTAs" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
-            {list.data.map((c) => (
-              <li key={c.id}>
-                <button
-                  type="button"
-                  className="btn"
-                  aria-current={c.id === current.id}
-                  style={{ width: '100%', textAlign: 'left', marginBottom: 4 }}
-                  onClick={() => setSelected(c.id)}
-                >
-                  {c.name} <span className="muted">· {c.status}</span>
-                </button>
-              </li>
-            ))}
-          </ul>
-          <CtaEditor
+        <div className="cta-layout">
+          <nav aria-label="CTAs" className="cta-list">
+            <ul>
+              {list.data.map((c) => (
+                <li key={c.id}>
+                  <button
+                    type="button"
+                    className="cta-list__item"
+                    aria-current={c.id === current.id ? 'true' : undefined}
+                    onClick={() => setSelected(c.id)}
+                  >
+                    <span className="cta-list__name">{c.name}</span>
+                    <span className="row small muted">
+                      {kindLabel(c)} <StatusBadge status={c.status} />
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <CtaEditorPanel
             key={`${current.id}:${current.revision}`}
             siteId={siteId}
             cta={current}
@@ -77,44 +96,34 @@ export function CtasPage() {
           />
         </div>
       )}
+      <Modal open={gallery} title="New CTA from a template" onClose={() => setGallery(false)} wide>
+        <CtaTemplateGallery busy={create.isPending} onPick={(template) => create.mutate(template)} />
+      </Modal>
     </div>
   );
 }
 
-function CtaEditor({ siteId, cta, canEdit }: { siteId: string; cta: CtaDetail; canEdit: boolean }) {
+function CtaEditorPanel({ siteId, cta, canEdit }: { siteId: string; cta: CtaDetail; canEdit: boolean }) {
   const queryClient = useQueryClient();
-  const [name, setName] = useState(cta.name);
-  const [config, setConfig] = useState<CtaConfig>(cta.config);
-  const [variantIndex, setVariantIndex] = useState(0);
-  const [dirty, setDirty] = useState(false);
-  const variant = config.variants[variantIndex] ?? config.variants[0];
+  const [serverProblems, setServerProblems] = useState<CtaProblems>({});
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['ctas', siteId] });
   const stats = useQuery({
     queryKey: ['cta-stats', siteId, cta.id],
     queryFn: () => ctasApi.stats(siteId, cta.id),
   });
-
-  const update = (fn: (draft: CtaConfig) => CtaConfig) => {
-    setConfig((prev) => fn(structuredClone(prev)));
-    setDirty(true);
-  };
-  const updateVariant = (fn: (v: CtaConfig['variants'][number]) => void) =>
-    update((draft) => {
-      fn(draft.variants[variantIndex]);
-      return draft;
-    });
-
   const save = useMutation({
-    mutationFn: () => ctasApi.save(siteId, cta.id, { revision: cta.revision, name, config }),
+    mutationFn: (draft: CtaDraft) => ctasApi.save(siteId, cta.id, { revision: cta.revision, ...draft }),
     onSuccess: (result) => {
+      setServerProblems({});
       if (!result.ok) toast('Someone else saved this CTA; reload to see their changes.', 'error');
-      else {
-        setDirty(false);
-        toast('Saved');
-      }
+      else toast('Saved');
       refresh();
     },
-    onError: (error) => toast(errorMessage(error), 'error'),
+    onError: (error) => {
+      if (error instanceof ApiError && error.status === 400)
+        setServerProblems(apiProblem(error.path, error.message));
+      else toast(errorMessage(error), 'error');
+    },
   });
   const action = (fn: () => Promise<unknown>, done: string) => async () => {
     try {
@@ -125,418 +134,96 @@ function CtaEditor({ siteId, cta, canEdit }: { siteId: string; cta: CtaDetail; c
       toast(errorMessage(error), 'error');
     }
   };
-
-  const paths = config.targeting.urlRules.map((r) => r.value).join('\n');
   return (
-    <div style={{ display: 'grid', gridTemplateColumns: 'minmax(320px, 1fr) minmax(320px, 1fr)', gap: 16 }}>
-      <form
-        className="card"
-        aria-label="CTA settings"
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.mutate();
-        }}
-      >
-        <fieldset disabled={!canEdit} style={{ border: 0, padding: 0, margin: 0, display: 'grid', gap: 8 }}>
-          <label>
-            Name
-            <input value={name} onChange={(e) => (setName(e.target.value), setDirty(true))} maxLength={200} />
-          </label>
-          <label>
-            Kind
-            <select
-              value={config.kind}
-              onChange={(e) => update((d) => ({ ...d, kind: e.target.value as CtaKind }))}
-            >
-              {KINDS.map((k) => (
-                <option key={k.value} value={k.value}>
-                  {k.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          {config.kind === 'inline' && (
-            <label>
-              Insert into (CSS selector)
-              <input
-                value={config.selector ?? ''}
-                onChange={(e) => update((d) => ({ ...d, selector: e.target.value }))}
-              />
-            </label>
-          )}
-          <label>
-            Shown
-            <select
-              value={config.mode}
-              onChange={(e) => update((d) => ({ ...d, mode: e.target.value as CtaConfig['mode'] }))}
-            >
-              <option value="always">To every visitor the targeting matches</option>
-              <option value="flow">Only when a flow shows it</option>
-            </select>
-          </label>
-          <label>
-            Priority (0–100)
-            <input
-              type="number"
-              min={0}
-              max={100}
-              value={config.priority}
-              onChange={(e) => update((d) => ({ ...d, priority: Number(e.target.value) }))}
-            />
-          </label>
-          <label>
-            Display
-            <select
-              value={config.display.trigger}
-              onChange={(e) =>
-                update((d) => ({
-                  ...d,
-                  display: { ...d.display, trigger: e.target.value as Cta['display']['trigger'] },
-                }))
-              }
-            >
-              {TRIGGERS.map((t) => (
-                <option key={t} value={t}>
-                  {t.replace('_', ' ')}
-                </option>
-              ))}
-            </select>
-          </label>
-          {config.display.trigger === 'delay' && (
-            <label>
-              After seconds
-              <input
-                type="number"
-                min={0}
-                value={config.display.seconds ?? 5}
-                onChange={(e) =>
-                  update((d) => ({ ...d, display: { ...d.display, seconds: Number(e.target.value) } }))
-                }
-              />
-            </label>
-          )}
-          {config.display.trigger === 'scroll' && (
-            <label>
-              At scroll %
-              <input
-                type="number"
-                min={0}
-                max={100}
-                value={config.display.percent ?? 50}
-                onChange={(e) =>
-                  update((d) => ({ ...d, display: { ...d.display, percent: Number(e.target.value) } }))
-                }
-              />
-            </label>
-          )}
-          {config.display.trigger === 'click' && (
-            <label>
-              On click of (CSS selector)
-              <input
-                value={config.display.selector ?? ''}
-                onChange={(e) =>
-                  update((d) => ({ ...d, display: { ...d.display, selector: e.target.value } }))
-                }
-              />
-            </label>
-          )}
-
-          <h3>Variants</h3>
-          <div role="tablist" aria-label="Variants">
-            {config.variants.map((v, i) => (
-              <button
-                key={v.id}
-                type="button"
-                role="tab"
-                aria-selected={i === variantIndex}
-                onClick={() => setVariantIndex(i)}
-              >
-                {v.name || v.id} ({v.weight})
-              </button>
-            ))}
-            <button
-              type="button"
-              onClick={() =>
-                update((d) => {
-                  const copy = structuredClone(d.variants[variantIndex]);
-                  copy.id = `v${Date.now().toString(36)}`;
-                  copy.name = `Variant ${d.variants.length + 1}`;
-                  d.variants.push(copy);
-                  return d;
-                })
-              }
-              disabled={config.variants.length >= 6}
-            >
-              + A/B variant
-            </button>
-          </div>
-          <label>
-            Weight
-            <input
-              type="number"
-              min={0}
-              value={variant.weight}
-              onChange={(e) => updateVariant((v) => void (v.weight = Number(e.target.value)))}
-            />
-          </label>
-          <label>
-            Headline (tokens like {'{{visitor.traits.first_name}}'} are filled in)
-            <input
-              value={variant.content.headline}
-              maxLength={300}
-              onChange={(e) => updateVariant((v) => void (v.content.headline = e.target.value))}
-            />
-          </label>
-          <label>
-            Body (limited HTML)
-            <textarea
-              rows={4}
-              value={variant.content.body}
-              onChange={(e) => updateVariant((v) => void (v.content.body = e.target.value))}
-            />
-          </label>
-          <label>
-            Image URL
-            <input
-              value={variant.content.imageUrl ?? ''}
-              onChange={(e) => updateVariant((v) => void (v.content.imageUrl = e.target.value || undefined))}
-            />
-          </label>
-          <label>
-            <input
-              type="checkbox"
-              checked={!!variant.content.form}
-              onChange={(e) =>
-                updateVariant(
-                  (v) =>
-                    void (v.content.form = e.target.checked
-                      ? {
-                          fields: [{ name: 'email', label: 'Email', type: 'email', required: true }],
-                          submitLabel: 'Submit',
-                        }
-                      : undefined),
-                )
-              }
-            />{' '}
-            Email form
-          </label>
-          <div style={{ display: 'flex', gap: 8 }}>
-            {(['background', 'color', 'accent'] as const).map((k) => (
-              <label key={k}>
-                {k}
-                <input
-                  type="color"
-                  value={variant.style[k]}
-                  onChange={(e) => updateVariant((v) => void (v.style[k] = e.target.value))}
-                />
-              </label>
-            ))}
-          </div>
-
-          <h3>Targeting</h3>
-          <label>
-            Pages (path patterns, one per line; * is a wildcard; empty = every page)
-            <textarea
-              rows={2}
-              value={paths}
-              onChange={(e) =>
-                update((d) => {
-                  d.targeting.urlRules = e.target.value
-                    .split('\n')
-                    .map((value) => value.trim())
-                    .filter(Boolean)
-                    .map((value) => ({ target: 'path', operator: 'wildcard', value }));
-                  return d;
-                })
-              }
-            />
-          </label>
-          <label>
-            Visitors
-            <select
-              value={config.targeting.visitorType}
-              onChange={(e) =>
-                update(
-                  (d) => (
-                    (d.targeting.visitorType = e.target.value as CtaConfig['targeting']['visitorType']),
-                    d
-                  ),
-                )
-              }
-            >
-              <option value="any">New and returning</option>
-              <option value="new">New only</option>
-              <option value="returning">Returning only</option>
-            </select>
-          </label>
-          <div>
-            {(['desktop', 'mobile', 'tablet'] as const).map((device) => (
-              <label key={device} style={{ marginRight: 8 }}>
-                <input
-                  type="checkbox"
-                  checked={config.targeting.devices.includes(device)}
-                  onChange={(e) =>
-                    update((d) => {
-                      d.targeting.devices = e.target.checked
-                        ? [...d.targeting.devices, device]
-                        : d.targeting.devices.filter((x) => x !== device);
-                      return d;
-                    })
-                  }
-                />{' '}
-                {device}
-              </label>
-            ))}
-          </div>
-
-          <h3>Frequency</h3>
-          <label>
-            After a close, hide for days
-            <input
-              type="number"
-              min={0}
-              max={90}
-              value={config.caps.hideAfterCloseDays}
-              onChange={(e) => update((d) => ((d.caps.hideAfterCloseDays = Number(e.target.value)), d))}
-            />
-          </label>
-          <label>
-            At most per day (empty = no limit)
-            <input
-              type="number"
-              min={0}
-              value={config.caps.maxPerDay ?? ''}
-              onChange={(e) =>
-                update(
-                  (d) => ((d.caps.maxPerDay = e.target.value === '' ? undefined : Number(e.target.value)), d),
-                )
-              }
-            />
-          </label>
-          <label>
-            <input
-              type="checkbox"
-              checked={config.caps.stopAfterConversion}
-              onChange={(e) => update((d) => ((d.caps.stopAfterConversion = e.target.checked), d))}
-            />{' '}
-            Never again after a conversion
-          </label>
-        </fieldset>
-        {canEdit && (
-          <div style={{ display: 'flex', gap: 8, marginTop: 12, flexWrap: 'wrap' }}>
-            <button type="submit" className="btn btn--primary" disabled={!dirty || save.isPending}>
-              Save draft
-            </button>
+    <CtaEditor
+      cta={cta}
+      canEdit={canEdit}
+      saving={save.isPending}
+      serverProblems={serverProblems}
+      onSave={(draft) => save.mutate(draft)}
+      actions={(dirty) => (
+        <>
+          <button
+            type="button"
+            className="btn"
+            disabled={dirty}
+            title={dirty ? 'Save the draft first' : undefined}
+            onClick={action(() => ctasApi.publish(siteId, cta.id), 'Published')}
+          >
+            Publish
+          </button>
+          {cta.status === 'published' && (
             <button
               type="button"
               className="btn"
-              disabled={dirty}
-              onClick={action(() => ctasApi.publish(siteId, cta.id), 'Published')}
+              onClick={action(() => ctasApi.unpublish(siteId, cta.id), 'Unpublished')}
             >
-              Publish
+              Unpublish
             </button>
-            {cta.status === 'published' && (
-              <button
-                type="button"
-                className="btn"
-                onClick={action(() => ctasApi.unpublish(siteId, cta.id), 'Unpublished')}
-              >
-                Unpublish
-              </button>
-            )}
-            <button
-              type="button"
-              className="btn"
-              onClick={action(() => ctasApi.duplicate(siteId, cta.id), 'Duplicated')}
-            >
-              Duplicate
-            </button>
-            <button
-              type="button"
-              className="btn"
-              onClick={action(() => ctasApi.archive(siteId, cta.id), 'Archived')}
-            >
-              Archive
-            </button>
-          </div>
-        )}
-      </form>
-      <div>
-        <h3>Preview</h3>
-        <CtaPreview
-          cta={{
-            id: cta.id,
-            variantId: variant.id,
-            kind: config.kind,
-            display: config.display,
-            content: fillSample(variant.content),
-            style: variant.style,
-          }}
-        />
-        <h3>Results (30 days)</h3>
-        {stats.data ? (
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Variant</th>
-                <th>Views</th>
-                <th>Clicks</th>
-                <th>Conversions</th>
-                <th>Rate</th>
-              </tr>
-            </thead>
-            <tbody>
-              {stats.data.variants.map((v) => (
-                <tr key={v.variantId}>
-                  <td>{v.name || v.variantId}</td>
-                  <td>{v.impressions}</td>
-                  <td>{v.clicks}</td>
-                  <td>{v.conversions}</td>
-                  <td>{(v.conversionRate * 100).toFixed(1)} %</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <Loading />
-        )}
-      </div>
-    </div>
-  );
-}
-
-/** Sample values for tokens, as plain text: the renderer sets text with textContent and sanitises the body. */
-function fillSample(content: Cta['content']): Cta['content'] {
-  const fill = (s: string, escape: boolean) =>
-    s.replace(/\{\{\s*visitor\.traits\.(\w+)\s*\}\}/g, (_, key: string) => {
-      const value = (SAMPLE_TRAITS as Record<string, string>)[key] ?? '';
-      return escape ? value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`) : value;
-    });
-  return { ...content, headline: fill(content.headline, false), body: fill(content.body, true) };
-}
-
-/** The embed's renderer inside a shadow root, positioned within the preview frame. */
-function CtaPreview({ cta }: { cta: Cta }) {
-  const host = useRef<HTMLDivElement>(null);
-  const root = useRef<ShadowRoot | null>(null);
-  useEffect(() => {
-    if (!host.current) return;
-    root.current ??= host.current.attachShadow({ mode: 'open' });
-    const rendered = renderCta(root.current, cta, { onClick: () => false }, { preview: true });
-    return () => rendered.destroy();
-  }, [cta]);
-  return (
-    <div
-      aria-label="CTA preview"
-      style={{
-        position: 'relative',
-        minHeight: 360,
-        border: '1px solid #ddd',
-        borderRadius: 8,
-        overflow: 'hidden',
-      }}
-    >
-      <div ref={host} />
-    </div>
+          )}
+          <button
+            type="button"
+            className="btn btn--ghost"
+            onClick={action(() => ctasApi.duplicate(siteId, cta.id), 'Duplicated')}
+          >
+            Duplicate
+          </button>
+          <button
+            type="button"
+            className="btn btn--ghost btn--danger"
+            onClick={() => {
+              if (window.confirm(`Archive “${cta.name}”? It stops showing on the site.`)) {
+                void action(() => ctasApi.archive(siteId, cta.id), 'Archived')();
+              }
+            }}
+          >
+            Archive
+          </button>
+        </>
+      )}
+      results={
+        <section className="card" aria-labelledby="cta-results">
+          <h3 id="cta-results" className="cta-section__title">
+            Results, last 30 days
+          </h3>
+          {stats.isError && <ErrorBanner error={stats.error} onRetry={() => void stats.refetch()} />}
+          {stats.isPending && <Loading label="Loading results…" />}
+          {stats.data && (
+            <div className="table-wrap">
+              <table className="table" aria-label="Results by variant">
+                <thead>
+                  <tr>
+                    <th scope="col">Variant</th>
+                    <th scope="col" className="num">
+                      Views
+                    </th>
+                    <th scope="col" className="num">
+                      Clicks
+                    </th>
+                    <th scope="col" className="num">
+                      Conversions
+                    </th>
+                    <th scope="col" className="num">
+                      Rate
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {stats.data.variants.map((v) => (
+                    <tr key={v.variantId}>
+                      <td>{v.name || v.variantId}</td>
+                      <td className="num">{v.impressions}</td>
+                      <td className="num">{v.clicks}</td>
+                      <td className="num">{v.conversions}</td>
+                      <td className="num">{(v.conversionRate * 100).toFixed(1)} %</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      }
+    />
   );
 }

@@ -5,6 +5,7 @@ import { errorMessage } from '../api/client';
 import { flowsApi, type FlowSummary } from '../api/flows';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
 import { Modal } from '../components/Modal';
+import { SetupChecklist } from '../components/SetupChecklist';
 import { StatusBadge } from '../components/StatusBadge';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { preloadEditor } from '../lazy-pages';
@@ -111,6 +112,14 @@ export function FlowsPage() {
         )}
       </div>
 
+      {flows.isSuccess && (
+        <SetupChecklist
+          siteId={siteId}
+          flows={flows.data}
+          canEdit={canEdit}
+          onCreateFlow={() => setCreating(true)}
+        />
+      )}
       {flows.isPending && <Loading label="Loading flows…" />}
       {flows.isError && <ErrorBanner error={flows.error} onRetry={() => void flows.refetch()} />}
       {flows.isSuccess && flows.data.length === 0 && (

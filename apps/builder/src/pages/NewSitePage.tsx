@@ -5,7 +5,7 @@ import { Link } from 'react-router-dom';
 import { roleAtLeast } from '../api/auth';
 import { errorMessage } from '../api/client';
 import { sitesApi, type Site } from '../api/sites';
-import { EmbedSnippet } from '../components/EmbedSnippet';
+import { InstallGuide } from '../components/InstallGuide';
 import { browserTimeZone, TimezoneSelect } from '../components/TimezoneSelect';
 import { ME_KEY, useMe } from '../hooks/useMe';
 
@@ -52,18 +52,11 @@ export function NewSitePage() {
 
   if (created) {
     return (
-      <div className="page" style={{ maxWidth: 760 }}>
+      <div className="page" style={{ maxWidth: 820 }}>
         <div className="card stack">
           <h1>{created.name} is ready</h1>
-          <p>
-            Paste this snippet before <code>&lt;/head&gt;</code> on every page of{' '}
-            <strong>{created.domain}</strong>. It sends page views and shows the CTAs your flows decide on.
-          </p>
-          <EmbedSnippet writeKey={created.writeKey} />
+          <InstallGuide site={created} />
           <div className="row">
-            <Link className="btn btn--primary" to={`/sites/${created.id}/flows`}>
-              Create your first flow
-            </Link>
             <Link className="btn" to={`/sites/${created.id}/settings`}>
               Site settings
             </Link>

@@ -103,7 +103,13 @@ export default function ReportsPage() {
           {site.name}
           {t ? ` · ${t.timezone}` : ''}
         </span>
-        <select value={rangeIndex} onChange={(e) => setRangeIndex(Number(e.target.value))} aria-label="Range">
+        <select
+          className="input"
+          style={{ width: 'auto' }}
+          value={rangeIndex}
+          onChange={(e) => setRangeIndex(Number(e.target.value))}
+          aria-label="Range"
+        >
           {RANGES.map((r, i) => (
             <option key={r.label} value={i}>
               {r.label}
@@ -115,14 +121,14 @@ export default function ReportsPage() {
       <section className="card">
         <div className="page__header">
           <h2>Real time · last 30 minutes</h2>
-          <button type="button" className="button" onClick={() => void download('realtime')}>
+          <button type="button" className="btn btn--small" onClick={() => void download('realtime')}>
             CSV
           </button>
         </div>
         {realtime.isError && <ErrorBanner error={realtime.error} onRetry={() => void realtime.refetch()} />}
         {realtime.data && (
           <>
-            <p>
+            <p aria-label="Real-time totals">
               <strong>{num(realtime.data.totals.visitors)}</strong> visitors ·{' '}
               <strong>{num(realtime.data.totals.pageviews)}</strong> page views
             </p>
@@ -141,7 +147,7 @@ export default function ReportsPage() {
       <section className="card">
         <div className="page__header">
           <h2>Traffic</h2>
-          <button type="button" className="button" onClick={() => void download('traffic')}>
+          <button type="button" className="btn btn--small" onClick={() => void download('traffic')}>
             CSV
           </button>
         </div>
@@ -187,7 +193,7 @@ export default function ReportsPage() {
       <section className="card">
         <div className="page__header">
           <h2>CTA variants</h2>
-          <button type="button" className="button" onClick={() => void download('ctas')}>
+          <button type="button" className="btn btn--small" onClick={() => void download('ctas')}>
             CSV
           </button>
         </div>

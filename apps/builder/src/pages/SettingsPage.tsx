@@ -13,11 +13,13 @@ import { useCurrentSite } from '../hooks/useCurrentSite';
 import { ME_KEY, useMe } from '../hooks/useMe';
 import { toast } from '../state/toast-store';
 import { TabBar } from '../components/TabBar';
+import { EmailSendersSettings } from './EmailSendersSettings';
 
 const TABS = [
   { id: 'general', label: 'General' },
   { id: 'install', label: 'Install & keys' },
   { id: 'members', label: 'Members' },
+  { id: 'email', label: 'Email senders' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
@@ -42,6 +44,7 @@ export function SettingsPage() {
         {tab === 'general' && <GeneralSettings />}
         {tab === 'install' && <InstallAndKeys />}
         {tab === 'members' && <Members />}
+        {tab === 'email' && <EmailSendersSettings />}
       </section>
     </div>
   );

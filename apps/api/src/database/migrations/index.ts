@@ -22,6 +22,8 @@ import { Onsite1764300500000 } from './1764300500000-onsite';
 import { WebhookClaims1764300400200 } from './1764300400200-webhook-claims';
 import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-by-id';
 import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
+import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retired-tokens';
+import { EmailSenders1764300700200 } from './1764300700200-email-senders';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -49,4 +51,6 @@ export const MIGRATIONS = [
   IngestKeyLocks1764300100200,
   IngestIndexProbes1764300100300,
   WebhookAttemptTries1764300660000,
+  SessionRetiredTokens1764300700100,
+  EmailSenders1764300700200,
 ];

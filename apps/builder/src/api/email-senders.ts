@@ -1,0 +1,26 @@
+/** The email senders API (`apps/api/src/email`): the identities a send-email node chooses from. */
+import { api, enc } from './client';
+
+export interface EmailSender {
+  id: string;
+  name: string;
+  fromName: string;
+  fromAddress: string;
+  replyTo: string | null;
+  createdAt: string;
+}
+
+export interface EmailSenderInput {
+  name: string;
+  fromName: string;
+  fromAddress: string;
+  replyTo?: string;
+}
+
+const base = (siteId: string) => `/api/sites/${enc(siteId)}/email-senders`;
+
+export const emailSendersApi = {
+  list: (siteId: string) => api.get<EmailSender[]>(base(siteId)),
+  create: (siteId: string, input: EmailSenderInput) => api.post<EmailSender>(base(siteId), input),
+  remove: (siteId: string, id: string) => api.delete(`${base(siteId)}/${enc(id)}`),
+};

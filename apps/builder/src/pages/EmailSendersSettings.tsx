@@ -1,0 +1,125 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useForm } from 'react-hook-form';
+import { errorMessage } from '../api/client';
+import { emailSendersApi, type EmailSenderInput } from '../api/email-senders';
+import { ErrorBanner, Loading } from '../components/EmptyState';
+import { useCurrentSite } from '../hooks/useCurrentSite';
+import { toast } from '../state/toast-store';
+
+/** The site's email senders: the From and Reply-To a "Send email" step picks. */
+export function EmailSendersSettings() {
+  const { siteId, canEdit } = useCurrentSite();
+  const queryClient = useQueryClient();
+  const queryKey = ['email-senders', siteId];
+  const senders = useQuery({ queryKey, queryFn: () => emailSendersApi.list(siteId) });
+  const { register, handleSubmit, reset } = useForm<EmailSenderInput>();
+  const create = useMutation({
+    mutationFn: (values: EmailSenderInput) =>
+      emailSendersApi.create(siteId, {
+        name: values.name.trim(),
+        fromName: values.fromName.trim(),
+        fromAddress: values.fromAddress.trim(),
+        ...(values.replyTo?.trim() ? { replyTo: values.replyTo.trim() } : {}),
+      }),
+    onSuccess: async () => {
+      reset();
+      toast('Email sender added');
+      await queryClient.invalidateQueries({ queryKey });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => emailSendersApi.remove(siteId, id),
+    onSuccess: async () => {
+      toast('Email sender removed');
+      await queryClient.invalidateQueries({ queryKey });
+    },
+    onError: (error) => toast(errorMessage(error), 'error'),
+  });
+
+  if (senders.isPending) return <Loading />;
+  if (senders.isError) return <ErrorBanner error={senders.error} onRetry={() => void senders.refetch()} />;
+
+  return (
+    <>
+      <div className="card stack">
+        <h2>Email senders</h2>
+        <p className="muted small">
+          A “Send email” step sends from one of these. Publishing refuses a step whose sender is missing.
+        </p>
+        {senders.data.length === 0 ? (
+          <p>No senders yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" aria-label="Email senders">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">From</th>
+                  <th scope="col">Reply-To</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {senders.data.map((s) => (
+                  <tr key={s.id}>
+                    <td>{s.name}</td>
+                    <td>
+                      {s.fromName} &lt;{s.fromAddress}&gt;
+                    </td>
+                    <td>{s.replyTo ?? '—'}</td>
+                    <td>
+                      {canEdit && (
+                        <button
+                          type="button"
+                          className="btn btn--small btn--danger"
+                          disabled={remove.isPending}
+                          onClick={() => {
+                            if (window.confirm(`Remove the sender "${s.name}"? Steps using it will fail.`))
+                              remove.mutate(s.id);
+                          }}
+                        >
+                          Remove
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      {canEdit && (
+        <form className="card stack" onSubmit={handleSubmit((values) => create.mutate(values))} noValidate>
+          <h2>Add a sender</h2>
+          {create.isError && <ErrorBanner error={create.error} />}
+          <div className="form-grid">
+            <label className="field">
+              <span>Name (shown in the builder)</span>
+              <input className="input" {...register('name', { required: true })} />
+            </label>
+            <label className="field">
+              <span>From name</span>
+              <input className="input" {...register('fromName', { required: true })} />
+            </label>
+            <label className="field">
+              <span>From address</span>
+              <input className="input" type="email" {...register('fromAddress', { required: true })} />
+            </label>
+            <label className="field">
+              <span>Reply-To (optional)</span>
+              <input className="input" type="email" {...register('replyTo')} />
+            </label>
+          </div>
+          <div className="row">
+            <button type="submit" className="btn btn--primary" disabled={create.isPending}>
+              {create.isPending ? 'Adding…' : 'Add sender'}
+            </button>
+          </div>
+        </form>
+      )}
+    </>
+  );
+}
