@@ -327,6 +327,23 @@ async function main() {
       [largest],
     );
     log(`largest site: ${size.events.toLocaleString()} events; rollup tables ${size.rollup_size}`);
+    // Rollups against the raw events they summarise (issue #20's target: rollups <= 20 % of the raw size).
+    const {
+      rows: [bytes],
+    } = await db.query(
+      `WITH parts AS (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)
+       SELECT (SELECT sum(pg_total_relation_size(inhrelid)) FROM parts)::float8 AS raw_bytes,
+              (SELECT count(*) FROM events)::float8 AS raw_rows,
+              (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+                WHERE c.relkind = 'r' AND c.relname LIKE 'analytics\\_%'
+                  AND c.relname NOT IN ('analytics_watermarks', 'analytics_funnels'))::float8
+                AS rollup_bytes`,
+    );
+    log(
+      `rollup bytes per raw event: ${(bytes.rollup_bytes / Math.max(1, bytes.raw_rows)).toFixed(1)} ` +
+        `(rollups ${(bytes.rollup_bytes / 2 ** 20).toFixed(0)} MB = ${((100 * bytes.rollup_bytes) / Math.max(1, bytes.raw_bytes)).toFixed(1)} % ` +
+        `of the raw events' ${(bytes.raw_bytes / 2 ** 20).toFixed(0)} MB, ${Math.round(bytes.raw_rows).toLocaleString()} rows)`,
+    );
 
     const to = new Date();
     const from = new Date(to.getTime() - DAYS * 86_400_000);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 import { RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testClientConfig } from '../support/test-env';
 
 /**
  * Saved funnels: raw events are planted with pg (exact control over ts and insertion order), the real
@@ -193,7 +193,7 @@ async function createFunnel(t: Tenant, steps: Step[], windowSeconds: number): Pr
 }
 
 beforeAll(async () => {
-  db = new Client({ connectionString: TEST_DATABASE_URL });
+  db = new Client(testClientConfig(TEST_DATABASE_URL));
   await db.connect();
   queue = new Queue('maintenance', { connection: { url: TEST_REDIS_URL }, prefix: PREFIX });
   api = await startApi(env);

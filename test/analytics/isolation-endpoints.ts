@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { IsolatedEndpoint } from '../support/isolation-table';
 import type { TestApi } from '../support/processes';
-import { TEST_DATABASE_URL } from '../support/test-env';
+import { TEST_DATABASE_URL, testClientConfig } from '../support/test-env';
 import type { Tenant } from '../support/tenants';
 
 /** Report routes for the tenant-isolation table; the flow report needs a flow, planted in the database. */
@@ -10,7 +10,7 @@ const flowOf = new WeakMap<Tenant, string>();
 
 async function plantFlow(_: TestApi, v: Tenant): Promise<void> {
   if (flowOf.has(v)) return;
-  const db = new Client({ connectionString: TEST_DATABASE_URL });
+  const db = new Client(testClientConfig(TEST_DATABASE_URL));
   await db.connect();
   try {
     const id = randomUUID();

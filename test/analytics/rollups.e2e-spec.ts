@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 import { RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testClientConfig } from '../support/test-env';
 
 /**
  * Rollups against raw events: raw rows are planted with pg (exact control over ts and received_at),
@@ -192,7 +192,7 @@ function generate(visitors: number, now: number): { events: RawEvent[]; distinct
 }
 
 beforeAll(async () => {
-  db = new Client({ connectionString: TEST_DATABASE_URL });
+  db = new Client(testClientConfig(TEST_DATABASE_URL));
   await db.connect();
   queue = new Queue('maintenance', { connection: { url: TEST_REDIS_URL }, prefix: PREFIX });
   api = await startApi(env);
@@ -329,7 +329,7 @@ describe('retention', () => {
 describe('in-flight rows', () => {
   it('a transaction that commits after a later row is counted once: the watermark waits for it', async () => {
     const c = await createTenant(api, 'analytics-inflight');
-    const slow = new Client({ connectionString: TEST_DATABASE_URL });
+    const slow = new Client(testClientConfig(TEST_DATABASE_URL));
     await slow.connect();
     try {
       await slow.query('BEGIN');

@@ -9,7 +9,7 @@ import { SMTPServer } from 'smtp-server';
 import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { provisionDatabase } from '../support/provision';
-import { siblingDatabaseUrl } from '../support/test-env';
+import { siblingDatabaseUrl, testClientConfig } from '../support/test-env';
 
 /**
  * The runtime's e2e tests get their own database, Redis db and queue prefix: the chaos tests flush
@@ -45,6 +45,10 @@ export interface Receivers {
   arrived: string[];
   hookUrl: string;
   hooks: { headers: IncomingMessage['headers']; body: string }[];
+  /** When set, the first try of each webhook-id is answered 503 with this Retry-After (seconds). */
+  refuseFirstTry: number | null;
+  /** webhook-ids of the tries refused by `refuseFirstTry`. */
+  refused: string[];
   /** Recipients containing one of these are refused (per-action retry tests). */
   reject: Set<string>;
   /** Milliseconds the SMTP server sits on a message before accepting it. */
@@ -61,6 +65,8 @@ export async function startReceivers(): Promise<Receivers> {
     arrived: [],
     hookUrl: '',
     hooks: [],
+    refuseFirstTry: null,
+    refused: [],
     reject: new Set(),
     delayMs: 0,
     rcptDelayMs: 0,
@@ -105,6 +111,12 @@ export async function startReceivers(): Promise<Receivers> {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      const webhookId = String(req.headers['webhook-id'] ?? '');
+      if (r.refuseFirstTry !== null && !r.refused.includes(webhookId)) {
+        r.refused.push(webhookId);
+        res.writeHead(503, { 'retry-after': String(r.refuseFirstTry) }).end('busy');
+        return;
+      }
       r.hooks.push({ headers: req.headers, body });
       res.writeHead(200).end('ok');
     });
@@ -167,7 +179,7 @@ export interface Stack {
 
 export async function startStack(env: Record<string, string>): Promise<Stack> {
   migrateRuntimeDatabase(env.DATABASE_URL);
-  const db = new Client({ connectionString: env.DATABASE_URL });
+  const db = new Client(testClientConfig(env.DATABASE_URL));
   await db.connect();
   // Test files run one at a time on this database: end what an aborted earlier run left active, or
   // every reconciler pass of this stack would spend its time on other tests' leftovers.

@@ -542,10 +542,14 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
         token: t.tokens.editor,
       });
       await waitFor('cancel waiting on the run lock', async () => {
+        // On Citus the lock wait happens on the worker holding the site; citus_lock_waits names it.
         const { rows } = await stack.db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock'
-              AND query LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'`,
+          process.env.CITUS_WORKER_URLS
+            ? `SELECT count(*)::int AS n FROM citus_lock_waits
+                WHERE blocked_statement LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'`
+            : `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'
+                  AND query LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'`,
         );
         return rows[0].n > 0 || undefined;
       });

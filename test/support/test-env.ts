@@ -21,3 +21,14 @@ export function applyTestEnv(): void {
 }
 
 applyTestEnv();
+
+/**
+ * A test's own `pg` connection. Under `npm run test:citus` strict mode refuses statements that fan
+ * out to several shards; a test's set-up and inspection queries (every run of the database, counts
+ * across sites) are not the product's, so its own connection opts out. The processes under test
+ * keep strict mode.
+ */
+export const testClientConfig = (connectionString: string = TEST_DATABASE_URL) => ({
+  connectionString,
+  ...(process.env.CITUS_WORKER_URLS ? { options: '-c citus.multi_task_query_log_level=off' } : {}),
+});

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { startApi, startWorker, RunningProcess, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testClientConfig } from '../support/test-env';
 import { Receiver, verifies } from './receiver';
 
 // 5 s -> 1 ms, 5 min -> 60 ms, 30 min -> 360 ms, 2 h -> 1.44 s, 5 h -> 3.6 s.
@@ -30,6 +30,7 @@ interface Attempt {
   error: string | null;
   latencyMs: number;
   response: string | null;
+  tries: number;
 }
 interface Message {
   id: string;
@@ -56,7 +57,7 @@ describe('outbound webhooks', () => {
     ]);
     a = await createTenant(api, 'wh-a');
     b = await createTenant(api, 'wh-b');
-    db = new Client({ connectionString: TEST_DATABASE_URL });
+    db = new Client(testClientConfig(TEST_DATABASE_URL));
     await db.connect();
   }, 3 * START_MS);
   afterAll(async () => {
@@ -445,9 +446,8 @@ describe('outbound webhooks', () => {
     expect(res.status).toBe(201);
     const ds = await rx.waitFor('/resend', 2);
     expect(ds[1].headers['webhook-id']).toBe(ds[0].headers['webhook-id']);
-    // The resend put the message back to pending; the worker records the second answer just after
-    // the receiver has it.
-    await waitForMessage(a, id, (x) => x.status === 'succeeded');
+    // The receiver has the re-send before the worker records it.
+    await waitForMessage(a, id, (x) => x.status === 'succeeded' && x.attemptCount === 2);
     const list = await api.request(`${base(a)}/messages?endpointId=${ep.id}&status=succeeded`, {
       token: a.tokens.viewer,
     });
@@ -642,5 +642,8 @@ describe('outbound webhooks', () => {
     expect(ds.length).toBeGreaterThanOrEqual(2);
     expect(new Set(ds.map((d) => d.headers['webhook-id']))).toEqual(new Set([m.webhookId]));
     expect(ds.every((d) => d.verifiedWith.length === 1)).toBe(true);
+    // The log counts every real HTTP try: the send the crash cut off and the re-send, one attempt.
+    expect(m.attempts).toHaveLength(1);
+    expect(m.attempts[0]).toMatchObject({ attempt: 1, status: 200, tries: ds.length });
   }, 120_000);
 });

@@ -1,26 +1,20 @@
 import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AnalyticsWorkerModule, analyticsSchedules } from './analytics/analytics.module';
+import { AnalyticsWorkerModule } from './analytics/analytics.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { IngestWorkerModule } from './ingest/ingest-worker.module';
 import { JobQueueService } from './jobs/job-queue.service';
 import { JobRegistry } from './jobs/job-registry';
-import { JobName, QueueName } from './jobs/job.types';
+import { QueueName } from './jobs/job.types';
 import { QUEUE_PROCESSORS } from './jobs/queue-processors';
 import { OnsiteWorkerModule } from './onsite/onsite.module';
-import { RuntimeWorkerModule, runtimeSchedules } from './runtime/runtime.module';
+import { RuntimeWorkerModule } from './runtime/runtime.module';
 import { SessionMaintenance } from './maintenance.handlers';
+import { WebhooksCoreModule } from './webhooks/webhooks-core.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
-
-/** Repeatable maintenance jobs; upserting is idempotent, so every worker replica may do it at start. */
-const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
-  { id: 'sessions-purge', name: JobName.SessionsPurgeExpired, everyMs: 3_600_000 },
-  { id: 'events-partitions', name: JobName.EventsPartitionsEnsure, everyMs: 3_600_000 },
-  { id: 'webhooks-queue-due', name: JobName.WebhookMessagesQueueDue, everyMs: 60_000 },
-  ...runtimeSchedules(),
-  ...analyticsSchedules(),
-];
+import { WorkerDrain } from './worker-drain';
+import { workerSchedules } from './worker-schedules';
 
 /** The worker process: BullMQ processors only, no HTTP. */
 @Module({
@@ -28,12 +22,13 @@ const SCHEDULES: { id: string; name: JobName; everyMs: number }[] = [
     CoreModule,
     DiscoveryModule,
     IngestWorkerModule,
+    WebhooksCoreModule,
     WebhooksWorkerModule,
     RuntimeWorkerModule,
     OnsiteWorkerModule,
     AnalyticsWorkerModule,
   ],
-  providers: [JobRegistry, ...QUEUE_PROCESSORS, SessionMaintenance],
+  providers: [JobRegistry, ...QUEUE_PROCESSORS, SessionMaintenance, WorkerDrain],
 })
 export class WorkerModule implements OnApplicationBootstrap {
   constructor(
@@ -41,10 +36,11 @@ export class WorkerModule implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {}
 
+  /** Upserting is idempotent, so every worker replica does it at start (the watchdog keeps them). */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.cfg.SCHEDULE_MAINTENANCE) return;
     const maintenance = this.queues.queue(QueueName.Maintenance);
-    for (const s of SCHEDULES) {
+    for (const s of workerSchedules()) {
       await maintenance.upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {} });
     }
   }

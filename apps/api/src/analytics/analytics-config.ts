@@ -20,7 +20,7 @@ export function loadAnalyticsConfig(env: NodeJS.ProcessEnv = process.env): Analy
 
 export const ANALYTICS_CONFIG = Symbol('ANALYTICS_CONFIG');
 
-/** Repeatable analytics maintenance, merged into the worker's SCHEDULES. */
+/** Repeatable analytics maintenance, listed in `workerSchedules` (worker-schedules.ts). */
 export function analyticsSchedules(): { id: string; name: JobName; everyMs: number }[] {
   const everyMs = loadAnalyticsConfig().ANALYTICS_ROLLUP_EVERY_MS;
   return [{ id: 'rollups-advance', name: JobName.RollupsAdvance, everyMs }];

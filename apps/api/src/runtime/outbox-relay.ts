@@ -1,18 +1,29 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { RunQueueService } from './run-queue.service';
 import { RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 
 const BATCH = 200;
+/** Sites one pass relays (oldest outbox row first); a site's claim is its own short transaction. */
+const SITES = 64;
+/** Sites claimed at once (pool connections a pass may hold). */
+const PARALLEL = 4;
 
 /**
- * Relays ingestion's outbox to the `triggers` queue: move rows into `trigger_handoffs` (SKIP LOCKED,
- * so replicas share the work), then enqueue one job per hand-off with a deterministic id. The trigger
+ * Relays ingestion's outbox to the `triggers` queue: find the sites with outbox rows (one read-only
+ * cluster-wide statement), then per site move rows into `trigger_handoffs` (SKIP LOCKED, so replicas
+ * share the work; single-shard on Citus), then enqueue one job per hand-off with a deterministic id. The trigger
  * job deletes its hand-off in the transaction that creates the runs; the reconciler re-sends
  * hand-offs whose job Redis lost.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private stopped = false;
   private loop?: Promise<void>;
@@ -27,7 +38,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before Redis and the queues close (their `onApplicationShutdown`): a pass in flight enqueues its jobs. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.loop;
   }
@@ -37,27 +49,39 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * after (a job never looks for a hand-off that is not visible yet); if Redis refuses or this
    * process dies in between, the reconciler re-sends the hand-off.
    */
-  async relayOnce(): Promise<number> {
-    const rows = await this.runs.transaction((tx) => this.runs.claimOutbox(tx, BATCH));
-    // All at once: their Redis commands share round trips, so a quiet site's hand-off behind a flood's
-    // hundreds is enqueued in about the time of one (priorities keep the sites fair).
-    await Promise.all(rows.map((row) => this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids)));
-    return rows.length;
+  async relayOnce(): Promise<{ relayed: number; more: boolean }> {
+    const sites = await this.runs.sitesWithOutbox(SITES);
+    let relayed = 0;
+    let more = sites.length === SITES;
+    const next = [...sites];
+    const relaySite = async (): Promise<void> => {
+      for (let siteId = next.shift(); siteId; siteId = next.shift()) {
+        const id = siteId;
+        const rows = await this.runs.transaction((tx) => this.runs.claimOutbox(tx, id, BATCH));
+        if (rows.length === BATCH) more = true;
+        relayed += rows.length;
+        // All at once: their Redis commands share round trips, so a quiet site's hand-off behind a
+        // flood's hundreds is enqueued in about the time of one (priorities keep the sites fair).
+        await Promise.all(rows.map((row) => this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, sites.length) }, relaySite));
+    return { relayed, more };
   }
 
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
-      let relayed = 0;
+      let more = false;
       try {
-        relayed = await this.relayOnce();
+        more = (await this.relayOnce()).more;
         failures = 0;
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 50 === 0)
           this.logger.warn({ err: (err as Error).message, failures }, 'outbox relay failed, retrying');
       }
-      if (relayed < BATCH) {
+      if (!more) {
         const wait = failures ? Math.min(2000, 100 * failures) : this.cfg.RUNTIME_RELAY_IDLE_MS;
         await new Promise((r) => setTimeout(r, wait));
       }

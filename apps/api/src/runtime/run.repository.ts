@@ -82,7 +82,7 @@ export interface InboxRow {
   event: FlowEvent;
 }
 
-/** Maintenance passes scan every site at once; on Citus that is an explicit, operator-only choice. */
+/** The maintenance passes' site discovery reads every shard; on Citus that is an explicit choice. */
 const CROSS_SHARD = `SET LOCAL citus.multi_task_query_log_level TO 'off'`;
 
 const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_event_id::text AS trigger_event_id,
@@ -94,11 +94,11 @@ const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_eve
  * only the lock holder writes its steps) and its visitor. Selected from `runs r`.
  */
 const ADVANCE_COLUMNS = `${RUN_COLUMNS},
-  (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = r.site_id AND s.run_id = r.id) AS max_ord,
+  (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = $1 AND s.run_id = r.id) AS max_ord,
   (SELECT json_build_object('id', v.id, 'anonymous_ids', v.anonymous_ids, 'user_id', v.user_id,
             'traits', v.traits, 'tags', v.tags, 'visit_count', v.visit_count,
             'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm, 'last_page_url', v.last_page_url)
-     FROM visitors v WHERE v.site_id = r.site_id AND v.id = r.visitor_id) AS visitor_row`;
+     FROM visitors v WHERE v.site_id = $1 AND v.id = r.visitor_id) AS visitor_row`;
 
 /** Every query of the flow runtime. Tenant queries take `siteId` first and filter by it. */
 @Injectable()
@@ -147,27 +147,39 @@ export class RunRepository {
   // --- events and the outbox (written by ingestion) ---
 
   /**
-   * Moves up to `limit` outbox rows of any site into `trigger_handoffs` (SKIP LOCKED lets several
-   * workers relay at once); the caller enqueues their jobs before this transaction commits.
+   * Sites with outbox rows, oldest first (a cluster-wide read, listed in database/README.md: the
+   * relay then claims per site, so no lock spans shards).
+   */
+  async sitesWithOutbox(limit: number): Promise<string[]> {
+    const rows = await this.crossShardRead<{ site_id: string }>(
+      `SELECT site_id FROM event_outbox GROUP BY site_id ORDER BY min(id) LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.site_id);
+  }
+
+  /**
+   * Moves up to `limit` outbox rows of one site into `trigger_handoffs` (SKIP LOCKED lets several
+   * workers relay the same site at once); the caller enqueues their jobs after this transaction commits.
    */
   async claimOutbox(
     tx: EntityManager,
+    siteId: string,
     limit: number,
   ): Promise<{ site_id: string; id: string; event_ids: string[] }[]> {
-    await tx.query(CROSS_SHARD);
     return queryRows(
       tx,
       `WITH claimed AS (
          DELETE FROM event_outbox o
-          WHERE (o.site_id, o.id) IN (
-            SELECT site_id, id FROM event_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          WHERE o.site_id = $1 AND o.id IN (
+            SELECT id FROM event_outbox WHERE site_id = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
           RETURNING o.site_id, o.id, o.event_ids
        )
        INSERT INTO trigger_handoffs (site_id, id, event_ids)
        SELECT site_id, id, event_ids FROM claimed
        ON CONFLICT (site_id, id) DO NOTHING
        RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
-      [limit],
+      [siteId, limit],
     );
   }
 
@@ -178,32 +190,42 @@ export class RunRepository {
   async claimHandoff(tx: EntityManager, siteId: string, handoffId: string): Promise<boolean> {
     const rows = await queryRows(
       tx,
-      `DELETE FROM trigger_handoffs WHERE (site_id, id) IN (
-         SELECT site_id, id FROM trigger_handoffs WHERE site_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED)
+      `DELETE FROM trigger_handoffs WHERE site_id = $1 AND id IN (
+         SELECT id FROM trigger_handoffs WHERE site_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED)
        RETURNING 1`,
       [siteId, handoffId],
     );
     return rows.length > 0;
   }
 
-  /** Hand-offs whose trigger job has not committed within the grace period (Redis lost it). */
-  async staleHandoffs(
-    graceMs: number,
+  /** Sites with a hand-off enqueued before `before` (cluster-wide read, see `sitesWithOutbox`). */
+  async sitesWithStaleHandoffs(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.crossShardRead<{ site_id: string }>(
+      `SELECT site_id FROM trigger_handoffs WHERE enqueued_at < $1 GROUP BY site_id ORDER BY min(enqueued_at) LIMIT $2`,
+      [before.toISOString(), limit],
+    );
+    return rows.map((r) => r.site_id);
+  }
+
+  /**
+   * One site's hand-offs enqueued before `before` (their trigger job has not committed within the
+   * grace period: Redis lost it), stamped `now` so the next pass leaves them a grace period.
+   */
+  async claimStaleHandoffs(
+    siteId: string,
+    before: Date,
+    now: Date,
     limit: number,
   ): Promise<{ site_id: string; id: string; event_ids: string[] }[]> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(CROSS_SHARD);
-      return queryRows(
-        tx,
-        `UPDATE trigger_handoffs SET enqueued_at = now()
-          WHERE (site_id, id) IN (
-            SELECT site_id, id FROM trigger_handoffs
-             WHERE enqueued_at < now() - make_interval(secs => $1::float8 / 1000)
-             ORDER BY enqueued_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
-        [graceMs, limit],
-      );
-    });
+    return queryRows(
+      this.db,
+      `UPDATE trigger_handoffs SET enqueued_at = $3
+        WHERE site_id = $1 AND id IN (
+          SELECT id FROM trigger_handoffs WHERE site_id = $1 AND enqueued_at < $2
+           ORDER BY enqueued_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
+      [siteId, before.toISOString(), now.toISOString(), limit],
+    );
   }
 
   async events(siteId: string, eventIds: string[]): Promise<StoredEvent[]> {
@@ -240,6 +262,7 @@ export class RunRepository {
     items: EnrolItem[],
   ): Promise<string[]> {
     if (!items.length) return [];
+    const now = new Date();
     const rows = await queryRows<{ id: string }>(
       tx,
       `WITH c AS (
@@ -251,14 +274,14 @@ export class RunRepository {
          INSERT INTO run_entries AS e (site_id, flow_id, visitor_id)
          SELECT $1, $2, visitor_id FROM c
          ON CONFLICT (site_id, flow_id, visitor_id) DO UPDATE
-            SET entries = e.entries + 1, active_runs = e.active_runs + 1, last_entered_at = now()
+            SET entries = e.entries + 1, active_runs = e.active_runs + 1, last_entered_at = $11
           WHERE $8 <> 'once' AND e.active_runs < $10
-            AND ($8 = 'every_time' OR e.last_entered_at <= now() - make_interval(days => $9::int))
+            AND ($8 = 'every_time' OR e.last_entered_at <= $9::timestamptz)
          RETURNING visitor_id
        )
        INSERT INTO runs (site_id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
                          trigger_event, status, next_step_at)
-       SELECT $1, $2, $7, c.visitor_id, c.event_id, c.node_id, c.event, 'pending', now()
+       SELECT $1, $2, $7, c.visitor_id, c.event_id, c.node_id, c.event, 'pending', $11
          FROM c JOIN admitted a ON a.visitor_id = c.visitor_id
        ON CONFLICT (site_id, flow_id, trigger_event_id) DO NOTHING
        RETURNING id`,
@@ -271,8 +294,10 @@ export class RunRepository {
         items.map((i) => JSON.stringify(i.event)),
         flow.version,
         flow.reEntry,
-        flow.reEntryDays,
+        // Times as parameters: Citus allows only IMMUTABLE functions in ON CONFLICT's WHERE.
+        new Date(now.getTime() - flow.reEntryDays * 86_400_000).toISOString(),
         flow.maxConcurrent,
+        now.toISOString(),
       ],
     );
     return rows.map((r) => r.id);
@@ -305,7 +330,7 @@ export class RunRepository {
          ON CONFLICT DO NOTHING
          RETURNING run_id, event_id
        ), woken AS (
-         UPDATE runs r SET next_step_at = least(r.next_step_at, now())
+         UPDATE runs r SET next_step_at = least(r.next_step_at, $6::timestamptz)
            FROM (SELECT DISTINCT run_id FROM inserted) i WHERE r.site_id = $1 AND r.id = i.run_id
        )
        SELECT run_id::text AS run_id, event_id::text AS event_id FROM inserted`,
@@ -315,6 +340,7 @@ export class RunRepository {
         items.map((i) => i.eventId),
         items.map((i) => i.event.name),
         items.map((i) => JSON.stringify(i.event)),
+        new Date().toISOString(),
       ],
     );
   }
@@ -417,7 +443,7 @@ export class RunRepository {
        ), moved AS (
          UPDATE runs r SET state = t.state, status = t.status, settled_status = t.settled, next_step_at = t.next_step_at,
                 wait_node_id = t.wait_node_id, interests = t.interests, error = t.error, seq = r.seq + 1,
-                updated_at = now(), ended_at = CASE WHEN t.ended THEN now() ELSE NULL END
+                updated_at = $3, ended_at = CASE WHEN t.ended THEN $3::timestamptz ELSE NULL END
            FROM t WHERE r.site_id = $1 AND r.id = t.id
           RETURNING r.id, r.seq, r.flow_id, r.visitor_id, t.ended, t.steps
        ), released AS (
@@ -465,6 +491,7 @@ export class RunRepository {
             })),
           })),
         ),
+        new Date().toISOString(),
       ],
     );
     return new Map(rows.map((r) => [r.id, r.seq]));
@@ -503,9 +530,18 @@ export class RunRepository {
   ): Promise<void> {
     await tx.query(
       `UPDATE run_steps SET effect_status = $5, effect_result = $6, error = $7, attempts = attempts + 1,
-              completed_at = CASE WHEN $5 = 'pending' THEN NULL ELSE now() END
+              completed_at = CASE WHEN $5 = 'pending' THEN NULL ELSE $8::timestamptz END
         WHERE site_id = $1 AND run_id = $2 AND node_id = $3 AND iteration = $4`,
-      [siteId, runId, step.node_id, step.iteration, status, result ? JSON.stringify(result) : null, error],
+      [
+        siteId,
+        runId,
+        step.node_id,
+        step.iteration,
+        status,
+        result ? JSON.stringify(result) : null,
+        error,
+        new Date().toISOString(),
+      ],
     );
   }
 
@@ -533,15 +569,18 @@ export class RunRepository {
   /** All actions done: the run takes the status the engine settled on. */
   async settle(tx: EntityManager, run: RunRow): Promise<number> {
     const ended = run.settled_status !== 'waiting';
+    // The wake-up time is read here: Citus routes no STABLE cast (text → timestamptz) over a column.
+    const waiting = (run.state as { waiting?: { kind?: string; fireAt?: string; timeoutAt?: string } })
+      .waiting;
+    const nextStepAt = ended
+      ? null
+      : ((waiting?.kind === 'timer' ? waiting.fireAt : waiting?.timeoutAt) ?? null);
+    const now = new Date().toISOString();
     const rows = await queryRows<{ seq: number }>(
       tx,
-      `UPDATE runs SET status = settled_status, seq = seq + 1, updated_at = now(),
-              next_step_at = CASE WHEN settled_status = 'waiting'
-                THEN (state->'waiting'->>CASE WHEN state->'waiting'->>'kind' = 'timer' THEN 'fireAt' ELSE 'timeoutAt' END)::timestamptz
-                ELSE NULL END,
-              ended_at = CASE WHEN settled_status = 'waiting' THEN NULL ELSE now() END
+      `UPDATE runs SET status = settled_status, seq = seq + 1, updated_at = $3, next_step_at = $4, ended_at = $5
         WHERE site_id = $1 AND id = $2 RETURNING seq`,
-      [run.site_id, run.id],
+      [run.site_id, run.id, now, nextStepAt, ended ? now : null],
     );
     if (ended) await this.releaseEntry(tx, run);
     return rows[0].seq;
@@ -648,64 +687,131 @@ export class RunRepository {
     return new Set(rows.map((r) => r.id));
   }
 
-  // --- maintenance (cross-site) ---
+  // --- maintenance: found cluster-wide (read-only), changed per site ---
+
+  /**
+   * A cluster-wide read (every shard on Citus): bounded by its LIMIT, read-only, and opted out of
+   * strict mode explicitly. Each statement that uses it is listed in database/README.md.
+   */
+  private crossShardRead<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(CROSS_SHARD);
+      return queryRows<T>(tx, sql, params);
+    });
+  }
 
   /**
    * Waits entering the timer horizon (a band as wide as two reconciler passes, so each long wait is
-   * promoted about twice and dedupes by job id).
+   * promoted about twice and dedupes by job id). Read-only, so one cluster-wide statement.
    */
-  async enteringHorizon(horizonMs: number, bandMs: number, limit: number): Promise<DueRun[]> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(CROSS_SHARD);
-      return queryRows<DueRun>(
-        tx,
-        `SELECT site_id, id, seq, status, next_step_at FROM runs
-          WHERE status = 'waiting'
-            AND next_step_at > now() + make_interval(secs => ($1::float8 - $2::float8) / 1000)
-            AND next_step_at <= now() + make_interval(secs => $1::float8 / 1000)
-          ORDER BY next_step_at LIMIT $3`,
-        [horizonMs, bandMs, limit],
-      );
-    });
+  async enteringHorizon(now: Date, horizonMs: number, bandMs: number, limit: number): Promise<DueRun[]> {
+    return this.crossShardRead<DueRun>(
+      `SELECT site_id, id, seq, status, next_step_at FROM runs
+        WHERE status = 'waiting' AND next_step_at > $1 AND next_step_at <= $2
+        ORDER BY next_step_at LIMIT $3`,
+      [
+        new Date(now.getTime() + horizonMs - bandMs).toISOString(),
+        new Date(now.getTime() + horizonMs).toISOString(),
+        limit,
+      ],
+    );
+  }
+
+  /** Sites with an active run due before `dueBefore` and not rescued since `rescuedBefore`. */
+  async sitesWithOverdue(dueBefore: Date, rescuedBefore: Date, limit: number): Promise<string[]> {
+    const rows = await this.crossShardRead<{ site_id: string }>(
+      `SELECT site_id FROM runs
+        WHERE status IN ('pending', 'running', 'waiting') AND next_step_at <= $1
+          AND (rescued_at IS NULL OR rescued_at <= $2)
+        GROUP BY site_id ORDER BY min(next_step_at) LIMIT $3`,
+      [dueBefore.toISOString(), rescuedBefore.toISOString(), limit],
+    );
+    return rows.map((r) => r.site_id);
   }
 
   /**
-   * Active runs overdue by more than the grace period (Redis lost the job, or a worker died holding
-   * it), at most once per four grace periods per run so an overloaded system is not flooded.
+   * One site's active runs overdue by more than the grace period (Redis lost the job, or a worker
+   * died holding it), at most once per four grace periods per run so an overloaded system is not
+   * flooded. Stamps `rescued_at`; SKIP LOCKED, so two reconcilers never take the same run.
    */
-  async claimOverdue(graceMs: number, limit: number): Promise<DueRun[]> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(CROSS_SHARD);
-      return queryRows<DueRun>(
-        tx,
-        `UPDATE runs SET rescued_at = now()
-          WHERE (site_id, id) IN (
-            SELECT site_id, id FROM runs
-             WHERE status IN ('pending', 'running', 'waiting')
-               AND next_step_at <= now() - make_interval(secs => $1::float8 / 1000)
-               AND (rescued_at IS NULL OR rescued_at <= now() - make_interval(secs => 4 * $1::float8 / 1000))
-             ORDER BY next_step_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING site_id, id, seq, status, next_step_at`,
-        [graceMs, limit],
-      );
-    });
+  async claimOverdue(siteId: string, now: Date, graceMs: number, limit: number): Promise<DueRun[]> {
+    return queryRows<DueRun>(
+      this.db,
+      `UPDATE runs SET rescued_at = $2
+        WHERE site_id = $1 AND id IN (
+          SELECT id FROM runs
+           WHERE site_id = $1 AND status IN ('pending', 'running', 'waiting') AND next_step_at <= $3
+             AND (rescued_at IS NULL OR rescued_at <= $4)
+           ORDER BY next_step_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+        RETURNING site_id, id, seq, status, next_step_at`,
+      [
+        siteId,
+        now.toISOString(),
+        new Date(now.getTime() - graceMs).toISOString(),
+        new Date(now.getTime() - 4 * graceMs).toISOString(),
+        limit,
+      ],
+    );
   }
 
-  /** Fails runs that made no progress within the deadline; returns how many. */
-  async reapStuck(stuckMs: number, onEnded?: OnRunsEnded): Promise<{ site_id: string; id: string }[]> {
+  /** Sites with an active run that made no progress since `before` (see `reapStuck`). */
+  async sitesWithStuck(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.crossShardRead<{ site_id: string }>(
+      `SELECT DISTINCT site_id FROM runs
+        WHERE status IN ('pending', 'running', 'waiting')
+          AND ((status <> 'waiting' AND updated_at < $1) OR (status = 'waiting' AND next_step_at < $1))
+        LIMIT $2`,
+      [before.toISOString(), limit],
+    );
+    return rows.map((r) => r.site_id);
+  }
+
+  /**
+   * Fails one site's runs that made no progress within the deadline, with the reason (written from
+   * here: a timestamp's text form is not immutable, and Citus routes no STABLE call over a column in
+   * an UPDATE). Runs another transaction holds are skipped: they are moving.
+   */
+  async reapStuck(
+    siteId: string,
+    now: Date,
+    stuckMs: number,
+    onEnded?: OnRunsEnded,
+  ): Promise<ForcedEndRow[]> {
+    const before = new Date(now.getTime() - stuckMs).toISOString();
     return this.db.transaction(async (tx) => {
-      await tx.query(CROSS_SHARD);
+      const stuck = await queryRows<{
+        id: string;
+        status: string;
+        next_step_at: Date | null;
+        updated_at: Date;
+        wait_node_id: string | null;
+      }>(
+        tx,
+        `SELECT id, status, next_step_at, updated_at, wait_node_id FROM runs
+          WHERE site_id = $1 AND status IN ('pending', 'running', 'waiting')
+            AND ((status <> 'waiting' AND updated_at < $2) OR (status = 'waiting' AND next_step_at < $2))
+          FOR UPDATE SKIP LOCKED`,
+        [siteId, before],
+      );
+      if (!stuck.length) return [];
+      const errors = stuck.map((r) =>
+        JSON.stringify({
+          code: 'STUCK',
+          nodeId: r.wait_node_id,
+          message:
+            r.status === 'waiting'
+              ? `timer overdue since ${new Date(r.next_step_at!).toISOString()}`
+              : `no progress since ${new Date(r.updated_at).toISOString()} (status ${r.status})`,
+        }),
+      );
       const rows = await queryRows<ForcedEndRow>(
         tx,
-        `UPDATE runs SET status = 'failed', ended_at = now(), updated_at = now(), seq = seq + 1, next_step_at = NULL,
-                error = jsonb_build_object('code', 'STUCK', 'nodeId', wait_node_id, 'message',
-                  CASE WHEN status = 'waiting' THEN 'timer overdue since ' || next_step_at::text
-                       ELSE 'no progress since ' || updated_at::text || ' (status ' || status || ')' END)
-          WHERE status IN ('pending', 'running', 'waiting')
-            AND ((status <> 'waiting' AND updated_at < now() - make_interval(secs => $1::float8 / 1000))
-              OR (status = 'waiting' AND next_step_at < now() - make_interval(secs => $1::float8 / 1000)))
-          RETURNING site_id, id, flow_id, flow_version, visitor_id, seq, error`,
-        [stuckMs],
+        `UPDATE runs r SET status = 'failed', ended_at = $4, updated_at = $4, seq = r.seq + 1, next_step_at = NULL,
+                error = u.error
+           FROM unnest($2::uuid[], $3::jsonb[]) AS u(id, error)
+          WHERE r.site_id = $1 AND r.id = u.id
+          RETURNING r.site_id, r.id, r.flow_id, r.flow_version, r.visitor_id, r.seq, r.error`,
+        [siteId, stuck.map((r) => r.id), errors, now.toISOString()],
       );
       for (const r of rows) await this.releaseEntry(tx, r);
       await onEnded?.(tx, rows, 'failed');
@@ -713,18 +819,35 @@ export class RunRepository {
     });
   }
 
-  /** Exits every active run of flows archived with "exit runs"; tolerates the flows table being absent. */
-  async exitArchivedRuns(onEnded?: OnRunsEnded): Promise<number> {
+  /** Sites with an active run of a flow archived with "exit runs". */
+  async sitesWithArchivedRuns(limit: number): Promise<string[]> {
+    const rows = await this.crossShardRead<{ site_id: string }>(
+      `SELECT DISTINCT f.site_id FROM flows f
+        WHERE f.status = 'archived' AND f.archived_exit_runs
+          AND EXISTS (SELECT 1 FROM runs r WHERE r.site_id = f.site_id AND r.flow_id = f.id
+                         AND r.status IN ('pending', 'running', 'waiting'))
+        LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.site_id);
+  }
+
+  /** Exits one site's active runs of flows archived with "exit runs". */
+  async exitArchivedRuns(siteId: string, now: Date, onEnded?: OnRunsEnded): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.query(CROSS_SHARD);
       const rows = await queryRows<ForcedEndRow>(
         tx,
-        `UPDATE runs r SET status = 'exited', ended_at = now(), updated_at = now(), seq = r.seq + 1, next_step_at = NULL,
-                error = jsonb_build_object('code', 'FLOW_ARCHIVED', 'message', 'flow archived', 'nodeId', NULL)
+        `UPDATE runs r SET status = 'exited', ended_at = $2, updated_at = $2, seq = r.seq + 1, next_step_at = NULL,
+                error = $3::jsonb
            FROM flows f
-          WHERE f.site_id = r.site_id AND f.id = r.flow_id AND f.status = 'archived' AND f.archived_exit_runs
-            AND r.status IN ('pending', 'running', 'waiting')
+          WHERE r.site_id = $1 AND f.site_id = $1 AND f.id = r.flow_id AND f.status = 'archived'
+            AND f.archived_exit_runs AND r.status IN ('pending', 'running', 'waiting')
           RETURNING r.site_id, r.id, r.flow_id, r.flow_version, r.visitor_id, r.seq, r.error`,
+        [
+          siteId,
+          now.toISOString(),
+          JSON.stringify({ code: 'FLOW_ARCHIVED', message: 'flow archived', nodeId: null }),
+        ],
       );
       for (const r of rows) await this.releaseEntry(tx, r);
       await onEnded?.(tx, rows, 'exited');

@@ -15,6 +15,23 @@ const RECONCILE_BATCH = 5000;
  */
 const STALE_MARKER_GRACES = 20;
 
+/** Sites one maintenance pass works on (each a few single-shard statements); the rest wait a pass. */
+const SITES_PER_PASS = 500;
+
+/** Claims per site, in discovery order, until `limit` rows in all. */
+async function perSite<T>(
+  sites: string[],
+  limit: number,
+  claim: (siteId: string, limit: number) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (const siteId of sites) {
+    if (out.length >= limit) break;
+    out.push(...(await claim(siteId, limit - out.length)));
+  }
+  return out;
+}
+
 /** Reconciler (PostgreSQL → BullMQ) and reaper: no run is lost, none ends silently. */
 @Injectable()
 export class RuntimeMaintenance {
@@ -42,10 +59,16 @@ export class RuntimeMaintenance {
   async reconcile(): Promise<{ promoted: number; rescued: number; handoffs: number }> {
     const { RUNTIME_TIMER_HORIZON_MS: horizon, RUNTIME_RECONCILE_EVERY_MS: every } = this.cfg;
     const grace = this.cfg.RUNTIME_RESCUE_GRACE_MS;
-    const now = Date.now();
+    const at = new Date();
+    const now = at.getTime();
     const bucket = Math.floor(now / grace);
-    const promoted = await this.runs.enteringHorizon(horizon, Math.max(2 * every, 1000), RECONCILE_BATCH);
-    const candidates = await this.runs.claimOverdue(grace, RECONCILE_BATCH);
+    const promoted = await this.runs.enteringHorizon(at, horizon, Math.max(2 * every, 1000), RECONCILE_BATCH);
+    // Found across the cluster (read-only), claimed per site: no lock spans shards.
+    const candidates = await perSite(
+      await this.runs.sitesWithOverdue(new Date(now - grace), new Date(now - 4 * grace), SITES_PER_PASS),
+      RECONCILE_BATCH,
+      (siteId, limit) => this.runs.claimOverdue(siteId, at, grace, limit),
+    );
     const stale = grace * STALE_MARKER_GRACES;
     const lostRuns = await this.queue.lost(
       'runs',
@@ -68,7 +91,12 @@ export class RuntimeMaintenance {
       jobId: runJobId.rescue(r.id, r.seq, bucket),
     }));
     await this.queue.enqueueRuns(jobs);
-    const staleHandoffs = await this.runs.staleHandoffs(grace, RECONCILE_BATCH);
+    const staleBefore = new Date(now - grace);
+    const staleHandoffs = await perSite(
+      await this.runs.sitesWithStaleHandoffs(staleBefore, SITES_PER_PASS),
+      RECONCILE_BATCH,
+      (siteId, limit) => this.runs.claimStaleHandoffs(siteId, staleBefore, at, limit),
+    );
     const lostHandoffs = await this.queue.lost(
       'handoffs',
       staleHandoffs.map((h) => RunQueueService.handoffField(h.site_id, h.id)),
@@ -89,14 +117,20 @@ export class RuntimeMaintenance {
   /** Fails runs stuck past the deadline with a reason, and exits runs of flows archived with "exit runs". */
   @OnJob(JobName.RunsReap)
   async reap(): Promise<{ reaped: number; archivedExited: number }> {
-    const reaped = await this.runs.reapStuck(this.cfg.RUNTIME_STUCK_MS, this.notifyEnded);
-    if (reaped.length) this.logger.warn({ reaped: reaped.length }, 'reaper failed stuck runs');
+    const at = new Date();
+    const stuckMs = this.cfg.RUNTIME_STUCK_MS;
+    const stuckSites = await this.runs.sitesWithStuck(new Date(at.getTime() - stuckMs), SITES_PER_PASS);
+    let reaped = 0;
+    for (const siteId of stuckSites)
+      reaped += (await this.runs.reapStuck(siteId, at, stuckMs, this.notifyEnded)).length;
+    if (reaped) this.logger.warn({ reaped }, 'reaper failed stuck runs');
     let archivedExited = 0;
     try {
-      archivedExited = await this.runs.exitArchivedRuns(this.notifyEnded);
+      for (const siteId of await this.runs.sitesWithArchivedRuns(SITES_PER_PASS))
+        archivedExited += await this.runs.exitArchivedRuns(siteId, at, this.notifyEnded);
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'archived-flow exit pass failed');
     }
-    return { reaped: reaped.length, archivedExited };
+    return { reaped, archivedExited };
   }
 }

@@ -1,7 +1,7 @@
 import { JobName } from '../jobs/job.types';
 import { loadRuntimeConfig } from './runtime-config';
 
-/** Repeatable runtime maintenance, merged into the worker's SCHEDULES. */
+/** Repeatable runtime maintenance, listed in `workerSchedules` (worker-schedules.ts). */
 export function runtimeSchedules(): { id: string; name: JobName; everyMs: number }[] {
   const cfg = loadRuntimeConfig();
   return [

@@ -2,12 +2,13 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobQueueService } from '../jobs/job-queue.service';
 import { QueueName } from '../jobs/job.types';
-import { runtimeSchedules } from './runtime-schedules';
+import { workerSchedules } from '../worker-schedules';
 
 /**
  * Repeatable jobs live in Redis: if Redis loses its data (failover without AOF, FLUSHALL) the
- * reconciler's own schedule is gone and nothing would rescue the runs. This re-creates the
- * runtime's schedules when they are missing, from every worker.
+ * reconciler's own schedule is gone and nothing would rescue the runs, re-queue webhooks or advance
+ * the rollups. This re-creates every schedule of the worker's one list (`workerSchedules`) that is
+ * missing, from every worker.
  */
 @Injectable()
 export class ScheduleWatchdog implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,11 +32,11 @@ export class ScheduleWatchdog implements OnApplicationBootstrap, OnApplicationSh
 
   async check(): Promise<void> {
     const maintenance = this.queues.queue(QueueName.Maintenance);
-    for (const s of runtimeSchedules()) {
+    for (const s of workerSchedules()) {
       try {
         if (await maintenance.getJobScheduler(s.id)) continue;
         await maintenance.upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.name, data: {} });
-        this.logger.warn({ id: s.id }, 're-created a missing runtime schedule');
+        this.logger.warn({ id: s.id }, 're-created a missing schedule');
       } catch {
         // Redis unavailable: try again on the next tick.
       }

@@ -9,6 +9,8 @@ import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } fro
 export class AfterCommit implements EntitySubscriberInterface {
   private readonly logger = new Logger(AfterCommit.name);
   private readonly pending = new Map<QueryRunner, (() => Promise<void>)[]>();
+  /** Callbacks of committed transactions still running (a graceful stop waits for them). */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(db: DataSource) {
     db.subscribers.push(this);
@@ -26,10 +28,17 @@ export class AfterCommit implements EntitySubscriberInterface {
     if (!fns) return;
     this.pending.delete(event.queryRunner);
     // Started together, so the enqueues of one transaction share a round trip (and jobs).
-    const results = await Promise.allSettled(fns.map(async (fn) => fn()));
+    const settled = Promise.allSettled(fns.map(async (fn) => fn()));
+    this.running.add(settled);
+    const results = await settled.finally(() => this.running.delete(settled));
     for (const r of results)
       if (r.status === 'rejected')
         this.logger.error({ err: r.reason as unknown }, 'after-commit callback failed');
+  }
+
+  /** Resolves when every callback of a committed transaction has run (those started meanwhile too). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
   afterTransactionRollback(event: { queryRunner: QueryRunner }): void {

@@ -158,6 +158,7 @@ export class WebhookDeliveryHandler {
           nextStatus,
           retryIndex,
           nextAttemptAt,
+          tries: message.sends,
         });
       const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
       if (ok) {

@@ -50,6 +50,8 @@ export interface ClaimedRow {
   body: string;
   attempt_count: number;
   retry_index: number;
+  /** Sends of the current attempt, this claim's included. */
+  sends: number;
   endpoint: EndpointRow | null;
 }
 
@@ -62,6 +64,8 @@ export interface AttemptRow {
   error: string | null;
   latency_ms: number;
   response_body: string | null;
+  /** HTTP tries of this attempt (more than one after a re-send: a crash mid-send, a lapsed claim). */
+  tries: number;
 }
 
 export interface AttemptRecord {
@@ -77,6 +81,8 @@ export interface AttemptRecord {
   nextStatus: MessageStatus;
   retryIndex: number;
   nextAttemptAt: Date | null;
+  /** HTTP tries of this attempt (the claim's send count). */
+  tries: number;
 }
 
 export interface NoticeRow {
@@ -320,24 +326,33 @@ export class WebhookRepository {
     leaseMs: number,
   ): Promise<ClaimedRow[]> {
     if (messages.length === 0) return [];
+    // Times are parameters: Citus evaluates no STABLE function for a routed UPDATE's columns.
+    const now = new Date();
     return this.prepared<ClaimedRow>(
-      'nf_webhooks_claim_v1',
+      'nf_webhooks_claim_v3',
       `WITH wanted AS (
          SELECT x.id FROM unnest($2::uuid[], $3::int[]) AS t(id, attempt)
            JOIN webhook_messages x ON x.site_id = $1 AND x.id = t.id AND x.attempt_count = t.attempt
           WHERE x.status NOT IN ('succeeded', 'failed')
-            AND (x.claimed_until IS NULL OR x.claimed_until < now() OR x.claimed_by = $4)
+            AND (x.claimed_until IS NULL OR x.claimed_until < $6 OR x.claimed_by = $4)
           FOR UPDATE OF x SKIP LOCKED),
        claimed AS (
-         UPDATE webhook_messages m SET claimed_by = $4, claimed_until = now() + make_interval(secs => $5::float8 / 1000)
+         UPDATE webhook_messages m SET claimed_by = $4, claimed_until = $5, sends = m.sends + 1
           WHERE m.site_id = $1 AND m.id = ANY (ARRAY(SELECT id FROM wanted))
-         RETURNING m.id, m.endpoint_id, m.webhook_id, m.body, m.attempt_count, m.retry_index)
-       SELECT c.id, c.endpoint_id, c.webhook_id, c.body, c.attempt_count, c.retry_index,
+         RETURNING m.id, m.endpoint_id, m.webhook_id, m.body, m.attempt_count, m.retry_index, m.sends)
+       SELECT c.id, c.endpoint_id, c.webhook_id, c.body, c.attempt_count, c.retry_index, c.sends,
               CASE WHEN row_number() OVER (PARTITION BY c.endpoint_id) = 1 THEN
                 (SELECT row_to_json(e) FROM webhook_endpoints e WHERE e.site_id = $1 AND e.id = c.endpoint_id)
               END AS endpoint
          FROM claimed c`,
-      [siteId, messages.map((m) => m.id), messages.map((m) => m.attempt), claimant, leaseMs],
+      [
+        siteId,
+        messages.map((m) => m.id),
+        messages.map((m) => m.attempt),
+        claimant,
+        new Date(now.getTime() + leaseMs).toISOString(),
+        now.toISOString(),
+      ],
     );
   }
 
@@ -346,7 +361,7 @@ export class WebhookRepository {
     if (messageIds.length === 0) return;
     await queryRows(
       this.db,
-      `UPDATE webhook_messages SET claimed_by = NULL, claimed_until = NULL
+      `UPDATE webhook_messages SET claimed_by = NULL, claimed_until = NULL, sends = greatest(sends - 1, 0)
         WHERE site_id = $1 AND id = ANY ($2::uuid[]) AND claimed_by = $3`,
       [siteId, messageIds, claimant],
     );
@@ -362,21 +377,25 @@ export class WebhookRepository {
   async recordAttempts(siteId: string, items: AttemptRecord[]): Promise<Set<string>> {
     const col = <K extends keyof AttemptRecord>(k: K) => items.map((i) => i[k]);
     const rows = await this.prepared<{ id: string }>(
-      'nf_webhooks_record_attempts_v1',
+      'nf_webhooks_record_attempts_v3',
       `WITH input AS (
          SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::int[], $6::text[], $7::int[], $8::text[],
-                              $9::text[], $10::int[], $11::timestamptz[])
+                              $9::text[], $10::int[], $11::timestamptz[], $13::int[])
            AS t(message_id, attempt, webhook_id, status_code, error, latency_ms, response_body,
-                next_status, retry_index, next_attempt_at)),
+                next_status, retry_index, next_attempt_at, tries)),
        attempt AS (
-         INSERT INTO webhook_attempts (site_id, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body)
-         SELECT $1, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body FROM input
-         ON CONFLICT (site_id, message_id, attempt) DO UPDATE SET attempted_at = now(), status_code = EXCLUDED.status_code,
+         INSERT INTO webhook_attempts (site_id, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body,
+                                       attempted_at, tries)
+         SELECT $1, message_id, attempt, webhook_id, status_code, error, latency_ms, response_body, $12::timestamptz,
+                greatest(tries, 1)
+           FROM input
+         ON CONFLICT (site_id, message_id, attempt) DO UPDATE SET attempted_at = EXCLUDED.attempted_at, tries = EXCLUDED.tries,
+           status_code = EXCLUDED.status_code,
            error = EXCLUDED.error, latency_ms = EXCLUDED.latency_ms, response_body = EXCLUDED.response_body
          RETURNING 1)
        UPDATE webhook_messages m SET status = i.next_status, attempt_count = i.attempt, retry_index = i.retry_index,
-              next_attempt_at = i.next_attempt_at, last_attempt_at = now(), last_status = i.status_code, last_error = i.error,
-              claimed_by = NULL, claimed_until = NULL
+              next_attempt_at = i.next_attempt_at, last_attempt_at = $12, last_status = i.status_code, last_error = i.error,
+              claimed_by = NULL, claimed_until = NULL, sends = 0
          FROM input i
         WHERE m.site_id = $1 AND m.id = ANY ($2::uuid[]) AND m.id = i.message_id AND m.attempt_count = i.attempt - 1
           AND m.status NOT IN ('succeeded', 'failed')
@@ -393,6 +412,8 @@ export class WebhookRepository {
         col('nextStatus'),
         col('retryIndex'),
         col('nextAttemptAt'),
+        new Date().toISOString(),
+        col('tries'),
       ],
     );
     return new Set(rows.map((r) => r.id));
@@ -532,7 +553,7 @@ export class WebhookRepository {
     if (messageIds.length === 0) return [];
     return queryRows(
       this.db,
-      `SELECT message_id, attempt, webhook_id, attempted_at, status_code, error, latency_ms, response_body
+      `SELECT message_id, attempt, webhook_id, attempted_at, status_code, error, latency_ms, response_body, tries
          FROM webhook_attempts WHERE site_id = $1 AND message_id = ANY ($2::uuid[]) ORDER BY message_id, attempt`,
       [siteId, messageIds],
     );

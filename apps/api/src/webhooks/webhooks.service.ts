@@ -252,6 +252,7 @@ function messageView(m: MessageRow, attempts: AttemptRow[]) {
         error: a.error,
         latencyMs: a.latency_ms,
         response: a.response_body,
+        tries: a.tries,
       })),
   };
 }

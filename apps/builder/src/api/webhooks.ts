@@ -49,6 +49,8 @@ export interface WebhookAttempt {
   error: string | null;
   latencyMs: number | null;
   response: string | null;
+  /** HTTP tries of this attempt: more than one after a re-send (a crash mid-send). */
+  tries: number;
 }
 
 export type MessageStatus = 'pending' | 'succeeded' | 'failed';

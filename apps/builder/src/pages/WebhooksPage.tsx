@@ -846,7 +846,10 @@ function MessageDetail({ message }: { message: WebhookMessage }) {
               const outcome = attemptOutcome(a);
               return (
                 <tr key={`${a.attempt}-${a.at}`}>
-                  <td>{a.attempt}</td>
+                  <td title={a.tries > 1 ? 'sent again with the same webhook-id (a re-send)' : undefined}>
+                    {a.attempt}
+                    {a.tries > 1 ? ` (${a.tries} tries)` : ''}
+                  </td>
                   <td className="small">{time(a.at)}</td>
                   <td>
                     <span className={outcome.ok ? 'badge badge--live' : 'badge badge--error'}>

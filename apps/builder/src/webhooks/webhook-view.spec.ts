@@ -94,7 +94,7 @@ describe('delivery log helpers', () => {
     expect(responseExcerpt(null)).toBe('');
     expect(responseExcerpt('  {"ok":\n true}  ')).toBe('{"ok": true}');
     expect(responseExcerpt('x'.repeat(300), 10)).toBe(`${'x'.repeat(9)}…`);
-    const base = { attempt: 1, webhookId: 'msg_1', at: '', latencyMs: 12, response: null };
+    const base = { attempt: 1, webhookId: 'msg_1', at: '', latencyMs: 12, response: null, tries: 1 };
     expect(attemptOutcome({ ...base, status: 204, error: null })).toEqual({ text: 'HTTP 204', ok: true });
     expect(attemptOutcome({ ...base, status: 503, error: null })).toEqual({ text: 'HTTP 503', ok: false });
     expect(attemptOutcome({ ...base, status: null, error: 'ECONNREFUSED' })).toEqual({

@@ -1,4 +1,5 @@
 import { Foundation1764300000000 } from './1764300000000-foundation';
+import { WebhookAttemptTries1764300660000 } from './1764300660000-webhook-attempt-tries';
 import { Ingest1764300100000 } from './1764300100000-ingest';
 import { IngestFastPath1764300100100 } from './1764300100100-ingest-fast-path';
 import { IngestKeyLocks1764300100200 } from './1764300100200-ingest-key-locks';
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   AccountSites1764300650000,
   IngestKeyLocks1764300100200,
   IngestIndexProbes1764300100300,
+  WebhookAttemptTries1764300660000,
   SessionRetiredTokens1764300700100,
   EmailSenders1764300700200,
 ];
