@@ -126,9 +126,14 @@ export class TrafficSimulator {
     const gapMs = 60_000 / Math.max(0.1, this.opts.ratePerMinute);
     const end = this.opts.durationSeconds > 0 ? started + this.opts.durationSeconds * 1000 : Infinity;
     let n = 0;
+    let next = 0;
     while (!this.stopped && Date.now() < end) {
-      const persona = PERSONAS[n % PERSONAS.length];
-      const visit = this.visit(this.pickVisitor(n), persona).finally(() => this.inFlight.delete(visit));
+      const visitor = this.pickVisitor(n);
+      // A visitor back for a cart makes a return visit: it does not use up the next persona, so every
+      // persona comes round in order whatever the timing of the visits before it.
+      const persona = PERSONAS[next % PERSONAS.length];
+      if (!visitor.abandonedCart) next++;
+      const visit = this.visit(visitor, persona).finally(() => this.inFlight.delete(visit));
       this.inFlight.add(visit);
       n++;
       await this.sleep(Math.min(gapMs, Math.max(0, end - Date.now())), true);
