@@ -1,4 +1,4 @@
-import { queryRows } from '../database/sql';
+import { queryRows, retryOnDeadlock } from '../database/sql';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Role } from '../common/roles';
@@ -23,7 +23,7 @@ export class UserRepository {
   constructor(private readonly db: DataSource) {}
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+    return retryOnDeadlock(() => this.db.transaction(work));
   }
 
   async findByEmail(email: string): Promise<UserRow | undefined> {

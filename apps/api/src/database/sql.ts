@@ -22,3 +22,23 @@ export async function queryRows<T = Record<string, unknown>>(
   }
   return result as T[];
 }
+
+/**
+ * Runs `work` again when PostgreSQL cancelled it as a deadlock victim (40P01), up to `attempts` times.
+ * On Citus, writes to reference tables (accounts, users, memberships) lock every node's copy, and two
+ * concurrent sign-ups or member changes can be cancelled by the distributed deadlock detector; the
+ * work is a whole transaction, so running it again is safe.
+ */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code =
+        (err as { code?: string; driverError?: { code?: string } }).driverError?.code ??
+        (err as { code?: string }).code;
+      if (code !== '40P01' || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+    }
+  }
+}
