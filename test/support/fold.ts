@@ -36,14 +36,24 @@ export async function folded(siteId: string, timeoutMs = 30_000): Promise<void> 
   }
 }
 
-/** Waits until a running worker folded every committed event of the site. */
-export async function waitFolded(siteId: string, timeoutMs = 30_000): Promise<void> {
-  const { ds: db } = await service();
+/** One fold pass of the site (what one worker's relay does per site and pass). */
+export async function foldOnce(siteId: string): Promise<number> {
+  const { fold: f } = await service();
+  return (await f.foldSite(siteId)).rows;
+}
+
+/** Waits until a running worker folded every committed event of the site (`db`: the worker's database). */
+export async function waitFolded(
+  db: { query: (text: string, values: unknown[]) => Promise<{ rows: unknown[] }> },
+  siteId: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM event_outbox WHERE site_id = $1`, [
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM event_outbox WHERE site_id = $1`, [
       siteId,
-    ])) as { n: number }[];
+    ]);
+    const { n } = rows[0] as { n: number };
     if (n === 0) return;
     if (Date.now() > deadline) throw new Error(`site ${siteId}: ${n} outbox rows still unfolded`);
     await new Promise((r) => setTimeout(r, 25));
