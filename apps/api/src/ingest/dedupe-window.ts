@@ -35,13 +35,17 @@ export const dedupeToday = (now = Date.now()): string => new Date(now).toISOStri
  * Use: `WITH fresh AS (${dedupeFreshCte(p)}) ... SELECT hash FROM fresh`.
  */
 export function dedupeFreshCte(p: DedupeParams): string {
+  // A probe per hash (LATERAL ... LIMIT 1): never a hash anti-join over the window's partitions,
+  // whatever a cached generic plan was built on.
   return `INSERT INTO event_dedupe (site_id, day, hash)
           SELECT $${p.site}::uuid, $${p.today}::date, c.hash
             FROM unnest($${p.hashes}::bigint[]) AS c(hash)
-           WHERE NOT EXISTS (
-                 SELECT 1 FROM event_dedupe d
+            LEFT JOIN LATERAL (
+                 SELECT true AS seen FROM event_dedupe d
                   WHERE d.site_id = $${p.site}::uuid AND d.hash = c.hash
-                    AND d.day >= $${p.today}::date - ${DEDUPE_DAYS_BACK})
+                    AND d.day >= $${p.today}::date - ${DEDUPE_DAYS_BACK}
+                  LIMIT 1) s ON true
+           WHERE s.seen IS NULL
           ON CONFLICT DO NOTHING
           RETURNING hash`;
 }
