@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
+import { closeFold } from '../support/fold';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import {
@@ -28,6 +29,7 @@ describe('POST /v1/decide', () => {
     db = await onsiteDb();
   });
   afterAll(async () => {
+    await closeFold();
     await db?.end();
     await api?.stop();
   });

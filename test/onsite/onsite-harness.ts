@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
+import { folded } from '../support/fold';
 import type { TestApi } from '../support/processes';
 import type { Tenant } from '../support/tenants';
 import { siblingDatabaseUrl } from '../support/test-env';
@@ -93,7 +94,10 @@ export async function decide(
   return { status: res.status, ctas: json.ctas ?? [], live: json.live };
 }
 
-/** Sends events through the real ingestion API (committed when it answers). */
+/**
+ * Sends events through the real ingestion API (committed when it answers), then folds them into the
+ * profile as the worker would (these suites run no worker).
+ */
 export async function track(
   api: TestApi,
   t: Tenant,
@@ -114,6 +118,7 @@ export async function track(
     body: JSON.stringify({ writeKey: t.writeKey, batch }),
   });
   if (res.status !== 202) throw new Error(`batch failed: ${res.status} ${await res.text()}`);
+  await folded(t.siteId, 30_000, ONSITE_DATABASE_URL);
 }
 
 export async function visitorIdOf(db: Client, t: Tenant, anonymousId: string): Promise<string> {
