@@ -85,3 +85,14 @@ export async function outboxIds(db: Client, siteId: string): Promise<string[]> {
   ).rows;
   return rows.map((r) => r.id);
 }
+
+/** Event ids the fold handed to trigger matching (no worker runs in the API-only suites to take them). */
+export async function handoffIds(db: Client, siteId: string): Promise<string[]> {
+  const rows = (
+    await db.query<{ id: string }>(
+      `SELECT unnest(event_ids)::text AS id FROM trigger_handoffs WHERE site_id = $1`,
+      [siteId],
+    )
+  ).rows;
+  return rows.map((r) => r.id);
+}

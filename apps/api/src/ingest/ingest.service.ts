@@ -124,8 +124,36 @@ export function ingestItems(
   meta: RequestMeta,
   receivedAt: Date,
 ): IngestItem[] {
-  return events.map((event) => ({ siteId, event, facts: eventFacts(event, meta), receivedAt }));
+  return events.map((event) => ({
+    siteId,
+    event: withRequestMeta(event, meta),
+    facts: eventFacts(event, meta),
+    receivedAt,
+  }));
 }
+
+/**
+ * The event with what its request told about the visitor written into its context, as Segment's own
+ * pipeline does: the browser's User-Agent (`context.userAgent`) and the edge's country
+ * (`context.location.country`) when the event does not carry them. The fold reads the visitor's
+ * device and country from the stored event alone.
+ */
+export function withRequestMeta(event: NormalizedEvent, meta: RequestMeta): NormalizedEvent {
+  const context = event.context;
+  const location = isObject(context.location) ? context.location : undefined;
+  const addUa =
+    meta.userAgent !== null && !(typeof context.userAgent === 'string' && context.userAgent !== '');
+  const addCountry =
+    meta.country !== null && !(typeof location?.country === 'string' && location.country !== '');
+  if (!addUa && !addCountry) return event;
+  const next = { ...context };
+  if (addUa) next.userAgent = meta.userAgent;
+  if (addCountry) next.location = { ...(location ?? {}), country: meta.country };
+  return { ...event, context: next };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Group commit split by visitor: unrelated visitors' events may commit in parallel lanes. */
 export function commitSplit(

@@ -5,11 +5,11 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { ProfileFold } from '../ingest/profile-fold';
 import { RunQueueService } from './run-queue.service';
 import { RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 
-const BATCH = 200;
 /** Sites one pass relays (oldest outbox row first); a site's claim is its own short transaction. */
 const SITES = 64;
 /** Sites claimed at once (pool connections a pass may hold). */
@@ -30,6 +30,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     private readonly runs: RunRepository,
+    private readonly fold: ProfileFold,
     private readonly queue: RunQueueService,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
   ) {}
@@ -54,18 +55,28 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     let relayed = 0;
     let more = sites.length === SITES;
     const next = [...sites];
+    let failed: Error | undefined;
     const relaySite = async (): Promise<void> => {
       for (let siteId = next.shift(); siteId; siteId = next.shift()) {
         const id = siteId;
-        const rows = await this.runs.transaction((tx) => this.runs.claimOutbox(tx, id, BATCH));
-        if (rows.length === BATCH) more = true;
-        relayed += rows.length;
+        // The site's fold: its oldest outbox rows become profiles and trigger hand-offs (one
+        // single-shard transaction; a bounded batch per site and pass, sites round-robin).
+        // One site's failure (logged) does not hold the other sites back; its rows stay for the next pass.
+        const result = await this.fold.foldSite(id).catch((err: Error) => {
+          failed = err;
+          this.logger.warn({ err: err.message, siteId: id }, 'fold of a site failed; retrying next pass');
+          return { rows: 0, handoffs: [] };
+        });
+        const { rows: folded, handoffs: rows } = result;
+        if (folded > 0) more = true;
+        relayed += folded;
         // All at once: their Redis commands share round trips, so a quiet site's hand-off behind a
         // flood's hundreds is enqueued in about the time of one (priorities keep the sites fair).
         await Promise.all(rows.map((row) => this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids)));
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL, sites.length) }, relaySite));
+    if (failed && relayed === 0) throw failed;
     return { relayed, more };
   }
 

@@ -159,31 +159,6 @@ export class RunRepository {
   }
 
   /**
-   * Moves up to `limit` outbox rows of one site into `trigger_handoffs` (SKIP LOCKED lets several
-   * workers relay the same site at once); the caller enqueues their jobs after this transaction commits.
-   */
-  async claimOutbox(
-    tx: EntityManager,
-    siteId: string,
-    limit: number,
-  ): Promise<{ site_id: string; id: string; event_ids: string[] }[]> {
-    return queryRows(
-      tx,
-      `WITH claimed AS (
-         DELETE FROM event_outbox o
-          WHERE o.site_id = $1 AND o.id IN (
-            SELECT id FROM event_outbox WHERE site_id = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING o.site_id, o.id, o.event_ids
-       )
-       INSERT INTO trigger_handoffs (site_id, id, event_ids)
-       SELECT site_id, id, event_ids FROM claimed
-       ON CONFLICT (site_id, id) DO NOTHING
-       RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
-      [siteId, limit],
-    );
-  }
-
-  /**
    * Takes the hand-off for this transaction (its commit marks the batch done). `false` when it is
    * already done or another job is on it right now (a duplicate must not queue behind its locks).
    */

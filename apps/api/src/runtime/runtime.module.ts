@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
 import { EmailSenderRepository } from '../email/email-sender.repository';
 import { FlowsModule } from '../flows/flows.module';
+import { profileFoldProvider } from '../ingest/profile-fold';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
 import { EffectPerformer } from './effect-performer';
 import { EmailSender } from './email.sender';
@@ -44,6 +45,7 @@ export class RuntimeApiModule {}
     RuntimeMetrics,
     RunExecutor,
     TriggerMatcher,
+    profileFoldProvider,
     OutboxRelay,
     RuntimeMaintenance,
     ScheduleWatchdog,

@@ -25,6 +25,7 @@ import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-b
 import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
 import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retired-tokens';
 import { EmailSenders1764300700200 } from './1764300700200-email-senders';
+import { IngestFold1764300700300 } from './1764300700300-ingest-fold';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -54,5 +55,6 @@ export const MIGRATIONS = [
   WebhookAttemptTries1764300660000,
   SessionRetiredTokens1764300700100,
   EmailSenders1764300700200,
+  IngestFold1764300700300,
   DedupeWindow1764300850000,
 ];
