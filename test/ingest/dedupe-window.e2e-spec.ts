@@ -6,6 +6,7 @@ import { createDataSource } from '../../apps/api/src/database/data-source';
 import { queryRows } from '../../apps/api/src/database/sql';
 import {
   DEDUPE_GEN_HOURS,
+  DEDUPE_RUN_IDS,
   DEDUPE_WINDOW_HOURS,
   dedupeFreshCte,
   dedupeHour,
@@ -75,7 +76,7 @@ describe('ingest: dedupe window', () => {
   it('stays exact across the tier boundary and frees a hash once it is older than the window', async () => {
     const site = randomUUID();
     const h0 = base - 60; // received 60 hours "ago" in the test's clock, which then moves forward
-    const hs = Array.from({ length: 3 * 256 + 17 }, randomHash); // several runs, the last one partial
+    const hs = Array.from({ length: 12 * DEDUPE_RUN_IDS + 17 }, randomHash); // several runs, the last one partial
     expect((await fresh(site, hs, h0)).length).toBe(hs.length);
     // One generation later the job seals h0's generation; later still it cleans its recent rows.
     const gen1 = Math.floor(h0 / DEDUPE_GEN_HOURS) * DEDUPE_GEN_HOURS + DEDUPE_GEN_HOURS;
@@ -85,7 +86,7 @@ describe('ingest: dedupe window', () => {
     expect(await tiers(site)).toEqual({ recent: 0, sealed: hs.length });
     // Sealed an hour ago and at the window's last hour: still duplicates, found in the runs only.
     for (const at of [gen1 + 1, h0 + DEDUPE_WINDOW_HOURS])
-      expect(await fresh(site, [hs[0], hs[300], hs[hs.length - 1], hs[513]], at)).toEqual([]);
+      expect(await fresh(site, [hs[0], hs[300], hs[hs.length - 1], hs[5 * DEDUPE_RUN_IDS]], at)).toEqual([]);
     expect(sorted(await fresh(site, [hs[1], 42n], gen1 + 2))).toEqual([42n]);
     // One hour past the window: fresh again, before the job has dropped anything...
     expect(sorted(await fresh(site, hs.slice(0, 10), h0 + DEDUPE_WINDOW_HOURS + 1))).toEqual(

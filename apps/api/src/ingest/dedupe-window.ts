@@ -20,8 +20,8 @@
 export const DEDUPE_WINDOW_HOURS = 48;
 /** Hours per generation: the recent tier holds one to two of them, each lookup probes one run per sealed one. */
 export const DEDUPE_GEN_HOURS = 8;
-/** Hashes per sealed run: a run (~10 bytes per hash) stays inline, two or three to a page. */
-export const DEDUPE_RUN_IDS = 256;
+/** Hashes per sealed run (~10 bytes each, inline): a lookup scans one run per generation, so runs stay short. */
+export const DEDUPE_RUN_IDS = 64;
 
 /** Whole hours since the Unix epoch. */
 export const dedupeHour = (now = Date.now()): number => Math.floor(now / 3_600_000);
