@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { createDataSource } from '../../apps/api/src/database/data-source';
+import { createDataSource, dataSourceOptions } from '../../apps/api/src/database/data-source';
+import { DedupeWindow1764300850000 } from '../../apps/api/src/database/migrations/1764300850000-dedupe-window';
 import { queryRows } from '../../apps/api/src/database/sql';
 import {
   DEDUPE_GEN_HOURS,
@@ -197,5 +198,46 @@ describe('ingest: dedupe window', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('the migration carries event_dedupe over: its hashes stay duplicates', async () => {
+    // Run again as a deploy runs it (its own connection, strict mode off on Citus), over old rows.
+    const migrator = new DataSource({
+      ...dataSourceOptions({ DATABASE_URL: TEST_DATABASE_URL, DB_POOL_SIZE: 1 }),
+      ...(process.env.CITUS_WORKER_URLS
+        ? { extra: { max: 1, options: '-c citus.multi_task_query_log_level=off' } }
+        : {}),
+    } as ConstructorParameters<typeof DataSource>[0]);
+    await migrator.initialize();
+    const site = randomUUID();
+    const day = new Date(base * HOUR_MS).toISOString().slice(0, 10);
+    const dayHour = Math.floor(Date.parse(day) / HOUR_MS);
+    try {
+      await db.query(`SELECT nf_ensure_daily_partitions('event_dedupe', $1::date - 1, $1::date)`, [day]);
+      await db.query(
+        `INSERT INTO event_dedupe (site_id, day, hash) VALUES ($1, $2::date, 11), ($1, $2::date - 1, 12), ($1, $2::date, 12)`,
+        [site, day],
+      );
+      const qr = migrator.createQueryRunner();
+      const migration = new DedupeWindow1764300850000();
+      await qr.startTransaction();
+      await migration.down(qr);
+      await migration.up(qr);
+      await qr.commitTransaction();
+      await qr.release();
+    } finally {
+      await migrator.destroy();
+    }
+    const { rows } = await db.query<{ hash: string; hour: number }>(
+      `SELECT hash::text, hour FROM event_dedupe_recent WHERE site_id = $1 ORDER BY hash`,
+      [site],
+    );
+    // Each hash once, at the last hour of its latest day: a duplicate at least as long as before.
+    expect(rows).toEqual([
+      { hash: '11', hour: dayHour + 23 },
+      { hash: '12', hour: dayHour + 23 },
+    ]);
+    expect(sorted(await fresh(site, [11n, 12n, 13n], dayHour + 23 + DEDUPE_WINDOW_HOURS))).toEqual([13n]);
+    expect(sorted(await fresh(site, [11n, 12n], dayHour + 24 + DEDUPE_WINDOW_HOURS))).toEqual([11n, 12n]);
   });
 });
