@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
+import { closeFold, folded } from '../support/fold';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { siblingDatabaseUrl } from '../support/test-env';
@@ -40,6 +41,7 @@ describe('ingest: plans built on an empty database', () => {
     tenant = await createTenant(api, 'plans');
   });
   afterAll(async () => {
+    await closeFold(DB_URL);
     await api?.stop();
     const name = new URL(DB_URL).pathname.slice(1);
     await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
@@ -55,12 +57,14 @@ describe('ingest: plans built on an empty database', () => {
         Array.from({ length: 20 }, () => ({ type: 'track', event: 'first', anonymousId: randomUUID() })),
       );
       expect(res.status).toBe(202);
+      await folded(tenant.siteId, 30_000, DB_URL);
     }
     // ...then the site grows to 10,000 visitors, and groups update known ones.
     for (let i = 0; i < 20; i++) {
       await batch(
         Array.from({ length: 500 }, () => ({ type: 'track', event: 'new', anonymousId: randomUUID() })),
       );
+      await folded(tenant.siteId, 30_000, DB_URL);
     }
     for (const event of ['again', 'and again']) {
       for (let i = 0; i < 10; i++) {
@@ -68,10 +72,12 @@ describe('ingest: plans built on an empty database', () => {
           Array.from({ length: 200 }, (_, k) => ({ type: 'track', event, anonymousId: `known-${i}-${k}` })),
         );
         expect(res.body.stored).toBe(200);
+        await folded(tenant.siteId, 30_000, DB_URL);
       }
     }
-    // Backends report their statistics when they exit: stop the API, then read them.
+    // Backends report their statistics when they exit: stop the API and the fold, then read them.
     await api.stop();
+    await closeFold(DB_URL);
     const db = new Client({ connectionString: DB_URL });
     await db.connect();
     try {
@@ -82,12 +88,14 @@ describe('ingest: plans built on an empty database', () => {
         if (others[0].n === '0') break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      const { rows } = await db.query<{ visitors: string; rows_read: string }>(
-        `SELECT (SELECT count(*) FROM visitors) AS visitors, seq_tup_read AS rows_read
+      const { rows } = await db.query<{ visitors: string; rows_read: string; identities_read: string }>(
+        `SELECT (SELECT count(*) FROM visitors) AS visitors, seq_tup_read AS rows_read,
+                (SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'visitor_identities') AS identities_read
            FROM pg_stat_user_tables WHERE relname = 'visitors'`,
       );
       expect(Number(rows[0].visitors)).toBe(160 + 10_000 + 2_000);
       expect(Number(rows[0].rows_read)).toBe(0);
+      expect(Number(rows[0].identities_read)).toBe(0);
     } finally {
       await db.end();
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
+import { closeFold, folded, foldOnce } from '../support/fold';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { dbClient, send } from './ingest-helpers';
@@ -26,6 +27,7 @@ describe('ingest: one site written concurrently by two API processes', () => {
     tenant = await createTenant(apis[0], 'concurrent');
   });
   afterAll(async () => {
+    await closeFold();
     await db.end();
     await Promise.all(apis.map((a) => a.stop()));
   });
@@ -34,6 +36,14 @@ describe('ingest: one site written concurrently by two API processes', () => {
     let sent = 0;
     let identifies = 0;
     let aliases = 0;
+    // Two folders (as two workers' relays) fold the site while the APIs write it.
+    let writing = true;
+    const folders = [0, 1].map(async () => {
+      while (writing) {
+        await foldOnce(tenant.siteId);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
     for (let round = 0; round < 5; round++) {
       const anons = Array.from({ length: 30 }, (_, i) => `cc-${round}-${i}-${randomUUID().slice(0, 6)}`);
       const users = Array.from({ length: 6 }, (_, i) => `cu-${round}-${i}-${randomUUID().slice(0, 6)}`);
@@ -72,6 +82,9 @@ describe('ingest: one site written concurrently by two API processes', () => {
       };
       await Promise.all(Array.from({ length: 16 }, (_, n) => sender(n)));
     }
+    writing = false;
+    await Promise.all(folders);
+    await folded(tenant.siteId);
     expect(identifies).toBeGreaterThan(50);
     expect(aliases).toBeGreaterThan(30);
 
@@ -131,5 +144,16 @@ describe('ingest: one site written concurrently by two API processes', () => {
       )
     ).rows;
     expect(dangling).toBe(0);
+
+    // Every event names a visitor row (a provisional id became the profile or was corrected).
+    const [{ missing }] = (
+      await db.query(
+        `SELECT count(*)::int AS missing FROM events e
+          WHERE e.site_id = $1
+            AND NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site_id = e.site_id AND v.id = e.visitor_id)`,
+        [site],
+      )
+    ).rows;
+    expect(missing).toBe(0);
   });
 });

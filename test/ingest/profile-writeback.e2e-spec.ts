@@ -9,6 +9,7 @@ import {
   newVisitor,
   type VisitorState,
 } from '../../apps/api/src/visitors/visitor-profile';
+import { closeFold, folded } from '../support/fold';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { BROWSER_UA, dbClient, send } from './ingest-helpers';
@@ -104,6 +105,7 @@ describe('visitor profiles updated over many requests', () => {
     site = await createTenant(api, 'profile-writeback');
   });
   afterAll(async () => {
+    await closeFold();
     await db.end();
     await api.stop();
   });
@@ -114,12 +116,15 @@ describe('visitor profiles updated over many requests', () => {
         const anon = `wb-${randomUUID()}`;
         let ts = Date.now() - 6 * 3_600_000;
         const sent: Record<string, unknown>[] = [];
-        for (const req of reqs) {
+        for (const [n, req] of reqs.entries()) {
+          // Folded after some requests, and at the end: a profile built over several folds.
+          if (n % 2 === 1) await folded(site.siteId);
           const batch = req.map(({ step: s, gapMinutes }) => rawEvent(anon, s, (ts += gapMinutes * 60_000)));
           const res = await send(api, '/v1/batch', { batch }, { key: site.writeKey });
           expect(res.status).toBe(202);
           sent.push(...batch);
         }
+        await folded(site.siteId);
         const want = fold(sent);
         const { rows } = await db.query(
           `SELECT v.* FROM visitors v JOIN visitor_identities i ON i.site_id = v.site_id AND i.visitor_id = v.id

@@ -10,6 +10,7 @@ import {
   useStack,
   waitFor,
 } from '../runtime/runtime-harness';
+import { waitFolded } from '../support/fold';
 import type { Tenant } from '../support/tenants';
 import { basic, BROWSER_HEADERS } from './ingest-helpers';
 
@@ -103,6 +104,7 @@ describe('server-side sources are not bots (official Segment Node SDK)', () => {
       { name: '$page', is_bot: false, n: VISITORS },
       { name: 'Server Purchase', is_bot: false, n: VISITORS },
     ]);
+    await waitFolded(ctx.stack.db, t.siteId, 60_000); // profiles are folded by the worker right behind the 2xx
     const visitors = await ctx.stack.db.query<{ is_bot: boolean; n: number; events: number }>(
       `SELECT is_bot, count(*)::int AS n, sum(event_count)::int AS events FROM visitors
         WHERE site_id = $1 AND user_id LIKE $2 AND merged_into IS NULL GROUP BY 1`,
@@ -142,6 +144,7 @@ describe('server-side sources are not bots (official Segment Node SDK)', () => {
     expect((await post(headless, { ...BROWSER_HEADERS, 'user-agent': HEADLESS })).status).toBe(202);
     // The same string from a server (no browser headers) names no browser: not a bot verdict.
     expect((await post(forwarded, { 'user-agent': HEADLESS })).status).toBe(202);
+    await waitFolded(ctx.stack.db, t.siteId);
 
     const flagged = await ctx.stack.db.query<{ anonymous_id: string; is_bot: boolean; v_bot: boolean }>(
       `SELECT e.anonymous_id, e.is_bot, v.is_bot AS v_bot FROM events e

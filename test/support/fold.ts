@@ -9,21 +9,24 @@ import { TEST_DATABASE_URL } from './test-env';
  * (`ProfileFold`) before they read profiles: `await folded(siteId)`. Suites with a worker running wait
  * for it instead (`waitFolded`), so its relay enqueues the hand-offs' jobs.
  */
-let ds: DataSource | undefined;
-let fold: ProfileFold | undefined;
+const services = new Map<string, Promise<{ ds: DataSource; fold: ProfileFold }>>();
 
-async function service(): Promise<{ ds: DataSource; fold: ProfileFold }> {
-  if (!ds || !fold) {
-    ds = createDataSource({ DATABASE_URL: TEST_DATABASE_URL, DB_POOL_SIZE: 2 });
-    await ds.initialize();
-    fold = new ProfileFold(ds);
+function service(url = TEST_DATABASE_URL): Promise<{ ds: DataSource; fold: ProfileFold }> {
+  let ready = services.get(url);
+  if (!ready) {
+    ready = (async () => {
+      const ds = createDataSource({ DATABASE_URL: url, DB_POOL_SIZE: 2 });
+      await ds.initialize();
+      return { ds, fold: new ProfileFold(ds) };
+    })();
+    services.set(url, ready);
   }
-  return { ds, fold };
+  return ready;
 }
 
 /** Folds the site's committed events now, until its outbox is empty (another folder's turn is waited out). */
-export async function folded(siteId: string, timeoutMs = 30_000): Promise<void> {
-  const { ds: db, fold: f } = await service();
+export async function folded(siteId: string, timeoutMs = 30_000, url = TEST_DATABASE_URL): Promise<void> {
+  const { ds: db, fold: f } = await service(url);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await f.foldSite(siteId);
@@ -36,24 +39,36 @@ export async function folded(siteId: string, timeoutMs = 30_000): Promise<void> 
   }
 }
 
-/** Waits until a running worker folded every committed event of the site. */
-export async function waitFolded(siteId: string, timeoutMs = 30_000): Promise<void> {
-  const { ds: db } = await service();
+/** One fold pass of the site (what one worker's relay does per site and pass). */
+export async function foldOnce(siteId: string, url = TEST_DATABASE_URL): Promise<number> {
+  const { fold: f } = await service(url);
+  return (await f.foldSite(siteId)).rows;
+}
+
+/** Waits until a running worker folded every committed event of the site (`db`: the worker's database). */
+export async function waitFolded(
+  db: { query: (text: string, values: unknown[]) => Promise<{ rows: unknown[] }> },
+  siteId: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM event_outbox WHERE site_id = $1`, [
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM event_outbox WHERE site_id = $1`, [
       siteId,
-    ])) as { n: number }[];
+    ]);
+    const { n } = rows[0] as { n: number };
     if (n === 0) return;
     if (Date.now() > deadline) throw new Error(`site ${siteId}: ${n} outbox rows still unfolded`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-/** Closes the fold's pool (afterAll). */
-export async function closeFold(): Promise<void> {
-  const d = ds;
-  ds = undefined;
-  fold = undefined;
-  if (d?.isInitialized) await d.destroy();
+/** Closes the fold's pool of `url` (afterAll), or every one. */
+export async function closeFold(url?: string): Promise<void> {
+  for (const [u, ready] of [...services]) {
+    if (url !== undefined && u !== url) continue;
+    services.delete(u);
+    const { ds } = await ready;
+    if (ds.isInitialized) await ds.destroy();
+  }
 }

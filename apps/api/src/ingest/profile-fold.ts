@@ -139,6 +139,9 @@ export class ProfileFold {
     siteId: string,
     maxEvents: number,
   ): Promise<{ rows: number; handoffs: FoldHandoff[] }> {
+    // Every row by key (no hash or merge join over a sequential scan, whatever the statistics say
+    // while a site is small): each lookup below names its keys.
+    await tx.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
     const locked = await queryRows(tx, `SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED`, [
       siteId,
     ]);
