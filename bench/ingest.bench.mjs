@@ -3,7 +3,8 @@
 // In one run, on loopback: (1) raw COPY of batch-shaped rows straight into `events` with pg, then the
 // real API process under autocannon at 100 connections: (2) /v1/batch with 20 events per request,
 // (3) single-event /v1/track, (4) the same single-event load on a minimal NestJS POST route. Prints
-// events/s, p50/p99 and the ratios, and the dedupe window's bytes per million ids. Beside each HTTP
+// events/s, p50/p99 and the ratios, and the dedupe window's bytes per id at a simulated steady state
+// (bench/dedupe-window.mjs, BENCH_DEDUPE_IDS; 0 skips it). Beside each HTTP
 // scenario, the storage path alone (no HTTP) shows how much of the gap the storage work leaves.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -23,10 +24,13 @@ import {
   root,
   startProcess,
 } from './lib.mjs';
+import { dedupeSteadyState, printDedupe } from './dedupe-window.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench';
+/** Ids in the dedupe window's steady state (bench/dedupe-window.mjs); 0 skips it. */
+const DEDUPE_IDS = Number(process.env.BENCH_DEDUPE_IDS ?? 1_000_000);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
@@ -179,18 +183,6 @@ const storeModules = () =>
     ].map((path) => import(resolve(root, 'apps/api/dist', path))),
   );
 
-async function dedupeBytesPerMillion() {
-  const client = new pg.Client({ connectionString: DB_URL });
-  await client.connect();
-  const { rows } = await client.query(`
-    SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::float8 AS bytes,
-           (SELECT count(*) FROM event_dedupe)::float8 AS ids
-      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-     WHERE p.relname = 'event_dedupe'`);
-  await client.end();
-  return rows[0].ids ? (rows[0].bytes / rows[0].ids) * 1e6 : 0;
-}
-
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => `${n.toFixed(1)} ms`;
 
@@ -289,7 +281,6 @@ async function main() {
       : skipped;
     await pgCpu.end();
     const baseRate = base['2xx'] / SECONDS;
-    const bytes = await dedupeBytesPerMillion();
 
     const rows = [
       ['raw COPY (baseline)', `${fmt(copyRate)} ev/s`, '', ''],
@@ -331,9 +322,8 @@ async function main() {
     console.log(
       `errors: batch ${batch.errors + batch.non2xx}, single ${single.errors + single.non2xx}, minimal ${base.errors + base.non2xx}`,
     );
-    console.log(
-      `dedupe window: ${(bytes / 1e6).toFixed(1)} MB per million ids (${Math.round(bytes / 1e6)} bytes/id)`,
-    );
+    // The window's bytes per id need 48 hours of ids and the sealing job: simulated, in this database.
+    if (DEDUPE_IDS > 0) printDedupe(await dedupeSteadyState({ dbUrl: DB_URL, ids: DEDUPE_IDS }));
   } finally {
     minimal.kill('SIGTERM');
     const exited = new Promise((r) => api.once('exit', r));

@@ -17,6 +17,7 @@ export function workerSchedules(): Schedule[] {
   return [
     { id: 'sessions-purge', name: JobName.SessionsPurgeExpired, everyMs: 3_600_000 },
     { id: 'events-partitions', name: JobName.EventsPartitionsEnsure, everyMs: 3_600_000 },
+    { id: 'dedupe-window-seal', name: JobName.DedupeWindowSeal, everyMs: 300_000 },
     // On the reconciler's tick: messages whose delivery job Redis lost are re-queued as soon as runs are.
     {
       id: 'webhooks-queue-due',

@@ -3,11 +3,10 @@ import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { EventFacts } from '../visitors/visitor-profile';
-import { DEDUPE_DAYS_BACK, dedupePartitionsFor, dedupeToday } from './dedupe-window';
+import { dedupePartitionsFor, dedupeToday } from './dedupe-window';
 import { messageHash, NormalizedEvent } from './event-normalize';
 import { siteWrite } from './write-statement';
 
-export { DEDUPE_DAYS_BACK };
 export { provisionalVisitorId, uuidV5 } from './write-statement';
 
 export interface IngestItem {
@@ -41,7 +40,7 @@ export class EventStore {
     const days = new Set<number>();
     for (const i of items) days.add(Math.floor(i.event.ts.getTime() / DAY_MS));
     const wanted = new Set([...days].map((d) => `events|${utcDay(d * DAY_MS)}`));
-    for (const p of dedupePartitionsFor(dedupeToday())) wanted.add(`${p.parent}|${p.day}`);
+    for (const p of dedupePartitionsFor(utcDay(Date.now()))) wanted.add(`${p.parent}|${p.day}`);
     for (const key of wanted) {
       if (this.knownPartitions.has(key)) continue;
       const [parent, day] = key.split('|');
@@ -112,7 +111,7 @@ export class EventStore {
     indexes: number[],
     items: IngestItem[],
     outcomes: ItemOutcome[],
-    today: string,
+    today: number,
   ): Promise<void> {
     // Candidates: the first occurrence of each messageId hash in the group.
     const firstByHash = new Map<string, number>();

@@ -37,7 +37,7 @@ export interface WriteEntry {
 export function siteWrite(
   siteId: string,
   entries: WriteEntry[],
-  today: string,
+  today: number,
 ): { name: string; text: string; values: unknown[] } {
   const cols = new EventColumns();
   for (const { hash, event: e, isBot, receivedAt } of entries)

@@ -14,6 +14,7 @@ export enum JobName {
   RunsReap = 'RunsReap',
   SessionsPurgeExpired = 'SessionsPurgeExpired',
   EventsPartitionsEnsure = 'EventsPartitionsEnsure',
+  DedupeWindowSeal = 'DedupeWindowSeal',
   WebhookMessageDeliver = 'WebhookMessageDeliver',
   WebhookMessagesQueueDue = 'WebhookMessagesQueueDue',
   RollupsAdvance = 'RollupsAdvance',
@@ -30,6 +31,8 @@ export interface JobPayloadMap {
   [JobName.RunsReap]: Record<string, never>;
   [JobName.SessionsPurgeExpired]: Record<string, never>;
   [JobName.EventsPartitionsEnsure]: Record<string, never>;
+  /** Seal, clean and expire every site's messageId dedupe window (ingest/dedupe-window.ts). */
+  [JobName.DedupeWindowSeal]: Record<string, never>;
   /**
    * `attempt` = attempts already made; a stale duplicate job finds the message moved on and skips.
    * `others`: more messages of the site due at the same time, sent by the same job.
@@ -54,6 +57,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.RunsReap]: QueueName.Maintenance,
   [JobName.SessionsPurgeExpired]: QueueName.Maintenance,
   [JobName.EventsPartitionsEnsure]: QueueName.Maintenance,
+  [JobName.DedupeWindowSeal]: QueueName.Maintenance,
   [JobName.WebhookMessageDeliver]: QueueName.Webhooks,
   [JobName.WebhookMessagesQueueDue]: QueueName.Maintenance,
   [JobName.RollupsAdvance]: QueueName.Maintenance,

@@ -4,6 +4,7 @@ import { Ingest1764300100000 } from './1764300100000-ingest';
 import { IngestFastPath1764300100100 } from './1764300100100-ingest-fast-path';
 import { IngestKeyLocks1764300100200 } from './1764300100200-ingest-key-locks';
 import { IngestIndexProbes1764300100300 } from './1764300100300-ingest-index-probes';
+import { DedupeWindow1764300850000 } from './1764300850000-dedupe-window';
 import { Flows1764300200000 } from './1764300200000-flows';
 import { Runtime1764300300000 } from './1764300300000-runtime';
 import { RuntimeHandoffs1764300300100 } from './1764300300100-runtime-handoffs';
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   SessionRetiredTokens1764300700100,
   EmailSenders1764300700200,
   IngestFold1764300700300,
+  DedupeWindow1764300850000,
 ];
