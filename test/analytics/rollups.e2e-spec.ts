@@ -65,16 +65,44 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promi
   }
 }
 
-/** One RollupsAdvance pass through the worker; resolves to the watermark after it. */
-async function onePass(): Promise<Date> {
+/**
+ * The oldest watermark of these sites (default: every site), one single-shard read per site; a site
+ * without a watermark row yet (no pass since it was created) counts as 1970.
+ */
+async function watermarkOf(siteIds?: string[]): Promise<Date> {
+  const ids =
+    siteIds ??
+    (await db.query<{ site_id: string }>(`SELECT site_id FROM account_sites`)).rows.map((r) => r.site_id);
+  let min = Infinity;
+  for (const id of ids) {
+    const { rows } = await db.query<{ hi: Date }>(
+      `SELECT hi FROM analytics_rollup_sites WHERE site_id = $1`,
+      [id],
+    );
+    min = Math.min(min, rows[0]?.hi.getTime() ?? 0);
+  }
+  return new Date(min);
+}
+
+/** Moves a site's watermark back to `to` (SQL): its next pass re-runs the window from there. */
+async function rewind(siteId: string, to: string | Date): Promise<void> {
+  const sql =
+    typeof to === 'string'
+      ? `UPDATE analytics_rollup_sites SET hi = hi - $2::interval WHERE site_id = $1`
+      : `UPDATE analytics_rollup_sites SET hi = $2 WHERE site_id = $1`;
+  const { rowCount } = await db.query(sql, [siteId, to]);
+  expect(rowCount).toBe(1);
+}
+
+/** One RollupsAdvance pass through the worker; resolves to the watermark of `siteIds` after it. */
+async function onePass(siteIds?: string[]): Promise<Date> {
   const job = await queue.add('RollupsAdvance', {});
   await waitFor(async () => ['completed', 'failed'].includes(await job.getState()));
   if ((await job.getState()) === 'failed') throw new Error(`rollup failed: ${job.failedReason ?? ''}`);
-  const { rows } = await db.query<{ hi: Date }>(`SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`);
-  return rows[0].hi;
+  return watermarkOf(siteIds);
 }
 
-/** Runs RollupsAdvance through the worker until the watermark passes everything committed so far. */
+/** Runs RollupsAdvance through the worker until every site's watermark passes everything committed so far. */
 async function rollUp(): Promise<void> {
   const {
     rows: [{ now }],
@@ -256,7 +284,7 @@ describe('rollups', () => {
 
   it('re-running a window changes nothing', async () => {
     const before = await snapshot(a.siteId);
-    await db.query(`UPDATE analytics_watermarks SET hi = hi - interval '30 minutes' WHERE name = 'rollups'`);
+    await rewind(a.siteId, '30 minutes');
     await rollUp();
     expect(await snapshot(a.siteId)).toEqual(before);
   });
@@ -270,7 +298,7 @@ describe('rollups', () => {
       { ts: late, name: '$page', visitor: randomUUID(), properties: { path: '/late' } },
     ]);
     await rollUp();
-    await db.query(`UPDATE analytics_watermarks SET hi = hi - interval '10 minutes' WHERE name = 'rollups'`);
+    await rewind(a.siteId, '10 minutes');
     await rollUp();
     const after = await rolledTraffic(a.siteId, 'minute');
     expect(after.pageviews).toBe(before.pageviews + 2);
@@ -344,7 +372,8 @@ describe('in-flight rows', () => {
       await insertEvents(c.siteId, [
         { ts: new Date(), name: '$page', visitor: randomUUID(), properties: { path: '/fast' } },
       ]);
-      for (let i = 0; i < 3; i++) expect((await onePass()).getTime()).toBeLessThan(started.getTime());
+      for (let i = 0; i < 3; i++)
+        expect((await onePass([c.siteId])).getTime()).toBeLessThan(started.getTime());
       expect((await rolledTraffic(c.siteId, 'minute')).pageviews).toBe(0);
       await slow.query('COMMIT');
       await rollUp();
@@ -446,7 +475,7 @@ describe('live passes (deltas) equal a whole recompute (fast-check)', () => {
               ...raw,
               visitors: 0,
             });
-          await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [start]);
+          await rewind(c.siteId, start);
           await rollUp();
           expect(await snapshot(c.siteId)).toEqual(live);
         },
@@ -530,7 +559,7 @@ describe('live passes over the runtime ledger (deltas) equal a whole recompute',
       );
       expect({ grain, ...rows[0] }).toEqual({ grain, ...raw[0], goals: raw[0].converted });
     }
-    await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [start]);
+    await rewind(c.siteId, start);
     await rollUp();
     expect(await snapshot(c.siteId)).toEqual(live);
   });
@@ -703,7 +732,7 @@ describe('reports API', () => {
         );
     }
     // the runs were planted with past timestamps: re-run the window that covers them
-    await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [new Date(base - MIN)]);
+    await rewind(a.siteId, new Date(base - MIN));
     await rollUp();
     const res = await api.request(
       `/api/sites/${a.siteId}/reports/flows/${flowId}?from=${new Date(base - 3_600_000).toISOString()}`,
