@@ -307,8 +307,14 @@ describe('saved funnels', () => {
   it('re-running a window, or rebuilding from raw events, changes nothing', async () => {
     const before = await snapshot(t.siteId);
     expect(before.length).toBeGreaterThan(10);
-    await db.query(`UPDATE analytics_rollup_sites SET hi = hi - interval '2 hours' WHERE site_id = $1`, [
+    const { rows: wm } = await db.query<{ hi: Date }>(
+      `SELECT hi FROM analytics_rollup_sites WHERE site_id = $1`,
+      [t.siteId],
+    );
+    // two hours back, computed here (Citus refuses a STABLE timestamptz - interval over a column in an UPDATE)
+    await db.query(`UPDATE analytics_rollup_sites SET hi = $2 WHERE site_id = $1`, [
       t.siteId,
+      new Date(wm[0].hi.getTime() - 2 * 3_600_000),
     ]);
     await rollUp();
     expect(await snapshot(t.siteId)).toEqual(before);

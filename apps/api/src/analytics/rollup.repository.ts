@@ -173,18 +173,28 @@ export class RollupRepository {
    * so after downtime the backlog is caught up in bounded transactions (a pass each) rather than in
    * one huge one. Null when every group was being rolled up by another worker.
    */
-  async advance(marginMs: number, maxWindowMs = MAX_LIVE_WINDOW_MS): Promise<RollupResult | null> {
+  async advance(
+    marginMs: number,
+    maxWindowMs = MAX_LIVE_WINDOW_MS,
+    concurrency = 1,
+  ): Promise<RollupResult | null> {
     const groups = await this.siteGroups();
     const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
     let claimed = groups.length === 0;
-    // Workers start at different groups, so two of them mostly work on different shards.
+    // Workers start at different groups, so two of them mostly work on different shards; up to
+    // `concurrency` groups at once (on Citus each group's statements run on its shard's worker).
     const first = Math.floor(Math.random() * groups.length);
-    for (let k = 0; k < groups.length; k++) {
-      const r = await this.advanceGroup(groups[(first + k) % groups.length], marginMs, maxWindowMs);
-      if (!r) continue;
-      claimed = true;
-      mergeResult(out, r);
-    }
+    let next = 0;
+    const lane = async () => {
+      while (next < groups.length) {
+        const group = groups[(first + next++) % groups.length];
+        const r = await this.advanceGroup(group, marginMs, maxWindowMs);
+        if (!r) continue;
+        claimed = true;
+        mergeResult(out, r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, groups.length)) }, lane));
     return claimed ? out : null;
   }
 
@@ -314,7 +324,6 @@ export class RollupRepository {
   async deltaWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
     const [sites] = p;
     if (this.citus === false) await summarizeReceivedRanges(m);
-    await this.siteZones(m, sites);
     await m.query(
       `CREATE TEMP TABLE nf_new ON COMMIT DROP AS
        SELECT e.site_id, e.id, e.ts, e.visitor_id, e.name, e.properties, e.is_bot
@@ -328,6 +337,14 @@ export class RollupRepository {
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT DISTINCT site_id, date_trunc('minute', ts) AS m FROM nf_new`,
     );
+    await createFlowTouched(m, p);
+    const [{ events, ledger }] = await queryRows<{ events: boolean; ledger: boolean }>(
+      m,
+      `SELECT EXISTS (SELECT 1 FROM nf_new) AS events, EXISTS (SELECT 1 FROM nf_flow_touched) AS ledger`,
+    );
+    // Nothing new for these sites (most shards, most passes): only funnels waiting for a rebuild.
+    if (!events && !ledger) return this.result(m, p, await rollFunnels(m, p, 'nf_new'));
+    await this.siteZones(m, sites);
     // Each visitor's page views from an hour before its first new one to an hour after its last: a new
     // page view changes the session start / engagement of at most the next two page views, which lie
     // within the hour after it (see SESSION_GAP), and their flags need the two before them. The
@@ -489,7 +506,7 @@ export class RollupRepository {
 
     // 2. Runtime ledger: touched (site, minute) of steps written, runs started and runs ended.
     await createFlowTouched(m, p);
-    await this.flowMinutes(m, sites);
+    await this.flowMinutes(m, sites, hi);
     await m.query(
       `INSERT INTO nf_hours (site_id, h)
        SELECT DISTINCT site_id, date_trunc('hour', m) FROM nf_flow_touched
@@ -505,12 +522,12 @@ export class RollupRepository {
   }
 
   /**
-   * Live pass over the runtime ledger: the rows stamped in the window are added as minute deltas
+   * Live pass over the runtime ledger (`nf_flow_touched` made by the caller): the rows stamped in the
+   * window are added as minute deltas
    * (like events): a ledger row reaches its node once, a run enters at `created_at`, ends at
    * `ended_at` with its status then. Cost ∝ new ledger rows, not the size of their minutes.
    */
   private async flowDeltas(m: EntityManager, p: PassParams): Promise<void> {
-    await createFlowTouched(m, p);
     const [{ n }] = await queryRows<{ n: number }>(m, `SELECT count(*)::int AS n FROM nf_flow_touched`);
     if (n === 0) return;
     for (const [table, keys, sums, hlls] of FLOW_ROLLUPS) {
@@ -707,16 +724,19 @@ export class RollupRepository {
     );
   }
 
-  /** Flow node reach (ledger rows), runs entered (created_at) and ended (ended_at) per minute. */
-  private async flowMinutes(m: EntityManager, sites: string[]): Promise<void> {
+  /**
+   * Flow node reach (ledger rows), runs entered (created_at) and ended (ended_at) per minute, from the
+   * ledger rows stamped before hi only (R(hi)): a later row is the next live pass's delta.
+   */
+  private async flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise<void> {
     const touched = await arraysOf(m, `SELECT site_id, m FROM nf_flow_touched`, ['site_id', 'm']);
-    const params = [sites, ...touched];
+    const params = [sites, ...touched, hi];
     const ft = `unnest($2::uuid[], $3::timestamptz[]) ft(site_id, m)`;
     await m.query(
       `INSERT INTO analytics_flow_nodes AS t (site_id, grain, bucket, flow_id, flow_version, node_id, reached)
        SELECT s.site_id, 'minute', ft.m, s.flow_id, r.flow_version, s.node_id, count(*)
          FROM ${ft}
-         JOIN run_steps s ON s.site_id = ft.site_id AND s.created_at >= ft.m AND s.created_at < ft.m + interval '1 minute'
+         JOIN run_steps s ON s.site_id = ft.site_id AND s.created_at >= ft.m AND s.created_at < ft.m + interval '1 minute' AND s.created_at < $4
          JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
         WHERE s.site_id = ANY($1::uuid[]) AND r.site_id = ANY($1::uuid[])
         GROUP BY 1, 3, 4, 5, 6
@@ -728,13 +748,13 @@ export class RollupRepository {
          SELECT r.site_id, ft.m, r.flow_id, r.flow_version, 1 AS entered, 0 AS completed, 0 AS converted,
                 0 AS exited, 0 AS failed
            FROM ${ft}
-           JOIN runs r ON r.site_id = ft.site_id AND r.created_at >= ft.m AND r.created_at < ft.m + interval '1 minute'
+           JOIN runs r ON r.site_id = ft.site_id AND r.created_at >= ft.m AND r.created_at < ft.m + interval '1 minute' AND r.created_at < $4
           WHERE r.site_id = ANY($1::uuid[])
          UNION ALL
          SELECT r.site_id, ft.m, r.flow_id, r.flow_version, 0, (r.status IN ('completed', 'converted'))::int,
                 (r.status = 'converted')::int, (r.status = 'exited')::int, (r.status = 'failed')::int
            FROM ${ft}
-           JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute'
+           JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
           WHERE r.site_id = ANY($1::uuid[]))
        INSERT INTO analytics_flow_runs AS t (site_id, grain, bucket, flow_id, flow_version, entered, completed,
                                              converted, exited, failed)
@@ -750,13 +770,13 @@ export class RollupRepository {
       `DELETE FROM analytics_flow_goals t
         WHERE t.site_id = ANY($1::uuid[]) AND t.grain = 'minute'
           AND (t.site_id, t.bucket) IN (SELECT ft.site_id, ft.m FROM ${ft})`,
-      params,
+      [sites, ...touched],
     );
     await m.query(
       `INSERT INTO analytics_flow_goals (site_id, grain, bucket, flow_id, flow_version, bin, runs)
        SELECT r.site_id, 'minute', ft.m, r.flow_id, r.flow_version, ${GOAL_BIN}, count(*)
          FROM ${ft}
-         JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute'
+         JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
         WHERE r.site_id = ANY($1::uuid[]) AND r.status = 'converted'
         GROUP BY 1, 3, 4, 5, 6`,
       params,
@@ -786,7 +806,7 @@ function passParams(claimed: Claimed[], hi: Date): PassParams {
 
 function mergeResult(out: RollupResult, r: RollupResult): void {
   if (r.lo && (!out.lo || r.lo < out.lo)) out.lo = r.lo;
-  if (r.hi && (!out.hi || r.hi > out.hi)) out.hi = r.hi;
+  if (r.hi && (!out.hi || r.hi < out.hi)) out.hi = r.hi; // every site of the pass is rolled up to hi
   out.siteMinutes += r.siteMinutes;
   out.flowMinutes += r.flowMinutes;
   out.sites = (out.sites ?? 0) + (r.sites ?? 0);
