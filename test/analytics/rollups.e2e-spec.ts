@@ -14,6 +14,12 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, testClientConfig } from '../support/
 const PREFIX = `nfanalytics${process.pid}`;
 const env = { QUEUE_PREFIX: PREFIX, ANALYTICS_ROLLUP_MARGIN_MS: '300' };
 const MIN = 60_000;
+/**
+ * On Citus a pass is a few single-shard transactions per shard holding a site (~0.1 s each on this
+ * 2-core box with the cluster on it, several seconds a pass at high load): the suites that wait for
+ * many passes get more time there.
+ */
+const SLOW = process.env.CITUS_WORKER_URLS ? 3 : 1;
 
 let api: TestApi;
 let worker: RunningProcess;
@@ -65,16 +71,45 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promi
   }
 }
 
-/** One RollupsAdvance pass through the worker; resolves to the watermark after it. */
-async function onePass(): Promise<Date> {
+/**
+ * The oldest watermark of these sites (default: every site), one single-shard read per site; a site
+ * without a watermark row yet (no pass since it was created) counts as 1970.
+ */
+async function watermarkOf(siteIds?: string[]): Promise<Date> {
+  const ids =
+    siteIds ??
+    (await db.query<{ site_id: string }>(`SELECT site_id FROM account_sites`)).rows.map((r) => r.site_id);
+  let min = Infinity;
+  for (const id of ids) {
+    const { rows } = await db.query<{ hi: Date }>(
+      `SELECT hi FROM analytics_rollup_sites WHERE site_id = $1`,
+      [id],
+    );
+    min = Math.min(min, rows[0]?.hi.getTime() ?? 0);
+  }
+  return new Date(min);
+}
+
+/** Moves a site's watermark back by `by` ms, or to `to`: its next pass re-runs the window from there. */
+async function rewind(siteId: string, to: number | Date): Promise<void> {
+  // computed here: Citus refuses a STABLE timestamptz - interval over a column in an UPDATE
+  const target = typeof to === 'number' ? new Date((await watermarkOf([siteId])).getTime() - to) : to;
+  const { rowCount } = await db.query(`UPDATE analytics_rollup_sites SET hi = $2 WHERE site_id = $1`, [
+    siteId,
+    target,
+  ]);
+  expect(rowCount).toBe(1);
+}
+
+/** One RollupsAdvance pass through the worker; resolves to the watermark of `siteIds` after it. */
+async function onePass(siteIds?: string[]): Promise<Date> {
   const job = await queue.add('RollupsAdvance', {});
   await waitFor(async () => ['completed', 'failed'].includes(await job.getState()));
   if ((await job.getState()) === 'failed') throw new Error(`rollup failed: ${job.failedReason ?? ''}`);
-  const { rows } = await db.query<{ hi: Date }>(`SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`);
-  return rows[0].hi;
+  return watermarkOf(siteIds);
 }
 
-/** Runs RollupsAdvance through the worker until the watermark passes everything committed so far. */
+/** Runs RollupsAdvance through the worker until every site's watermark passes everything committed so far. */
 async function rollUp(): Promise<void> {
   const {
     rows: [{ now }],
@@ -256,7 +291,7 @@ describe('rollups', () => {
 
   it('re-running a window changes nothing', async () => {
     const before = await snapshot(a.siteId);
-    await db.query(`UPDATE analytics_watermarks SET hi = hi - interval '30 minutes' WHERE name = 'rollups'`);
+    await rewind(a.siteId, 30 * MIN);
     await rollUp();
     expect(await snapshot(a.siteId)).toEqual(before);
   });
@@ -270,7 +305,7 @@ describe('rollups', () => {
       { ts: late, name: '$page', visitor: randomUUID(), properties: { path: '/late' } },
     ]);
     await rollUp();
-    await db.query(`UPDATE analytics_watermarks SET hi = hi - interval '10 minutes' WHERE name = 'rollups'`);
+    await rewind(a.siteId, 10 * MIN);
     await rollUp();
     const after = await rolledTraffic(a.siteId, 'minute');
     expect(after.pageviews).toBe(before.pageviews + 2);
@@ -344,7 +379,8 @@ describe('in-flight rows', () => {
       await insertEvents(c.siteId, [
         { ts: new Date(), name: '$page', visitor: randomUUID(), properties: { path: '/fast' } },
       ]);
-      for (let i = 0; i < 3; i++) expect((await onePass()).getTime()).toBeLessThan(started.getTime());
+      for (let i = 0; i < 3; i++)
+        expect((await onePass([c.siteId])).getTime()).toBeLessThan(started.getTime());
       expect((await rolledTraffic(c.siteId, 'minute')).pageviews).toBe(0);
       await slow.query('COMMIT');
       await rollUp();
@@ -402,58 +438,62 @@ describe('live passes (deltas) equal a whole recompute (fast-check)', () => {
    * a live pass; then the watermark is rewound and the same rows are recomputed whole. Every rollup
    * row (minute/hour/day traffic, CTA, breakdowns) must be identical, and traffic equal raw counts.
    */
-  it('for any order of arrival', async () => {
-    const base = Math.floor((Date.now() - 4 * 3_600_000) / MIN) * MIN;
-    const event = fc.record({
-      visitor: fc.integer({ min: 0, max: 2 }),
-      minute: fc.integer({ min: 0, max: 100 }),
-      second: fc.integer({ min: 0, max: 59 }),
-      kind: fc.constantFrom('$page', '$page', '$page', 'cta_viewed', 'cta_converted', 'signup'),
-      path: fc.constantFrom('/', '/a', '/b'),
-      referrer: fc.constantFrom(null, 'https://t.co/x', 'https://www.google.com/'),
-      bot: fc.constantFrom(false, false, false, false, true),
-    });
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.array(event, { minLength: 1, maxLength: 10 }), { minLength: 2, maxLength: 5 }),
-        async (batches) => {
-          const c = await createTenant(api, 'analytics-deltas'); // a fresh site: a failure leaves no residue
-          const visitors = [randomUUID(), randomUUID(), randomUUID()];
-          const {
-            rows: [{ start }],
-          } = await db.query<{ start: Date }>(`SELECT clock_timestamp() - interval '1 second' AS start`);
-          for (const batch of batches) {
-            await insertEvents(
-              c.siteId,
-              batch.map((e) => ({
-                ts: new Date(base + e.minute * MIN + e.second * 1000),
-                name: e.kind,
-                visitor: visitors[e.visitor],
-                properties:
-                  e.kind === '$page'
-                    ? { path: e.path, referrer: e.referrer }
-                    : { cta_id: 'cta-x', variant_id: e.visitor % 2 ? 'b' : 'control' },
-                context: { location: { country: e.visitor % 2 ? 'fr' : 'de' } },
-                bot: e.bot,
-              })),
-            );
+  it(
+    'for any order of arrival',
+    async () => {
+      const base = Math.floor((Date.now() - 4 * 3_600_000) / MIN) * MIN;
+      const event = fc.record({
+        visitor: fc.integer({ min: 0, max: 2 }),
+        minute: fc.integer({ min: 0, max: 100 }),
+        second: fc.integer({ min: 0, max: 59 }),
+        kind: fc.constantFrom('$page', '$page', '$page', 'cta_viewed', 'cta_converted', 'signup'),
+        path: fc.constantFrom('/', '/a', '/b'),
+        referrer: fc.constantFrom(null, 'https://t.co/x', 'https://www.google.com/'),
+        bot: fc.constantFrom(false, false, false, false, true),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(event, { minLength: 1, maxLength: 10 }), { minLength: 2, maxLength: 5 }),
+          async (batches) => {
+            const c = await createTenant(api, 'analytics-deltas'); // a fresh site: a failure leaves no residue
+            const visitors = [randomUUID(), randomUUID(), randomUUID()];
+            const {
+              rows: [{ start }],
+            } = await db.query<{ start: Date }>(`SELECT clock_timestamp() - interval '1 second' AS start`);
+            for (const batch of batches) {
+              await insertEvents(
+                c.siteId,
+                batch.map((e) => ({
+                  ts: new Date(base + e.minute * MIN + e.second * 1000),
+                  name: e.kind,
+                  visitor: visitors[e.visitor],
+                  properties:
+                    e.kind === '$page'
+                      ? { path: e.path, referrer: e.referrer }
+                      : { cta_id: 'cta-x', variant_id: e.visitor % 2 ? 'b' : 'control' },
+                  context: { location: { country: e.visitor % 2 ? 'fr' : 'de' } },
+                  bot: e.bot,
+                })),
+              );
+              await rollUp();
+            }
+            const live = await snapshot(c.siteId);
+            const raw = await rawTraffic(c.siteId);
+            for (const grain of ['minute', 'hour', 'day'])
+              expect({ ...(await rolledTraffic(c.siteId, grain)), visitors: 0 }).toEqual({
+                ...raw,
+                visitors: 0,
+              });
+            await rewind(c.siteId, start);
             await rollUp();
-          }
-          const live = await snapshot(c.siteId);
-          const raw = await rawTraffic(c.siteId);
-          for (const grain of ['minute', 'hour', 'day'])
-            expect({ ...(await rolledTraffic(c.siteId, grain)), visitors: 0 }).toEqual({
-              ...raw,
-              visitors: 0,
-            });
-          await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [start]);
-          await rollUp();
-          expect(await snapshot(c.siteId)).toEqual(live);
-        },
-      ),
-      { numRuns: 12 },
-    );
-  }, 300_000);
+            expect(await snapshot(c.siteId)).toEqual(live);
+          },
+        ),
+        { numRuns: 12 },
+      );
+    },
+    300_000 * SLOW,
+  );
 });
 
 describe('live passes over the runtime ledger (deltas) equal a whole recompute', () => {
@@ -462,78 +502,82 @@ describe('live passes over the runtime ledger (deltas) equal a whole recompute',
    * two after they entered; the flow rollups (minute/hour/day nodes, runs, goal bins) must equal the
    * raw ledger, and a rewound watermark's whole recompute of the same rows must leave them unchanged.
    */
-  it('nodes reached, runs entered and ended, goal bins', async () => {
-    const c = await createTenant(api, 'analytics-flow-deltas');
-    const flowId = randomUUID();
-    await db.query(`INSERT INTO flows (site_id, id, name, draft) VALUES ($1, $2, 'delta flow', '{}')`, [
-      c.siteId,
-      flowId,
-    ]);
-    const {
-      rows: [{ start }],
-    } = await db.query<{ start: Date }>(`SELECT clock_timestamp() - interval '1 second' AS start`);
-    const open: string[] = [];
-    const ends = ['converted', 'completed', 'failed', 'exited', 'converted'];
-    let trigger = 0;
-    for (let pass = 0; pass < 4; pass++) {
-      for (let i = 0; i < 3; i++) {
-        const runId = randomUUID();
-        await db.query(
-          `INSERT INTO runs (site_id, id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
+  it(
+    'nodes reached, runs entered and ended, goal bins',
+    async () => {
+      const c = await createTenant(api, 'analytics-flow-deltas');
+      const flowId = randomUUID();
+      await db.query(`INSERT INTO flows (site_id, id, name, draft) VALUES ($1, $2, 'delta flow', '{}')`, [
+        c.siteId,
+        flowId,
+      ]);
+      const {
+        rows: [{ start }],
+      } = await db.query<{ start: Date }>(`SELECT clock_timestamp() - interval '1 second' AS start`);
+      const open: string[] = [];
+      const ends = ['converted', 'completed', 'failed', 'exited', 'converted'];
+      let trigger = 0;
+      for (let pass = 0; pass < 4; pass++) {
+        for (let i = 0; i < 3; i++) {
+          const runId = randomUUID();
+          await db.query(
+            `INSERT INTO runs (site_id, id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
                              trigger_event, status)
            VALUES ($1, $2, $3, $4, $5, $6, 'start', '{}', 'waiting')`,
-          [c.siteId, runId, flowId, 1 + (i % 2), randomUUID(), ++trigger],
-        );
-        await db.query(
-          `INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
+            [c.siteId, runId, flowId, 1 + (i % 2), randomUUID(), ++trigger],
+          );
+          await db.query(
+            `INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
            VALUES ($1, $2, 'start', 0, $3, 0, 'x', '{}', 'none')`,
-          [c.siteId, runId, flowId],
-        );
-        open.push(runId);
-      }
-      // end two runs entered in earlier passes (or this one), each through a node of its own
-      for (const runId of open.splice(0, 2)) {
-        const status = ends[trigger % ends.length];
-        await db.query(`UPDATE runs SET status = $3, ended_at = now() WHERE site_id = $1 AND id = $2`, [
-          c.siteId,
-          runId,
-          status,
-        ]);
-        await db.query(
-          `INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
+            [c.siteId, runId, flowId],
+          );
+          open.push(runId);
+        }
+        // end two runs entered in earlier passes (or this one), each through a node of its own
+        for (const runId of open.splice(0, 2)) {
+          const status = ends[trigger % ends.length];
+          await db.query(`UPDATE runs SET status = $3, ended_at = now() WHERE site_id = $1 AND id = $2`, [
+            c.siteId,
+            runId,
+            status,
+          ]);
+          await db.query(
+            `INSERT INTO run_steps (site_id, run_id, node_id, iteration, flow_id, ord, node_type, input, effect_status)
            VALUES ($1, $2, $3, 0, $4, 1, 'x', '{}', 'none')`,
-          [c.siteId, runId, status === 'converted' ? 'goal' : 'end', flowId],
-        );
-        trigger++;
+            [c.siteId, runId, status === 'converted' ? 'goal' : 'end', flowId],
+          );
+          trigger++;
+        }
+        await rollUp();
       }
-      await rollUp();
-    }
-    const live = await snapshot(c.siteId);
-    const { rows: raw } = await db.query(
-      `SELECT (SELECT count(*) FROM runs WHERE site_id = $1)::int AS entered,
+      const live = await snapshot(c.siteId);
+      const { rows: raw } = await db.query(
+        `SELECT (SELECT count(*) FROM runs WHERE site_id = $1)::int AS entered,
               (SELECT count(*) FROM runs WHERE site_id = $1 AND status IN ('completed', 'converted'))::int AS completed,
               (SELECT count(*) FROM runs WHERE site_id = $1 AND status = 'converted')::int AS converted,
               (SELECT count(*) FROM runs WHERE site_id = $1 AND status = 'failed')::int AS failed,
               (SELECT count(*) FROM run_steps WHERE site_id = $1)::int AS reached`,
-      [c.siteId],
-    );
-    expect(raw[0]).toMatchObject({ entered: 12, reached: 20 });
-    for (const grain of ['minute', 'hour', 'day']) {
-      const { rows } = await db.query(
-        `SELECT (SELECT sum(entered) FROM analytics_flow_runs WHERE site_id = $1 AND grain = $2)::int AS entered,
+        [c.siteId],
+      );
+      expect(raw[0]).toMatchObject({ entered: 12, reached: 20 });
+      for (const grain of ['minute', 'hour', 'day']) {
+        const { rows } = await db.query(
+          `SELECT (SELECT sum(entered) FROM analytics_flow_runs WHERE site_id = $1 AND grain = $2)::int AS entered,
                 (SELECT sum(completed) FROM analytics_flow_runs WHERE site_id = $1 AND grain = $2)::int AS completed,
                 (SELECT sum(converted) FROM analytics_flow_runs WHERE site_id = $1 AND grain = $2)::int AS converted,
                 (SELECT sum(failed) FROM analytics_flow_runs WHERE site_id = $1 AND grain = $2)::int AS failed,
                 (SELECT sum(reached) FROM analytics_flow_nodes WHERE site_id = $1 AND grain = $2)::int AS reached,
                 (SELECT sum(runs) FROM analytics_flow_goals WHERE site_id = $1 AND grain = $2)::int AS goals`,
-        [c.siteId, grain],
-      );
-      expect({ grain, ...rows[0] }).toEqual({ grain, ...raw[0], goals: raw[0].converted });
-    }
-    await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [start]);
-    await rollUp();
-    expect(await snapshot(c.siteId)).toEqual(live);
-  });
+          [c.siteId, grain],
+        );
+        expect({ grain, ...rows[0] }).toEqual({ grain, ...raw[0], goals: raw[0].converted });
+      }
+      await rewind(c.siteId, start);
+      await rollUp();
+      expect(await snapshot(c.siteId)).toEqual(live);
+    },
+    60_000 * SLOW,
+  );
 });
 
 describe('reports API', () => {
@@ -703,7 +747,7 @@ describe('reports API', () => {
         );
     }
     // the runs were planted with past timestamps: re-run the window that covers them
-    await db.query(`UPDATE analytics_watermarks SET hi = $1 WHERE name = 'rollups'`, [new Date(base - MIN)]);
+    await rewind(a.siteId, new Date(base - MIN));
     await rollUp();
     const res = await api.request(
       `/api/sites/${a.siteId}/reports/flows/${flowId}?from=${new Date(base - 3_600_000).toISOString()}`,

@@ -53,9 +53,9 @@ const messageCounts = async (db: Client, siteId: string) =>
     ).rows.map((r) => [r.status, r.n]),
   ) as Record<string, number>;
 
-const rolledUpTo = async (db: Client) =>
+const rolledUpTo = async (db: Client, siteId: string) =>
   (
-    await db.query<{ hi: Date | null }>(`SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`)
+    await db.query<{ hi: Date | null }>(`SELECT hi FROM analytics_rollup_sites WHERE site_id = $1`, [siteId])
   ).rows[0]?.hi?.getTime() ?? 0;
 
 describe('fault: Redis loses its data while webhook retries wait', () => {
@@ -76,7 +76,7 @@ describe('fault: Redis loses its data while webhook retries wait', () => {
     );
     await waitFor('every first try refused', async () => rx.refused.length >= n, 60_000, 100);
     expect(rx.hooks).toHaveLength(0);
-    await waitFor('the rollups running', async () => (await rolledUpTo(stack.db)) > 0, 30_000, 200);
+    await waitFor('the rollups running', async () => (await rolledUpTo(stack.db, t.siteId)) > 0, 30_000, 200);
     // This Redis database only (FLUSHALL would wipe every database of a server other tests share):
     // the delayed retries and every repeatable schedule are gone.
     expect(await stack.redis.flushdb()).toBe('OK');
@@ -89,7 +89,7 @@ describe('fault: Redis loses its data while webhook retries wait', () => {
     // The rollups' schedule came back too: the watermark moves past the flush.
     await waitFor(
       'rollups past the flush',
-      async () => (await rolledUpTo(stack.db)) > flushedAt,
+      async () => (await rolledUpTo(stack.db, t.siteId)) > flushedAt,
       30_000,
       250,
     );

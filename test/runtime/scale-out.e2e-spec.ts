@@ -16,7 +16,8 @@ import {
  * Two API and two worker processes share the loops: every worker's relay, reconciler and delivery
  * jobs claim per site, so the same 1,000 runs across 50 sites must each run once and send one
  * webhook. On Citus (`npm run test:citus`) the sites are spread over both Citus workers and every
- * claim is single-shard (strict mode refuses anything else).
+ * claim is single-shard (strict mode refuses anything else). Both workers roll up too: each site's
+ * rollups must equal its raw events and runtime ledger.
  */
 describe('scale-out: 2 API + 2 worker processes, 1,000 runs across 50 sites', () => {
   const ctx = useStack({ RUNTIME_RESCUE_GRACE_MS: '5000' });
@@ -99,5 +100,45 @@ describe('scale-out: 2 API + 2 worker processes, 1,000 runs across 50 sites', ()
     const runIds = rx.hooks.map((h) => (JSON.parse(h.body) as { run: string }).run);
     expect(new Set(runIds).size).toBe(1000);
     expect(new Set(rx.hooks.map((h) => h.headers['webhook-id'])).size).toBe(1000);
+
+    // Reports equal raw counts: both workers roll up (each claims a group of sites, on Citus a shard's,
+    // with SKIP LOCKED), so a window applied twice or skipped would show here. Wait until every site's
+    // watermark passes now, then compare each site's rollups with its raw events and runtime ledger.
+    const {
+      rows: [{ now }],
+    } = await stack.db.query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
+    for (const s of sites)
+      await waitFor(
+        `site ${s.t.siteId} rolled up`,
+        async () =>
+          ((
+            await stack.db.query<{ hi: Date }>(`SELECT hi FROM analytics_rollup_sites WHERE site_id = $1`, [
+              s.t.siteId,
+            ])
+          ).rows[0]?.hi ?? new Date(0)) > now,
+        60_000,
+        250,
+      );
+    for (const s of sites) {
+      const { rows } = await stack.db.query<Record<string, number>>(
+        `SELECT (SELECT count(*) FROM events WHERE site_id = $1 AND NOT is_bot)::int AS raw_events,
+                (SELECT coalesce(sum(events), 0) FROM analytics_traffic WHERE site_id = $1 AND grain = 'minute')::int AS events,
+                (SELECT coalesce(sum(events), 0) FROM analytics_traffic WHERE site_id = $1 AND grain = 'day')::int AS day_events,
+                (SELECT count(*) FROM run_steps WHERE site_id = $1 AND flow_id = $2)::int AS raw_reached,
+                (SELECT coalesce(sum(reached), 0) FROM analytics_flow_nodes WHERE site_id = $1 AND flow_id = $2 AND grain = 'minute')::int AS reached,
+                (SELECT coalesce(sum(entered), 0) FROM analytics_flow_runs WHERE site_id = $1 AND flow_id = $2 AND grain = 'minute')::int AS entered,
+                (SELECT coalesce(sum(completed), 0) FROM analytics_flow_runs WHERE site_id = $1 AND flow_id = $2 AND grain = 'day')::int AS completed`,
+        [s.t.siteId, s.flowId],
+      );
+      const r = rows[0];
+      expect({ site: s.t.siteId, events: r.events, day_events: r.day_events, reached: r.reached }).toEqual({
+        site: s.t.siteId,
+        events: r.raw_events,
+        day_events: r.raw_events,
+        reached: r.raw_reached,
+      });
+      expect(r.raw_events).toBeGreaterThanOrEqual(20);
+      expect([r.entered, r.completed]).toEqual([20, 20]);
+    }
   }, 600_000);
 });

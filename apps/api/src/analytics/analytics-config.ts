@@ -9,6 +9,8 @@ const schema = z.object({
   ANALYTICS_ROLLUP_MARGIN_MS: z.coerce.number().int().min(0).default(2_000),
   /** A live pass covers at most this much `received_at` time (a backlog is caught up pass by pass). */
   ANALYTICS_ROLLUP_MAX_WINDOW_MS: z.coerce.number().int().min(1_000).default(300_000),
+  /** Site groups (on Citus: shards) one worker rolls up at once, each in its own transaction. */
+  ANALYTICS_ROLLUP_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
 });
 
 export type AnalyticsConfig = z.infer<typeof schema>;

@@ -25,7 +25,7 @@ export interface FunnelRollupResult {
 
 /**
  * Saved funnels, advanced in the rollup transaction over the same window [lo, hi) of `received_at`.
- * For each funnel: the visitors with a matching event received in the window, and for each the
+ * For each funnel of the pass's sites (each with its own lo): the visitors with a matching event received in the window, and for each the
  * earliest such event time T; their attempts are recomputed from S (the start of the stored attempt
  * covering T, else T) — attempts before S cannot change, since an attempt depends only on events
  * from its start and whether an earlier attempt is still open — then the day rows of every day whose
@@ -34,16 +34,22 @@ export interface FunnelRollupResult {
  */
 export async function rollFunnels(
   m: EntityManager,
-  lo: Date,
-  hi: Date,
+  [sites, los, , hi]: [sites: string[], los: Date[], minLo: Date, hi: Date, maxLo: Date],
   windowRows?: string,
 ): Promise<FunnelRollupResult> {
+  // The pass's sites with a touched minute (nf_touched is a temp table: read here, not joined). Not
+  // `site_id = ANY($2)` below: Citus 13.2 stops pruning to one shard on an OR with a second ANY.
+  const touched = (await queryRows<{ site_id: string }>(m, `SELECT DISTINCT site_id FROM nf_touched`)).map(
+    (r) => r.site_id,
+  );
   const list = await queryRows<{ site_id: string; id: string }>(
     m,
     `SELECT f.site_id, f.id FROM analytics_funnels f
-      WHERE f.built_version IS DISTINCT FROM f.version
-         OR EXISTS (SELECT 1 FROM nf_touched t WHERE t.site_id = f.site_id)`,
+      WHERE f.site_id = ANY($1::uuid[])
+        AND (f.built_version IS DISTINCT FROM f.version OR array_position($2::uuid[], f.site_id) IS NOT NULL)`,
+    [sites, touched],
   );
+  const loOf = new Map(sites.map((s, i) => [s, los[i]]));
   const out: FunnelRollupResult = { funnels: 0, rebuilt: 0, visitors: 0 };
   for (const { site_id, id } of list) {
     // Router query per funnel (Citus-safe lock): a concurrent edit or delete waits for this pass.
@@ -58,7 +64,11 @@ export async function rollFunnels(
     const rebuild = f.built_version !== f.version;
     out.funnels++;
     if (rebuild) out.rebuilt++;
-    out.visitors += await advanceFunnel(m, f, rebuild ? null : { lo, hi, rows: windowRows });
+    out.visitors += await advanceFunnel(
+      m,
+      f,
+      rebuild ? null : { lo: loOf.get(site_id)!, hi, rows: windowRows },
+    );
     if (rebuild)
       await m.query(`UPDATE analytics_funnels SET built_version = $3 WHERE site_id = $1 AND id = $2`, [
         f.site_id,

@@ -142,11 +142,12 @@ export class FunnelRepository {
     return { current: pick(true), previous: pick(false) };
   }
 
-  /** The rollup watermark (funnel rows include every event received before it). */
-  async watermark(): Promise<Date | null> {
+  /** The site's rollup watermark (funnel rows include every event received before it). */
+  async watermark(siteId: string): Promise<Date | null> {
     const [row] = await queryRows<{ hi: Date }>(
       this.db,
-      `SELECT hi FROM analytics_watermarks WHERE name = 'rollups'`,
+      `SELECT hi FROM analytics_rollup_sites WHERE site_id = $1`,
+      [siteId],
     );
     return row?.hi ?? null;
   }

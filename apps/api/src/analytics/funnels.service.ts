@@ -106,7 +106,7 @@ export class FunnelsService {
     const r = await this.reports.resolveRange(siteId, { ...q, granularity: 'day', limit: 10 });
     const [counts, watermark] = await Promise.all([
       this.funnels.stepCounts(siteId, id, r.from, r.to, r.previous?.from ?? null),
-      this.funnels.watermark(),
+      this.funnels.watermark(siteId),
     ]);
     const now = funnelSteps(f.steps, counts.current);
     const before = r.previous ? funnelSteps(f.steps, counts.previous) : null;

@@ -261,7 +261,7 @@ export class ReportsRepository {
       series: [number, number, number, number][];
     }>(
       this.db,
-      `SELECT (SELECT hi FROM analytics_watermarks WHERE name = 'rollups') AS hi,
+      `SELECT (SELECT hi FROM analytics_rollup_sites WHERE site_id = $1) AS hi,
               coalesce(sum(events), 0) AS events, coalesce(sum(pageviews), 0) AS pageviews,
               coalesce(round(nf_hll_union_card(visitors)), 0) AS visitors,
               coalesce(json_agg(json_build_array((extract(epoch FROM bucket) * 1000)::bigint, events, pageviews,

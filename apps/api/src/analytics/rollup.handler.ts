@@ -4,7 +4,10 @@ import { JobName } from '../jobs/job.types';
 import { ANALYTICS_CONFIG, AnalyticsConfig } from './analytics-config';
 import { RollupRepository, RollupResult } from './rollup.repository';
 
-/** RollupsAdvance: one watermark window per run; a concurrent run on another worker simply skips. */
+/**
+ * RollupsAdvance: one window per site group per run; a group another worker is rolling up is skipped
+ * (its watermark rows are locked), so concurrent runs share the groups.
+ */
 @Injectable()
 export class RollupHandler {
   private readonly logger = new Logger(RollupHandler.name);
@@ -20,6 +23,7 @@ export class RollupHandler {
     const result = await this.rollups.advance(
       this.cfg.ANALYTICS_ROLLUP_MARGIN_MS,
       this.cfg.ANALYTICS_ROLLUP_MAX_WINDOW_MS,
+      this.cfg.ANALYTICS_ROLLUP_CONCURRENCY,
     );
     if (!result) return { skipped: true };
     if (result.siteMinutes || result.flowMinutes)

@@ -9,6 +9,8 @@ export interface RollupResult {
   hi: string;
   siteMinutes: number;
   flowMinutes: number;
+  /** Sites whose watermark the pass moved. */
+  sites?: number;
   /** Saved funnels advanced (and rebuilt from raw events after a definition change). */
   funnels?: FunnelRollupResult;
 }
@@ -29,8 +31,27 @@ export const SESSION_GAP = `interval '30 minutes'`;
  * `sites` instead, the planner (which estimates a live window at a row or two per partition) nested
  * the window's rows inside every site: ~15 M comparisons per pass at 5,000 events/s.
  */
-const WITHIN_RETENTION = `(e.ts >= now() - make_interval(days => (SELECT min(retention_days) FROM sites))
-        OR e.ts >= now() - make_interval(days => (SELECT s.retention_days FROM sites s WHERE s.id = e.site_id)))`;
+const WITHIN_RETENTION = `(e.ts >= now() - make_interval(days => (SELECT min(retention_days) FROM sites WHERE id = ANY($1::uuid[])))
+        OR e.ts >= now() - make_interval(days => (SELECT s.retention_days FROM sites s
+                                                  WHERE s.id = ANY($1::uuid[]) AND s.id = e.site_id)))`;
+
+/**
+ * Parameters of a pass's statements over raw rows: $1 its sites (one shard's on Citus), $2 their
+ * watermarks (lo, in the same order), $3 the smallest lo, $4 hi (common to the pass), $5 the largest lo.
+ */
+type PassParams = [sites: string[], los: Date[], minLo: Date, hi: Date, maxLo: Date];
+
+/**
+ * Row `a` stamped (`col`) at or after its own site's lo: rows past the largest lo pass at once (the
+ * normal case: a shard's sites advance together); only rows between the smallest and the largest lo
+ * look their site's lo up.
+ */
+const SITE_LO = (a: string, col: string) =>
+  `(${a}.${col} >= $5 OR ${a}.${col} >= (SELECT w.lo FROM unnest($1::uuid[], $2::timestamptz[]) w(site_id, lo)
+                                          WHERE w.site_id = ${a}.site_id))`;
+/** Row `a` of one of the pass's sites, stamped (`col`) in its site's window [lo, hi). */
+const IN_WINDOW = (a: string, col: string) =>
+  `${a}.site_id = ANY($1::uuid[]) AND ${a}.${col} >= $3 AND ${a}.${col} < $4 AND ${SITE_LO(a, col)}`;
 
 /** Events received this much before their own timestamp are "late": they may re-shape later sessions. */
 const LATE = `interval '2 minutes'`;
@@ -78,48 +99,58 @@ function dimValues(properties: string, context: string, pv: string, se: string):
 /** SQL twin of goal-bins.ts `binOf`. */
 const GOAL_BIN = `least(127, floor(4 * log(2, 1 + greatest(0, extract(epoch FROM r.ended_at - r.created_at)))))::smallint`;
 
-/** Per flow rollup: its minute deltas from the ledger rows stamped in [$1, $2) (`flowDeltas`). */
+/** Per flow rollup: its minute deltas from the ledger rows stamped in the window (`flowDeltas`, PassParams). */
 const FLOW_DELTAS: Record<string, string> = {
   analytics_flow_nodes: `
     SELECT s.site_id, date_trunc('minute', s.created_at) AS m, s.flow_id, r.flow_version, s.node_id,
            count(*) AS reached
       FROM run_steps s JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
-     WHERE s.created_at >= $1 AND s.created_at < $2
+     WHERE ${IN_WINDOW('s', 'created_at')} AND r.site_id = ANY($1::uuid[])
      GROUP BY 1, 2, 3, 4, 5`,
   analytics_flow_runs: `
     SELECT site_id, m, flow_id, flow_version, sum(entered) AS entered, sum(completed) AS completed,
            sum(converted) AS converted, sum(exited) AS exited, sum(failed) AS failed
-      FROM (SELECT site_id, date_trunc('minute', created_at) AS m, flow_id, flow_version, 1 AS entered,
+      FROM (SELECT r.site_id, date_trunc('minute', r.created_at) AS m, r.flow_id, r.flow_version, 1 AS entered,
                    0 AS completed, 0 AS converted, 0 AS exited, 0 AS failed
-              FROM runs WHERE created_at >= $1 AND created_at < $2
+              FROM runs r WHERE ${IN_WINDOW('r', 'created_at')}
             UNION ALL
-            SELECT site_id, date_trunc('minute', ended_at), flow_id, flow_version, 0,
-                   (status IN ('completed', 'converted'))::int, (status = 'converted')::int,
-                   (status = 'exited')::int, (status = 'failed')::int
-              FROM runs WHERE ended_at >= $1 AND ended_at < $2) x
+            SELECT r.site_id, date_trunc('minute', r.ended_at), r.flow_id, r.flow_version, 0,
+                   (r.status IN ('completed', 'converted'))::int, (r.status = 'converted')::int,
+                   (r.status = 'exited')::int, (r.status = 'failed')::int
+              FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')}) x
      GROUP BY 1, 2, 3, 4`,
   analytics_flow_goals: `
     SELECT r.site_id, date_trunc('minute', r.ended_at) AS m, r.flow_id, r.flow_version, ${GOAL_BIN} AS bin,
            count(*) AS runs
-      FROM runs r WHERE r.ended_at >= $1 AND r.ended_at < $2 AND r.status = 'converted'
+      FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')} AND r.status = 'converted'
      GROUP BY 1, 2, 3, 4, 5`,
 };
 
 /**
- * The rollup pass, one transaction per window [lo, hi) of `received_at` (events) and `created_at` /
- * `ended_at` (runtime ledger). Every rollup row is a function of the raw rows stamped before the
- * watermark: R(hi) = events with `received_at < hi` (plus the runtime ledger rows stamped before hi).
+ * The rollup pass, per site and per shard (issue #20). Every site has its own watermark row
+ * (`analytics_rollup_sites`: `hi`, `applied`), distributed with the site. A pass walks the sites in
+ * groups — on Citus the sites of one shard, on plain PostgreSQL all sites (in chunks of
+ * `GROUP_MAX`) — and rolls up each group in one transaction that first claims the group's
+ * watermark rows with `FOR UPDATE SKIP LOCKED`: two workers never apply a site's window twice, and a
+ * second worker takes the groups the first one has not reached (adding workers adds rollup capacity).
+ * Every statement over raw or rollup rows filters by the group's sites (`site_id = ANY($1)`, one shard:
+ * a router plan pushed down whole to the worker holding it); temp tables hold only what those
+ * statements returned and are never joined back to a distributed table (their rows go back as array
+ * parameters, or are inserted).
  *
- * - **Live pass** (`deltaWindow`, the window starts where the last pass stopped): only the rows of
- *   the window are read and their change is added, `n = n + excluded.n` and `hll_union` for uniques,
- *   to minute, hour and local-day rows. Sessions need each new page view's neighbours: per visitor,
- *   the page views from an hour before its earliest new one to an hour after its latest are flagged
- *   twice (over R(lo) and over R(hi)) and the difference is added, so a late page view that moves a
- *   later session start is exact too. Ledger rows, runs entered and runs ended in the window are
- *   added the same way (minute deltas). A pass advances the watermark in its own transaction, so a
- *   window is applied once.
+ * Every rollup row is a function of the raw rows stamped before its site's watermark: R(hi) = events
+ * with `received_at < hi` (plus the runtime ledger rows stamped before hi).
+ *
+ * - **Live pass** (`deltaWindow`, the site's window starts where its last pass stopped): only the rows
+ *   of the window are read and their change is added, `n = n + excluded.n` and `hll_union` for
+ *   uniques, to minute, hour and local-day rows. Sessions need each new page view's neighbours: per
+ *   visitor, the page views from an hour before its earliest new one to an hour after its latest are
+ *   flagged twice (over R(lo) and over R(hi)) and the difference is added, so a late page view that
+ *   moves a later session start is exact too. Ledger rows, runs entered and runs ended in the window
+ *   are added the same way (minute deltas). A pass advances the watermarks in its own transaction, so
+ *   a window is applied once.
  * - **Re-run** (`rollWindow`, the window starts before `applied`, the furthest watermark ever applied:
- *   a manual rewind, or the first pass): every touched bucket is recomputed whole from R(hi), so
+ *   a manual rewind, or a site's first pass): every touched bucket is recomputed whole from R(hi), so
  *   re-running any window changes nothing, and hour and day buckets are rebuilt from minutes.
  *
  * `hi` stays behind every transaction still open in this database (minus a margin for the time
@@ -133,84 +164,204 @@ export class RollupRepository {
    * when `ANALYTICS_ROLLUP_TIMINGS=1` (the bench prints them; the job logs nothing more).
    */
   readonly timings = new Map<string, StatementTiming>();
+  private citus: boolean | undefined;
 
   constructor(private readonly db: DataSource) {}
 
   /**
-   * One pass. A live window covers at most `maxWindowMs` of `received_at`, so after downtime the
-   * backlog is caught up in bounded transactions (a pass each) rather than in one huge one.
+   * One pass over every group of sites. A live window covers at most `maxWindowMs` of `received_at`,
+   * so after downtime the backlog is caught up in bounded transactions (a pass each) rather than in
+   * one huge one. Null when every group was being rolled up by another worker.
    */
-  async advance(marginMs: number, maxWindowMs = MAX_LIVE_WINDOW_MS): Promise<RollupResult | null> {
-    return this.db.transaction(async (tx) => {
-      const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
-      const [lock] = await queryRows<{ ok: boolean }>(
-        m,
-        `SELECT pg_try_advisory_xact_lock(hashtext('nf_analytics_rollup')) AS ok`,
-      );
-      if (!lock.ok) return null; // another worker is rolling up right now
-      const [w] = await queryRows<{ lo: Date; hi: Date; applied: Date | null }>(
-        m,
-        `SELECT w.hi AS lo, w.applied,
-                least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
-                               WHERE a.datname = current_database() AND a.backend_type = 'client backend'
-                                 AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
-                  - $1 * interval '1 millisecond' AS hi
-           FROM analytics_watermarks w WHERE w.name = 'rollups' FOR UPDATE`,
-        [marginMs],
-      );
-      if (!w || w.hi <= w.lo)
-        return { lo: w?.lo?.toISOString() ?? '', hi: '', siteMinutes: 0, flowMinutes: 0 };
-      const live = w.applied !== null && w.applied.getTime() === w.lo.getTime();
-      const hi =
-        live && w.hi.getTime() - w.lo.getTime() > maxWindowMs ? new Date(w.lo.getTime() + maxWindowMs) : w.hi;
-      const result = live ? await this.deltaWindow(m, w.lo, hi) : await this.rollWindow(m, w.lo, hi);
-      await m.query(
-        `UPDATE analytics_watermarks SET hi = $1, applied = greatest(applied, $1), updated_at = now()
-          WHERE name = 'rollups'`,
-        [hi],
-      );
-      return result;
-    });
+  async advance(
+    marginMs: number,
+    maxWindowMs = MAX_LIVE_WINDOW_MS,
+    concurrency = 1,
+  ): Promise<RollupResult | null> {
+    const groups = await this.siteGroups();
+    const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
+    let claimed = groups.length === 0;
+    // Workers start at different groups, so two of them mostly work on different shards; up to
+    // `concurrency` groups at once (on Citus each group's statements run on its shard's worker).
+    const first = Math.floor(Math.random() * groups.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < groups.length) {
+        const group = groups[(first + next++) % groups.length];
+        const r = await this.advanceGroup(group, marginMs, maxWindowMs);
+        if (!r) continue;
+        claimed = true;
+        mergeResult(out, r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, groups.length)) }, lane));
+    return claimed ? out : null;
   }
 
   /**
-   * Live pass: adds the change made by the events received in [lo, hi) to every bucket, given that the
-   * buckets hold exactly R(lo). Reads the window's rows and, per visitor with a new page view, that
-   * visitor's page views around it (index probes), never a whole bucket.
+   * The sites to roll up, grouped so that each group's statements are single-shard: on Citus by the
+   * shard of `sites` holding them (co-located tables share it), read from `account_sites` (a
+   * reference table: no fan-out); on plain PostgreSQL in chunks.
    */
-  async deltaWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
-    // Every statement here reads a window's rows, yet the planner's costs over ~40 event partitions
-    // (and per-row subplans) cross jit_above_cost: compiling them took up to 3 s of a pass.
-    await m.query(`SET LOCAL jit = off`);
-    await summarizeReceivedRanges(m);
+  async siteGroups(): Promise<string[][]> {
+    if (this.citus === undefined)
+      this.citus =
+        (await queryRows(this.db, `SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).length > 0;
+    const rows = await queryRows<{ site_id: string; shard: string }>(
+      this.db,
+      this.citus
+        ? `SELECT site_id, get_shard_id_for_distribution_column('sites', site_id)::text AS shard
+             FROM account_sites ORDER BY 2, 1`
+        : `SELECT site_id, '' AS shard FROM account_sites ORDER BY 1`,
+    );
+    const groups = new Map<string, string[][]>();
+    for (const r of rows) {
+      const g = groups.get(r.shard) ?? [[]];
+      if (g[g.length - 1].length >= GROUP_MAX) g.push([]);
+      g[g.length - 1].push(r.site_id);
+      groups.set(r.shard, g);
+    }
+    return [...groups.values()].flat().filter((g) => g.length > 0);
+  }
+
+  /** One group's pass, in one transaction: claim its sites' watermarks, roll up, move them. */
+  async advanceGroup(
+    sites: string[],
+    marginMs: number,
+    maxWindowMs = MAX_LIVE_WINDOW_MS,
+  ): Promise<RollupResult | null> {
+    return this.db.transaction(async (tx) => {
+      const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
+      const claim = (ids: string[]) =>
+        queryRows<Claimed>(
+          m,
+          `SELECT site_id, hi AS lo, applied FROM analytics_rollup_sites
+            WHERE site_id = ANY($1::uuid[]) ORDER BY site_id FOR UPDATE SKIP LOCKED`,
+          [ids],
+        );
+      const claimed = await claim(sites);
+      if (claimed.length < sites.length) {
+        // A site without a watermark row yet (created since the migration): it starts at 2000-01-01
+        // with nothing applied, so its first pass is a re-run over its own events.
+        const known = new Set(
+          (
+            await queryRows<{ site_id: string }>(
+              m,
+              `SELECT site_id FROM analytics_rollup_sites WHERE site_id = ANY($1::uuid[])`,
+              [sites],
+            )
+          ).map((r) => r.site_id),
+        );
+        const missing = sites.filter((s) => !known.has(s));
+        if (missing.length > 0) {
+          await m.query(
+            `INSERT INTO analytics_rollup_sites (site_id, hi)
+             SELECT x.id, '2000-01-01T00:00:00Z' FROM unnest($1::uuid[]) x(id)
+              WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = x.id)
+             ON CONFLICT DO NOTHING`,
+            [missing],
+          );
+          claimed.push(...(await claim(missing)));
+        }
+      }
+      if (claimed.length === 0) return null;
+      const [{ hi: now }] = await queryRows<{ hi: Date }>(
+        m,
+        `SELECT least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
+                               WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+                                 AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
+                  - $1 * interval '1 millisecond' AS hi`,
+        [marginMs],
+      );
+      await m.query(`SET LOCAL jit = off`);
+      const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
+      const isLive = (c: Claimed) => c.applied !== null && c.applied.getTime() === c.lo.getTime();
+      const live = claimed.filter((c) => isLive(c) && c.lo < now);
+      const rerun = claimed.filter((c) => !isLive(c) && c.lo < now);
+      if (live.length > 0) {
+        // One hi for the group: at most maxWindowMs past its oldest watermark.
+        const minLo = Math.min(...live.map((c) => c.lo.getTime()));
+        const hi = new Date(Math.min(now.getTime(), minLo + maxWindowMs));
+        const p = passParams(
+          live.filter((c) => c.lo < hi),
+          hi,
+        );
+        mergeResult(out, await this.deltaWindow(m, p));
+        await this.moveWatermarks(m, p);
+      }
+      if (rerun.length > 0) {
+        if (live.length > 0) await dropTempTables(m);
+        const p = passParams(rerun, now);
+        mergeResult(out, await this.rollWindow(m, p));
+        await this.moveWatermarks(m, p);
+      }
+      return out;
+    });
+  }
+
+  private async moveWatermarks(m: EntityManager, [sites, , , hi]: PassParams): Promise<void> {
+    await m.query(
+      `UPDATE analytics_rollup_sites SET hi = $2, applied = greatest(applied, $2), updated_at = $3
+        WHERE site_id = ANY($1::uuid[])`,
+      [sites, hi, new Date()],
+    );
+  }
+
+  /** `nf_site_tz`: each site's time zone (local days), read once per pass. */
+  private async siteZones(m: EntityManager, sites: string[]): Promise<void> {
+    await m.query(
+      `CREATE TEMP TABLE nf_site_tz ON COMMIT DROP AS
+       SELECT id AS site_id, timezone FROM sites WHERE id = ANY($1::uuid[])`,
+      [sites],
+    );
+  }
+
+  /**
+   * Live pass: adds the change made by the events received in each site's window to every bucket,
+   * given that the buckets hold exactly R(lo). Reads the window's rows and, per visitor with a new
+   * page view, that visitor's page views around it (index probes), never a whole bucket.
+   */
+  async deltaWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
+    const [sites] = p;
+    if (this.citus === false) await summarizeReceivedRanges(m);
     await m.query(
       `CREATE TEMP TABLE nf_new ON COMMIT DROP AS
        SELECT e.site_id, e.id, e.ts, e.visitor_id, e.name, e.properties, e.is_bot
          FROM events e
-        WHERE e.received_at >= $1 AND e.received_at < $2
+        WHERE ${IN_WINDOW('e', 'received_at')}
           AND ${WITHIN_RETENTION}`,
-      [lo, hi],
+      p,
     );
     // (site, minute) touched: what the funnels and the result count read.
     await m.query(
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT DISTINCT site_id, date_trunc('minute', ts) AS m FROM nf_new`,
     );
+    await createFlowTouched(m, p);
+    const [{ events, ledger }] = await queryRows<{ events: boolean; ledger: boolean }>(
+      m,
+      `SELECT EXISTS (SELECT 1 FROM nf_new) AS events, EXISTS (SELECT 1 FROM nf_flow_touched) AS ledger`,
+    );
+    // Nothing new for these sites (most shards, most passes): only funnels waiting for a rebuild.
+    if (!events && !ledger) return this.result(m, p, await rollFunnels(m, p, 'nf_new'));
+    await this.siteZones(m, sites);
     // Each visitor's page views from an hour before its first new one to an hour after its last: a new
     // page view changes the session start / engagement of at most the next two page views, which lie
-    // within the hour after it (see SESSION_GAP), and their flags need the two before them.
+    // within the hour after it (see SESSION_GAP), and their flags need the two before them. The
+    // window's page views are read again here (not from nf_new), so the statement stays on its shard.
     await m.query(
       `CREATE TEMP TABLE nf_pv ON COMMIT DROP AS
        WITH v AS (
-         SELECT site_id, visitor_id, min(ts) AS t0, max(ts) AS t1 FROM nf_new
-          WHERE NOT is_bot AND name = '$page' GROUP BY 1, 2)
+         SELECT e.site_id, e.visitor_id, min(e.ts) AS t0, max(e.ts) AS t1 FROM events e
+          WHERE ${IN_WINDOW('e', 'received_at')} AND ${WITHIN_RETENTION}
+            AND NOT e.is_bot AND e.name = '$page' GROUP BY 1, 2)
        SELECT v.site_id, v.visitor_id, v.t0, p.id, p.ts, p.is_new, p.properties, p.context
          FROM v CROSS JOIN LATERAL (
-           SELECT e.id, e.ts, e.received_at >= $1 AS is_new, e.properties, e.context FROM events e
-            WHERE e.site_id = v.site_id AND e.visitor_id = v.visitor_id
+           SELECT e.id, e.ts, ${SITE_LO('e', 'received_at')} AS is_new, e.properties, e.context FROM events e
+            WHERE e.site_id = ANY($1::uuid[]) AND e.site_id = v.site_id AND e.visitor_id = v.visitor_id
               AND e.ts >= v.t0 - interval '60 minutes' AND e.ts <= v.t1 + interval '60 minutes'
-              AND e.received_at < $2 AND e.name = '$page' AND NOT e.is_bot) p`,
-      [lo, hi],
+              AND e.received_at < $4 AND e.name = '$page' AND NOT e.is_bot) p`,
+      p,
     );
     // Flags over R(hi) (every row) and over R(lo) (the rows already counted); their difference is
     // the change to add. Only rows from the visitor's first new page view on can change.
@@ -285,25 +436,27 @@ export class RollupRepository {
        ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
          SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
     );
-    await m.query(
-      `DELETE FROM analytics_traffic_dims t USING nf_dims_delta d
-        WHERE (d.pageviews < 0 OR d.sessions < 0) -- only a negative change brings a row to zero
-          AND t.site_id = d.site_id AND t.grain = 'hour' AND t.bucket = d.bucket AND t.dim = d.dim
-          AND t.value = d.value AND t.pageviews = 0 AND t.sessions = 0`,
-    );
-    await this.dayDims(m);
+    const gone = await arraysOf(
+      m,
+      `SELECT site_id, bucket, dim, value FROM nf_dims_delta WHERE pageviews < 0 OR sessions < 0`,
+      ['site_id', 'bucket', 'dim', 'value'],
+    ); // only a negative change brings a row to zero
+    await deleteZeroDims(m, sites, 'hour', gone);
+    await this.dayDims(m, sites);
 
-    await this.flowDeltas(m, lo, hi);
+    await this.flowDeltas(m, p);
 
-    const funnels = await rollFunnels(m, lo, hi, 'nf_new');
-    return this.result(m, lo, hi, funnels);
+    const funnels = await rollFunnels(m, p, 'nf_new');
+    return this.result(m, p, funnels);
   }
 
   /**
-   * Re-run: recomputes every bucket touched by rows stamped in [lo, hi) whole from R(hi). Safe to call
-   * again for any window (idempotent); the first pass, and any pass after a rewind of the watermark.
+   * Re-run: recomputes every bucket touched by rows stamped in each site's window whole from R(hi).
+   * Safe to call again for any window (idempotent); a site's first pass, and any pass after a rewind.
    */
-  async rollWindow(m: EntityManager, lo: Date, hi: Date): Promise<RollupResult> {
+  async rollWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
+    const [sites, , , hi] = p;
+    await this.siteZones(m, sites);
     // 1. Touched (site, minute) from events; late ones also reach the next hour (sessions after them).
     // An event stamped before its site's retention touches nothing: the raw rows around it are being
     // deleted, so recomputing its bucket would replace a complete rollup with a partial one.
@@ -311,10 +464,10 @@ export class RollupRepository {
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT e.site_id, date_trunc('minute', e.ts) AS m, bool_or(e.ts < e.received_at - ${LATE}) AS late
          FROM events e
-        WHERE e.received_at >= $1 AND e.received_at < $2
+        WHERE ${IN_WINDOW('e', 'received_at')}
           AND ${WITHIN_RETENTION}
         GROUP BY 1, 2`,
-      [lo, hi],
+      p,
     );
     // Islands: merged minute ranges per site, so a range is scanned once, not once per minute.
     await m.query(
@@ -346,12 +499,14 @@ export class RollupRepository {
        SELECT site_id, min(h) AS lo, max(h) + interval '1 hour' AS hi FROM g GROUP BY site_id, grp`,
     );
 
-    await this.trafficMinutes(m, hi);
-    await this.ctaMinutes(m, hi);
-    await this.trafficDimsHours(m, hi);
+    const islands = await arraysOf(m, `SELECT site_id, lo, hi FROM nf_islands`, ['site_id', 'lo', 'hi']);
+    await this.trafficMinutes(m, sites, hi, islands);
+    await this.ctaMinutes(m, sites, hi, islands);
+    await this.trafficDimsHours(m, sites, hi);
 
     // 2. Runtime ledger: touched (site, minute) of steps written, runs started and runs ended.
-    await this.flowTouched(m, lo, hi);
+    await createFlowTouched(m, p);
+    await this.flowMinutes(m, sites, hi);
     await m.query(
       `INSERT INTO nf_hours (site_id, h)
        SELECT DISTINCT site_id, date_trunc('hour', m) FROM nf_flow_touched
@@ -359,46 +514,43 @@ export class RollupRepository {
     );
 
     // 3. Hours from minutes, local days from hours.
-    await this.rollUpHoursAndDays(m, [...EVENT_ROLLUPS, ...FLOW_ROLLUPS]);
-    await this.dayDims(m);
+    await this.rollUpHoursAndDays(m, sites, [...EVENT_ROLLUPS, ...FLOW_ROLLUPS]);
+    await this.dayDims(m, sites);
 
-    const funnels = await rollFunnels(m, lo, hi);
-    return this.result(m, lo, hi, funnels);
+    const funnels = await rollFunnels(m, p);
+    return this.result(m, p, funnels);
   }
 
   /**
-   * Live pass over the runtime ledger: the rows stamped in [lo, hi) are added as minute deltas (like
-   * events): a ledger row reaches its node once, a run enters at `created_at`, ends at `ended_at`
-   * with its status then. Cost ∝ new ledger rows, not the size of their minutes.
+   * Live pass over the runtime ledger (`nf_flow_touched` made by the caller): the rows stamped in the
+   * window are added as minute deltas
+   * (like events): a ledger row reaches its node once, a run enters at `created_at`, ends at
+   * `ended_at` with its status then. Cost ∝ new ledger rows, not the size of their minutes.
    */
-  private async flowDeltas(m: EntityManager, lo: Date, hi: Date): Promise<void> {
-    await createFlowTouched(m, lo, hi);
+  private async flowDeltas(m: EntityManager, p: PassParams): Promise<void> {
     const [{ n }] = await queryRows<{ n: number }>(m, `SELECT count(*)::int AS n FROM nf_flow_touched`);
     if (n === 0) return;
     for (const [table, keys, sums, hlls] of FLOW_ROLLUPS) {
       const delta = `${table.replace('analytics_', 'nf_')}_delta`;
-      await m.query(`CREATE TEMP TABLE ${delta} ON COMMIT DROP AS ${FLOW_DELTAS[table]}`, [lo, hi]);
+      await m.query(`CREATE TEMP TABLE ${delta} ON COMMIT DROP AS ${FLOW_DELTAS[table]}`, p);
       await addDeltas(m, table, delta, keys, sums, hlls);
     }
   }
 
-  private async flowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
-    await createFlowTouched(m, lo, hi);
-    await this.flowMinutes(m);
-  }
-
   /** Hour buckets (from minutes) and local-day buckets (from hours) of the hours in nf_hours. */
-  private async rollUpHoursAndDays(m: EntityManager, rollUps: RollUp[]): Promise<void> {
+  private async rollUpHoursAndDays(m: EntityManager, sites: string[], rollUps: RollUp[]): Promise<void> {
     await m.query(
       `CREATE TEMP TABLE nf_days ON COMMIT DROP AS
        SELECT DISTINCT h.site_id,
               date_trunc('day', h.h AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS d,
               (date_trunc('day', h.h AT TIME ZONE s.timezone) + interval '1 day') AT TIME ZONE s.timezone AS d_end
-         FROM nf_hours h JOIN sites s ON s.id = h.site_id`,
+         FROM nf_hours h JOIN nf_site_tz s ON s.site_id = h.site_id`,
     );
+    const hours = await arraysOf(m, `SELECT site_id, h FROM nf_hours`, ['site_id', 'h']);
+    const days = await arraysOf(m, `SELECT site_id, d, d_end FROM nf_days`, ['site_id', 'd', 'd_end']);
     for (const [table, keys, sums, hlls] of rollUps) {
-      await m.query(rollUpSql(table, keys, sums, hlls, 'hour'));
-      await m.query(rollUpSql(table, keys, sums, hlls, 'day'));
+      await m.query(rollUpSql(table, keys, sums, hlls, 'hour'), [sites, ...hours]);
+      await m.query(rollUpSql(table, keys, sums, hlls, 'day'), [sites, ...days]);
     }
   }
 
@@ -406,12 +558,12 @@ export class RollupRepository {
    * Day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so a pass
    * costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
    */
-  private async dayDims(m: EntityManager): Promise<void> {
+  private async dayDims(m: EntityManager, sites: string[]): Promise<void> {
     await m.query(
       `WITH d AS (
          SELECT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
                 x.dim, x.value, sum(x.pageviews) AS pageviews, sum(x.sessions) AS sessions
-           FROM nf_dims_delta x JOIN sites s ON s.id = x.site_id
+           FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
           GROUP BY 1, 2, 3, 4
          HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0)
        INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
@@ -419,32 +571,28 @@ export class RollupRepository {
        ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
          SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
     );
-    await m.query(
-      `DELETE FROM analytics_traffic_dims t
-        USING (SELECT DISTINCT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
-                      x.dim, x.value
-                 FROM nf_dims_delta x JOIN sites s ON s.id = x.site_id
-                WHERE x.pageviews < 0 OR x.sessions < 0) d
-        WHERE t.site_id = d.site_id AND t.grain = 'day' AND t.bucket = d.day AND t.dim = d.dim AND t.value = d.value
-          AND t.pageviews = 0 AND t.sessions = 0`,
+    const gone = await arraysOf(
+      m,
+      `SELECT DISTINCT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
+              x.dim, x.value
+         FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
+        WHERE x.pageviews < 0 OR x.sessions < 0`,
+      ['site_id', 'day', 'dim', 'value'],
     );
+    await deleteZeroDims(m, sites, 'day', gone);
   }
 
-  private async result(
-    m: EntityManager,
-    lo: Date,
-    hi: Date,
-    funnels: FunnelRollupResult,
-  ): Promise<RollupResult> {
+  private async result(m: EntityManager, p: PassParams, funnels: FunnelRollupResult): Promise<RollupResult> {
     const [counts] = await queryRows<{ site: string; flow: string }>(
       m,
       `SELECT (SELECT count(*) FROM nf_touched) AS site, (SELECT count(*) FROM nf_flow_touched) AS flow`,
     );
     return {
-      lo: lo.toISOString(),
-      hi: hi.toISOString(),
+      lo: p[2].toISOString(),
+      hi: p[3].toISOString(),
       siteMinutes: Number(counts.site),
       flowMinutes: Number(counts.flow),
+      sites: p[0].length,
       funnels,
     };
   }
@@ -454,13 +602,18 @@ export class RollupRepository {
    * (a session's second page view) need the visitor's two previous page views (up to an hour before),
    * hence the per-visitor look-back; only minutes inside the island are written.
    */
-  private async trafficMinutes(m: EntityManager, hi: Date): Promise<void> {
+  private async trafficMinutes(
+    m: EntityManager,
+    sites: string[],
+    hi: Date,
+    islands: unknown[][],
+  ): Promise<void> {
     await m.query(
       `WITH isl AS (
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, (e.name = '$page') AS is_page
-           FROM nf_islands i
+           FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
            JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
-          WHERE NOT e.is_bot AND e.received_at < $1),
+          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.received_at < $2),
        -- the look-back: each island visitor's last two page views in the hour before the island (an
        -- index probe per visitor, not a scan of the site's whole hour)
        prev AS (
@@ -468,8 +621,9 @@ export class RollupRepository {
            FROM (SELECT DISTINCT site_id, lo, visitor_id FROM isl WHERE is_page) v
            CROSS JOIN LATERAL (
              SELECT e.id, e.ts FROM events e
-              WHERE e.site_id = v.site_id AND e.visitor_id = v.visitor_id AND e.ts >= v.lo - interval '60 minutes'
-                AND e.ts < v.lo AND e.name = '$page' AND NOT e.is_bot AND e.received_at < $1
+              WHERE e.site_id = ANY($1::uuid[]) AND e.site_id = v.site_id AND e.visitor_id = v.visitor_id
+                AND e.ts >= v.lo - interval '60 minutes'
+                AND e.ts < v.lo AND e.name = '$page' AND NOT e.is_bot AND e.received_at < $2
               ORDER BY e.ts DESC, e.id DESC LIMIT 2) p),
        ev AS (SELECT * FROM isl UNION ALL SELECT * FROM prev),
        f AS (
@@ -486,11 +640,11 @@ export class RollupRepository {
        ON CONFLICT (site_id, grain, bucket) DO UPDATE
          SET events = EXCLUDED.events, pageviews = EXCLUDED.pageviews, sessions = EXCLUDED.sessions,
              engaged = EXCLUDED.engaged, visitors = EXCLUDED.visitors`,
-      [hi],
+      [sites, hi, ...islands],
     );
   }
 
-  private async ctaMinutes(m: EntityManager, hi: Date): Promise<void> {
+  private async ctaMinutes(m: EntityManager, sites: string[], hi: Date, islands: unknown[][]): Promise<void> {
     await m.query(
       `INSERT INTO analytics_cta AS t (site_id, grain, bucket, cta_id, variant_id, views, clicks, conversions, closes,
                                        viewers, converters)
@@ -502,78 +656,106 @@ export class RollupRepository {
               count(*) FILTER (WHERE e.name = 'cta_closed'),
               coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_viewed'), hll_empty(${HLL})),
               coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_converted'), hll_empty(${HLL}))
-         FROM nf_islands i
+         FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
          JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
-        WHERE NOT e.is_bot AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
-          AND e.properties->>'cta_id' IS NOT NULL AND e.received_at < $1
+        WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot
+          AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
+          AND e.properties->>'cta_id' IS NOT NULL AND e.received_at < $2
         GROUP BY 1, 3, 4, 5
        ON CONFLICT (site_id, grain, bucket, cta_id, variant_id) DO UPDATE
          SET views = EXCLUDED.views, clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions,
              closes = EXCLUDED.closes, viewers = EXCLUDED.viewers, converters = EXCLUDED.converters`,
-      [hi],
+      [sites, hi, ...islands],
     );
   }
 
   /**
    * Hourly breakdowns, recomputed whole (delete + insert: a value may vanish when a late event moves a
    * session start). Pages count page views and entrances; the other dimensions count sessions.
+   * `nf_dims_delta` gets the new rows and the old ones negated (day breakdowns move by their sum).
    */
-  private async trafficDimsHours(m: EntityManager, hi: Date): Promise<void> {
+  private async trafficDimsHours(m: EntityManager, sites: string[], hi: Date): Promise<void> {
+    const hours = await arraysOf(m, `SELECT site_id, h FROM nf_hours`, ['site_id', 'h']);
+    const hourIslands = await arraysOf(m, `SELECT site_id, lo, hi FROM nf_hour_islands`, [
+      'site_id',
+      'lo',
+      'hi',
+    ]);
     await m.query(
-      `CREATE TEMP TABLE nf_dims_delta (site_id uuid, bucket timestamptz, dim text, value text, pageviews bigint,
-                                        sessions bigint) ON COMMIT DROP`,
+      `CREATE TEMP TABLE nf_dims_old ON COMMIT DROP AS
+       SELECT t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions
+         FROM unnest($2::uuid[], $3::timestamptz[]) h(site_id, h)
+         JOIN analytics_traffic_dims t ON t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
+        WHERE t.site_id = ANY($1::uuid[])`,
+      [sites, ...hours],
     );
     await m.query(
-      `WITH gone AS (
-         DELETE FROM analytics_traffic_dims t USING nf_hours h
-          WHERE t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
-         RETURNING t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions)
-       INSERT INTO nf_dims_delta SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM gone`,
+      `DELETE FROM analytics_traffic_dims t
+        WHERE t.site_id = ANY($1::uuid[]) AND t.grain = 'hour'
+          AND (t.site_id, t.bucket) IN (SELECT h.site_id, h.h FROM unnest($2::uuid[], $3::timestamptz[]) h(site_id, h))`,
+      [sites, ...hours],
     );
     await m.query(
-      `WITH ev AS (
+      `CREATE TEMP TABLE nf_dims_new ON COMMIT DROP AS
+       WITH ev AS (
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, e.properties, e.context
-           FROM nf_hour_islands i
+           FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
            JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo - ${SESSION_GAP} AND e.ts < i.hi
-          WHERE NOT e.is_bot AND e.name = '$page' AND e.received_at < $1),
+          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $2),
        f AS (
          SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, lo, visitor_id ORDER BY ts, id) AS p1 FROM ev),
-       s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo),
-       ins AS (
-       INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'hour', date_trunc('hour', ts), d.dim, left(d.value, 500), sum(d.pv), sum(d.se)
+       s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo)
+       SELECT site_id, date_trunc('hour', ts) AS bucket, d.dim, left(d.value, 500) AS value,
+              sum(d.pv) AS pageviews, sum(d.se) AS sessions
          FROM s CROSS JOIN LATERAL (VALUES ${dimValues('properties', 'context', '1', 'is_start::int')})
               AS d(dim, value, pv, se)
         WHERE d.dim = 'page' OR is_start
-        GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)
-       RETURNING site_id, bucket, dim, value, pageviews, sessions)
-       INSERT INTO nf_dims_delta SELECT * FROM ins`,
-      [hi],
+        GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)`,
+      [sites, hi, ...hourIslands],
+    );
+    await m.query(
+      `INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
+       SELECT site_id, 'hour', bucket, dim, value, pageviews, sessions FROM nf_dims_new`,
+    );
+    await m.query(
+      `CREATE TEMP TABLE nf_dims_delta ON COMMIT DROP AS
+       SELECT site_id, bucket, dim, value, pageviews, sessions FROM nf_dims_new
+       UNION ALL SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM nf_dims_old`,
     );
   }
 
-  /** Flow node reach (ledger rows), runs entered (created_at) and ended (ended_at) per minute. */
-  private async flowMinutes(m: EntityManager): Promise<void> {
+  /**
+   * Flow node reach (ledger rows), runs entered (created_at) and ended (ended_at) per minute, from the
+   * ledger rows stamped before hi only (R(hi)): a later row is the next live pass's delta.
+   */
+  private async flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise<void> {
+    const touched = await arraysOf(m, `SELECT site_id, m FROM nf_flow_touched`, ['site_id', 'm']);
+    const params = [sites, ...touched, hi];
+    const ft = `unnest($2::uuid[], $3::timestamptz[]) ft(site_id, m)`;
     await m.query(
       `INSERT INTO analytics_flow_nodes AS t (site_id, grain, bucket, flow_id, flow_version, node_id, reached)
        SELECT s.site_id, 'minute', ft.m, s.flow_id, r.flow_version, s.node_id, count(*)
-         FROM nf_flow_touched ft
-         JOIN run_steps s ON s.site_id = ft.site_id AND s.created_at >= ft.m AND s.created_at < ft.m + interval '1 minute'
+         FROM ${ft}
+         JOIN run_steps s ON s.site_id = ft.site_id AND s.created_at >= ft.m AND s.created_at < ft.m + interval '1 minute' AND s.created_at < $4
          JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
+        WHERE s.site_id = ANY($1::uuid[]) AND r.site_id = ANY($1::uuid[])
         GROUP BY 1, 3, 4, 5, 6
        ON CONFLICT (site_id, grain, bucket, flow_id, flow_version, node_id) DO UPDATE SET reached = EXCLUDED.reached`,
+      params,
     );
     await m.query(
       `WITH x AS (
          SELECT r.site_id, ft.m, r.flow_id, r.flow_version, 1 AS entered, 0 AS completed, 0 AS converted,
                 0 AS exited, 0 AS failed
-           FROM nf_flow_touched ft
-           JOIN runs r ON r.site_id = ft.site_id AND r.created_at >= ft.m AND r.created_at < ft.m + interval '1 minute'
+           FROM ${ft}
+           JOIN runs r ON r.site_id = ft.site_id AND r.created_at >= ft.m AND r.created_at < ft.m + interval '1 minute' AND r.created_at < $4
+          WHERE r.site_id = ANY($1::uuid[])
          UNION ALL
          SELECT r.site_id, ft.m, r.flow_id, r.flow_version, 0, (r.status IN ('completed', 'converted'))::int,
                 (r.status = 'converted')::int, (r.status = 'exited')::int, (r.status = 'failed')::int
-           FROM nf_flow_touched ft
-           JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute')
+           FROM ${ft}
+           JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
+          WHERE r.site_id = ANY($1::uuid[]))
        INSERT INTO analytics_flow_runs AS t (site_id, grain, bucket, flow_id, flow_version, entered, completed,
                                              converted, exited, failed)
        SELECT site_id, 'minute', m, flow_id, flow_version, sum(entered), sum(completed), sum(converted),
@@ -582,30 +764,103 @@ export class RollupRepository {
        ON CONFLICT (site_id, grain, bucket, flow_id, flow_version) DO UPDATE
          SET entered = EXCLUDED.entered, completed = EXCLUDED.completed, converted = EXCLUDED.converted,
              exited = EXCLUDED.exited, failed = EXCLUDED.failed`,
+      params,
     );
     await m.query(
-      `DELETE FROM analytics_flow_goals t USING nf_flow_touched ft
-        WHERE t.site_id = ft.site_id AND t.grain = 'minute' AND t.bucket = ft.m`,
+      `DELETE FROM analytics_flow_goals t
+        WHERE t.site_id = ANY($1::uuid[]) AND t.grain = 'minute'
+          AND (t.site_id, t.bucket) IN (SELECT ft.site_id, ft.m FROM ${ft})`,
+      [sites, ...touched],
     );
     await m.query(
       `INSERT INTO analytics_flow_goals (site_id, grain, bucket, flow_id, flow_version, bin, runs)
        SELECT r.site_id, 'minute', ft.m, r.flow_id, r.flow_version, ${GOAL_BIN}, count(*)
-         FROM nf_flow_touched ft
-         JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute'
-        WHERE r.status = 'converted'
+         FROM ${ft}
+         JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
+        WHERE r.site_id = ANY($1::uuid[]) AND r.status = 'converted'
         GROUP BY 1, 3, 4, 5, 6`,
+      params,
     );
   }
 }
 
-/** `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in [lo, hi) fall in. */
-async function createFlowTouched(m: EntityManager, lo: Date, hi: Date): Promise<void> {
+/** Sites per pass transaction on plain PostgreSQL (on Citus a shard's sites, chunked the same way). */
+const GROUP_MAX = 2_000;
+
+interface Claimed {
+  site_id: string;
+  lo: Date;
+  applied: Date | null;
+}
+
+function passParams(claimed: Claimed[], hi: Date): PassParams {
+  const los = claimed.map((c) => c.lo.getTime());
+  return [
+    claimed.map((c) => c.site_id),
+    claimed.map((c) => c.lo),
+    new Date(Math.min(...los)),
+    hi,
+    new Date(Math.max(...los)),
+  ];
+}
+
+function mergeResult(out: RollupResult, r: RollupResult): void {
+  if (r.lo && (!out.lo || r.lo < out.lo)) out.lo = r.lo;
+  if (r.hi && (!out.hi || r.hi < out.hi)) out.hi = r.hi; // every site of the pass is rolled up to hi
+  out.siteMinutes += r.siteMinutes;
+  out.flowMinutes += r.flowMinutes;
+  out.sites = (out.sites ?? 0) + (r.sites ?? 0);
+  if (r.funnels) {
+    const f = (out.funnels ??= { funnels: 0, rebuilt: 0, visitors: 0 });
+    f.funnels += r.funnels.funnels;
+    f.rebuilt += r.funnels.rebuilt;
+    f.visitors += r.funnels.visitors;
+  }
+}
+
+/**
+ * A temp table's rows as one array per column, to pass back as `unnest($n::type[], …)` parameters:
+ * a temp table lives on the coordinator, so joining it to a distributed table would not stay on a shard.
+ */
+async function arraysOf(m: EntityManager, sql: string, cols: string[]): Promise<unknown[][]> {
+  const rows = await queryRows<Record<string, unknown>>(m, sql);
+  return cols.map((c) => rows.map((r) => r[c]));
+}
+
+/** Deletes the breakdown rows of `keys` (site, bucket, dim, value) that reached zero. */
+async function deleteZeroDims(
+  m: EntityManager,
+  sites: string[],
+  grain: 'hour' | 'day',
+  keys: unknown[][],
+): Promise<void> {
+  if (keys[0].length === 0) return;
+  await m.query(
+    `DELETE FROM analytics_traffic_dims t
+      WHERE t.site_id = ANY($1::uuid[]) AND t.grain = '${grain}' AND t.pageviews = 0 AND t.sessions = 0
+        AND (t.site_id, t.bucket, t.dim, t.value) IN (
+              SELECT * FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[]))`,
+    [sites, ...keys],
+  );
+}
+
+/** Drops this transaction's temp tables (a group's live pass before its re-run sites). */
+async function dropTempTables(m: EntityManager): Promise<void> {
+  const rows = await queryRows<{ name: string }>(
+    m,
+    `SELECT relname AS name FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'`,
+  );
+  if (rows.length > 0) await m.query(`DROP TABLE ${rows.map((r) => `pg_temp.${r.name}`).join(', ')}`);
+}
+
+/** `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in the window fall in. */
+async function createFlowTouched(m: EntityManager, p: PassParams): Promise<void> {
   await m.query(
     `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
-       SELECT site_id, date_trunc('minute', created_at) AS m FROM run_steps WHERE created_at >= $1 AND created_at < $2
-       UNION SELECT site_id, date_trunc('minute', created_at) FROM runs WHERE created_at >= $1 AND created_at < $2
-       UNION SELECT site_id, date_trunc('minute', ended_at) FROM runs WHERE ended_at >= $1 AND ended_at < $2`,
-    [lo, hi],
+       SELECT s.site_id, date_trunc('minute', s.created_at) AS m FROM run_steps s WHERE ${IN_WINDOW('s', 'created_at')}
+       UNION SELECT r.site_id, date_trunc('minute', r.created_at) FROM runs r WHERE ${IN_WINDOW('r', 'created_at')}
+       UNION SELECT r.site_id, date_trunc('minute', r.ended_at) FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')}`,
+    p,
   );
 }
 
@@ -674,7 +929,10 @@ function timedManager(m: EntityManager, timings: Map<string, StatementTiming>): 
   });
 }
 
-/** Recomputes hour (from minutes) or local-day (from hours) buckets of the touched hours/days. */
+/**
+ * Recomputes hour (from minutes) or local-day (from hours) buckets of the touched hours/days, given
+ * as parameters: $1 the pass's sites, then the hours (site, h) or days (site, d, d_end).
+ */
 function rollUpSql(
   table: string,
   keys: string[],
@@ -684,9 +942,11 @@ function rollUpSql(
 ): string {
   const touched =
     grain === 'hour'
-      ? `nf_hours b JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'minute'
+      ? `unnest($2::uuid[], $3::timestamptz[]) b(site_id, h)
+         JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'minute'
            AND t.bucket >= b.h AND t.bucket < b.h + interval '1 hour'`
-      : `nf_days b JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'hour'
+      : `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) b(site_id, d, d_end)
+         JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'hour'
            AND t.bucket >= b.d AND t.bucket < b.d_end`;
   const bucket = grain === 'hour' ? 'b.h' : 'b.d';
   const cols = [...keys, ...sums, ...hlls];
@@ -699,6 +959,7 @@ function rollUpSql(
   return `INSERT INTO ${table} (site_id, grain, bucket, ${cols.join(', ')})
           SELECT b.site_id, '${grain}', ${bucket}, ${select.join(', ')}
             FROM ${touched}
+           WHERE t.site_id = ANY($1::uuid[])
            GROUP BY b.site_id, ${bucket}${keys.map((k) => `, t.${k}`).join('')}
           ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
 }
@@ -744,7 +1005,7 @@ async function addDeltas(
     `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
      SELECT x.site_id, 'day', date_trunc('day', date_trunc('hour', x.m) AT TIME ZONE s.timezone) AT TIME ZONE s.timezone,
             ${agg}
-       FROM ${delta} x JOIN sites s ON s.id = x.site_id
+       FROM ${delta} x JOIN nf_site_tz s ON s.site_id = x.site_id
       GROUP BY x.site_id, 3${groupKeys} ${order}
      ${conflict}`,
   );

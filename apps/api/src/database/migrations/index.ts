@@ -26,6 +26,7 @@ import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
 import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retired-tokens';
 import { EmailSenders1764300700200 } from './1764300700200-email-senders';
 import { IngestFold1764300700300 } from './1764300700300-ingest-fold';
+import { AnalyticsSiteWatermarks1764300800000 } from './1764300800000-analytics-site-watermarks';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   EmailSenders1764300700200,
   IngestFold1764300700300,
   DedupeWindow1764300850000,
+  AnalyticsSiteWatermarks1764300800000,
 ];
