@@ -11,7 +11,8 @@ type Call = [string, ...unknown[]];
 
 export interface NudgeflowApi {
   track(event: string, properties?: Props): void;
-  identify(userId?: string | Props, traits?: Props): void;
+  /** `options.userHash`: the site server's HMAC-SHA256 of userId (identity verification). */
+  identify(userId?: string | Props, traits?: Props, options?: { userHash?: string }): void;
   page(name?: string | Props, properties?: Props): void;
   reset(): void;
   /** Lets a queued-stub snippet keep calling `nudgeflow.push([...])` after load. */
@@ -64,7 +65,10 @@ function start(): void {
       timestamp: new Date().toISOString(),
       context: eventContext(pageInfo(referrer)),
     };
-    if (identity.userId) event.userId = identity.userId;
+    if (identity.userId) {
+      event.userId = identity.userId;
+      if (identity.userHash) event.userHash = identity.userHash;
+    }
     sender.enqueue(event);
   };
 
@@ -72,9 +76,9 @@ function start(): void {
     track(event, properties) {
       send({ type: 'track', event: String(event), properties: { ...properties } });
     },
-    identify(userId, traits) {
+    identify(userId, traits, options) {
       if (userId && typeof userId === 'object') [userId, traits] = [undefined, userId];
-      if (userId != null && userId !== '') identity.setUserId(String(userId));
+      if (userId != null && userId !== '') identity.setUserId(String(userId), options && options.userHash);
       send({ type: 'identify', traits: { ...traits } });
     },
     page(name, properties) {
@@ -111,6 +115,7 @@ function start(): void {
       writeKey: key,
       anonymousId: identity.anonymousId,
       userId: identity.userId || undefined,
+      userHash: identity.userHash || undefined,
       url: location.href,
       referrer,
       context: eventContext(pageInfo(referrer)),

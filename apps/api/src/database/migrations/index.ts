@@ -24,6 +24,7 @@ import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-b
 import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
 import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retired-tokens';
 import { EmailSenders1764300700200 } from './1764300700200-email-senders';
+import { IdentityVerification1764300800000 } from './1764300800000-identity-verification';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   WebhookAttemptTries1764300660000,
   SessionRetiredTokens1764300700100,
   EmailSenders1764300700200,
+  IdentityVerification1764300800000,
 ];
