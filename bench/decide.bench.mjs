@@ -355,7 +355,10 @@ async function main() {
       const i = 1 + ((n * 7919) % VISITORS);
       const user =
         known && n % 3 === 0
-          ? { userId: `u-${i}`, userHash: createHmac('sha256', identity.secret).update(`u-${i}`).digest('hex') }
+          ? {
+              userId: `u-${i}`,
+              userHash: createHmac('sha256', identity.secret).update(`u-${i}`).digest('hex'),
+            }
           : {};
       return JSON.stringify({
         writeKey: site.writeKey,

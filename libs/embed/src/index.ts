@@ -1,4 +1,5 @@
 import { BatchSender, type NfEvent } from './batch-sender';
+import { LocalCaps } from './caps';
 import { eventContext, pageInfo } from './context';
 import { whenTriggered } from './display-trigger';
 import { Identity } from './identity';
@@ -107,6 +108,7 @@ function start(): void {
 
   // ---- CTAs -------------------------------------------------------------------------------------
   const seen: Record<string, true> = {};
+  const caps = new LocalCaps();
   let live: EventSource | null = null;
   let poll: ReturnType<typeof setInterval> | undefined;
 
@@ -169,6 +171,7 @@ function start(): void {
   }
 
   function show(cta: Cta): void {
+    if (!caps.allows(cta)) return;
     let parent: Element | null = document.body;
     if (cta.kind === 'inline') {
       try {
@@ -186,11 +189,13 @@ function start(): void {
         onClick: (b) => api.track('cta_clicked', { ...props, action: b.action, label: b.label }),
         onClose: () => {
           host.remove();
+          caps.record('c', cta.id);
           api.track('cta_closed', props);
         },
         onSubmit: (traits: Traits) => {
           const fields = Object.keys(traits);
           if (fields.length) api.identify(traits);
+          caps.record('x', cta.id);
           api.track('cta_converted', props);
           if (cta.content.form) api.track('form_submitted', { ...props, fields });
           sender.flush();
@@ -201,6 +206,7 @@ function start(): void {
       console.warn('nudgeflow: cannot render CTA', cta.id, err);
       return;
     }
+    caps.record('v', cta.id);
     api.track('cta_viewed', props);
   }
 
