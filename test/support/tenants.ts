@@ -26,8 +26,15 @@ async function signup(t: TestApi, email: string, name: string) {
 /**
  * One account with a site, a user of each role, a write key and a secret key. Two of these make the
  * tenant-isolation harness: everything one can reach, the other must not.
+ *
+ * Identity verification is off unless asked for: most suites send userIds with the write key, as a
+ * site without a backend does (test/onsite/identity.e2e-spec.ts covers the default-on path).
  */
-export async function createTenant(t: TestApi, label: string): Promise<Tenant> {
+export async function createTenant(
+  t: TestApi,
+  label: string,
+  opts: { identityVerification?: boolean } = {},
+): Promise<Tenant> {
   const tag = `${label}-${randomUUID().slice(0, 8)}`;
   const emails = {
     owner: `owner-${tag}@example.com`,
@@ -51,7 +58,12 @@ export async function createTenant(t: TestApi, label: string): Promise<Tenant> {
   const site = await t.request('/api/sites', {
     method: 'POST',
     token: owner.accessToken,
-    body: { name: `Site ${tag}`, domain: `${tag}.example.com`, timezone: 'Europe/Paris' },
+    body: {
+      name: `Site ${tag}`,
+      domain: `${tag}.example.com`,
+      timezone: 'Europe/Paris',
+      identityVerification: opts.identityVerification ?? false,
+    },
   });
   if (site.status !== 201) throw new Error(`create site failed: ${site.status} ${site.raw}`);
   const siteId = site.body.id as string;

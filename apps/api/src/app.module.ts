@@ -16,6 +16,7 @@ import { OnsiteModule } from './onsite/onsite.module';
 import { RuntimeApiModule } from './runtime/runtime.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
+import { SiteIdentityService } from './sites/site-identity.service';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
@@ -36,6 +37,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
   providers: [
     AuthService,
     SitesService,
+    SiteIdentityService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],

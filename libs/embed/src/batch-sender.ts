@@ -8,6 +8,7 @@ export interface NfEvent {
   properties?: Record<string, unknown>;
   traits?: Record<string, unknown>;
   userId?: string;
+  userHash?: string;
   anonymousId: string;
   messageId: string;
   timestamp: string;

@@ -1,4 +1,5 @@
 import { BatchSender, type NfEvent } from './batch-sender';
+import { LocalCaps } from './caps';
 import { eventContext, pageInfo } from './context';
 import { whenTriggered } from './display-trigger';
 import { Identity } from './identity';
@@ -11,7 +12,8 @@ type Call = [string, ...unknown[]];
 
 export interface NudgeflowApi {
   track(event: string, properties?: Props): void;
-  identify(userId?: string | Props, traits?: Props): void;
+  /** `options.userHash`: the site server's HMAC-SHA256 of userId (identity verification). */
+  identify(userId?: string | Props, traits?: Props, options?: { userHash?: string }): void;
   page(name?: string | Props, properties?: Props): void;
   reset(): void;
   /** Lets a queued-stub snippet keep calling `nudgeflow.push([...])` after load. */
@@ -64,7 +66,10 @@ function start(): void {
       timestamp: new Date().toISOString(),
       context: eventContext(pageInfo(referrer)),
     };
-    if (identity.userId) event.userId = identity.userId;
+    if (identity.userId) {
+      event.userId = identity.userId;
+      if (identity.userHash) event.userHash = identity.userHash;
+    }
     sender.enqueue(event);
   };
 
@@ -72,9 +77,9 @@ function start(): void {
     track(event, properties) {
       send({ type: 'track', event: String(event), properties: { ...properties } });
     },
-    identify(userId, traits) {
+    identify(userId, traits, options) {
       if (userId && typeof userId === 'object') [userId, traits] = [undefined, userId];
-      if (userId != null && userId !== '') identity.setUserId(String(userId));
+      if (userId != null && userId !== '') identity.setUserId(String(userId), options && options.userHash);
       send({ type: 'identify', traits: { ...traits } });
     },
     page(name, properties) {
@@ -103,6 +108,7 @@ function start(): void {
 
   // ---- CTAs -------------------------------------------------------------------------------------
   const seen: Record<string, true> = {};
+  const caps = new LocalCaps();
   let live: EventSource | null = null;
   let poll: ReturnType<typeof setInterval> | undefined;
 
@@ -111,6 +117,7 @@ function start(): void {
       writeKey: key,
       anonymousId: identity.anonymousId,
       userId: identity.userId || undefined,
+      userHash: identity.userHash || undefined,
       url: location.href,
       referrer,
       context: eventContext(pageInfo(referrer)),
@@ -164,6 +171,7 @@ function start(): void {
   }
 
   function show(cta: Cta): void {
+    if (!caps.allows(cta)) return;
     let parent: Element | null = document.body;
     if (cta.kind === 'inline') {
       try {
@@ -181,11 +189,13 @@ function start(): void {
         onClick: (b) => api.track('cta_clicked', { ...props, action: b.action, label: b.label }),
         onClose: () => {
           host.remove();
+          caps.record('c', cta.id);
           api.track('cta_closed', props);
         },
         onSubmit: (traits: Traits) => {
           const fields = Object.keys(traits);
           if (fields.length) api.identify(traits);
+          caps.record('x', cta.id);
           api.track('cta_converted', props);
           if (cta.content.form) api.track('form_submitted', { ...props, fields });
           sender.flush();
@@ -196,6 +206,7 @@ function start(): void {
       console.warn('nudgeflow: cannot render CTA', cta.id, err);
       return;
     }
+    caps.record('v', cta.id);
     api.track('cta_viewed', props);
   }
 

@@ -48,6 +48,14 @@ export interface CtaStyle {
   width?: number | string;
 }
 
+/** The CTA's frequency caps (the API's `caps`), applied by the script too (caps.ts). */
+export interface CtaCaps {
+  hideAfterCloseDays?: number;
+  maxPerSession?: number;
+  maxPerDay?: number;
+  stopAfterConversion?: boolean;
+}
+
 export interface Cta {
   id: string;
   variantId: string;
@@ -57,6 +65,7 @@ export interface Cta {
   display: CtaDisplay;
   content: CtaContent;
   style: CtaStyle;
+  caps?: CtaCaps;
 }
 
 export interface DecideResponse {

@@ -39,8 +39,10 @@ runCli(async () => {
       }
       let site = await findSiteByName(tx, membership.account_id, DEMO.site);
       if (!site) {
+        // The simulated browsers identify with no server to sign their userIds: verification off.
         const [created]: { id: string; account_id: string; created_at: Date }[] = await tx.query(
-          `INSERT INTO sites (account_id, name, domain, timezone) VALUES ($1, $2, $3, 'Europe/Paris')
+          `INSERT INTO sites (account_id, name, domain, timezone, identity_verification)
+           VALUES ($1, $2, $3, 'Europe/Paris', false)
            RETURNING id, account_id, created_at`,
           [membership.account_id, DEMO.site, DEMO.domain],
         );

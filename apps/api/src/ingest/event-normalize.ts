@@ -55,7 +55,10 @@ export type RejectCode =
   | 'INVALID_TIMESTAMP'
   | 'MISSING_PREVIOUS_ID'
   | 'INVALID_STRING'
-  | 'NESTING_TOO_DEEP';
+  | 'NESTING_TOO_DEEP'
+  // Identity verification (identity-verification.ts), after normalisation.
+  | 'USER_HASH_INVALID'
+  | 'ALIAS_UNVERIFIED';
 
 export interface Rejection {
   index: number;

@@ -16,6 +16,7 @@ import {
 } from './event-normalize';
 import { GroupCommit } from './group-commit';
 import { identityLaneKeys } from './identity-lanes';
+import { verifyBrowserIdentities } from './identity-verification';
 
 export interface IngestResponse {
   success: true;
@@ -206,14 +207,24 @@ export class IngestService {
           rejected: [{ index: 0, code: r.code, reason: r.reason }],
         });
       }
-      result = { events: [{ index: 0, event: r.event }], rejected: [] };
+      result = verifyBrowserIdentities(key, [body], [{ index: 0, event: r.event }]);
+      const [bad] = result.rejected;
+      if (bad)
+        throw err(bad.code === 'ALIAS_UNVERIFIED' ? 403 : 400, bad.code, bad.reason, {
+          rejected: result.rejected,
+        });
     } else {
       if (!Array.isArray(body.batch)) throw err(400, 'INVALID_BATCH', 'batch: must be an array of events');
       if (body.batch.length === 0) throw err(400, 'INVALID_BATCH', 'batch: must not be empty');
       if (body.batch.length > INGEST_LIMITS.batchEvents) {
         throw err(413, 'BATCH_TOO_LARGE', `batch: more than ${INGEST_LIMITS.batchEvents} events`);
       }
-      result = normalizeBatch(body.batch, { ...opts, sentAt: body.sentAt });
+      const normalized = normalizeBatch(body.batch, { ...opts, sentAt: body.sentAt });
+      const verified = verifyBrowserIdentities(key, body.batch, normalized.events);
+      result = {
+        events: verified.events,
+        rejected: [...normalized.rejected, ...verified.rejected].sort((a, b) => a.index - b.index),
+      };
       if (result.events.length === 0) {
         throw err(400, 'BATCH_REJECTED', 'batch: every event was rejected', { rejected: result.rejected });
       }

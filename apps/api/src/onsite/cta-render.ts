@@ -114,6 +114,8 @@ export interface WireCta {
   display: CtaConfig['display'];
   content: CtaVariant['content'];
   style: CtaVariant['style'];
+  /** The embed applies these itself too, before the fold has recorded a close or a conversion. */
+  caps: CtaConfig['caps'];
 }
 
 /**
@@ -142,6 +144,7 @@ export function renderVariant(
     display: config.display,
     content,
     style: variant.style,
+    caps: config.caps,
   };
   if (config.kind === 'inline' && config.selector) out.selector = config.selector;
   return out;

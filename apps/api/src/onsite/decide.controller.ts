@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/principal';
+import { parseKeyToken } from '../sites/key-token';
 import { SiteKeyService } from '../sites/site-key.service';
 import { DecideService } from './decide.service';
 import { LiveHub } from './live-hub';
@@ -22,7 +23,10 @@ export class DecideController {
     private readonly keys: SiteKeyService,
   ) {}
 
-  /** Body (text/plain JSON): `{writeKey, anonymousId, userId?, url, referrer, context}`. Records nothing. */
+  /**
+   * Body (text/plain JSON): `{writeKey, anonymousId, userId?, userHash?, url, referrer, context}`.
+   * Records nothing. With identity verification on, `userId` counts only with a valid `userHash`.
+   */
   @Post('decide')
   @Public()
   @HttpCode(200)
@@ -51,6 +55,9 @@ export class DecideController {
         .header('retry-after', '30')
         .send({ statusCode: status, code, message });
     if (!this.hub.hasRoom()) return refuse(503, 'LIVE_FULL', 'live connections are at capacity; poll decide');
+    if (writeKey && parseKeyToken(writeKey)?.kind === 'secret') {
+      return refuse(403, 'SECRET_KEY_REFUSED', 'k: a secret key is for servers only; use the write key');
+    }
     const key = writeKey ? await this.keys.verify(writeKey) : undefined;
     if (!key || !anonymousId || !signature || !this.decide.verifyLive(key.siteId, anonymousId, signature)) {
       return refuse(401, 'LIVE_UNAUTHORIZED', 'live URL is invalid');

@@ -3,7 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter } from '../redis/rate-limiter';
-import { SiteKeyService } from '../sites/site-key.service';
+import { userIdTrusted } from '../sites/identity-hash';
+import { parseKeyToken } from '../sites/key-token';
+import { KeyPrincipal, SiteKeyService } from '../sites/site-key.service';
 import { parseUserAgent } from '../visitors/visitor-facts';
 import { decide, DecideRequest, Device } from './cta-decision';
 import { renderVariant, WireCta } from './cta-render';
@@ -51,8 +53,7 @@ export class DecideService {
     if (!writeKey) throw fail(HttpStatus.UNAUTHORIZED, 'KEY_REQUIRED', 'writeKey: is required');
     const anonymousId = str(body.anonymousId, 200);
     if (!anonymousId) throw fail(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'anonymousId: is required');
-    const key = await this.keys.verify(writeKey);
-    if (!key) throw fail(HttpStatus.UNAUTHORIZED, 'KEY_INVALID', 'write key is unknown or revoked');
+    const key = await this.browserKey(writeKey);
     // Per site and second across every API replica: one site's runaway page cannot starve the rest.
     const rate = await this.limiter.hit(`decide:${key.siteId}`, this.cfg.DECIDE_RATE_LIMIT, 1);
     if (!rate.allowed) throw tooManyRequests('RATE_LIMITED', rate.retryAfterSeconds);
@@ -72,7 +73,9 @@ export class DecideService {
       device,
       campaign: obj(context.campaign),
     };
-    const userId = str(body.userId, 200);
+    // An unverified userId is ignored: the visitor is who their anonymous id (their capability) says.
+    const claimed = str(body.userId, 200);
+    const userId = claimed && userIdTrusted(key, claimed, body.userHash) ? claimed : null;
     const visitor = await this.state.load(key.siteId, anonymousId, userId, site.windowDays);
     const decisions = decide({ ctas: site.ctas, request, ...visitor, now: Date.now() });
     const view = { visitor: { traits: visitor.visitor?.traits ?? {}, tags: visitor.visitor?.tags ?? [] } };
@@ -80,6 +83,23 @@ export class DecideService {
       ctas: decisions.map((d) => renderVariant(d.cta.id, d.cta.config, d.variant, view)),
       live,
     };
+  }
+
+  /**
+   * Browser endpoints take the public write key only: a secret key is refused before any lookup
+   * (403 SECRET_KEY_REFUSED), so it can never be used from a page or end up in a live URL.
+   */
+  async browserKey(writeKey: string): Promise<KeyPrincipal> {
+    if (parseKeyToken(writeKey)?.kind === 'secret') {
+      throw fail(
+        HttpStatus.FORBIDDEN,
+        'SECRET_KEY_REFUSED',
+        'writeKey: a secret key is for servers only; browsers use the site write key (and rotate a leaked secret key)',
+      );
+    }
+    const key = await this.keys.verify(writeKey);
+    if (!key) throw fail(HttpStatus.UNAUTHORIZED, 'KEY_INVALID', 'write key is unknown or revoked');
+    return key;
   }
 
   /** What a live connection is pushed when a flow queued a message: pending messages only, within caps. */

@@ -61,16 +61,25 @@ export class SiteKeyRepository {
     return rows[0];
   }
 
-  async findActiveByHash(
-    siteId: string,
-    tokenHash: Buffer,
-  ): Promise<{ id: string; kind: KeyKind } | undefined> {
-    const rows: { id: string; kind: KeyKind }[] = await queryRows(
+  /** The key, with its site's identity-verification settings (secrets still sealed). */
+  async findActiveByHash(siteId: string, tokenHash: Buffer): Promise<ActiveKeyRow | undefined> {
+    const rows: ActiveKeyRow[] = await queryRows(
       this.db,
-      `SELECT k.id, k.kind FROM site_keys k JOIN sites s ON s.id = k.site_id
+      `SELECT k.id, k.kind, s.identity_verification, s.identity_secret, s.identity_secret_previous,
+              s.identity_secret_previous_until
+         FROM site_keys k JOIN sites s ON s.id = k.site_id
         WHERE k.site_id = $1 AND k.token_hash = $2 AND k.revoked_at IS NULL AND s.deleted_at IS NULL`,
       [siteId, tokenHash],
     );
     return rows[0];
   }
+}
+
+export interface ActiveKeyRow {
+  id: string;
+  kind: KeyKind;
+  identity_verification: boolean;
+  identity_secret: string | null;
+  identity_secret_previous: string | null;
+  identity_secret_previous_until: Date | null;
 }

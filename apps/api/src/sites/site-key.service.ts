@@ -1,15 +1,20 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { notFound } from '../common/app-error';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DEV_SECRETS_KEY, SecretBox } from '../webhooks/secret-box';
+import { IdentityPolicy } from './identity-hash';
 import { TtlCache } from '../common/ttl-cache';
 import { sha256 } from '../common/tokens';
 import { maskedKey, newKeyToken, parseKeyToken } from './key-token';
 import { InvalidationBus } from '../redis/invalidation-bus';
-import { KeyKind, SiteKeyRepository, SiteKeyRow } from './site-key.repository';
+import { ActiveKeyRow, KeyKind, SiteKeyRepository, SiteKeyRow } from './site-key.repository';
 
 export interface KeyPrincipal {
   siteId: string;
   keyId: string;
   kind: KeyKind;
+  /** The site's identity verification (browser userIds need a valid hash when required). */
+  identity: IdentityPolicy;
 }
 
 export interface KeyView {
@@ -25,12 +30,17 @@ export interface KeyView {
 /** Verifies keys by (site_id, sha256) with a short cache; secret keys are stored only as hashes and shown once. */
 @Injectable()
 export class SiteKeyService implements OnModuleInit {
+  private readonly logger = new Logger(SiteKeyService.name);
   private readonly cache = new TtlCache<string, KeyPrincipal | null>(30_000);
+  private readonly box: SecretBox;
 
   constructor(
     private readonly keys: SiteKeyRepository,
     private readonly bus: InvalidationBus,
-  ) {}
+    @Inject(APP_CONFIG) cfg: AppConfig,
+  ) {
+    this.box = new SecretBox(cfg.SECRETS_KEY ?? DEV_SECRETS_KEY);
+  }
 
   onModuleInit(): void {
     this.bus.on('site-keys', (siteId) => this.cache.deleteWhere((_, v) => v === null || v.siteId === siteId));
@@ -43,9 +53,32 @@ export class SiteKeyService implements OnModuleInit {
     if (cached !== undefined) return cached ?? undefined;
     const row = await this.keys.findActiveByHash(parsed.siteId, sha256(token));
     const principal =
-      row && row.kind === parsed.kind ? { siteId: parsed.siteId, keyId: row.id, kind: row.kind } : null;
+      row && row.kind === parsed.kind
+        ? { siteId: parsed.siteId, keyId: row.id, kind: row.kind, identity: this.identityPolicy(row) }
+        : null;
     this.cache.set(token, principal);
     return principal ?? undefined;
+  }
+
+  /** Settings changed (identity verification, secret rotated): every process re-reads the site's keys. */
+  async invalidate(siteId: string): Promise<void> {
+    await this.bus.publish('site-keys', siteId);
+  }
+
+  private identityPolicy(row: ActiveKeyRow): IdentityPolicy {
+    const secrets: IdentityPolicy['secrets'] = [];
+    const open = (sealed: string | null, until: number | null) => {
+      if (!sealed) return;
+      try {
+        secrets.push({ secret: this.box.open(sealed), until });
+      } catch (err) {
+        // A secret sealed under another SECRETS_KEY verifies nothing (fails closed), loudly.
+        this.logger.error({ err: (err as Error).message }, 'identity secret cannot be opened');
+      }
+    };
+    open(row.identity_secret, null);
+    open(row.identity_secret_previous, row.identity_secret_previous_until?.getTime() ?? 0);
+    return { required: row.identity_verification, secrets };
   }
 
   async list(siteId: string): Promise<KeyView[]> {
@@ -64,11 +97,6 @@ export class SiteKeyService implements OnModuleInit {
     if (!row) throw notFound('key', 'KEY_NOT_FOUND');
     await this.bus.publish('site-keys', siteId);
     return toView(row);
-  }
-
-  /** Drops every cached key of the site in every process (site deleted). */
-  async invalidate(siteId: string): Promise<void> {
-    await this.bus.publish('site-keys', siteId);
   }
 
   /** A new key of the same kind and name; the old one stops working at once. */

@@ -10,8 +10,19 @@ export interface SiteRow {
   domain: string;
   timezone: string;
   retention_days: number;
+  identity_verification: boolean;
   created_at: Date;
 }
+
+/** The site's identity verification, secrets sealed. */
+export interface SiteIdentityRow {
+  identity_verification: boolean;
+  identity_secret: string | null;
+  identity_secret_previous: string | null;
+  identity_secret_previous_until: Date | null;
+}
+
+const IDENTITY_COLUMNS = `identity_verification, identity_secret, identity_secret_previous, identity_secret_previous_until`;
 
 export interface SiteAccessRow {
   site_id: string;
@@ -19,7 +30,7 @@ export interface SiteAccessRow {
   role: Role;
 }
 
-const SITE_COLUMNS = `s.id, s.account_id, s.name, s.domain, s.timezone, s.retention_days, s.created_at`;
+const SITE_COLUMNS = `s.id, s.account_id, s.name, s.domain, s.timezone, s.retention_days, s.identity_verification, s.created_at`;
 
 /** Every method takes the site id first and filters by it, so each query routes to one shard. */
 @Injectable()
@@ -74,13 +85,14 @@ export class SiteRepository {
     name: string;
     domain: string;
     timezone: string;
+    identityVerification: boolean;
   }): Promise<SiteRow> {
     return this.db.transaction(async (tx) => {
       const [row]: SiteRow[] = await queryRows(
         tx,
-        `INSERT INTO sites (account_id, name, domain, timezone) VALUES ($1, $2, $3, $4)
-         RETURNING id, account_id, name, domain, timezone, retention_days, created_at`,
-        [input.accountId, input.name, input.domain, input.timezone],
+        `INSERT INTO sites (account_id, name, domain, timezone, identity_verification) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, account_id, name, domain, timezone, retention_days, identity_verification, created_at`,
+        [input.accountId, input.name, input.domain, input.timezone, input.identityVerification],
       );
       await listSite(tx, row);
       return row;
@@ -101,6 +113,50 @@ export class SiteRepository {
         WHERE s.id = $1 AND s.deleted_at IS NULL
         RETURNING ${SITE_COLUMNS}`,
       [siteId, patch.name ?? null, patch.domain ?? null, patch.timezone ?? null, patch.retentionDays ?? null],
+    );
+    return rows[0];
+  }
+
+  async identity(siteId: string): Promise<SiteIdentityRow | undefined> {
+    const rows: SiteIdentityRow[] = await queryRows(
+      this.db,
+      `SELECT ${IDENTITY_COLUMNS} FROM sites WHERE id = $1 AND deleted_at IS NULL`,
+      [siteId],
+    );
+    return rows[0];
+  }
+
+  async setIdentityVerification(siteId: string, on: boolean): Promise<SiteIdentityRow | undefined> {
+    const rows: SiteIdentityRow[] = await queryRows(
+      this.db,
+      `UPDATE sites SET identity_verification = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING ${IDENTITY_COLUMNS}`,
+      [siteId, on],
+    );
+    return rows[0];
+  }
+
+  /** The first secret; a concurrent caller that set one first wins (the row is then read back). */
+  async initIdentitySecret(siteId: string, sealed: string): Promise<SiteIdentityRow | undefined> {
+    await queryRows(
+      this.db,
+      `UPDATE sites SET identity_secret = $2 WHERE id = $1 AND deleted_at IS NULL AND identity_secret IS NULL`,
+      [siteId, sealed],
+    );
+    return this.identity(siteId);
+  }
+
+  /** A new current secret; the old one stays valid until `previousUntil`. */
+  async rotateIdentitySecret(
+    siteId: string,
+    sealed: string,
+    previousUntil: Date,
+  ): Promise<SiteIdentityRow | undefined> {
+    const rows: SiteIdentityRow[] = await queryRows(
+      this.db,
+      `UPDATE sites SET identity_secret_previous = identity_secret, identity_secret_previous_until = $3,
+              identity_secret = $2
+        WHERE id = $1 AND deleted_at IS NULL RETURNING ${IDENTITY_COLUMNS}`,
+      [siteId, sealed, previousUntil],
     );
     return rows[0];
   }

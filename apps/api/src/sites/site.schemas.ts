@@ -23,6 +23,8 @@ export const createSiteSchema = z.object({
   name: z.string().trim().min(1).max(100),
   domain,
   timezone: timezone.default('UTC'),
+  /** On unless turned off: browser userIds must carry a valid hash (see site-identity.service.ts). */
+  identityVerification: z.boolean().default(true),
 });
 export type CreateSiteInput = z.infer<typeof createSiteSchema>;
 
@@ -40,4 +42,11 @@ export type UpdateSiteInput = z.infer<typeof updateSiteSchema>;
 export const createKeySchema = z.object({
   kind: z.enum(['write', 'secret']),
   name: z.string().trim().min(1).max(100),
+});
+
+export const identitySettingsSchema = z.object({ enabled: z.boolean() });
+
+export const rotateIdentitySecretSchema = z.object({
+  /** How long hashes made with the old secret keep verifying (0: not at all). */
+  graceHours: z.number().int().min(0).max(720).default(24),
 });

@@ -7,9 +7,12 @@ import {
   createKeySchema,
   CreateSiteInput,
   createSiteSchema,
+  identitySettingsSchema,
+  rotateIdentitySecretSchema,
   UpdateSiteInput,
   updateSiteSchema,
 } from './site.schemas';
+import { SiteIdentityService } from './site-identity.service';
 import { SiteKeyService } from './site-key.service';
 import { SitesService } from './sites.service';
 
@@ -25,6 +28,7 @@ export class SitesController {
   constructor(
     private readonly sites: SitesService,
     private readonly keys: SiteKeyService,
+    private readonly identity: SiteIdentityService,
   ) {}
 
   @Get()
@@ -91,5 +95,36 @@ export class SitesController {
   @UserOnly()
   revokeKey(@Param('siteId') siteId: string, @Param('keyId', idParam('key')) keyId: string) {
     return this.keys.revoke(siteId, keyId);
+  }
+
+  /** Identity verification settings with the secret: editors and owners only (viewers never see it). */
+  @Get(':siteId/identity')
+  @SiteRole('editor')
+  @UserOnly()
+  getIdentity(@Param('siteId') siteId: string) {
+    return this.identity.get(siteId);
+  }
+
+  /** Turning verification on or off changes who a browser may claim to be: owners only. */
+  @Patch(':siteId/identity')
+  @SiteRole('owner')
+  @UserOnly()
+  @ApiZodBody(identitySettingsSchema)
+  setIdentity(
+    @Param('siteId') siteId: string,
+    @Body(zodPipe(identitySettingsSchema)) body: { enabled: boolean },
+  ) {
+    return this.identity.setEnabled(siteId, body.enabled);
+  }
+
+  @Post(':siteId/identity/rotate')
+  @SiteRole('owner')
+  @UserOnly()
+  @ApiZodBody(rotateIdentitySecretSchema)
+  rotateIdentity(
+    @Param('siteId') siteId: string,
+    @Body(zodPipe(rotateIdentitySecretSchema)) body: { graceHours: number },
+  ) {
+    return this.identity.rotate(siteId, body.graceHours);
   }
 }

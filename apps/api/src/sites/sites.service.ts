@@ -13,6 +13,7 @@ export interface SiteView {
   domain: string;
   timezone: string;
   retentionDays: number;
+  identityVerification: boolean;
   createdAt: Date;
 }
 
@@ -23,6 +24,7 @@ export const toSiteView = (s: SiteRow): SiteView => ({
   domain: s.domain,
   timezone: s.timezone,
   retentionDays: s.retention_days,
+  identityVerification: s.identity_verification,
   createdAt: s.created_at,
 });
 
@@ -61,6 +63,7 @@ export class SitesService {
       name: input.name,
       domain: input.domain,
       timezone: input.timezone,
+      identityVerification: input.identityVerification,
     });
     const writeKey = await this.keys.create(site.id, 'write', 'Default write key');
     return { ...toSiteView(site), writeKey: writeKey.key };

@@ -1,7 +1,9 @@
 import { Link } from 'react-router-dom';
 import type { ReactNode } from 'react';
 import { useInstallCheck } from '../hooks/useInstallCheck';
+import type { Role } from '../api/auth';
 import { EmbedSnippet } from './EmbedSnippet';
+import { IdentityVerification } from './IdentityVerification';
 
 function Step({
   n,
@@ -57,7 +59,7 @@ export function InstallCheck({ siteId }: { siteId: string }) {
 export function InstallGuide({
   site,
 }: {
-  site: { id: string; name: string; domain: string; writeKey: string };
+  site: { id: string; name: string; domain: string; writeKey: string; role?: Role };
 }) {
   const { received } = useInstallCheck(site.id);
   return (
@@ -73,11 +75,8 @@ export function InstallGuide({
           sends page views and shows the CTAs your flows decide on.
         </p>
         <EmbedSnippet writeKey={site.writeKey} />
-        <p className="field__help">
-          Identifying signed-in visitors from your server (identity verification) will get its own snippet
-          here when it lands; until then use <code>nudgeflow.identify(userId, traits)</code> in the page.
-        </p>
         <InstallCheck siteId={site.id} />
+        <IdentityVerification siteId={site.id} role={site.role} />
       </Step>
       <Step n={3} done={false} title="Create your first flow">
         <p className="muted">

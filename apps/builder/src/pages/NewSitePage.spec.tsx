@@ -33,6 +33,7 @@ jest.mock('../api/sites', () => ({
       return { ...site, timezone: 'UTC', retentionDays: 90, createdAt: '', writeKey: 'nf_wk_test' };
     }),
     keys: jest.fn(async () => []),
+    identity: jest.fn(async () => ({ enabled: true, secret: 'nf_is_test', previousSecretValidUntil: null })),
   },
 }));
 jest.mock('../api/visitors', () => ({ visitorsApi: { latest: jest.fn(async () => ({ items: [] })) } }));

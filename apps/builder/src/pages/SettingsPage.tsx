@@ -6,6 +6,7 @@ import { membersApi, type Role } from '../api/auth';
 import { errorMessage } from '../api/client';
 import { sitesApi, type SiteKey } from '../api/sites';
 import { EmbedSnippet } from '../components/EmbedSnippet';
+import { IdentityVerification } from '../components/IdentityVerification';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
 import { Section } from '../components/Section';
 import { TimezoneSelect } from '../components/TimezoneSelect';
@@ -227,6 +228,7 @@ function InstallAndKeys() {
         }
       >
         {writeKey && <EmbedSnippet writeKey={writeKey.key} />}
+        <IdentityVerification siteId={siteId} role="owner" />
       </Section>
 
       {revealed && (
