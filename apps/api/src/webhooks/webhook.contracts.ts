@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contract, isoDate } from '../common/api-contract';
+import { SYSTEM_EVENT_TYPES } from './webhook-events';
 
 export const WebhookEndpoint = contract(
   'WebhookEndpoint',
@@ -10,7 +11,7 @@ export const WebhookEndpoint = contract(
     enabled: z.boolean(),
     /** `manual`, `gone` (the receiver answered 410) or `failing` (failed for too long); null when enabled. */
     disabledReason: z.string().nullable(),
-    eventTypes: z.array(z.string()),
+    eventTypes: z.array(z.enum(SYSTEM_EVENT_TYPES)),
     headers: z.record(z.string(), z.string()),
     /** Secret header values are write-only: only their names come back. */
     secretHeaderNames: z.array(z.string()),

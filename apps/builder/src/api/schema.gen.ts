@@ -1505,7 +1505,9 @@ export interface components {
       description: string;
       enabled: boolean;
       disabledReason: string | null;
-      eventTypes: string[];
+      eventTypes: (
+        'cta.converted' | 'visitor.identified' | 'run.completed' | 'run.failed' | 'endpoint.disabled'
+      )[];
       headers: {
         [key: string]: string;
       };
@@ -1525,7 +1527,9 @@ export interface components {
       description: string;
       enabled: boolean;
       disabledReason: string | null;
-      eventTypes: string[];
+      eventTypes: (
+        'cta.converted' | 'visitor.identified' | 'run.completed' | 'run.failed' | 'endpoint.disabled'
+      )[];
       headers: {
         [key: string]: string;
       };

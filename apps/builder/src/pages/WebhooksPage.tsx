@@ -8,6 +8,7 @@ import {
   type EndpointInput,
   type InboundHook,
   type MessageStatus,
+  type SystemEventType,
   type WebhookEndpoint,
   type WebhookMessage,
 } from '../api/webhooks';
@@ -443,7 +444,7 @@ function EndpointForm({
   const [url, setUrl] = useState(endpoint?.url ?? '');
   const [description, setDescription] = useState(endpoint?.description ?? '');
   const [enabled, setEnabled] = useState(endpoint?.enabled ?? true);
-  const [eventTypes, setEventTypes] = useState<string[]>(endpoint?.eventTypes ?? []);
+  const [eventTypes, setEventTypes] = useState<SystemEventType[]>(endpoint?.eventTypes ?? []);
   const [headersText, setHeadersText] = useState(formatHeaderLines(endpoint?.headers ?? {}));
   const [secretHeadersText, setSecretHeadersText] = useState('');
   const [problems, setProblems] = useState<Record<string, string>>({});
