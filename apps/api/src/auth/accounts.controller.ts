@@ -7,6 +7,8 @@ import { ApiZodBody, idParam, zodPipe } from '../common/zod-pipe';
 import { MembershipRepository } from './membership.repository';
 import { AccountRole, UserOnly } from './principal';
 import { UserRepository } from './user.repository';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import { Member, MemberRole } from './auth.contracts';
 
 const addMemberSchema = z.object({ email: z.email(), role: z.enum(ROLES) });
 const changeRoleSchema = z.object({ role: z.enum(ROLES) });
@@ -23,7 +25,8 @@ export class AccountsController {
 
   @Get()
   @AccountRole('viewer')
-  async list(@Param('accountId') accountId: string) {
+  @ApiZodResponse([Member])
+  async list(@Param('accountId') accountId: string): Promise<Wire<typeof Member>[]> {
     return (await this.members.list(accountId)).map((m) => ({
       userId: m.user_id,
       email: m.email,
@@ -36,10 +39,11 @@ export class AccountsController {
   @Post()
   @AccountRole('owner')
   @ApiZodBody(addMemberSchema)
+  @ApiZodResponse(Member, 201)
   async add(
     @Param('accountId') accountId: string,
     @Body(zodPipe(addMemberSchema)) body: z.infer<typeof addMemberSchema>,
-  ) {
+  ): Promise<Wire<typeof Member>> {
     const user = await this.users.findByEmail(body.email);
     if (!user) throw notFound('user with this email', 'USER_NOT_FOUND');
     if (!(await this.members.add(accountId, user.id, body.role))) {
@@ -51,11 +55,12 @@ export class AccountsController {
   @Patch(':userId')
   @AccountRole('owner')
   @ApiZodBody(changeRoleSchema)
+  @ApiZodResponse(MemberRole)
   async changeRole(
     @Param('accountId') accountId: string,
     @Param('userId', idParam('member')) userId: string,
     @Body(zodPipe(changeRoleSchema)) body: z.infer<typeof changeRoleSchema>,
-  ) {
+  ): Promise<Wire<typeof MemberRole>> {
     this.check(await this.members.changeKeepingAnOwner(accountId, userId, body.role));
     return { userId, role: body.role };
   }

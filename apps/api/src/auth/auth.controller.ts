@@ -8,6 +8,8 @@ import { AuthResult, AuthService } from './auth.service';
 import { AuthedRequest, CurrentPrincipal, Principal, Public, UserOnly } from './principal';
 import { UserRepository } from './user.repository';
 import { forbidden } from '../common/app-error';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import { Me, TokenResponse } from './auth.contracts';
 
 const REFRESH_COOKIE = 'nf_refresh';
 const ACCESS_COOKIE = 'nf_access';
@@ -24,10 +26,11 @@ export class AuthController {
   @Public()
   @Post('auth/signup')
   @ApiZodBody(signupSchema)
+  @ApiZodResponse(TokenResponse, 201)
   async signup(
     @Body(zodPipe(signupSchema)) body: SignupInput,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<Wire<typeof TokenResponse>> {
     return this.withCookies(reply, await this.auth.signup(body));
   }
 
@@ -35,11 +38,12 @@ export class AuthController {
   @Post('auth/login')
   @HttpCode(200)
   @ApiZodBody(loginSchema)
+  @ApiZodResponse(TokenResponse)
   async login(
     @Body(zodPipe(loginSchema)) body: LoginInput,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<Wire<typeof TokenResponse>> {
     return this.withCookies(reply, await this.auth.login(body, req.ip));
   }
 
@@ -47,11 +51,12 @@ export class AuthController {
   @Post('auth/refresh')
   @HttpCode(200)
   @ApiZodBody(refreshSchema)
+  @ApiZodResponse(TokenResponse)
   async refresh(
     @Body(zodPipe(refreshSchema)) body: { refreshToken?: string },
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<Wire<typeof TokenResponse>> {
     const token = body.refreshToken ?? req.cookies?.[REFRESH_COOKIE];
     return this.withCookies(reply, await this.auth.refresh(token));
   }
@@ -69,7 +74,8 @@ export class AuthController {
   @Get('me')
   @UserOnly()
   @ApiBearerAuth()
-  async me(@CurrentPrincipal() principal: Principal) {
+  @ApiZodResponse(Me)
+  async me(@CurrentPrincipal() principal: Principal): Promise<Wire<typeof Me>> {
     if (principal.type !== 'user') throw forbidden('only marketers have a profile');
     const [user, memberships, sites] = await Promise.all([
       this.users.findById(principal.userId),

@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { mountQueueBoard } from '../admin/queue-board';
@@ -12,6 +12,7 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { mountStaticAssets } from '../web/static-assets';
 import { mountDemoShop } from '../demo/demo-shop';
+import { apiDocument } from './openapi';
 
 export const MAX_BODY_BYTES = 512 * 1024;
 
@@ -58,13 +59,7 @@ export async function createHttpApp(cfg: AppConfig): Promise<NestFastifyApplicat
     void reply.header('x-request-id', req.id);
   });
 
-  const docs = new DocumentBuilder()
-    .setTitle('Nudgeflow API')
-    .setDescription('Marketer API (Bearer JWT or secret site key), ingestion and decision APIs (write key).')
-    .setVersion('0.1.0')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
+  SwaggerModule.setup('docs', app, () => apiDocument(app));
   await mountQueueBoard(app);
   mountDemoShop(app, cfg);
   await mountStaticAssets(app, cfg);

@@ -1,6 +1,7 @@
 import { applyDecorators, HttpStatus, PipeTransform } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import { z } from 'zod';
+import { inputJsonSchema } from './api-contract';
 import { AppError, notFound } from './app-error';
 import { UUID_RE } from './tokens';
 
@@ -27,9 +28,7 @@ export const zodPipe = <S extends z.ZodType>(schema: S): PipeTransform<unknown, 
 });
 
 export const ApiZodBody = (schema: z.ZodType) =>
-  applyDecorators(
-    ApiBody({ schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as object }),
-  );
+  applyDecorators(ApiBody({ schema: inputJsonSchema(schema) }));
 
 /** `@Param('flowId', idParam('flow'))`: a malformed id is simply not found (never a database error). */
 export const idParam = (what: string): PipeTransform<string, string> => ({

@@ -5,6 +5,8 @@ import { notFound } from '../common/app-error';
 import { ApiZodBody, idParam, zodPipe } from '../common/zod-pipe';
 import { EmailSenderRepository, EmailSenderRow } from './email-sender.repository';
 import { createEmailSenderSchema, CreateEmailSenderInput } from './email-sender.schemas';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import { EmailSender } from './email-sender.contracts';
 
 const senderNotFound = () => notFound('email sender', 'EMAIL_SENDER_NOT_FOUND');
 
@@ -26,23 +28,29 @@ export class EmailSendersController {
 
   @Get()
   @SiteRole('viewer')
-  async list(@Param('siteId') siteId: string) {
+  @ApiZodResponse([EmailSender])
+  async list(@Param('siteId') siteId: string): Promise<Wire<typeof EmailSender>[]> {
     return (await this.senders.list(siteId)).map(emailSenderView);
   }
 
   @Post()
   @SiteRole('editor')
   @ApiZodBody(createEmailSenderSchema)
+  @ApiZodResponse(EmailSender, 201)
   async create(
     @Param('siteId') siteId: string,
     @Body(zodPipe(createEmailSenderSchema)) body: CreateEmailSenderInput,
-  ) {
+  ): Promise<Wire<typeof EmailSender>> {
     return emailSenderView(await this.senders.insert(siteId, { ...body, replyTo: body.replyTo ?? null }));
   }
 
   @Get(':senderId')
   @SiteRole('viewer')
-  async get(@Param('siteId') siteId: string, @Param('senderId', idParam('email sender')) id: string) {
+  @ApiZodResponse(EmailSender)
+  async get(
+    @Param('siteId') siteId: string,
+    @Param('senderId', idParam('email sender')) id: string,
+  ): Promise<Wire<typeof EmailSender>> {
     const row = await this.senders.get(siteId, id);
     if (!row) throw senderNotFound();
     return emailSenderView(row);

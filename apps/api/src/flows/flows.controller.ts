@@ -31,6 +31,19 @@ import {
   SaveDraftInput,
 } from './flow.schemas';
 import { FlowsService, GraphSide } from './flows.service';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import {
+  DraftSaved,
+  FlowDetail,
+  FlowPublished,
+  FlowRolledBack,
+  FlowSummary,
+  FlowTemplateSummary,
+  FlowValidation,
+  FlowVersion,
+  FlowVersionSummary,
+  GraphDiff,
+} from './flow.contracts';
 
 const MAX_VERSION = 2_147_483_647;
 
@@ -61,75 +74,100 @@ export class FlowsController {
 
   @Get()
   @SiteRole('viewer')
-  list(@Param('siteId') siteId: string) {
+  @ApiZodResponse([FlowSummary])
+  list(@Param('siteId') siteId: string): Promise<Wire<typeof FlowSummary>[]> {
     return this.flows.list(siteId);
   }
 
   @Post()
   @SiteRole('editor')
   @ApiZodBody(createFlowSchema)
+  @ApiZodResponse(FlowDetail, 201)
   create(
     @Param('siteId') siteId: string,
     @Body(zodPipe(createFlowSchema)) body: CreateFlowInput,
     @CurrentPrincipal() p: Principal,
-  ) {
+  ): Promise<Wire<typeof FlowDetail>> {
     return this.flows.create(siteId, body, actor(p));
   }
 
   /** Body: a flow document as exported (`schemaVersion`, `name`, `settings`, `graph`). */
   @Post('import')
   @SiteRole('editor')
-  import(@Param('siteId') siteId: string, @Body() body: unknown, @CurrentPrincipal() p: Principal) {
+  @ApiZodResponse(FlowDetail, 201)
+  import(
+    @Param('siteId') siteId: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Wire<typeof FlowDetail>> {
     return this.flows.importDocument(siteId, body, actor(p));
   }
 
   @Get(':flowId')
   @SiteRole('viewer')
-  get(@Param('siteId') siteId: string, @Param('flowId', idParam('flow')) flowId: string) {
+  @ApiZodResponse(FlowDetail)
+  get(
+    @Param('siteId') siteId: string,
+    @Param('flowId', idParam('flow')) flowId: string,
+  ): Promise<Wire<typeof FlowDetail>> {
     return this.flows.get(siteId, flowId);
   }
 
   @Put(':flowId/draft')
   @SiteRole('editor')
   @ApiZodBody(saveDraftSchema)
+  @ApiZodResponse(DraftSaved)
   saveDraft(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Body(zodPipe(saveDraftSchema)) body: SaveDraftInput,
-  ) {
+  ): Promise<Wire<typeof DraftSaved>> {
     return this.flows.saveDraft(siteId, flowId, body);
   }
 
   @Post(':flowId/validate')
   @HttpCode(200)
   @SiteRole('viewer')
-  validate(@Param('siteId') siteId: string, @Param('flowId', idParam('flow')) flowId: string) {
+  @ApiZodResponse(FlowValidation)
+  validate(
+    @Param('siteId') siteId: string,
+    @Param('flowId', idParam('flow')) flowId: string,
+  ): Promise<Wire<typeof FlowValidation>> {
     return this.flows.validate(siteId, flowId);
   }
 
   @Post(':flowId/publish')
   @SiteRole('editor')
   @ApiZodBody(publishSchema)
+  @ApiZodResponse(FlowPublished, 201)
   publish(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Body(zodPipe(publishSchema)) body: PublishInput,
     @CurrentPrincipal() p: Principal,
-  ) {
+  ): Promise<Wire<typeof FlowPublished>> {
     return this.flows.publish(siteId, flowId, body, actor(p));
   }
 
   @Post(':flowId/pause')
   @HttpCode(200)
   @SiteRole('editor')
-  pause(@Param('siteId') siteId: string, @Param('flowId', idParam('flow')) flowId: string) {
+  @ApiZodResponse(FlowSummary)
+  pause(
+    @Param('siteId') siteId: string,
+    @Param('flowId', idParam('flow')) flowId: string,
+  ): Promise<Wire<typeof FlowSummary>> {
     return this.flows.pause(siteId, flowId);
   }
 
   @Post(':flowId/resume')
   @HttpCode(200)
   @SiteRole('editor')
-  resume(@Param('siteId') siteId: string, @Param('flowId', idParam('flow')) flowId: string) {
+  @ApiZodResponse(FlowSummary)
+  resume(
+    @Param('siteId') siteId: string,
+    @Param('flowId', idParam('flow')) flowId: string,
+  ): Promise<Wire<typeof FlowSummary>> {
     return this.flows.resume(siteId, flowId);
   }
 
@@ -137,23 +175,25 @@ export class FlowsController {
   @HttpCode(200)
   @SiteRole('editor')
   @ApiZodBody(archiveSchema)
+  @ApiZodResponse(FlowSummary)
   archive(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Body(zodPipe(archiveSchema)) body: ArchiveInput,
-  ) {
+  ): Promise<Wire<typeof FlowSummary>> {
     return this.flows.archive(siteId, flowId, body);
   }
 
   @Post(':flowId/duplicate')
   @SiteRole('editor')
   @ApiZodBody(duplicateSchema)
+  @ApiZodResponse(FlowDetail, 201)
   duplicate(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Body(zodPipe(duplicateSchema)) body: DuplicateInput,
     @CurrentPrincipal() p: Principal,
-  ) {
+  ): Promise<Wire<typeof FlowDetail>> {
     return this.flows.duplicate(siteId, flowId, body, actor(p));
   }
 
@@ -166,42 +206,49 @@ export class FlowsController {
 
   @Get(':flowId/versions')
   @SiteRole('viewer')
-  versions(@Param('siteId') siteId: string, @Param('flowId', idParam('flow')) flowId: string) {
+  @ApiZodResponse([FlowVersionSummary])
+  versions(
+    @Param('siteId') siteId: string,
+    @Param('flowId', idParam('flow')) flowId: string,
+  ): Promise<Wire<typeof FlowVersionSummary>[]> {
     return this.flows.listVersions(siteId, flowId);
   }
 
   @Get(':flowId/versions/:version')
   @SiteRole('viewer')
+  @ApiZodResponse(FlowVersion)
   version(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Param('version', versionParam) version: number,
-  ) {
+  ): Promise<Wire<typeof FlowVersion>> {
     return this.flows.getVersion(siteId, flowId, version);
   }
 
   /** Either side may be `draft`; usually `:a` is a version and `:b` the draft or a later version. */
   @Get(':flowId/versions/:a/diff/:b')
   @SiteRole('viewer')
+  @ApiZodResponse(GraphDiff)
   diff(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Param('a', graphSideParam) a: GraphSide,
     @Param('b', graphSideParam) b: GraphSide,
-  ) {
+  ): Promise<Wire<typeof GraphDiff>> {
     return this.flows.diff(siteId, flowId, a, b);
   }
 
   @Post(':flowId/versions/:version/rollback')
   @SiteRole('editor')
   @ApiZodBody(rollbackSchema)
+  @ApiZodResponse(FlowRolledBack, 201)
   rollback(
     @Param('siteId') siteId: string,
     @Param('flowId', idParam('flow')) flowId: string,
     @Param('version', versionParam) version: number,
     @Body(zodPipe(rollbackSchema)) body: PublishInput,
     @CurrentPrincipal() p: Principal,
-  ) {
+  ): Promise<Wire<typeof FlowRolledBack>> {
     return this.flows.rollback(siteId, flowId, version, body, actor(p));
   }
 
@@ -226,7 +273,8 @@ export class FlowTemplatesController {
   /** Public: the same starting points for every site, with their graphs for previews. */
   @Get()
   @Public()
-  list() {
+  @ApiZodResponse([FlowTemplateSummary])
+  list(): Wire<typeof FlowTemplateSummary>[] {
     return FLOW_TEMPLATES.map((t) => ({
       id: t.id,
       name: t.name,

@@ -15,6 +15,8 @@ import {
 import { SiteIdentityService } from './site-identity.service';
 import { SiteKeyService } from './site-key.service';
 import { SitesService } from './sites.service';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import { CreatedSite, Site, SiteKey } from './site.contracts';
 
 const userId = (p: Principal) => {
   if (p.type !== 'user') throw forbidden('only marketers manage sites');
@@ -33,27 +35,37 @@ export class SitesController {
 
   @Get()
   @UserOnly()
-  list(@CurrentPrincipal() p: Principal) {
+  @ApiZodResponse([Site])
+  list(@CurrentPrincipal() p: Principal): Promise<Wire<typeof Site>[]> {
     return this.sites.listForUser(userId(p));
   }
 
   @Post()
   @UserOnly()
   @ApiZodBody(createSiteSchema)
-  create(@CurrentPrincipal() p: Principal, @Body(zodPipe(createSiteSchema)) body: CreateSiteInput) {
+  @ApiZodResponse(CreatedSite, 201)
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Body(zodPipe(createSiteSchema)) body: CreateSiteInput,
+  ): Promise<Wire<typeof CreatedSite>> {
     return this.sites.create(userId(p), body);
   }
 
   @Get(':siteId')
   @SiteRole('viewer')
-  get(@Param('siteId') siteId: string) {
+  @ApiZodResponse(Site)
+  get(@Param('siteId') siteId: string): Promise<Wire<typeof Site>> {
     return this.sites.get(siteId);
   }
 
   @Patch(':siteId')
   @SiteRole('editor')
   @ApiZodBody(updateSiteSchema)
-  update(@Param('siteId') siteId: string, @Body(zodPipe(updateSiteSchema)) body: UpdateSiteInput) {
+  @ApiZodResponse(Site)
+  update(
+    @Param('siteId') siteId: string,
+    @Body(zodPipe(updateSiteSchema)) body: UpdateSiteInput,
+  ): Promise<Wire<typeof Site>> {
     return this.sites.update(siteId, body);
   }
 
@@ -68,7 +80,8 @@ export class SitesController {
   @Get(':siteId/keys')
   @SiteRole('viewer')
   @UserOnly()
-  listKeys(@Param('siteId') siteId: string) {
+  @ApiZodResponse([SiteKey])
+  listKeys(@Param('siteId') siteId: string): Promise<Wire<typeof SiteKey>[]> {
     return this.keys.list(siteId);
   }
 
@@ -76,24 +89,33 @@ export class SitesController {
   @SiteRole('owner')
   @UserOnly()
   @ApiZodBody(createKeySchema)
+  @ApiZodResponse(SiteKey, 201)
   createKey(
     @Param('siteId') siteId: string,
     @Body(zodPipe(createKeySchema)) body: { kind: 'write' | 'secret'; name: string },
-  ) {
+  ): Promise<Wire<typeof SiteKey>> {
     return this.keys.create(siteId, body.kind, body.name);
   }
 
   @Post(':siteId/keys/:keyId/rotate')
   @SiteRole('owner')
   @UserOnly()
-  rotateKey(@Param('siteId') siteId: string, @Param('keyId', idParam('key')) keyId: string) {
+  @ApiZodResponse(SiteKey, 201)
+  rotateKey(
+    @Param('siteId') siteId: string,
+    @Param('keyId', idParam('key')) keyId: string,
+  ): Promise<Wire<typeof SiteKey>> {
     return this.keys.rotate(siteId, keyId);
   }
 
   @Delete(':siteId/keys/:keyId')
   @SiteRole('owner')
   @UserOnly()
-  revokeKey(@Param('siteId') siteId: string, @Param('keyId', idParam('key')) keyId: string) {
+  @ApiZodResponse(SiteKey)
+  revokeKey(
+    @Param('siteId') siteId: string,
+    @Param('keyId', idParam('key')) keyId: string,
+  ): Promise<Wire<typeof SiteKey>> {
     return this.keys.revoke(siteId, keyId);
   }
 

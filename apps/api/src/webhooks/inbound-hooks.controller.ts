@@ -7,6 +7,8 @@ import { InboundHooksService } from './inbound-hooks.service';
 import { RawBodyRequest } from './inbound-raw-body';
 import { JSON_PATH_RE } from './json-path';
 import { SECRET_RE } from './webhook-signature';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import { CreatedInboundHook, InboundHook } from './webhook.contracts';
 
 const jsonPath = z.string().trim().max(200).regex(JSON_PATH_RE, 'must be a path like data.customer.id');
 export const createInboundHookSchema = z.object({
@@ -25,7 +27,8 @@ export class InboundHooksController {
   @Get('api/sites/:siteId/inbound-hooks')
   @ApiBearerAuth()
   @SiteRole('viewer')
-  list(@Param('siteId') siteId: string) {
+  @ApiZodResponse([InboundHook])
+  list(@Param('siteId') siteId: string): Promise<Wire<typeof InboundHook>[]> {
     return this.inbound.list(siteId);
   }
 
@@ -33,10 +36,11 @@ export class InboundHooksController {
   @ApiBearerAuth()
   @SiteRole('editor')
   @ApiZodBody(createInboundHookSchema)
+  @ApiZodResponse(CreatedInboundHook, 201)
   create(
     @Param('siteId') siteId: string,
     @Body(zodPipe(createInboundHookSchema)) body: z.infer<typeof createInboundHookSchema>,
-  ) {
+  ): Promise<Wire<typeof CreatedInboundHook>> {
     return this.inbound.create(siteId, body);
   }
 

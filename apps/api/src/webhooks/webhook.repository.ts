@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
+import type { SystemEventType } from './webhook-events';
 
 export interface EndpointRow {
   site_id: string;
@@ -13,7 +14,8 @@ export interface EndpointRow {
   secret_enc: string;
   previous_secret_enc: string | null;
   previous_secret_expires_at: Date | null;
-  event_types: string[];
+  /** Only values `SYSTEM_EVENT_TYPES` allows: writes go through the endpoint schemas' enum. */
+  event_types: SystemEventType[];
   headers: Record<string, string>;
   secret_headers_enc: string | null;
   secret_header_names: string[];

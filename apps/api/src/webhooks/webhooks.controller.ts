@@ -15,6 +15,17 @@ import {
   UpdateEndpointInput,
 } from './webhook.schemas';
 import { WebhooksService } from './webhooks.service';
+import { ApiZodResponse, Wire } from '../common/api-contract';
+import {
+  WebhookEndpoint,
+  WebhookEndpointSecret,
+  WebhookEndpointWithSecret,
+  WebhookMessage,
+  WebhookMessageId,
+  WebhookMessagePage,
+  WebhookNotice,
+  WebhookRequeued,
+} from './webhook.contracts';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
@@ -24,31 +35,41 @@ export class WebhooksController {
 
   @Get('endpoints')
   @SiteRole('viewer')
-  list(@Param('siteId') siteId: string) {
+  @ApiZodResponse([WebhookEndpoint])
+  list(@Param('siteId') siteId: string): Promise<Wire<typeof WebhookEndpoint>[]> {
     return this.webhooks.list(siteId);
   }
 
   @Post('endpoints')
   @SiteRole('editor')
   @ApiZodBody(createEndpointSchema)
-  create(@Param('siteId') siteId: string, @Body(zodPipe(createEndpointSchema)) body: CreateEndpointInput) {
+  @ApiZodResponse(WebhookEndpointWithSecret, 201)
+  create(
+    @Param('siteId') siteId: string,
+    @Body(zodPipe(createEndpointSchema)) body: CreateEndpointInput,
+  ): Promise<Wire<typeof WebhookEndpointWithSecret>> {
     return this.webhooks.create(siteId, body);
   }
 
   @Get('endpoints/:endpointId')
   @SiteRole('viewer')
-  get(@Param('siteId') siteId: string, @Param('endpointId', idParam('webhook endpoint')) id: string) {
+  @ApiZodResponse(WebhookEndpoint)
+  get(
+    @Param('siteId') siteId: string,
+    @Param('endpointId', idParam('webhook endpoint')) id: string,
+  ): Promise<Wire<typeof WebhookEndpoint>> {
     return this.webhooks.get(siteId, id);
   }
 
   @Patch('endpoints/:endpointId')
   @SiteRole('editor')
   @ApiZodBody(updateEndpointSchema)
+  @ApiZodResponse(WebhookEndpoint)
   update(
     @Param('siteId') siteId: string,
     @Param('endpointId', idParam('webhook endpoint')) id: string,
     @Body(zodPipe(updateEndpointSchema)) body: UpdateEndpointInput,
-  ) {
+  ): Promise<Wire<typeof WebhookEndpoint>> {
     return this.webhooks.update(siteId, id, body);
   }
 
@@ -64,64 +85,84 @@ export class WebhooksController {
 
   @Get('endpoints/:endpointId/secret')
   @SiteRole('editor')
-  secret(@Param('siteId') siteId: string, @Param('endpointId', idParam('webhook endpoint')) id: string) {
+  @ApiZodResponse(WebhookEndpointSecret)
+  secret(
+    @Param('siteId') siteId: string,
+    @Param('endpointId', idParam('webhook endpoint')) id: string,
+  ): Promise<Wire<typeof WebhookEndpointSecret>> {
     return this.webhooks.secret(siteId, id);
   }
 
   @Post('endpoints/:endpointId/rotate-secret')
   @SiteRole('editor')
   @ApiZodBody(rotateSecretSchema)
+  @ApiZodResponse(WebhookEndpointWithSecret, 201)
   rotate(
     @Param('siteId') siteId: string,
     @Param('endpointId', idParam('webhook endpoint')) id: string,
     @Body(zodPipe(rotateSecretSchema)) body: z.infer<typeof rotateSecretSchema>,
-  ) {
+  ): Promise<Wire<typeof WebhookEndpointWithSecret>> {
     return this.webhooks.rotate(siteId, id, body.overlapSeconds);
   }
 
   @Post('endpoints/:endpointId/test')
   @SiteRole('editor')
   @ApiZodBody(testMessageSchema)
+  @ApiZodResponse(WebhookMessageId, 201)
   test(
     @Param('siteId') siteId: string,
     @Param('endpointId', idParam('webhook endpoint')) id: string,
     @Body(zodPipe(testMessageSchema)) body: z.infer<typeof testMessageSchema>,
-  ) {
+  ): Promise<Wire<typeof WebhookMessageId>> {
     return this.webhooks.sendTest(siteId, id, body);
   }
 
   @Post('endpoints/:endpointId/recover')
   @SiteRole('editor')
   @ApiZodBody(recoverSchema)
+  @ApiZodResponse(WebhookRequeued, 201)
   recover(
     @Param('siteId') siteId: string,
     @Param('endpointId', idParam('webhook endpoint')) id: string,
     @Body(zodPipe(recoverSchema)) body: z.infer<typeof recoverSchema>,
-  ) {
+  ): Promise<Wire<typeof WebhookRequeued>> {
     return this.webhooks.recover(siteId, id, new Date(body.since));
   }
 
   @Get('messages')
   @SiteRole('viewer')
-  messages(@Param('siteId') siteId: string, @Query(zodPipe(listMessagesSchema)) q: ListMessagesQuery) {
+  @ApiZodResponse(WebhookMessagePage)
+  messages(
+    @Param('siteId') siteId: string,
+    @Query(zodPipe(listMessagesSchema)) q: ListMessagesQuery,
+  ): Promise<Wire<typeof WebhookMessagePage>> {
     return this.webhooks.messages(siteId, q);
   }
 
   @Get('messages/:messageId')
   @SiteRole('viewer')
-  message(@Param('siteId') siteId: string, @Param('messageId', idParam('webhook message')) id: string) {
+  @ApiZodResponse(WebhookMessage)
+  message(
+    @Param('siteId') siteId: string,
+    @Param('messageId', idParam('webhook message')) id: string,
+  ): Promise<Wire<typeof WebhookMessage>> {
     return this.webhooks.message(siteId, id);
   }
 
   @Post('messages/:messageId/resend')
   @SiteRole('editor')
-  resend(@Param('siteId') siteId: string, @Param('messageId', idParam('webhook message')) id: string) {
+  @ApiZodResponse(WebhookMessageId, 201)
+  resend(
+    @Param('siteId') siteId: string,
+    @Param('messageId', idParam('webhook message')) id: string,
+  ): Promise<Wire<typeof WebhookMessageId>> {
     return this.webhooks.resend(siteId, id);
   }
 
   @Get('notices')
   @SiteRole('viewer')
-  notices(@Param('siteId') siteId: string) {
+  @ApiZodResponse([WebhookNotice])
+  notices(@Param('siteId') siteId: string): Promise<Wire<typeof WebhookNotice>[]> {
     return this.webhooks.notices(siteId);
   }
 }

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError, conflict, notFound } from '../common/app-error';
 import { SsrfError } from './ssrf-guard';
+import type { SystemEventType } from './webhook-events';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
@@ -16,7 +17,7 @@ export interface EndpointView {
   description: string;
   enabled: boolean;
   disabledReason: string | null;
-  eventTypes: string[];
+  eventTypes: SystemEventType[];
   headers: Record<string, string>;
   /** Names only: values are encrypted at rest and never returned. */
   secretHeaderNames: string[];

@@ -1,4 +1,5 @@
 import { useAuthStore } from '../state/auth-store';
+import type { Schema } from './contract';
 
 /** The API's error body: `{statusCode, code, message, path?}`. */
 export class ApiError extends Error {
@@ -14,13 +15,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface TokenResponse {
-  user?: { id: string; email: string; name: string };
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-  accountId?: string;
-}
+export type TokenResponse = Schema<'TokenResponse'>;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -1,21 +1,9 @@
 /** The email senders API (`apps/api/src/email`): the identities a send-email node chooses from. */
 import { api, enc } from './client';
+import type { RequestBody, Schema } from './contract';
 
-export interface EmailSender {
-  id: string;
-  name: string;
-  fromName: string;
-  fromAddress: string;
-  replyTo: string | null;
-  createdAt: string;
-}
-
-export interface EmailSenderInput {
-  name: string;
-  fromName: string;
-  fromAddress: string;
-  replyTo?: string;
-}
+export type EmailSender = Schema<'EmailSender'>;
+export type EmailSenderInput = RequestBody<'/api/sites/{siteId}/email-senders', 'post'>;
 
 const base = (siteId: string) => `/api/sites/${enc(siteId)}/email-senders`;
 

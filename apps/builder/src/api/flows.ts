@@ -3,45 +3,26 @@
  */
 import type { FlowGraph, FlowSettings, FlowValidationError, GraphDiff } from '@nudgeflow/flow-schema';
 import { api, ApiError, enc } from './client';
+import type { RequestBody, Schema } from './contract';
 
-export type FlowStatus = 'draft' | 'live' | 'paused' | 'archived';
+export type FlowSummary = Schema<'FlowSummary'>;
+export type FlowStatus = FlowSummary['status'];
 
-export interface FlowSummary {
-  id: string;
-  name: string;
-  status: FlowStatus;
-  revision: number;
-  publishedVersion: number | null;
-  archivedExitRuns?: boolean;
-  createdAt?: string;
-  updatedAt: string;
-  /** Not in the API's list yet (the runtime's reports will add it); the list shows "—" without it. */
-  counts?: { entered: number; converted: number };
-}
-
-/** `GET /flows/:id`, and what create, duplicate and import answer: the summary plus the draft. */
-export interface FlowDetail extends FlowSummary {
+/**
+ * `GET /flows/:id`, and what create, duplicate and import answer: the summary plus the draft. The API
+ * leaves the graph open in its document (its type lives in libs/flow-schema, shared with the builder).
+ */
+export type FlowDetail = Omit<Schema<'FlowDetail'>, 'draft'> & {
   draft: { graph: FlowGraph; settings: FlowSettings };
-}
+};
 
-export interface FlowVersionSummary {
-  version: number;
-  note?: string | null;
-  publishedAt?: string;
-  createdAt?: string;
-  publishedBy?: string | { id?: string; name?: string | null; email?: string | null } | null;
-}
-
-export interface FlowVersion extends FlowVersionSummary {
+export type FlowVersionSummary = Schema<'FlowVersionSummary'>;
+export type FlowVersion = Omit<Schema<'FlowVersion'>, 'graph' | 'settings'> & {
   graph: FlowGraph;
   settings: FlowSettings;
-}
+};
 
-export interface FlowTemplateSummary {
-  id: string;
-  name: string;
-  description: string;
-}
+export type FlowTemplateSummary = Pick<Schema<'FlowTemplateSummary'>, 'id' | 'name' | 'description'>;
 
 /** What the server says about one issue; the shape follows `FlowValidationError` loosely on purpose. */
 export type FlowIssue = Pick<FlowValidationError, 'code' | 'message' | 'nodeId' | 'edgeId' | 'handle'> & {
@@ -66,7 +47,7 @@ const one = (siteId: string, flowId: string) => `${base(siteId)}/${enc(flowId)}`
 
 export const flowsApi = {
   list: (siteId: string) => api.get<FlowSummary[]>(base(siteId)),
-  create: (siteId: string, input: { name: string; templateId?: string }) =>
+  create: (siteId: string, input: RequestBody<'/api/sites/{siteId}/flows', 'post'>) =>
     api.post<FlowDetail>(base(siteId), input),
   get: (siteId: string, flowId: string) => api.get<FlowDetail>(one(siteId, flowId)),
 
@@ -77,7 +58,7 @@ export const flowsApi = {
     input: { revision: number; graph: FlowGraph; settings: FlowSettings; name?: string },
   ): Promise<SaveDraftResult> => {
     try {
-      const result = await api.put<{ revision: number }>(`${one(siteId, flowId)}/draft`, input);
+      const result = await api.put<Schema<'DraftSaved'>>(`${one(siteId, flowId)}/draft`, input);
       return { ok: true, revision: result.revision };
     } catch (error) {
       if (error instanceof ApiError && error.status === 409 && error.code === 'REVISION_CONFLICT') {
@@ -98,7 +79,7 @@ export const flowsApi = {
     note?: string,
   ): Promise<{ ok: true; version: number } | { ok: false; errors: FlowIssue[] }> => {
     try {
-      const result = await api.post<{ version: number }>(`${one(siteId, flowId)}/publish`, {
+      const result = await api.post<Schema<'FlowPublished'>>(`${one(siteId, flowId)}/publish`, {
         note: note || undefined,
       });
       return { ok: true, version: result.version };
@@ -110,9 +91,9 @@ export const flowsApi = {
       throw error;
     }
   },
-  pause: (siteId: string, flowId: string) => api.post<unknown>(`${one(siteId, flowId)}/pause`),
-  resume: (siteId: string, flowId: string) => api.post<unknown>(`${one(siteId, flowId)}/resume`),
-  archive: (siteId: string, flowId: string) => api.post<unknown>(`${one(siteId, flowId)}/archive`),
+  pause: (siteId: string, flowId: string) => api.post<FlowSummary>(`${one(siteId, flowId)}/pause`),
+  resume: (siteId: string, flowId: string) => api.post<FlowSummary>(`${one(siteId, flowId)}/resume`),
+  archive: (siteId: string, flowId: string) => api.post<FlowSummary>(`${one(siteId, flowId)}/archive`),
   duplicate: (siteId: string, flowId: string) => api.post<FlowDetail>(`${one(siteId, flowId)}/duplicate`),
 
   versions: (siteId: string, flowId: string) =>
@@ -123,7 +104,7 @@ export const flowsApi = {
     api.get<GraphDiff>(`${one(siteId, flowId)}/versions/${a}/diff/${b}`),
   /** Publishes `version` again as a new version and makes it the draft too (a new `revision`). */
   rollback: (siteId: string, flowId: string, version: number) =>
-    api.post<{ version: number; revision: number }>(`${one(siteId, flowId)}/versions/${version}/rollback`),
+    api.post<Schema<'FlowRolledBack'>>(`${one(siteId, flowId)}/versions/${version}/rollback`),
 
   templates: () => api.get<FlowTemplateSummary[]>('/api/flow-templates'),
   exportJson: (siteId: string, flowId: string) => api.get<unknown>(`${one(siteId, flowId)}/export`),

@@ -1,17 +1,9 @@
 import { api, enc } from './client';
+import type { RequestBody, Schema } from './contract';
 
-export interface Site {
-  id: string;
-  accountId: string;
-  name: string;
-  domain: string;
-  timezone: string;
-  retentionDays: number;
-  /** Browser userIds count only with the server's HMAC (see IdentityVerification). */
-  identityVerification?: boolean;
-  createdAt: string;
-  role?: string;
-}
+export type Site = Schema<'Site'>;
+export type SiteKey = Schema<'SiteKey'>;
+export type CreateSiteInput = RequestBody<'/api/sites', 'post'>;
 
 /** `GET /api/sites/:id/identity` (editors and owners). */
 export interface SiteIdentity {
@@ -20,31 +12,15 @@ export interface SiteIdentity {
   previousSecretValidUntil: string | null;
 }
 
-export interface SiteKey {
-  id: string;
-  kind: 'write' | 'secret';
-  name: string;
-  key: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-export interface CreateSiteInput {
-  name: string;
-  domain: string;
-  timezone: string;
-  accountId?: string;
-}
-
 export const sitesApi = {
   list: () => api.get<Site[]>('/api/sites'),
   get: (siteId: string) => api.get<Site>(`/api/sites/${enc(siteId)}`),
-  create: (input: CreateSiteInput) => api.post<Site & { writeKey: string }>('/api/sites', input),
-  update: (siteId: string, input: Partial<Pick<Site, 'name' | 'domain' | 'timezone' | 'retentionDays'>>) =>
+  create: (input: CreateSiteInput) => api.post<Schema<'CreatedSite'>>('/api/sites', input),
+  update: (siteId: string, input: RequestBody<'/api/sites/{siteId}', 'patch'>) =>
     api.patch<Site>(`/api/sites/${enc(siteId)}`, input),
   remove: (siteId: string) => api.delete(`/api/sites/${enc(siteId)}`),
   keys: (siteId: string) => api.get<SiteKey[]>(`/api/sites/${enc(siteId)}/keys`),
-  createKey: (siteId: string, input: { kind: SiteKey['kind']; name: string }) =>
+  createKey: (siteId: string, input: RequestBody<'/api/sites/{siteId}/keys', 'post'>) =>
     api.post<SiteKey>(`/api/sites/${enc(siteId)}/keys`, input),
   rotateKey: (siteId: string, keyId: string) =>
     api.post<SiteKey>(`/api/sites/${enc(siteId)}/keys/${enc(keyId)}/rotate`),

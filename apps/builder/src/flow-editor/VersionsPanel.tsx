@@ -60,9 +60,7 @@ export function VersionsPanel({ viewing, onView, draft, onRolledBack, onFocusNod
             >
               <div className="row">
                 <strong>Version {version.version}</strong>
-                <span className="muted small">
-                  {new Date(version.publishedAt ?? version.createdAt ?? '').toLocaleString()}
-                </span>
+                <span className="muted small">{new Date(version.publishedAt).toLocaleString()}</span>
               </div>
               {version.note && <div className="small">“{version.note}”</div>}
               <div className="row">

@@ -430,7 +430,7 @@ function Members() {
               <tr key={member.userId}>
                 <td>
                   {member.name}
-                  {member.userId === me?.user.id && <span className="muted"> (you)</span>}
+                  {member.userId === me?.user?.id && <span className="muted"> (you)</span>}
                 </td>
                 <td>{member.email}</td>
                 <td>
