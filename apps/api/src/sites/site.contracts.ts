@@ -11,6 +11,8 @@ export const Site = contract(
     domain: z.string(),
     timezone: z.string(),
     retentionDays: z.number(),
+    /** Browser userIds count only with the site server's HMAC (`userHash`). */
+    identityVerification: z.boolean(),
     createdAt: isoDate(),
     /** In lists: the caller's role on the site. */
     role: z.enum(ROLES).optional(),
