@@ -162,6 +162,38 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sites/{siteId}/identity': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['SitesController_getIdentity'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch: operations['SitesController_setIdentity'];
+    trace?: never;
+  };
+  '/api/sites/{siteId}/identity/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: operations['SitesController_rotateIdentity'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/accounts/{accountId}/members': {
     parameters: {
       query?: never;
@@ -1470,6 +1502,7 @@ export interface components {
       domain: string;
       timezone: string;
       retentionDays: number;
+      identityVerification: boolean;
       /** Format: date-time */
       createdAt: string;
       /** @enum {string} */
@@ -1482,6 +1515,7 @@ export interface components {
       domain: string;
       timezone: string;
       retentionDays: number;
+      identityVerification: boolean;
       /** Format: date-time */
       createdAt: string;
       /** @enum {string} */
@@ -1780,6 +1814,8 @@ export interface operations {
           domain: string;
           /** @default UTC */
           timezone?: string;
+          /** @default true */
+          identityVerification?: boolean;
         };
       };
     };
@@ -1955,6 +1991,76 @@ export interface operations {
         content: {
           'application/json': components['schemas']['SiteKey'];
         };
+      };
+    };
+  };
+  SitesController_getIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  SitesController_setIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          enabled: boolean;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  SitesController_rotateIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @default 24 */
+          graceHours?: number;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
     };
   };
