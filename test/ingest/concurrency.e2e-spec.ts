@@ -23,13 +23,13 @@ describe('ingest: one site written concurrently by two API processes', () => {
     // Four lanes (submissions split by identity), small lingers and groups: many groups of the same
     // visitors in flight at once.
     const env = { INGEST_LANES: '4', INGEST_IN_FLIGHT: '2', INGEST_LINGER_MS: '1', INGEST_MIN_ITEMS: '20' };
-    apis = await Promise.all([startApi(env), startApi(env)]);
+    apis = await Promise.all([startApi(env, 120_000), startApi(env, 120_000)]);
     tenant = await createTenant(apis[0], 'concurrent');
-  });
+  }, 150_000);
   afterAll(async () => {
     await closeFold();
     await db.end();
-    await Promise.all(apis.map((a) => a.stop()));
+    await Promise.all((apis ?? []).map((a) => a.stop()));
   });
 
   it('keeps identities and profiles consistent', async () => {
