@@ -43,12 +43,12 @@ type PassParams = [sites: string[], los: Date[], minLo: Date, hi: Date, maxLo: D
 
 /**
  * Row `a` stamped (`col`) at or after its own site's lo: rows past the largest lo pass at once (the
- * normal case: a shard's sites advance together); only rows between the smallest and the largest lo
- * look their site's lo up.
+ * normal case: a shard's sites advance together), rows before the smallest fail at once (the old page
+ * views the live pass flags), and only rows between the smallest and the largest look their site's lo up.
  */
 const SITE_LO = (a: string, col: string) =>
-  `(${a}.${col} >= $5 OR ${a}.${col} >= (SELECT w.lo FROM unnest($1::uuid[], $2::timestamptz[]) w(site_id, lo)
-                                          WHERE w.site_id = ${a}.site_id))`;
+  `(${a}.${col} >= $5 OR (${a}.${col} >= $3 AND ${a}.${col} >= (
+     SELECT w.lo FROM unnest($1::uuid[], $2::timestamptz[]) w(site_id, lo) WHERE w.site_id = ${a}.site_id)))`;
 /** Row `a` of one of the pass's sites, stamped (`col`) in its site's window [lo, hi). */
 const IN_WINDOW = (a: string, col: string) =>
   `${a}.site_id = ANY($1::uuid[]) AND ${a}.${col} >= $3 AND ${a}.${col} < $4 AND ${SITE_LO(a, col)}`;
@@ -347,14 +347,18 @@ export class RollupRepository {
     await this.siteZones(m, sites);
     // Each visitor's page views from an hour before its first new one to an hour after its last: a new
     // page view changes the session start / engagement of at most the next two page views, which lie
-    // within the hour after it (see SESSION_GAP), and their flags need the two before them. The
-    // window's page views are read again here (not from nf_new), so the statement stays on its shard.
+    // within the hour after it (see SESSION_GAP), and their flags need the two before them. On Citus
+    // the window's page views are read again here (not from nf_new), so the statement stays on its shard.
+    // On plain PostgreSQL from nf_new (the same rows; a temp table there joins like any table), as
+    // before the per-site change.
+    const windowPages = this.citus
+      ? `events e WHERE ${IN_WINDOW('e', 'received_at')} AND ${WITHIN_RETENTION} AND`
+      : `nf_new e WHERE $3::timestamptz IS NOT NULL AND`; // ($3: the same parameters either way)
     await m.query(
       `CREATE TEMP TABLE nf_pv ON COMMIT DROP AS
        WITH v AS (
-         SELECT e.site_id, e.visitor_id, min(e.ts) AS t0, max(e.ts) AS t1 FROM events e
-          WHERE ${IN_WINDOW('e', 'received_at')} AND ${WITHIN_RETENTION}
-            AND NOT e.is_bot AND e.name = '$page' GROUP BY 1, 2)
+         SELECT e.site_id, e.visitor_id, min(e.ts) AS t0, max(e.ts) AS t1 FROM ${windowPages}
+                NOT e.is_bot AND e.name = '$page' GROUP BY 1, 2)
        SELECT v.site_id, v.visitor_id, v.t0, p.id, p.ts, p.is_new, p.properties, p.context
          FROM v CROSS JOIN LATERAL (
            SELECT e.id, e.ts, ${SITE_LO('e', 'received_at')} AS is_new, e.properties, e.context FROM events e
