@@ -50,6 +50,10 @@ describe('CTA caps in the browser', () => {
     await browser.context.addInitScript(
       `Object.defineProperty(Navigator.prototype, 'userAgent', { get: () => ${JSON.stringify(DESKTOP_UA)} });`,
     );
+    // While events are held back, beacons (sent on page hide, not routed) fail too.
+    await browser.context.addInitScript(
+      `if (localStorage.getItem('__nf_hold')) navigator.sendBeacon = () => false;`,
+    );
   });
   afterAll(async () => {
     await browser?.close();
@@ -118,6 +122,7 @@ describe('CTA caps in the browser', () => {
     expect(await visit('/close')).toEqual([closable]);
     // From here the events do not reach the API: the fold has not seen them.
     await page.route('**/v1/batch', (route) => route.abort());
+    await page.evaluate(`localStorage.setItem('__nf_hold', '1'); navigator.sendBeacon = () => false;`);
     await page.evaluate(`(() => {
       const r = window.__roots.find((x) => x.host.isConnected);
       [...r.querySelectorAll('button')].find((b) => b.textContent === 'No thanks').click();
@@ -147,6 +152,7 @@ describe('CTA caps in the browser', () => {
 
     // The events reach the API once it can be reached again (the queue persisted them), and then
     // decide itself applies the caps from the folded profile.
+    await page.evaluate(`localStorage.removeItem('__nf_hold')`);
     await page.unroute('**/v1/batch');
     await page.goto(`${siteUrl}/elsewhere`);
     await waitFor(
