@@ -36,6 +36,8 @@ export async function dedupeSteadyState({
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
   const sealer = new DedupeWindowSealer(new DedupeWindowRepository(ds));
+  // The bench's own database: start from empty tables (sizes are whole tables; an interrupted run leaves rows).
+  await db.query('TRUNCATE event_dedupe_recent, event_dedupe_sealed, event_dedupe_seals');
   const FRESH = `WITH fresh AS (${win.dedupeFreshCte({ site: 1, hashes: 2, today: 3 })}) SELECT count(*)::int AS n FROM fresh`;
   const site = randomUUID();
   const W = win.DEDUPE_WINDOW_HOURS;

@@ -102,11 +102,13 @@ export class DedupeWindowRepository {
     return this.db.transaction(async (tx) => {
       const [{ n }] = await queryRows<{ n: number }>(
         tx,
+        // The batch's keys as one array (an InitPlan), deleted by primary key: never a join the
+        // planner could run as a loop over a scan.
         `WITH d AS (
-           DELETE FROM event_dedupe_recent r
-            USING (SELECT hash FROM event_dedupe_recent
-                    WHERE site_id = $1 AND hour >= $2 AND hour < $2 + $3::integer LIMIT $4) x
-            WHERE r.site_id = $1 AND r.hash = x.hash AND r.hour >= $2 AND r.hour < $2 + $3::integer
+           DELETE FROM event_dedupe_recent
+            WHERE site_id = $1 AND hour >= $2 AND hour < $2 + $3::integer
+              AND hash = ANY (ARRAY(SELECT hash FROM event_dedupe_recent
+                                     WHERE site_id = $1 AND hour >= $2 AND hour < $2 + $3::integer LIMIT $4))
            RETURNING 1)
          SELECT count(*)::integer AS n FROM d`,
         [siteId, genHour, DEDUPE_GEN_HOURS, limit],
@@ -127,10 +129,10 @@ export class DedupeWindowRepository {
     const [{ n }] = await queryRows<{ n: number }>(
       this.db,
       `WITH d AS (
-         DELETE FROM event_dedupe_sealed s
-          USING (SELECT gen_hour, lo FROM event_dedupe_sealed
-                  WHERE site_id = $1 AND gen_hour <= $2::integer - $3::integer LIMIT $4) x
-          WHERE s.site_id = $1 AND s.gen_hour = x.gen_hour AND s.lo = x.lo
+         DELETE FROM event_dedupe_sealed
+          WHERE site_id = $1 AND gen_hour <= $2::integer - $3::integer
+            AND lo = ANY (ARRAY(SELECT lo FROM event_dedupe_sealed
+                                 WHERE site_id = $1 AND gen_hour <= $2::integer - $3::integer LIMIT $4))
          RETURNING 1)
        SELECT count(*)::integer AS n FROM d`,
       [siteId, cutoffHour, DEDUPE_GEN_HOURS, limit],
