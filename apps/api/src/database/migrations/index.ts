@@ -27,7 +27,7 @@ import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retir
 import { EmailSenders1764300700200 } from './1764300700200-email-senders';
 import { IngestFold1764300700300 } from './1764300700300-ingest-fold';
 import { AnalyticsSiteWatermarks1764300800000 } from './1764300800000-analytics-site-watermarks';
-import { IdentityVerification1764300800000 } from './1764300800000-identity-verification';
+import { IdentityVerification1764300800100 } from './1764300800100-identity-verification';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -60,5 +60,5 @@ export const MIGRATIONS = [
   IngestFold1764300700300,
   DedupeWindow1764300850000,
   AnalyticsSiteWatermarks1764300800000,
-  IdentityVerification1764300800000,
+  IdentityVerification1764300800100,
 ];

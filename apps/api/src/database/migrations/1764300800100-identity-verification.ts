@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * turns it on; sites created from now on have it on. The secret is sealed (SecretBox, like webhook
  * secrets) and made on first use; a rotation keeps the previous one valid until `..._previous_until`.
  */
-export class IdentityVerification1764300800000 implements MigrationInterface {
-  name = 'IdentityVerification1764300800000';
+export class IdentityVerification1764300800100 implements MigrationInterface {
+  name = 'IdentityVerification1764300800100';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE sites ADD COLUMN identity_verification boolean NOT NULL DEFAULT false`);
