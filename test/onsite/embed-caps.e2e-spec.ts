@@ -9,10 +9,12 @@ import {
   decide,
   DESKTOP_UA,
   migrateOnsiteDatabase,
+  ONSITE_DATABASE_URL,
   ONSITE_ENV,
   onsiteDb,
   publishCta,
 } from './onsite-harness';
+import { closeFold, folded } from '../support/fold';
 
 /**
  * Caps at once (issue #25): the embed records views, closes and conversions in first-party storage
@@ -60,6 +62,7 @@ describe('CTA caps in the browser', () => {
     if (site) await new Promise((r) => site.close(r));
     await db?.end();
     await api?.stop();
+    await closeFold();
   });
 
   const shownIds = async (): Promise<string[]> =>
@@ -164,6 +167,7 @@ describe('CTA caps in the browser', () => {
       200,
     );
     await waitFor('decide applies the folded caps', async () => {
+      await folded(t.siteId, 30_000, ONSITE_DATABASE_URL);
       const res = await decide(api, t, { anonymousId, url: `${siteUrl}/close` });
       const conv = await decide(api, t, { anonymousId, url: `${siteUrl}/convert` });
       return res.ctas.length === 0 && conv.ctas.length === 0;

@@ -5,7 +5,15 @@ import type { Client } from 'pg';
 import { waitFor } from '../runtime/runtime-harness';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { DESKTOP_UA, migrateOnsiteDatabase, ONSITE_ENV, onsiteDb, publishCta } from './onsite-harness';
+import {
+  DESKTOP_UA,
+  migrateOnsiteDatabase,
+  ONSITE_DATABASE_URL,
+  ONSITE_ENV,
+  onsiteDb,
+  publishCta,
+} from './onsite-harness';
+import { closeFold, folded } from '../support/fold';
 
 const hmac = (secret: string, userId: string) => createHmac('sha256', secret).update(userId).digest('hex');
 const anon = () => randomUUID();
@@ -72,6 +80,8 @@ describe('identity verification', () => {
   }
 
   async function profileOf(tenant: Tenant, kind: 'user' | 'anon', value: string) {
+    // No worker runs here: fold the site's committed events as the worker would, then read.
+    await folded(tenant.siteId, 30_000, ONSITE_DATABASE_URL);
     const { rows } = await db.query<{ id: string; anonymous_ids: string[]; traits: Record<string, unknown> }>(
       `SELECT v.id, v.anonymous_ids, v.traits FROM visitor_identities i
          JOIN visitors v ON v.site_id = i.site_id AND v.id = i.visitor_id
@@ -104,6 +114,7 @@ describe('identity verification', () => {
   afterAll(async () => {
     await db?.end();
     await api?.stop();
+    await closeFold();
   });
 
   it('is on for a new site, shows the secret to editors only, and only owners switch it', async () => {

@@ -1,7 +1,14 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { DESKTOP_UA, migrateOnsiteDatabase, ONSITE_ENV, publishCta } from './onsite-harness';
+import {
+  DESKTOP_UA,
+  migrateOnsiteDatabase,
+  ONSITE_DATABASE_URL,
+  ONSITE_ENV,
+  publishCta,
+} from './onsite-harness';
+import { closeFold, folded } from '../support/fold';
 
 /**
  * Two API replicas sharing PostgreSQL and Redis (issue #25): what one changes — a CTA published or
@@ -20,6 +27,7 @@ describe('decide across two API replicas', () => {
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+    await closeFold();
   });
 
   async function decideOn(api: TestApi, body: Record<string, unknown>) {
@@ -67,8 +75,9 @@ describe('decide across two API replicas', () => {
     const greet = async () =>
       (await decideOn(b, { anonymousId: randomUUID(), userId: user })).ctas.find((c) => c.id === id)?.content
         .headline;
-    // Verification on: b ignores the unsigned userId (after the fold made the profile).
-    await new Promise((r) => setTimeout(r, 500));
+    // Verification on: b ignores the unsigned userId (after the fold made the profile: no worker runs
+    // here, so the test folds as the worker would).
+    await folded(t.siteId, 30_000, ONSITE_DATABASE_URL);
     expect(await greet()).toBe('Hi ');
     const off = await a.request(`/api/sites/${t.siteId}/identity`, {
       method: 'PATCH',
