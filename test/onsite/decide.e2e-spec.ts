@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { closeFold } from '../support/fold';
 import { startApi, TestApi } from '../support/processes';
+import { ON_CITUS } from '../support/provision';
 import { createTenant, Tenant } from '../support/tenants';
 import {
   ctaConfig,
@@ -204,39 +205,44 @@ describe('POST /v1/decide', () => {
     );
   });
 
-  it("ingestion keeps each visitor's CTA log as the rebuild from raw events would (migration backfill)", async () => {
-    const t = await tenant('cta-log');
-    const a = anon();
-    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
-    // Out of order, with a late one, a non-CTA event, and one without a cta_id.
-    await track(api, t, a, [
-      { event: 'cta_viewed', properties: { cta_id: 'c1', variant_id: 'b' }, timestamp: at(5) },
-      { event: 'cta_closed', properties: { cta_id: 'c1' }, timestamp: at(9) },
-      { event: 'add_to_cart', properties: { cta_id: 'c1' }, timestamp: at(4) },
-      { event: 'cta_clicked', properties: {}, timestamp: at(3) },
-    ]);
-    await track(api, t, a, [
-      { event: 'cta_converted', properties: { cta_id: 'c2', variant_id: 'a' }, timestamp: at(1) },
-    ]);
-    const visitorId = await visitorIdOf(db, t, a);
-    const logOf = async () =>
-      (
-        await db.query<{ cta_log: unknown[] }>(
-          `SELECT cta_log FROM visitors WHERE site_id = $1 AND id = $2`,
-          [t.siteId, visitorId],
-        )
-      ).rows[0].cta_log;
-    const kept = await logOf();
-    expect(kept.map((e) => (e as unknown[]).slice(0, 3))).toEqual([
-      ['cta_closed', 'c1', null],
-      ['cta_viewed', 'c1', 'b'],
-      ['cta_converted', 'c2', 'a'],
-    ]);
-    await db.query(`UPDATE visitors SET cta_log = '[]' WHERE site_id = $1`, [t.siteId]);
-    const { rows } = await db.query<{ n: string }>(`SELECT nf_rebuild_cta_log($1) AS n`, [t.siteId]);
-    expect(Number(rows[0].n)).toBe(1);
-    expect(await logOf()).toEqual(kept);
-  });
+  // On Citus the migration back-fills per site itself and creates no `nf_rebuild_cta_log` (a parameterised
+  // LANGUAGE sql function cannot be planned there): this comparison runs on plain PostgreSQL.
+  (ON_CITUS ? it.skip : it)(
+    "ingestion keeps each visitor's CTA log as the rebuild from raw events would (migration backfill)",
+    async () => {
+      const t = await tenant('cta-log');
+      const a = anon();
+      const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+      // Out of order, with a late one, a non-CTA event, and one without a cta_id.
+      await track(api, t, a, [
+        { event: 'cta_viewed', properties: { cta_id: 'c1', variant_id: 'b' }, timestamp: at(5) },
+        { event: 'cta_closed', properties: { cta_id: 'c1' }, timestamp: at(9) },
+        { event: 'add_to_cart', properties: { cta_id: 'c1' }, timestamp: at(4) },
+        { event: 'cta_clicked', properties: {}, timestamp: at(3) },
+      ]);
+      await track(api, t, a, [
+        { event: 'cta_converted', properties: { cta_id: 'c2', variant_id: 'a' }, timestamp: at(1) },
+      ]);
+      const visitorId = await visitorIdOf(db, t, a);
+      const logOf = async () =>
+        (
+          await db.query<{ cta_log: unknown[] }>(
+            `SELECT cta_log FROM visitors WHERE site_id = $1 AND id = $2`,
+            [t.siteId, visitorId],
+          )
+        ).rows[0].cta_log;
+      const kept = await logOf();
+      expect(kept.map((e) => (e as unknown[]).slice(0, 3))).toEqual([
+        ['cta_closed', 'c1', null],
+        ['cta_viewed', 'c1', 'b'],
+        ['cta_converted', 'c2', 'a'],
+      ]);
+      await db.query(`UPDATE visitors SET cta_log = '[]' WHERE site_id = $1`, [t.siteId]);
+      const { rows } = await db.query<{ n: string }>(`SELECT nf_rebuild_cta_log($1) AS n`, [t.siteId]);
+      expect(Number(rows[0].n)).toBe(1);
+      expect(await logOf()).toEqual(kept);
+    },
+  );
 
   it('splits variants by weight within tolerance and keeps each visitor on theirs', async () => {
     const t = await tenant('variants');
