@@ -198,7 +198,7 @@ describe('ingest: dedupe window', () => {
       ),
       { numRuns: 40 },
     );
-  });
+  }, 240_000);
 
   it('the migration carries event_dedupe over: its hashes stay duplicates', async () => {
     // Run again as a deploy runs it (its own connection, strict mode off on Citus), over old rows.
