@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from 'pg';
 import { launchBrowser, LaunchedBrowser } from '../../libs/embed/test/browser';
+import { closeFold, folded } from '../support/fold';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { dbClient, EventRow } from './ingest-helpers';
@@ -34,6 +35,7 @@ describe('embed script against the real API', () => {
     await new Promise((r) => site.close(r));
     await db.end();
     await api.stop();
+    await closeFold();
   });
 
   async function waitForEvents(min: number): Promise<EventRow[]> {
@@ -75,6 +77,8 @@ describe('embed script against the real API', () => {
     expect(new Set(rows.map((r) => r.visitor_id)).size).toBe(1);
     // Headless Chromium says so in its user agent: stored, but flagged as a bot.
     expect(rows.every((r) => r.is_bot)).toBe(true);
+    // The profile follows in the fold (the worker's; this suite runs none, so it folds here).
+    await folded(tenant.siteId);
     const v = await db.query(`SELECT visit_count, utm FROM visitors WHERE site_id = $1 AND id = $2`, [
       tenant.siteId,
       rows[0].visitor_id,
