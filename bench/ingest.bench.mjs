@@ -28,6 +28,7 @@ import { dedupeSteadyState, printDedupe } from './dedupe-window.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const BATCH_P99_CONNECTIONS = 20;
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench';
 /** Ids in the dedupe window's steady state (bench/dedupe-window.mjs); 0 skips it. */
 const DEDUPE_IDS = Number(process.env.BENCH_DEDUPE_IDS ?? 1_000_000);
@@ -69,12 +70,12 @@ const event = (type = 'track') => {
   return e;
 };
 
-function cannon(url, path, makeBody, headers) {
+function cannon(url, path, makeBody, headers, connections = CONNECTIONS) {
   return new Promise((res, rej) => {
     const inst = autocannon(
       {
         url: `${url}${path}`,
-        connections: CONNECTIONS,
+        connections,
         duration: SECONDS,
         requests: [
           {
@@ -266,6 +267,11 @@ async function main() {
       ? await withCpu(api, () => cannon(url, '/v1/batch', batchBody, auth), 20)
       : skipped;
     const batchEvents = (batch['2xx'] * 20) / SECONDS;
+    // The issue's latency target for batches is at 20 connections (100 × 20 events in flight put the
+    // mean near 100 ms by Little's law alone).
+    const batch20 = wanted('batch')
+      ? await cannon(url, '/v1/batch', batchBody, auth, BATCH_P99_CONNECTIONS)
+      : skipped;
     const storeBatch = wanted('batch') ? await withStoreCpu(20) : storeSkipped;
     const single = wanted('single')
       ? await withCpu(api, () => cannon(url, '/v1/track', () => JSON.stringify(event()), auth), 1)
@@ -285,6 +291,12 @@ async function main() {
     const rows = [
       ['raw COPY (baseline)', `${fmt(copyRate)} ev/s`, '', ''],
       ['/v1/batch ×20', `${fmt(batchEvents)} ev/s`, ms(batch.latency.p50), ms(batch.latency.p99)],
+      [
+        `  at ${BATCH_P99_CONNECTIONS} connections`,
+        `${fmt((batch20['2xx'] * 20) / SECONDS)} ev/s`,
+        ms(batch20.latency.p50),
+        ms(batch20.latency.p99),
+      ],
       ['  storage path only ×20', `${fmt(storeBatch.rate)} ev/s`, '', ''],
       ['minimal Nest POST (baseline)', `${fmt(baseRate)} req/s`, ms(base.latency.p50), ms(base.latency.p99)],
       ['/v1/track single', `${fmt(singleRate)} ev/s`, ms(single.latency.p50), ms(single.latency.p99)],
@@ -295,10 +307,10 @@ async function main() {
     const batchRatio = batchEvents / copyRate;
     const singleRatio = singleRate / baseRate;
     console.log(
-      `\nbatch / raw COPY      = ${(batchRatio * 100).toFixed(1)} %  (target >= 35 %, p99 < 100 ms: ${batch.latency.p99 < 100 ? 'ok' : 'missed'})`,
+      `\nbatch / raw COPY      = ${(batchRatio * 100).toFixed(1)} %  (target >= 50 %: ${batchRatio >= 0.5 ? 'ok' : 'missed'}; p99 at ${BATCH_P99_CONNECTIONS} connections < 100 ms: ${batch20.latency.p99 < 100 ? 'ok' : 'missed'})`,
     );
     console.log(
-      `single / minimal route = ${(singleRatio * 100).toFixed(1)} %  (target >= 50 %, p99 < 50 ms: ${single.latency.p99 < 50 ? 'ok' : 'missed'})`,
+      `single / minimal route = ${(singleRatio * 100).toFixed(1)} %  (target >= 50 %: ${singleRatio >= 0.5 ? 'ok' : 'missed'}; p99 < 50 ms: ${single.latency.p99 < 50 ? 'ok' : 'missed'})`,
     );
     console.log(
       `storage path alone, no HTTP: ×20 = ${((storeBatch.rate / copyRate) * 100).toFixed(1)} % of raw COPY, ` +

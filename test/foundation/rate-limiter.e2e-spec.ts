@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { LEASE_SHARE, LeasedRateCounter } from '../../apps/api/src/redis/lease-counter';
+import { TEST_REDIS_URL } from '../support/test-env';
+
+/**
+ * The rate limiter's leases against a real Redis, as two API replicas use it: two limiters, each with
+ * its own connection, hit one counter in bursts (hits of one burst arrive in one turn of the event
+ * loop). A window long enough that no run crosses one (a run that does is not judged).
+ */
+const WINDOW_SECONDS = 1_000_000;
+
+describe('rate limiter (leases of a shared fixed window)', () => {
+  const clients: Redis[] = [];
+  let replicas: LeasedRateCounter[];
+
+  beforeAll(() => {
+    for (let i = 0; i < 2; i++) clients.push(new Redis(TEST_REDIS_URL, { enableAutoPipelining: true }));
+    replicas = clients.map((c) => new LeasedRateCounter(c));
+  });
+  afterAll(() => Promise.all(clients.map((c) => c.quit())));
+
+  const windowNow = () => Math.floor(Date.now() / 1000 / WINDOW_SECONDS);
+
+  /** Sends the bursts in order (each burst's hits at once, on its replica); counts the allowed hits. */
+  async function play(key: string, limit: number, bursts: { replica: number; hits: number }[]) {
+    let allowed = 0;
+    let remainingSeen = Number.POSITIVE_INFINITY;
+    for (const b of bursts) {
+      const decisions = await Promise.all(
+        Array.from({ length: b.hits }, () => replicas[b.replica].hit(key, limit, WINDOW_SECONDS)),
+      );
+      for (const d of decisions) {
+        if (d.allowed) allowed += 1;
+        expect(d.remaining).toBeGreaterThanOrEqual(0);
+        expect(d.remaining).toBeLessThanOrEqual(limit);
+        expect(d.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+        remainingSeen = Math.min(remainingSeen, d.remaining);
+      }
+    }
+    return { allowed, remainingSeen };
+  }
+
+  const bursts = (replicas: number) =>
+    fc.array(
+      fc.record({
+        replica: fc.integer({ min: 0, max: replicas - 1 }),
+        hits: fc.integer({ min: 1, max: 40 }),
+      }),
+      {
+        minLength: 1,
+        maxLength: 25,
+      },
+    );
+
+  it('one replica allows exactly min(hits, limit) in a window, whatever the bursts', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), bursts(1), async (limit, plan) => {
+        const window = windowNow();
+        const { allowed } = await play(`prop:${randomUUID()}`, limit, plan);
+        if (windowNow() !== window) return;
+        const hits = plan.reduce((n, b) => n + b.hits, 0);
+        expect(allowed).toBe(Math.min(hits, limit));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('two replicas never allow more than the limit, and hold back at most one lease each', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), bursts(2), async (limit, plan) => {
+        const window = windowNow();
+        const { allowed } = await play(`prop:${randomUUID()}`, limit, plan);
+        if (windowNow() !== window) return;
+        const hits = plan.reduce((n, b) => n + b.hits, 0);
+        expect(allowed).toBeLessThanOrEqual(limit);
+        const heldBack = limit * LEASE_SHARE >= 1 ? 2 * Math.floor(limit * LEASE_SHARE) : 0;
+        expect(allowed).toBeGreaterThanOrEqual(Math.min(hits, limit) - heldBack);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a busy counter asks Redis a few dozen times, not once per hit', async () => {
+    const key = `busy:${randomUUID()}`;
+    const counts = jest.spyOn(clients[0] as unknown as { nfRateHit: () => Promise<number> }, 'nfRateHit');
+    let allowed = 0;
+    for (let i = 0; i < 100; i++) {
+      const decisions = await Promise.all(
+        Array.from({ length: 50 }, () => replicas[0].hit(key, 5_000, WINDOW_SECONDS)),
+      );
+      allowed += decisions.filter((d) => d.allowed).length;
+    }
+    const calls = counts.mock.calls.length;
+    counts.mockRestore();
+    expect(allowed).toBe(5_000);
+    // 5,000 hits in 100 turns of 50: leases of 1, 2, 4 … 250 tokens; once a lease covers a turn, a
+    // count serves several turns (one per turn would be 100, one per hit 5,000).
+    expect(calls).toBeLessThan(50);
+    expect(calls).toBeGreaterThan(5);
+  });
+
+  it('small limits lease nothing: the counter in Redis is exactly the hits', async () => {
+    const key = `small:${randomUUID()}`;
+    const window = windowNow();
+    await play(key, 5, [
+      { replica: 0, hits: 2 },
+      { replica: 1, hits: 1 },
+    ]);
+    const redis = new Redis(TEST_REDIS_URL);
+    const count = Number(await redis.get(`rl:${key}:${window}`));
+    const ttl = await redis.ttl(`rl:${key}:${window}`);
+    await redis.quit();
+    expect(count).toBe(3);
+    expect(ttl).toBeGreaterThan(0);
+  });
+});
