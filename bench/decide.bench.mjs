@@ -12,7 +12,15 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import Redis from 'ioredis';
 import pg from 'pg';
-import { freePort, nodeArgsFrom, prepareDatabase, startProcess } from './lib.mjs';
+import {
+  cpuMs,
+  freePort,
+  loadAverage,
+  nodeArgsFrom,
+  postgresCpu,
+  prepareDatabase,
+  startProcess,
+} from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -398,10 +406,27 @@ async function main() {
       `sample decide: ${sample.ctas.length} CTAs (${sample.ctas.map((c) => `${c.id}/${c.variantId}`).join(', ')})`,
     );
 
-    const dec = await cannon(url, '/v1/decide', body);
+    // CPU per request of each process (server, PostgreSQL, this load client): on a loaded box the
+    // rates move with the other load, the CPU a request costs much less.
+    const pgCpu = await postgresCpu(DB_URL);
+    const withCpu = async (server, run) => {
+      await pgCpu.start();
+      const before = [cpuMs(server.pid), cpuMs(process.pid)];
+      const result = await run();
+      const db = await pgCpu.stop();
+      const per = (used) => (used * 1000) / Math.max(1, result['2xx']);
+      result.cpu = {
+        server: per(cpuMs(server.pid) - before[0]),
+        db: per(db),
+        client: per(cpuMs(process.pid) - before[1]),
+      };
+      return result;
+    };
+    const dec = await withCpu(api, () => cannon(url, '/v1/decide', body));
     const decRate = dec['2xx'] / SECONDS;
-    const base = await cannon(`http://127.0.0.1:${minimalPort}`, '/v1/track', body);
+    const base = await withCpu(minimal, () => cannon(`http://127.0.0.1:${minimalPort}`, '/v1/track', body));
     const baseRate = base['2xx'] / SECONDS;
+    await pgCpu.end();
     console.log('\nscenario                        rate              p50        p99');
     console.log(
       `${'minimal Nest POST (baseline)'.padEnd(32)}${`${fmt(baseRate)} req/s`.padEnd(18)}${ms(base.latency.p50).padEnd(11)}${ms(base.latency.p99)}`,
@@ -415,8 +440,27 @@ async function main() {
       `\ndecide / minimal route = ${(ratio * 100).toFixed(1)} %  (target >= 50 %: ${ratio >= 0.5 ? 'ok' : 'missed'}); p99 ${ms(dec.latency.p99)} = ${p99Ratio.toFixed(2)}x the minimal route's ${ms(base.latency.p99)} (target <= 2x: ${p99Ratio <= 2 ? 'ok' : 'missed'}); identity verification on`,
     );
     console.log(`errors: decide ${dec.errors + dec.non2xx}, minimal ${base.errors + base.non2xx}`);
+    const total = (c) => c.server + c.db + c.client;
+    console.log(`CPU per request, µs (load average ${loadAverage()}):`);
+    for (const [name, r] of [
+      ['/v1/decide', dec],
+      ['minimal route', base],
+    ]) {
+      console.log(
+        `  ${name.padEnd(14)} server ${r.cpu.server.toFixed(0).padStart(4)}  PostgreSQL ${r.cpu.db.toFixed(0).padStart(4)}  client ${r.cpu.client.toFixed(0).padStart(4)}  = ${total(r.cpu).toFixed(0).padStart(4)}`,
+      );
+    }
+    console.log(
+      `  CPU ratio minimal / decide = ${((total(base.cpu) / total(dec.cpu)) * 100).toFixed(1)} % (the rate ratio a quiet, CPU-bound box approaches)`,
+    );
+    // Stopped, and waited for (a --cpu-prof profile is written as the process exits).
+    const exited = new Promise((r) => {
+      api.once('exit', r);
+      setTimeout(r, 10_000);
+    });
     api.kill('SIGTERM');
     minimal.kill('SIGTERM');
+    await exited;
 
     if (LIVE > 0) {
       const db = new pg.Client({ connectionString: DB_URL });

@@ -13,7 +13,16 @@
 import autocannon from 'autocannon';
 import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { freePort, loadAverage, nodeArgsFrom, percentile, prepareDatabase, startProcess } from './lib.mjs';
+import {
+  cpuMs,
+  freePort,
+  loadAverage,
+  nodeArgsFrom,
+  percentile,
+  postgresCpu,
+  prepareDatabase,
+  startProcess,
+} from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const FOLD_SECONDS = Number(process.env.BENCH_FOLD_SECONDS ?? 60);
@@ -188,6 +197,13 @@ async function main() {
       await sleep(250);
     }
 
+    // CPU of each process over the held phase and its drain: where an event's cost goes.
+    const pgCpu = await postgresCpu(DB_URL);
+    await pgCpu.start();
+    const cpuBefore = [cpuMs(api.pid), cpuMs(worker.pid), cpuMs(process.pid)];
+    const eventsBefore = Number(
+      (await db.query(`SELECT count(*) FROM events WHERE site_id = $1`, [site.id])).rows[0].count,
+    );
     const sampler = lagSampler(db, site.id);
     const held = await cannon(url, headers, FOLD_SECONDS, Math.max(1, Math.floor(maxRate / PER_REQUEST)));
     await sampler.stop();
@@ -208,6 +224,9 @@ async function main() {
       }
       await sleep(100);
     }
+    const pgMs = await pgCpu.stop();
+    await pgCpu.end();
+    const cpuAfter = [cpuMs(api.pid), cpuMs(worker.pid), cpuMs(process.pid)];
     const counts = (
       await db.query(
         `SELECT (SELECT count(*) FROM events WHERE site_id = $1 AND name <> '$trait_changed')::int AS events,
@@ -232,6 +251,11 @@ async function main() {
     );
     console.log(
       `every event folded once: ${counts.events} events stored, ${counts.counted} counted on ${counts.live} live profiles (${counts.merged} merged away) (system $trait_changed events aside) -> ${counts.events === counts.counted ? 'ok' : 'MISMATCH'}`,
+    );
+    const heldEvents = counts.events - eventsBefore;
+    const us = (ms) => ((ms * 1000) / Math.max(1, heldEvents)).toFixed(0).padStart(4);
+    console.log(
+      `CPU per event, µs (held phase and drain, ${fmt(heldEvents)} events): api ${us(cpuAfter[0] - cpuBefore[0])}  worker ${us(cpuAfter[1] - cpuBefore[1])}  PostgreSQL ${us(pgMs)}  client ${us(cpuAfter[2] - cpuBefore[2])}`,
     );
     console.log(`machine: load average ${loadAverage()}`);
   } finally {
