@@ -113,3 +113,8 @@ export async function postgresCpu(dbUrl) {
     end: () => admin.end(),
   };
 }
+
+/** Marks a headline figure (`= label: value`): `npm run bench -- NAME --citus` lines them up side by side. */
+export function figure(label, value) {
+  console.log(`= ${label}: ${value}`);
+}

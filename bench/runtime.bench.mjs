@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import pg from 'pg';
-import { nodeArgsFrom, prepareDatabase, root } from './lib.mjs';
+import { figure, loadAverage, nodeArgsFrom, prepareDatabase, root } from './lib.mjs';
 
 const ENROLLMENTS = Number(process.env.BENCH_ENROLLMENTS ?? 100_000);
 const WAIT_RUNS = Number(process.env.BENCH_WAIT_RUNS ?? 20_000);
@@ -167,6 +167,7 @@ console.log(
 
 const raw = await rawBullmq(Math.min(ENROLLMENTS, 20_000));
 console.log(`raw BullMQ no-op:        ${fmt(raw)} jobs/s`);
+figure('raw BullMQ no-op jobs/s', fmt(raw));
 
 const worker = startWorker();
 await sleep(4000);
@@ -214,9 +215,10 @@ try {
       (r1.failed ? `, ${r1.failed} failed` : ''),
   );
   const runs1 = r1.done / secs1;
+  figure('enrolment steps/s', `${fmt(steps1 / secs1)} (${fmt((100 * (steps1 / secs1)) / raw, 1)} % of raw)`);
   console.log(
     `                         (runs/s ${fmt(runs1)} = ${fmt((100 * runs1) / raw, 1)} % of raw no-op; a run's instantaneous steps advance in ` +
-      `the trigger job that enrols it, one transaction per hand-off of 500 events)`,
+      `the trigger job that enrols it, one transaction per fold pass's hand-off of up to 2,000 events)`,
   );
 
   // 2. a 1-second wait
@@ -253,6 +255,7 @@ try {
   ).rows
     .map((r) => Number(r.ms))
     .sort((a, b) => a - b);
+  figure('1 s wait lateness p99', `${fmt(pct(late, 0.99))} ms`);
   console.log(
     `1 s wait:                ${r2.done} runs in ${fmt(secs2, 1)} s; lateness p50 ${fmt(pct(late, 0.5))} ms, p99 ${fmt(pct(late, 0.99))} ms`,
   );
@@ -295,6 +298,8 @@ try {
   console.log(
     `trigger → effect:        ${sent} events at ${fmt(actualRate)} events/s; p50 ${fmt(pct(lat, 0.5))} ms, p99 ${fmt(pct(lat, 0.99))} ms`,
   );
+  figure('trigger → effect p99', `${fmt(pct(lat, 0.99))} ms at ${fmt(actualRate)} events/s`);
+  figure('load average', loadAverage());
   void f3;
 } finally {
   worker.kill('SIGTERM');

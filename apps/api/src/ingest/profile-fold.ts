@@ -115,7 +115,7 @@ const toNormalized = (r: EventRow): NormalizedEvent => {
  *    writes visitors, identities, merges, `$trait_changed` events and corrects an event's
  *    `visitor_id` where the write path's probe could not know it (an identity first seen in the
  *    same unfolded batch), then
- * 4. inserts one `trigger_handoffs` row per outbox row (its non-bot events, then their trait changes).
+ * 4. inserts one `trigger_handoffs` row for the pass (its non-bot events, then their trait changes).
  * The transaction is the unit: a crash anywhere rolls it back and the rows are folded again; the
  * caller enqueues the hand-offs' jobs after COMMIT and the reconciler re-sends lost ones.
  *
@@ -170,11 +170,13 @@ export class ProfileFold {
     const events = fresh.length ? await this.loadEvents(tx, siteId, fresh) : new Map<string, EventRow>();
     const result = fresh.length ? await this.resolve(tx, siteId, fresh, events) : new Map<string, string[]>();
 
-    const handoffs: FoldHandoff[] = [];
-    for (const row of claimed) {
-      const ids = row.ts_min === null ? row.event_ids : (result.get(row.id) ?? []);
-      if (ids.length) handoffs.push({ site_id: siteId, id: row.id, event_ids: ids });
-    }
+    // ONE hand-off for the pass (named by its first outbox row, unique as rows are claimed once): one
+    // trigger job then serves every group the pass folded, instead of one job (and its claim, event
+    // read and enrolment statements) per group commit of the API.
+    const ids = claimed.flatMap((row) => (row.ts_min === null ? row.event_ids : (result.get(row.id) ?? [])));
+    const handoffs: FoldHandoff[] = ids.length
+      ? [{ site_id: siteId, id: claimed[0].id, event_ids: ids }]
+      : [];
     if (handoffs.length) {
       await queryRows(
         tx,
