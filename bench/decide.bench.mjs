@@ -14,6 +14,7 @@ import Redis from 'ioredis';
 import pg from 'pg';
 import {
   cpuMs,
+  figure,
   freePort,
   loadAverage,
   nodeArgsFrom,
@@ -453,6 +454,10 @@ async function main() {
     console.log(
       `  CPU ratio minimal / decide = ${((total(base.cpu) / total(dec.cpu)) * 100).toFixed(1)} % (the rate ratio a quiet, CPU-bound box approaches)`,
     );
+    figure('/v1/decide req/s', `${fmt(decRate)} (${(ratio * 100).toFixed(1)} % of minimal)`);
+    figure('/v1/decide p99', `${ms(dec.latency.p99)} (${p99Ratio.toFixed(2)}x minimal)`);
+    figure('decide CPU ratio', `${((total(base.cpu) / total(dec.cpu)) * 100).toFixed(1)} %`);
+    figure('load average', loadAverage());
     // Stopped, and waited for (a --cpu-prof profile is written as the process exits).
     const exited = new Promise((r) => {
       api.once('exit', r);

@@ -15,6 +15,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
   cpuMs,
+  figure,
   freePort,
   loadAverage,
   nodeArgsFrom,
@@ -257,6 +258,14 @@ async function main() {
     console.log(
       `CPU per event, µs (held phase and drain, ${fmt(heldEvents)} events): api ${us(cpuAfter[0] - cpuBefore[0])}  worker ${us(cpuAfter[1] - cpuBefore[1])}  PostgreSQL ${us(pgMs)}  client ${us(cpuAfter[2] - cpuBefore[2])}`,
     );
+    figure('held events/s', fmt(heldRate));
+    figure('fold lag p99', `${percentile(lags, 99).toFixed(3)} s`);
+    figure('fold lag trend (first → last third)', `${first.toFixed(3)} → ${last.toFixed(3)} s`);
+    figure(
+      'CPU µs/event api/worker/PostgreSQL',
+      `${us(cpuAfter[0] - cpuBefore[0]).trim()}/${us(cpuAfter[1] - cpuBefore[1]).trim()}/${us(pgMs).trim()}`,
+    );
+    figure('load average', loadAverage());
     console.log(`machine: load average ${loadAverage()}`);
   } finally {
     await db.end();

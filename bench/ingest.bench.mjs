@@ -16,6 +16,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   cpuMs,
+  figure,
   freePort,
   loadAverage,
   nodeArgsFrom,
@@ -312,6 +313,16 @@ async function main() {
     console.log(
       `single / minimal route = ${(singleRatio * 100).toFixed(1)} %  (target >= 50 %: ${singleRatio >= 0.5 ? 'ok' : 'missed'}; p99 < 50 ms: ${single.latency.p99 < 50 ? 'ok' : 'missed'})`,
     );
+    if (wanted('batch')) {
+      figure('raw COPY rows/s', fmt(copyRate));
+      figure('/v1/batch ×20 events/s', `${fmt(batchEvents)} (${(batchRatio * 100).toFixed(1)} % of COPY)`);
+      figure(`/v1/batch p99 at ${BATCH_P99_CONNECTIONS} connections`, ms(batch20.latency.p99));
+    }
+    if (wanted('single')) {
+      figure('/v1/track events/s', `${fmt(singleRate)} (${(singleRatio * 100).toFixed(1)} % of minimal)`);
+      figure('/v1/track p99', ms(single.latency.p99));
+    }
+    figure('load average', loadAverage());
     console.log(
       `storage path alone, no HTTP: ×20 = ${((storeBatch.rate / copyRate) * 100).toFixed(1)} % of raw COPY, ` +
         `×1 = ${((storeSingle.rate / baseRate) * 100).toFixed(1)} % of the minimal route`,
