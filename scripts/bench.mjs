@@ -75,6 +75,6 @@ const onCitus = await run('Citus (coordinator + 2 workers on loopback)', {
 const labels = [...new Set([...plain.keys(), ...onCitus.keys()])];
 const width = Math.max(10, ...labels.map((l) => l.length));
 console.log(`\n${name}: plain PostgreSQL beside Citus (same box, one run after the other)`);
-console.log(`${'figure'.padEnd(width)}  ${'plain'.padEnd(24)}Citus`);
+console.log(`${'figure'.padEnd(width)}  ${'plain'.padEnd(30)}Citus`);
 for (const l of labels)
-  console.log(`${l.padEnd(width)}  ${(plain.get(l) ?? '-').padEnd(24)}${onCitus.get(l) ?? '-'}`);
+  console.log(`${l.padEnd(width)}  ${(plain.get(l) ?? '-').padEnd(30)}${onCitus.get(l) ?? '-'}`);
