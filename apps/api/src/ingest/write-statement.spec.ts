@@ -39,4 +39,15 @@ describe('provisional visitor ids', () => {
       ),
     );
   });
+
+  it('are the same whether computed or remembered (60,000 identities: past the cache, evicting)', () => {
+    const site = randomUUID();
+    const ids = Array.from({ length: 60_000 }, (_, i) => `anon-${i}`);
+    const first = ids.map((anon) => provisionalVisitorId(site, event({ type: 'page', anonymousId: anon })));
+    const again = ids.map((anon) => provisionalVisitorId(site, event({ type: 'page', anonymousId: anon })));
+    expect(again).toEqual(first);
+    ids.forEach((anon, i) => {
+      if (i % 997 === 0) expect(first[i]).toBe(uuidV5(site, `anon|${anon}`));
+    });
+  });
 });

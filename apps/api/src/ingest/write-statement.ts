@@ -19,8 +19,24 @@ export function uuidV5(namespace: string, name: string): string {
  */
 export function provisionalVisitorId(siteId: string, e: NormalizedEvent): string {
   const [kind, value] = e.userId ? ['user', e.userId] : ['anon', e.anonymousId ?? e.previousId ?? ''];
-  return uuidV5(siteId, `${kind}|${value}`);
+  const key = `${siteId}|${kind}|${value}`;
+  let id = provisionalIds.get(key);
+  if (id === undefined) {
+    id = uuidV5(siteId, `${kind}|${value}`);
+    if (provisionalIds.size >= PROVISIONAL_CACHE_SIZE) {
+      provisionalIds.delete(provisionalIds.keys().next().value as string);
+    }
+    provisionalIds.set(key, id);
+  }
+  return id;
 }
+
+/**
+ * Recent identities' provisional ids (a pure function of site and identity, so never stale): a visitor
+ * sends many events, and a SHA-1 per event cost the batch path 7 % of the API's CPU. Oldest out first.
+ */
+const PROVISIONAL_CACHE_SIZE = 50_000;
+const provisionalIds = new Map<string, string>();
 
 /** One event of a site's write: the first of its messageId hash in the group. */
 export interface WriteEntry {
