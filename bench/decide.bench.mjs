@@ -6,19 +6,23 @@
 // route (bench/minimal-route.mjs); prints req/s, p50/p99 and the ratio. Then (3) live push: one API
 // process holds BENCH_LIVE idle SSE connections (raw sockets from several 127.0.0.x addresses),
 // prints its RSS, the delivery latency of pushes announced over Redis, and that one more is refused.
-import autocannon from 'autocannon';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import Redis from 'ioredis';
 import pg from 'pg';
 import {
+  apiCall,
+  BENCH_JWT_SECRET,
+  benchEnv,
+  benchSite,
   cpuMs,
   figure,
   freePort,
   loadAverage,
   nodeArgsFrom,
   postgresCpu,
+  postLoad,
   prepareDatabase,
   startProcess,
 } from './lib.mjs';
@@ -32,21 +36,11 @@ const LIVE = Number(process.env.BENCH_LIVE ?? 19_500);
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_decide';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 const PREFIX = 'nfbenchdecide';
-const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-123';
+const JWT_SECRET = BENCH_JWT_SECRET;
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const MOBILE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
-
-async function post(url, path, body, token) {
-  const res = await globalThis.fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
 
 const PATHS = ['/', '/pricing', '/product/shoes', '/product/hats', '/blog/post-1', '/checkout', '/about'];
 
@@ -150,22 +144,12 @@ async function seedVisitors(siteId) {
 }
 
 function cannon(url, path, makeBody) {
-  return new Promise((res, rej) => {
-    autocannon(
-      {
-        url: `${url}${path}`,
-        connections: CONNECTIONS,
-        duration: SECONDS,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'text/plain' },
-            setupRequest: (req) => ({ ...req, body: makeBody() }),
-          },
-        ],
-      },
-      (err, result) => (err ? rej(err) : res(result)),
-    );
+  return postLoad({
+    url: `${url}${path}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'text/plain' },
+    body: makeBody,
   });
 }
 
@@ -203,19 +187,13 @@ function openLive(port, localAddress, path, onCta) {
 
 async function liveBench(siteId, writeKey, visitorIds) {
   const port = await freePort();
-  const env = {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: DB_URL,
-    REDIS_URL,
-    QUEUE_PREFIX: PREFIX,
-    LOG_LEVEL: 'info',
-    SCHEDULE_MAINTENANCE: 'false',
-    JWT_SECRET,
-    LIVE_MAX_CONNECTIONS: String(LIVE),
-    DB_POOL_SIZE: '10',
-  };
+  const env = benchEnv(
+    { port: port, dbUrl: DB_URL, redisUrl: REDIS_URL, prefix: PREFIX },
+    {
+      LIVE_MAX_CONNECTIONS: String(LIVE),
+      DB_POOL_SIZE: '10',
+    },
+  );
   const api = await startProcess(
     'apps/api/dist/main.js',
     env,
@@ -305,19 +283,13 @@ async function main() {
   );
   await prepareDatabase(DB_URL);
   const apiPort = await freePort();
-  const apiEnv = {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(apiPort),
-    DATABASE_URL: DB_URL,
-    REDIS_URL,
-    QUEUE_PREFIX: PREFIX,
-    LOG_LEVEL: 'info',
-    SCHEDULE_MAINTENANCE: 'false',
-    JWT_SECRET,
-    // The bench measures decisions, not refusals: the per-site limit (5,000/s by default) stays out of it.
-    DECIDE_RATE_LIMIT: '1000000',
-  };
+  const apiEnv = benchEnv(
+    { port: apiPort, dbUrl: DB_URL, redisUrl: REDIS_URL, prefix: PREFIX },
+    {
+      // The bench measures decisions, not refusals: the per-site limit (5,000/s by default) stays out of it.
+      DECIDE_RATE_LIMIT: '1000000',
+    },
+  );
   const api = await startProcess(
     'apps/api/dist/main.js',
     apiEnv,
@@ -328,20 +300,16 @@ async function main() {
   const minimalPort = await freePort();
   const minimal = await startProcess('bench/minimal-route.mjs', { PORT: String(minimalPort) }, 'listening');
   try {
-    const signup = await post(url, '/api/auth/signup', {
-      email: `bench-${randomUUID().slice(0, 8)}@example.com`,
-      password: 'correct-horse-battery',
-      name: 'Bench',
-    });
-    const site = await post(url, '/api/sites', { name: 'Bench', domain: 'bench.test' }, signup.accessToken);
+    const { site, token } = await benchSite(url, 'Bench', 'bench.test');
+    const signup = { accessToken: token };
     for (const c of ctaConfigs()) {
-      await post(
+      await apiCall(
         url,
         `/api/sites/${site.id}/ctas`,
         { id: c.id, name: c.id, config: c.config },
         signup.accessToken,
       );
-      await post(url, `/api/sites/${site.id}/ctas/${c.id}/publish`, {}, signup.accessToken);
+      await apiCall(url, `/api/sites/${site.id}/ctas/${c.id}/publish`, {}, signup.accessToken);
     }
     const t0 = Date.now();
     const seeded = await seedVisitors(site.id);
@@ -379,23 +347,13 @@ async function main() {
       });
     };
     // Warm-up (JIT, caches, pool), not measured.
-    await new Promise((r) =>
-      autocannon(
-        {
-          url: `${url}/v1/decide`,
-          connections: 20,
-          amount: 2000,
-          requests: [
-            {
-              method: 'POST',
-              headers: { 'content-type': 'text/plain' },
-              setupRequest: (req) => ({ ...req, body: body() }),
-            },
-          ],
-        },
-        r,
-      ),
-    );
+    await postLoad({
+      url: `${url}/v1/decide`,
+      connections: 20,
+      amount: 2000,
+      headers: { 'content-type': 'text/plain' },
+      body,
+    });
     const sample = await (
       await globalThis.fetch(`${url}/v1/decide`, {
         method: 'POST',

@@ -10,10 +10,12 @@
 // prints p50/p99/max, the first and last thirds' means (growing or not), then the time the fold takes
 // to drain after the load stops and checks that every event was folded once. Bounded: each phase has
 // its duration, the drain waits at most BENCH_DRAIN_SECONDS (60).
-import autocannon from 'autocannon';
 import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
+  apiCall,
+  benchEnv,
+  benchSite,
   cpuMs,
   figure,
   freePort,
@@ -21,6 +23,7 @@ import {
   nodeArgsFrom,
   percentile,
   postgresCpu,
+  postLoad,
   prepareDatabase,
   startProcess,
 } from './lib.mjs';
@@ -77,28 +80,7 @@ const body = () =>
   JSON.stringify({ batch: Array.from({ length: PER_REQUEST }, event), sentAt: new Date().toISOString() });
 
 function cannon(url, headers, duration, overallRate) {
-  return new Promise((res, rej) => {
-    autocannon(
-      {
-        url: `${url}/v1/batch`,
-        connections: CONNECTIONS,
-        duration,
-        ...(overallRate ? { overallRate } : {}),
-        requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: body() }) }],
-      },
-      (err, result) => (err ? rej(err) : res(result)),
-    );
-  });
-}
-
-async function json(url, path, payload, token, method = 'POST') {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-  });
-  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return postLoad({ url: `${url}/v1/batch`, connections: CONNECTIONS, duration, overallRate, headers, body });
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -137,27 +119,19 @@ async function main() {
   console.log(`machine: load average ${loadAverage()}`);
   await prepareDatabase(DB_URL);
   const port = await freePort();
-  const env = {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: DB_URL,
-    REDIS_URL,
-    QUEUE_PREFIX: 'nfbenchfold',
-    LOG_LEVEL: 'warn',
-    SCHEDULE_MAINTENANCE: 'false',
-    INGEST_RATE_LIMIT: '10000000',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-123',
-  };
+  const env = benchEnv(
+    { port, dbUrl: DB_URL, redisUrl: REDIS_URL, prefix: 'nfbenchfold' },
+    { INGEST_RATE_LIMIT: '10000000' },
+  );
   const api = await startProcess(
     'apps/api/dist/main.js',
-    { ...env, LOG_LEVEL: 'info' },
+    env,
     'api listening',
     nodeArgsFrom('BENCH_API_NODE_ARGS'),
   );
   const worker = await startProcess(
     'apps/api/dist/worker.js',
-    { ...env, LOG_LEVEL: 'info' },
+    env,
     'worker started',
     nodeArgsFrom('BENCH_WORKER_NODE_ARGS'),
   );
@@ -165,19 +139,8 @@ async function main() {
   await db.connect();
   const url = `http://127.0.0.1:${port}`;
   try {
-    const signup = await json(url, '/api/auth/signup', {
-      email: `fold-${randomUUID().slice(0, 8)}@example.com`,
-      password: 'correct-horse-battery',
-      name: 'Fold bench',
-    });
-    const site = await json(
-      url,
-      '/api/sites',
-      { name: 'Fold bench', domain: 'fold.test' },
-      signup.accessToken,
-    );
-    identitySecret = (await json(url, `/api/sites/${site.id}/identity`, undefined, signup.accessToken, 'GET'))
-      .secret;
+    const { site, token } = await benchSite(url, 'Fold bench', 'fold.test');
+    identitySecret = (await apiCall(url, `/api/sites/${site.id}/identity`, undefined, token, 'GET')).secret;
     const headers = {
       'content-type': 'application/json',
       authorization: `Basic ${Buffer.from(`${site.writeKey}:`).toString('base64')}`,

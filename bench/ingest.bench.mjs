@@ -6,7 +6,6 @@
 // events/s, p50/p99 and the ratios, and the dedupe window's bytes per id at a simulated steady state
 // (bench/dedupe-window.mjs, BENCH_DEDUPE_IDS; 0 skips it). Beside each HTTP
 // scenario, the storage path alone (no HTTP) shows how much of the gap the storage work leaves.
-import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,12 +14,15 @@ import copyStreams from 'pg-copy-streams';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
+  benchEnv,
+  benchSite,
   cpuMs,
   figure,
   freePort,
   loadAverage,
   nodeArgsFrom,
   postgresCpu,
+  postLoad,
   prepareDatabase,
   root,
   startProcess,
@@ -42,16 +44,6 @@ const VISITORS = Number(process.env.BENCH_VISITORS ?? 5000);
 const ONLY = process.env.BENCH_INGEST_ONLY;
 const wanted = (name) => !ONLY || ONLY === name;
 
-async function json(url, path, body, token) {
-  const res = await globalThis.fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 let seq = 0;
 const event = (type = 'track') => {
   seq += 1;
@@ -72,24 +64,7 @@ const event = (type = 'track') => {
 };
 
 function cannon(url, path, makeBody, headers, connections = CONNECTIONS) {
-  return new Promise((res, rej) => {
-    const inst = autocannon(
-      {
-        url: `${url}${path}`,
-        connections,
-        duration: SECONDS,
-        requests: [
-          {
-            method: 'POST',
-            headers,
-            setupRequest: (req) => ({ ...req, body: makeBody() }),
-          },
-        ],
-      },
-      (err, result) => (err ? rej(err) : res(result)),
-    );
-    void inst;
-  });
+  return postLoad({ url: `${url}${path}`, connections, duration: SECONDS, headers, body: makeBody });
 }
 
 async function rawCopy(siteId) {
@@ -192,18 +167,10 @@ async function main() {
   console.log(`ingest bench: ${CONNECTIONS} connections, ${SECONDS} s per scenario, db ${DB_URL}`);
   await prepareDatabase(DB_URL);
   const apiPort = await freePort();
-  const apiEnv = {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(apiPort),
-    DATABASE_URL: DB_URL,
-    REDIS_URL,
-    QUEUE_PREFIX: 'nfbench',
-    LOG_LEVEL: 'info',
-    SCHEDULE_MAINTENANCE: 'false',
-    INGEST_RATE_LIMIT: '10000000',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-123',
-  };
+  const apiEnv = benchEnv(
+    { port: apiPort, dbUrl: DB_URL, redisUrl: REDIS_URL, prefix: 'nfbench' },
+    { INGEST_RATE_LIMIT: '10000000' },
+  );
   // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API process.
   const api = await startProcess(
     'apps/api/dist/main.js',
@@ -215,12 +182,7 @@ async function main() {
   const minimalPort = await freePort();
   const minimal = await startProcess('bench/minimal-route.mjs', { PORT: String(minimalPort) }, 'listening');
   try {
-    const signup = await json(url, '/api/auth/signup', {
-      email: `bench-${randomUUID().slice(0, 8)}@example.com`,
-      password: 'correct-horse-battery',
-      name: 'Bench',
-    });
-    const site = await json(url, '/api/sites', { name: 'Bench', domain: 'bench.test' }, signup.accessToken);
+    const { site } = await benchSite(url, 'Bench', 'bench.test');
     const auth = {
       'content-type': 'application/json',
       authorization: `Basic ${Buffer.from(`${site.writeKey}:`).toString('base64')}`,

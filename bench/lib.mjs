@@ -118,3 +118,67 @@ export async function postgresCpu(dbUrl) {
 export function figure(label, value) {
   console.log(`= ${label}: ${value}`);
 }
+
+/** The JWT secret of every API process a bench starts. */
+export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret-123';
+
+/**
+ * Environment of an API or worker process a bench starts on loopback: its port, database, Redis and
+ * queue prefix; maintenance schedules off; `extra` on top (rate limits, log level...).
+ */
+export function benchEnv({ port, dbUrl, redisUrl, prefix }, extra = {}) {
+  return {
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: dbUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'info',
+    SCHEDULE_MAINTENANCE: 'false',
+    JWT_SECRET: BENCH_JWT_SECRET,
+    ...extra,
+  };
+}
+
+/** One JSON call to the API (POST unless told; no body when `payload` is undefined); throws on non-2xx. */
+export async function apiCall(url, path, payload, token, method = 'POST') {
+  const res = await globalThis.fetch(`${url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+  });
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Signs a new bench user up and creates one site through the API: `{ token, accountId, site }`. */
+export async function benchSite(url, name, domain) {
+  const signup = await apiCall(url, '/api/auth/signup', {
+    email: `bench-${Math.random().toString(36).slice(2, 10)}@example.com`,
+    password: 'correct-horse-battery',
+    name,
+  });
+  const site = await apiCall(url, '/api/sites', { name, domain }, signup.accessToken);
+  return { token: signup.accessToken, accountId: signup.accountId, site };
+}
+
+/**
+ * autocannon with one POST shape (a new body per request from `body()`), bounded by `duration` (s) or
+ * `amount` (requests); `overallRate` holds a request rate. Resolves with autocannon's result.
+ */
+export async function postLoad({ url, connections, duration, amount, headers, body, overallRate }) {
+  const { default: autocannon } = await import('autocannon');
+  return new Promise((res, rej) => {
+    autocannon(
+      {
+        url,
+        connections,
+        ...(amount ? { amount } : { duration }),
+        ...(overallRate ? { overallRate } : {}),
+        requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: body() }) }],
+      },
+      (err, result) => (err ? rej(err) : res(result)),
+    );
+  });
+}

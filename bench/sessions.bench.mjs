@@ -9,7 +9,16 @@
 // verification on (the default for a new site).
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { freePort, loadAverage, percentile, prepareDatabase, startProcess } from './lib.mjs';
+import {
+  apiCall,
+  benchEnv,
+  benchSite,
+  freePort,
+  loadAverage,
+  percentile,
+  prepareDatabase,
+  startProcess,
+} from './lib.mjs';
 
 const LEVELS = (process.env.BENCH_SESSIONS ?? '1000,5000,10000').split(',').map(Number).filter(Boolean);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -38,16 +47,6 @@ async function call(url, body) {
   });
   await res.body.text();
   return res.statusCode;
-}
-
-async function post(url, path, body, token) {
-  const res = await globalThis.fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
 }
 
 /** Runs `sessions` visitor loops for the ramp plus SECONDS; returns the measured calls. */
@@ -119,38 +118,18 @@ async function main() {
   );
   await prepareDatabase(DB_URL);
   const port = await freePort();
-  const env = {
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: DB_URL,
-    REDIS_URL,
-    QUEUE_PREFIX: PREFIX,
-    LOG_LEVEL: 'warn',
-    SCHEDULE_MAINTENANCE: 'false',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-123',
-    DECIDE_RATE_LIMIT: '1000000',
-    INGEST_RATE_LIMIT: '1000000',
-  };
-  const procs = [await startProcess('apps/api/dist/main.js', { ...env, LOG_LEVEL: 'info' }, 'api listening')];
+  const env = benchEnv(
+    { port, dbUrl: DB_URL, redisUrl: REDIS_URL, prefix: PREFIX },
+    { DECIDE_RATE_LIMIT: '1000000', INGEST_RATE_LIMIT: '1000000' },
+  );
+  const procs = [await startProcess('apps/api/dist/main.js', env, 'api listening')];
   if (process.env.BENCH_WORKER !== '0') {
-    procs.push(
-      await startProcess('apps/api/dist/worker.js', { ...env, LOG_LEVEL: 'info' }, 'worker started'),
-    );
+    procs.push(await startProcess('apps/api/dist/worker.js', env, 'worker started'));
   }
   const api = `http://127.0.0.1:${port}`;
   try {
-    const signup = await post(api, '/api/auth/signup', {
-      email: `bench-${randomUUID().slice(0, 8)}@example.com`,
-      password: 'correct-horse-battery',
-      name: 'Bench',
-    });
-    const site = await post(
-      api,
-      '/api/sites',
-      { name: 'Bench', domain: 'sessions.bench' },
-      signup.accessToken,
-    );
+    const { site, token } = await benchSite(api, 'Bench', 'sessions.bench');
+    const signup = { accessToken: token };
     for (let i = 0; i < 5; i++) {
       const id = `s-cta-${i}`;
       const config = {
@@ -159,8 +138,8 @@ async function main() {
           i % 2 ? { urlRules: [{ target: 'path', operator: 'starts_with', value: '/product' }] } : {},
         variants: [{ id: 'a', content: { headline: `Offer ${i}`, body: '<p>Save 10%</p>' } }],
       };
-      await post(api, `/api/sites/${site.id}/ctas`, { id, name: id, config }, signup.accessToken);
-      await post(api, `/api/sites/${site.id}/ctas/${id}/publish`, {}, signup.accessToken);
+      await apiCall(api, `/api/sites/${site.id}/ctas`, { id, name: id, config }, signup.accessToken);
+      await apiCall(api, `/api/sites/${site.id}/ctas/${id}/publish`, {}, signup.accessToken);
     }
     console.log(
       '\nsessions   req/s    errors   page p50/p99      decide p50/p99    add_to_cart p50/p99   load',
