@@ -54,33 +54,31 @@ describe('rate limiter (leases of a shared fixed window)', () => {
       },
     );
 
-  it('one replica allows exactly min(hits, limit) in a window, whatever the bursts', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), bursts(1), async (limit, plan) => {
+  /** Plays generated bursts on `replicas` limiters and checks `(allowed, hits, limit)` (runs within one window). */
+  const playsAs = (replicas: number, check: (allowed: number, hits: number, limit: number) => void) =>
+    fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), bursts(replicas), async (limit, plan) => {
         const window = windowNow();
         const { allowed } = await play(`prop:${randomUUID()}`, limit, plan);
         if (windowNow() !== window) return;
-        const hits = plan.reduce((n, b) => n + b.hits, 0);
-        expect(allowed).toBe(Math.min(hits, limit));
+        check(
+          allowed,
+          plan.reduce((n, b) => n + b.hits, 0),
+          limit,
+        );
       }),
       { numRuns: 60 },
     );
-  });
 
-  it('two replicas never allow more than the limit, and hold back at most one lease each', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), bursts(2), async (limit, plan) => {
-        const window = windowNow();
-        const { allowed } = await play(`prop:${randomUUID()}`, limit, plan);
-        if (windowNow() !== window) return;
-        const hits = plan.reduce((n, b) => n + b.hits, 0);
-        expect(allowed).toBeLessThanOrEqual(limit);
-        const heldBack = limit * LEASE_SHARE >= 1 ? 2 * Math.floor(limit * LEASE_SHARE) : 0;
-        expect(allowed).toBeGreaterThanOrEqual(Math.min(hits, limit) - heldBack);
-      }),
-      { numRuns: 60 },
-    );
-  });
+  it('one replica allows exactly min(hits, limit) in a window, whatever the bursts', () =>
+    playsAs(1, (allowed, hits, limit) => expect(allowed).toBe(Math.min(hits, limit))));
+
+  it('two replicas never allow more than the limit, and hold back at most one lease each', () =>
+    playsAs(2, (allowed, hits, limit) => {
+      expect(allowed).toBeLessThanOrEqual(limit);
+      const heldBack = limit * LEASE_SHARE >= 1 ? 2 * Math.floor(limit * LEASE_SHARE) : 0;
+      expect(allowed).toBeGreaterThanOrEqual(Math.min(hits, limit) - heldBack);
+    }));
 
   it('a busy counter asks Redis a few dozen times, not once per hit', async () => {
     const key = `busy:${randomUUID()}`;
