@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser } from '../../libs/embed/test/browser';
+import { waitFolded } from '../support/fold';
 import { startApi, startWorker, type RunningProcess, type TestApi } from '../support/processes';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
 import { siblingDatabaseUrl, TEST_REDIS_URL } from '../support/test-env';
@@ -388,6 +389,8 @@ describe('builder in Chromium', () => {
       properties: { url: 'https://shop.example.com/cart' },
     });
     expect(res.status).toBe(202);
+    // The visitor's event count follows in the fold: the search reads the folded profile.
+    await waitFolded(db, siteId);
 
     await page.getByRole('tab', { name: 'Simulate' }).click();
     await page.getByLabel('Replay a real visitor').fill(anonymousId);

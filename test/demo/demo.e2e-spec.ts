@@ -13,12 +13,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Client } from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../libs/embed/test/browser';
 import { migrateRuntimeDatabase } from '../runtime/runtime-harness';
 import { startApi, startWorker, type RunningProcess, type TestApi } from '../support/processes';
+import { dropDatabase } from '../support/provision';
 import { siblingDatabaseUrl, TEST_REDIS_URL } from '../support/test-env';
 
 const ROOT = resolve(__dirname, '../..');
@@ -58,21 +58,10 @@ async function until<T>(read: () => Promise<T>, check: (value: T) => boolean, ti
 
 const shot = (name: string) => page.screenshot({ path: resolve(OUTPUT_DIR, `${name}.png`) });
 
-async function freshDatabase(): Promise<void> {
-  const url = new URL(DATABASE_URL);
-  const admin = new Client({
-    connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString(),
-  });
-  await admin.connect();
-  const name = url.pathname.slice(1).replace(/"/g, '');
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-}
-
 beforeAll(async () => {
   mkdirSync(OUTPUT_DIR, { recursive: true });
-  await freshDatabase();
+  // A fresh database (on every node under test:citus), provisioned and migrated.
+  await dropDatabase(DATABASE_URL);
   migrateRuntimeDatabase(DATABASE_URL);
   const seeded = execFileSync(process.execPath, [resolve(ROOT, 'apps/api/dist/database/seed.js')], {
     env: { ...process.env, DATABASE_URL },

@@ -46,7 +46,7 @@ describe('chaos: PostgreSQL connections drop for a few seconds', () => {
     while (Date.now() < until) {
       const r = await stack.db.query(
         `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
-          WHERE application_name = 'nudgeflow' AND datname = current_database() AND pid <> pg_backend_pid()`,
+          WHERE application_name IN ('nudgeflow-api', 'nudgeflow-worker') AND datname = current_database() AND pid <> pg_backend_pid()`,
       );
       terminated += (r.rows[0] as { n: number }).n;
       await sleep(100);

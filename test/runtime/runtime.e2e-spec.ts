@@ -542,13 +542,20 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
         token: t.tokens.editor,
       });
       await waitFor('cancel waiting on the run lock', async () => {
-        // On Citus the lock wait happens on the worker holding the site; citus_lock_waits names it.
+        // The cancel's own wait: a backend of the API (the harness names its connections
+        // `nudgeflow-api`) on the run's row lock. The worker's next step locks the run with the same
+        // statement, so the statement alone could be the step's wait behind the cancel, or after it.
+        // On Citus the lock wait happens on the worker holding the site; citus_lock_waits names it by
+        // the global pid of the coordinator backend that sent it.
         const { rows } = await stack.db.query<{ n: number }>(
           process.env.CITUS_WORKER_URLS
-            ? `SELECT count(*)::int AS n FROM citus_lock_waits
-                WHERE blocked_statement LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'`
+            ? `SELECT count(*)::int AS n FROM citus_lock_waits w
+                WHERE w.blocked_statement LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'
+                  AND EXISTS (SELECT 1 FROM citus_stat_activity a
+                               WHERE a.global_pid = w.waiting_gpid AND a.application_name = 'nudgeflow-api')`
             : `SELECT count(*)::int AS n FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock'
+                WHERE datname = current_database() AND application_name = 'nudgeflow-api'
+                  AND wait_event_type = 'Lock'
                   AND query LIKE '%FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE'`,
         );
         return rows[0].n > 0 || undefined;

@@ -114,7 +114,12 @@ export async function startApi(
   timeoutMs = 30_000,
 ): Promise<TestApi> {
   const port = await freePort();
-  const running = runNode('apps/api/dist/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const running = runNode('apps/api/dist/main.js', {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DB_APPLICATION_NAME: 'nudgeflow-api',
+    ...env,
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -139,7 +144,11 @@ export async function startWorker(
   env: Record<string, string | undefined> = {},
   timeoutMs = 30_000,
 ): Promise<RunningProcess> {
-  const running = runNode('apps/api/dist/worker.js', { LOG_LEVEL: 'info', ...env });
+  const running = runNode('apps/api/dist/worker.js', {
+    LOG_LEVEL: 'info',
+    DB_APPLICATION_NAME: 'nudgeflow-worker',
+    ...env,
+  });
   const deadline = Date.now() + timeoutMs;
   while (!running.output().includes('worker started')) {
     if (running.proc.exitCode !== null) throw new Error(`worker exited early:\n${running.output()}`);

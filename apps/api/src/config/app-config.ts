@@ -18,6 +18,8 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/nudgeflow'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(24),
+  /** How this process's connections are named in pg_stat_activity (e.g. `nudgeflow-api`, `nudgeflow-worker`). */
+  DB_APPLICATION_NAME: z.string().min(1).max(63).default('nudgeflow'),
   /** The API's own connections for /v1/decide's visitor-state read (generic plans; see VisitorStateRepository). */
   /** /v1/decide requests per second per site, shared by every API replica through Redis. */
   DECIDE_RATE_LIMIT: z.coerce.number().int().min(1).default(5000),

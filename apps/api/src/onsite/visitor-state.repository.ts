@@ -145,7 +145,7 @@ export class VisitorStateRepository implements OnModuleDestroy {
       connectionString: this.cfg.DATABASE_URL,
       max: this.cfg.DECIDE_POOL_SIZE,
       connectionTimeoutMillis: 5000,
-      application_name: 'nudgeflow',
+      application_name: this.cfg.DB_APPLICATION_NAME,
       options: citus.length > 0 ? undefined : '-c plan_cache_mode=force_generic_plan',
     });
     // An idle connection killed by the server must not crash the process; the next query reconnects.

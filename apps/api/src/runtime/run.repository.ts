@@ -322,10 +322,17 @@ export class RunRepository {
 
   // --- execution ---
 
+  /**
+   * The run's row lock, granted in arrival order. PostgreSQL gives a free row to whoever asks next, so
+   * the step starting right after another one commits could take the run ahead of a cancel already
+   * waiting for it. The run's advisory lock, taken in the same statement before the row lock (on Citus
+   * on the worker holding the site's shard), queues waiters fairly: the waiting cancel goes first.
+   */
   async lockRun(tx: EntityManager, siteId: string, runId: string): Promise<RunRow | undefined> {
     const rows = await queryRows<RunRow>(
       tx,
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE`,
+      `SELECT ${RUN_COLUMNS}, pg_advisory_xact_lock(hashtextextended(id::text, 7404)) IS NULL AS queued
+         FROM runs WHERE site_id = $1 AND id = $2 FOR UPDATE`,
       [siteId, runId],
     );
     return rows[0];
