@@ -185,5 +185,6 @@ export const SMS_OPT_OUT_TRAIT = 'sms_opt_out';
 export const SendSmsConfigSchema = z.strictObject({
   /** The visitor trait holding the phone number (E.164, e.g. +4915112345678). */
   phoneTrait: TraitKeySchema.default(DEFAULT_SMS_PHONE_TRAIT),
-  body: TemplateSchema.trim().min(1, 'Message text is required').max(1600),
+  /** Rendered, at most 1,600 characters reach the provider (a longer text is its error, shown on the run). */
+  body: TemplateSchema.min(1, 'Message text is required'),
 });

@@ -543,7 +543,7 @@ export const NODE_REGISTRY = {
     fieldHelp: {
       phoneTrait:
         'Visitor trait with the phone number in E.164 form (+4915112345678). Skipped when missing, or when the trait sms_opt_out is true.',
-      body: `Message text, at most 1,600 characters. ${TEMPLATE_HELP}`,
+      body: `Message text; providers take at most 1,600 characters once rendered. ${TEMPLATE_HELP}`,
     },
     templates: [{ field: 'body', mode: 'text' }],
     refs: [],
