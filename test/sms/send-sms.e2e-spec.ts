@@ -73,7 +73,6 @@ async function startFakeProvider(): Promise<FakeProvider> {
   return fake;
 }
 
-const trigger = { id: 't', type: 'trigger_event', config: { event: 'signup', filters: [] } };
 const smsNode: { id: string; type: string; config: Record<string, unknown> } = {
   id: 's',
   type: 'send_sms',
@@ -149,13 +148,16 @@ describe('Send SMS (real worker, PostgreSQL, Redis, a fake Twilio-compatible pro
     traits: Record<string, unknown>,
     settings: Record<string, unknown> = {},
   ) => {
+    // An event of its own: the site's earlier flows stay live and must not enrol this visitor.
+    const event = `signup_${randomUUID().slice(0, 8)}`;
+    const trigger = { id: 't', type: 'trigger_event', config: { event, filters: [] } };
     const flowId = await publishFlow(
       stack,
       site,
-      flowDoc(`sms-${randomUUID().slice(0, 8)}`, [trigger, smsNode], [['t', 'next', 's']], settings),
+      flowDoc(event, [trigger, smsNode], [['t', 'next', 's']], settings),
     );
     const visitorId = randomUUID();
-    await ingest(stack.db, site.siteId, [{ visitorId, name: 'signup', traits }]);
+    await ingest(stack.db, site.siteId, [{ visitorId, name: event, traits }]);
     return { flowId, visitorId };
   };
 

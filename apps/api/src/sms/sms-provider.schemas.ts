@@ -18,6 +18,9 @@ export const putSmsProviderSchema = z.strictObject({
   fromNumber: z
     .string()
     .trim()
-    .regex(/^(\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/, 'an E.164 number (+15005550006) or a sender id'),
+    .regex(
+      /^(\+[1-9]\d{6,14}|(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11})$/,
+      'an E.164 number (+15005550006) or an alphanumeric sender id (up to 11 characters, with a letter)',
+    ),
 });
 export type PutSmsProviderInput = z.output<typeof putSmsProviderSchema>;
