@@ -10,7 +10,7 @@ module.exports = {
   displayName: 'builder',
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/jest.setup.cjs'],
-  testMatch: ['<rootDir>/src/{editor,runs,webhooks,ctas,pages}/**/*.spec.{ts,tsx}'],
+  testMatch: ['<rootDir>/src/{editor,runs,webhooks,ctas,pages,flow-editor}/**/*.spec.{ts,tsx}'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },

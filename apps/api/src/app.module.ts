@@ -14,6 +14,7 @@ import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OnsiteModule } from './onsite/onsite.module';
 import { RuntimeApiModule } from './runtime/runtime.module';
+import { SmsApiModule } from './sms/sms.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
 import { SiteIdentityService } from './sites/site-identity.service';
@@ -32,6 +33,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AnalyticsApiModule,
     OnsiteModule,
     EmailApiModule,
+    SmsApiModule,
   ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [

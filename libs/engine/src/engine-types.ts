@@ -1,7 +1,14 @@
-import type { NodeType, UTM_KEYS } from '@nudgeflow/flow-schema';
+import type {
+  EffectKind,
+  EffectPayloads,
+  JsonObject,
+  JsonValue,
+  NodeType,
+  TraitValue,
+  UTM_KEYS,
+} from '@nudgeflow/flow-schema';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue, TraitValue };
 
 /** An event as the engine sees it. System events (page views, CTA interactions...) use SYSTEM_EVENTS names. */
 export interface FlowEvent {
@@ -110,29 +117,13 @@ interface EffectBase {
   idempotencyKey: string;
 }
 
-export type TraitValue = string | number | boolean | null;
+/** One effect per action kind, its payload from `EffectPayloads` (libs/flow-schema). */
+export type EngineEffect = { [K in EffectKind]: EffectBase & { kind: K } & EffectPayloads[K] }[EffectKind];
 
-export type EngineEffect =
-  | (EffectBase & { kind: 'show_cta'; ctaId: string; priority: number })
-  | (EffectBase & { kind: 'send_webhook'; endpointId: string; body: JsonValue })
-  | (EffectBase & {
-      kind: 'update_visitor';
-      setTraits: Record<string, TraitValue>;
-      unsetTraits: string[];
-      addTags: string[];
-      removeTags: string[];
-    })
-  | (EffectBase & {
-      kind: 'send_email';
-      senderId: string;
-      to: string;
-      subject: string;
-      html: string | null;
-      text: string | null;
-    })
-  | (EffectBase & { kind: 'notify'; endpointId: string; text: string });
+export type { EffectKind };
 
-export type EffectKind = EngineEffect['kind'];
+/** Why an action produced no effect: no usable recipient, or the visitor opted out (SMS). */
+export type SkipReason = 'NO_RECIPIENT' | 'OPTED_OUT';
 
 export interface EngineStep {
   nodeId: string;
@@ -142,7 +133,7 @@ export interface EngineStep {
   handle: string | null;
   effects: EngineEffect[];
   /** Set when an action produced no effect, e.g. `NO_RECIPIENT` for an email without address. */
-  skipped?: 'NO_RECIPIENT';
+  skipped?: SkipReason;
   at: string;
 }
 

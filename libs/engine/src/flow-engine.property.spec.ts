@@ -134,6 +134,10 @@ const bodyArb: fc.Arbitrary<BodyConfig> = fc.oneof(
     },
   }),
   fc.constant({ type: 'notify' as const, config: { endpointId: 'slack', text: '{{visitor.traits.name}}' } }),
+  fc.constant({
+    type: 'send_sms' as const,
+    config: { phoneTrait: 'phone', body: 'Hi {{visitor.traits.name}}' },
+  }),
 ) as fc.Arbitrary<BodyConfig>;
 
 const settingsArb: fc.Arbitrary<FlowSettings> = fc.record({
@@ -238,7 +242,12 @@ const scenarioArb = fc.record({
   timeZone: fc.constantFrom(...TIME_ZONES),
   runId: fc.string({ minLength: 1, maxLength: 12 }),
   visitor: fc.record({
-    traits: fc.record({ name: fc.string({ maxLength: 8 }), email: fc.constantFrom('a@b.c', '', 'bad') }),
+    traits: fc.record({
+      name: fc.string({ maxLength: 8 }),
+      email: fc.constantFrom('a@b.c', '', 'bad'),
+      phone: fc.constantFrom('+15005550006', '', 'bad'),
+      sms_opt_out: fc.boolean(),
+    }),
     tags: fc.subarray(['vip', 'lead']),
     visitCount: fc.integer({ min: 0, max: 6 }),
   }),

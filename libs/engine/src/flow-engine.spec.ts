@@ -1,4 +1,13 @@
-import { FLOW_TEMPLATES, FlowGraph, FlowNode, FlowSettings, findFlowTemplate } from '@nudgeflow/flow-schema';
+import {
+  createNode,
+  EFFECT_KINDS,
+  FLOW_TEMPLATES,
+  FlowGraph,
+  FlowNode,
+  FlowSettings,
+  findFlowTemplate,
+  isOutbound,
+} from '@nudgeflow/flow-schema';
 import { EngineContext, RunState } from './engine-types';
 import { MAX_STEPS_PER_ADVANCE, advanceRun, applyVisitorUpdate, eventsOfInterest } from './flow-engine';
 import { toVisitorSnapshot } from './recorded-event';
@@ -481,6 +490,117 @@ describe('advanceRun', () => {
       expect.objectContaining({ kind: 'notify', iteration: 1, idempotencyKey: 'run-1:n:1' }),
     ]);
     expect(morning.status).toBe('completed');
+  });
+
+  it('holds back in quiet hours exactly the kinds the registry calls outbound', () => {
+    const settings: FlowSettings = {
+      reEntry: { mode: 'once' },
+      maxConcurrentRunsPerVisitor: 1,
+      exitConditions: [],
+      quietHours: { from: '21:00', to: '08:00', timezone: 'UTC' },
+    };
+    const visitor = { id: 'v1', traits: { email: 'ada@example.com', phone: '+4915112345678' } };
+    for (const kind of EFFECT_KINDS) {
+      const graph = graphOf([createNode(kind, 'a')], [edge('t', 'next', 'a')]);
+      const night = advanceRun(
+        { graph, settings },
+        null,
+        start,
+        ctx({ now: '2025-01-15T23:00:00Z', visitor }),
+      );
+      if (isOutbound(kind)) {
+        expect([kind, night.effects, night.timers]).toEqual([
+          kind,
+          [],
+          [{ nodeId: 'a', fireAt: '2025-01-16T08:00:00.000Z' }],
+        ]);
+      } else {
+        expect([kind, night.effects.map((e) => e.kind), night.status]).toEqual([kind, [kind], 'completed']);
+      }
+    }
+  });
+
+  describe('send_sms', () => {
+    const sms = (config: Partial<{ phoneTrait: string; body: string }> = {}): FlowNode => ({
+      id: 'sms',
+      type: 'send_sms',
+      config: {
+        phoneTrait: 'phone',
+        body: 'Hi {{visitor.traits.first_name}}, {{event.properties.plan}}',
+        ...config,
+      },
+    });
+    const graph = (node: FlowNode = sms()) => graphOf([node], [edge('t', 'next', 'sms')]);
+    const withTraits = (traits: Record<string, unknown>) =>
+      ctx({ visitor: { id: 'v1', traits: { first_name: 'Ada', ...traits } } });
+
+    it('renders the body and texts the number from the trait, separators dropped', () => {
+      const result = advanceRun(
+        { graph: graph() },
+        null,
+        start,
+        withTraits({ phone: '+49 (151) 1234-5678' }),
+      );
+      expect(result.effects).toEqual([
+        {
+          kind: 'send_sms',
+          nodeId: 'sms',
+          iteration: 1,
+          idempotencyKey: 'run-1:sms:1',
+          to: '+4915112345678',
+          body: 'Hi Ada, pro',
+        },
+      ]);
+      expect(result.status).toBe('completed');
+    });
+
+    it('reads the configured trait', () => {
+      const result = advanceRun(
+        { graph: graph(sms({ phoneTrait: 'mobile' })) },
+        null,
+        start,
+        withTraits({ phone: '+15005550006', mobile: '+15005550009' }),
+      );
+      expect(result.effects).toMatchObject([{ to: '+15005550009' }]);
+    });
+
+    it('skips opted-out visitors and continues', () => {
+      for (const flag of [true, 'true', 'YES', '1', 1]) {
+        const result = advanceRun(
+          { graph: graph() },
+          null,
+          start,
+          withTraits({ phone: '+15005550006', sms_opt_out: flag }),
+        );
+        expect([flag, result.effects, result.steps[1]?.skipped]).toEqual([flag, [], 'OPTED_OUT']);
+        expect(result.status).toBe('completed');
+      }
+      for (const flag of [false, 'false', 0, null, 'no']) {
+        const result = advanceRun(
+          { graph: graph() },
+          null,
+          start,
+          withTraits({ phone: '+15005550006', sms_opt_out: flag }),
+        );
+        expect([flag, result.effects.length]).toEqual([flag, 1]);
+      }
+    });
+
+    it('skips visitors without a usable number, never reading prototypes', () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{}, 'phone'],
+        [{ phone: '' }, 'phone'],
+        [{ phone: '0151 1234' }, 'phone'],
+        [{ phone: 4915112345678 }, 'phone'],
+        [{ phone: '+4915112345678\n+1555' }, 'phone'],
+        [{}, '__proto__'],
+        [{}, 'constructor'],
+      ];
+      for (const [traits, phoneTrait] of cases) {
+        const result = advanceRun({ graph: graph(sms({ phoneTrait })) }, null, start, withTraits(traits));
+        expect([traits, result.steps[1]?.skipped, result.effects]).toEqual([traits, 'NO_RECIPIENT', []]);
+      }
+    });
   });
 
   it('picks split branches stably per run id', () => {

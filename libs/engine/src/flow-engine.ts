@@ -5,6 +5,8 @@ import {
   FlowNode,
   FlowSettings,
   durationToMs,
+  isOutbound,
+  SMS_OPT_OUT_TRAIT,
 } from '@nudgeflow/flow-schema';
 import {
   AdvanceResult,
@@ -20,6 +22,7 @@ import {
   RunEnd,
   RunState,
   RunWaiting,
+  SkipReason,
   TraitValue,
   VisitorSnapshot,
 } from './engine-types';
@@ -91,7 +94,7 @@ function toInstant(now: string | number): number {
 }
 
 type Outcome =
-  | { kind: 'next'; handle: string; effects: EngineEffect[]; skipped?: 'NO_RECIPIENT' }
+  | { kind: 'next'; handle: string; effects: EngineEffect[]; skipped?: SkipReason }
   | { kind: 'wait'; waiting: RunWaiting }
   | { kind: 'end'; status: 'completed' | 'exited'; ended: RunEnd }
   | { kind: 'fail'; code: EngineFailureCode; message: string };
@@ -103,8 +106,9 @@ interface Cursor {
   skipQuietHours?: boolean;
 }
 
-const OUTBOUND = new Set<FlowNode['type']>(['send_email', 'send_webhook', 'notify']);
 const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+$/;
+/** E.164 once spaces, dots, dashes and parentheses are gone: `+`, then 7 to 15 digits. */
+const PHONE_NUMBER = /^\+[1-9]\d{6,14}$/;
 
 class RunAdvance {
   readonly steps: EngineStep[] = [];
@@ -196,7 +200,7 @@ class RunAdvance {
     iteration: number,
     handle: string | null,
     effects: EngineEffect[],
-    skipped?: 'NO_RECIPIENT',
+    skipped?: SkipReason,
   ) {
     this.steps.push({
       nodeId: node.id,
@@ -275,7 +279,7 @@ class RunAdvance {
     });
     const templateError = (message: string): Outcome => ({ kind: 'fail', code: 'TEMPLATE_ERROR', message });
     const quiet = this.flow.settings.quietHours;
-    if (quiet && !skipQuietHours && OUTBOUND.has(node.type)) {
+    if (quiet && !skipQuietHours && isOutbound(node.type)) {
       const resumeAt = quietHoursEnd(this.now, quiet, safeTimeZone(quiet.timezone ?? this.timeZone));
       if (resumeAt > this.now) {
         const fireAt = new Date(resumeAt).toISOString();
@@ -426,12 +430,36 @@ class RunAdvance {
           { kind: 'notify', ...this.base(node, iteration), endpointId: node.config.endpointId, text },
         ]);
       }
+      case 'send_sms': {
+        const traits = this.visitor.traits ?? {};
+        const trait = (key: string): unknown => (hasOwn(traits, key) ? traits[key] : undefined);
+        if (isTrue(trait(SMS_OPT_OUT_TRAIT)))
+          return { kind: 'next', handle: 'next', effects: [], skipped: 'OPTED_OUT' };
+        const to = phoneNumber(trait(node.config.phoneTrait));
+        if (to === null) return { kind: 'next', handle: 'next', effects: [], skipped: 'NO_RECIPIENT' };
+        const body = this.text(node.config.body);
+        if (typeof body !== 'string') return templateError(body.error);
+        return next('next', [{ kind: 'send_sms', ...this.base(node, iteration), to, body }]);
+      }
       default: {
         const _never: never = node;
         return _never;
       }
     }
   }
+}
+
+/** A trait that says yes: `true`, `"true"`, `"yes"`, `"1"` or `1` (an opt-out flag). */
+function isTrue(value: unknown): boolean {
+  if (value === true || value === 1) return true;
+  return typeof value === 'string' && ['true', 'yes', '1'].includes(value.trim().toLowerCase());
+}
+
+/** A trait value as an E.164 number, or null when it is none (separators are dropped). */
+function phoneNumber(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const compact = value.replace(/[\s().-]/g, '');
+  return PHONE_NUMBER.test(compact) ? compact : null;
 }
 
 /** Header values must not carry line breaks (header injection). */

@@ -5,6 +5,7 @@ import {
   GoalConfigSchema,
   NotifyConfigSchema,
   SendEmailConfigSchema,
+  SendSmsConfigSchema,
   SendWebhookConfigSchema,
   ShowCtaConfigSchema,
   SplitConfigSchema,
@@ -73,6 +74,7 @@ export const SendWebhookNodeSchema = nodeSchema('send_webhook', SendWebhookConfi
 export const UpdateVisitorNodeSchema = nodeSchema('update_visitor', UpdateVisitorConfigSchema);
 export const SendEmailNodeSchema = nodeSchema('send_email', SendEmailConfigSchema);
 export const NotifyNodeSchema = nodeSchema('notify', NotifyConfigSchema);
+export const SendSmsNodeSchema = nodeSchema('send_sms', SendSmsConfigSchema);
 
 export const FlowNodeSchema = z.discriminatedUnion('type', [
   TriggerEventNodeSchema,
@@ -92,6 +94,7 @@ export const FlowNodeSchema = z.discriminatedUnion('type', [
   UpdateVisitorNodeSchema,
   SendEmailNodeSchema,
   NotifyNodeSchema,
+  SendSmsNodeSchema,
 ]);
 export type FlowNode = z.infer<typeof FlowNodeSchema>;
 export type FlowNodeInput = z.input<typeof FlowNodeSchema>;
@@ -170,7 +173,7 @@ export const FlowSettingsSchema = z.strictObject({
   goal: EventMatcherSchema.optional(),
   /** An event matching any of these exits a waiting run. */
   exitConditions: z.array(EventMatcherSchema).max(20).default([]),
-  /** Outbound messages (email, webhook, notify) reached inside these hours wait until they end. */
+  /** Outbound messages (email, SMS, webhook, notify) reached inside these hours wait until they end. */
   quietHours: QuietHoursSchema.optional(),
 });
 export type FlowSettings = z.infer<typeof FlowSettingsSchema>;

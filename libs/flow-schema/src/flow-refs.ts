@@ -1,4 +1,5 @@
 import { FlowGraph, FlowNode } from './flow-graph.schema';
+import { NODE_REGISTRY } from './node-registry';
 
 export const REF_KINDS = [
   'cta',
@@ -34,39 +35,16 @@ export const REF_KIND_KEYS: Record<RefKind, keyof FlowRefs> = {
   inbound_hook: 'inboundHookIds',
 };
 
+/** The references a node holds, from its kind's `refs` in the registry. */
 export function nodeRefs(node: FlowNode): FlowRef[] {
-  const ref = (kind: RefKind, id: string, field: string): FlowRef[] => [
-    { kind, id, nodeId: node.id, path: ['config', field] },
-  ];
-  switch (node.type) {
-    case 'trigger_cta_interaction':
-    case 'show_cta':
-      return ref('cta', node.config.ctaId, 'ctaId');
-    case 'trigger_inbound_webhook':
-      return ref('inbound_hook', node.config.hookId, 'hookId');
-    case 'send_webhook':
-      return ref('webhook_endpoint', node.config.endpointId, 'endpointId');
-    case 'send_email':
-      return ref('email_sender', node.config.senderId, 'senderId');
-    case 'notify':
-      return ref('notify_endpoint', node.config.endpointId, 'endpointId');
-    case 'trigger_event':
-    case 'trigger_page_visit':
-    case 'trigger_visitor_identified':
-    case 'trigger_trait_changed':
-    case 'condition':
-    case 'split':
-    case 'wait':
-    case 'wait_for_event':
-    case 'goal':
-    case 'exit':
-    case 'update_visitor':
-      return [];
-    default: {
-      const _never: never = node;
-      return _never;
-    }
-  }
+  const config = node.config as Record<string, unknown>;
+  const refs: readonly { field: string; kind: RefKind }[] = NODE_REGISTRY[node.type].refs;
+  return refs.map(({ field, kind }) => ({
+    kind,
+    id: config[field] as string,
+    nodeId: node.id,
+    path: ['config', field],
+  }));
 }
 
 /** Every site resource a graph references, so the API can check them or remap template placeholders. */
@@ -81,28 +59,11 @@ export function remapRefs(
 ): FlowGraph {
   const remap = (kind: RefKind, id: string): string => mapping[kind]?.[id] ?? id;
   const nodes = graph.nodes.map((node): FlowNode => {
-    switch (node.type) {
-      case 'trigger_cta_interaction':
-        return { ...node, config: { ...node.config, ctaId: remap('cta', node.config.ctaId) } };
-      case 'show_cta':
-        return { ...node, config: { ...node.config, ctaId: remap('cta', node.config.ctaId) } };
-      case 'trigger_inbound_webhook':
-        return { ...node, config: { ...node.config, hookId: remap('inbound_hook', node.config.hookId) } };
-      case 'send_webhook':
-        return {
-          ...node,
-          config: { ...node.config, endpointId: remap('webhook_endpoint', node.config.endpointId) },
-        };
-      case 'send_email':
-        return { ...node, config: { ...node.config, senderId: remap('email_sender', node.config.senderId) } };
-      case 'notify':
-        return {
-          ...node,
-          config: { ...node.config, endpointId: remap('notify_endpoint', node.config.endpointId) },
-        };
-      default:
-        return node;
-    }
+    const refs: readonly { field: string; kind: RefKind }[] = NODE_REGISTRY[node.type].refs;
+    if (refs.length === 0) return node;
+    const config: Record<string, unknown> = { ...node.config };
+    for (const { field, kind } of refs) config[field] = remap(kind, config[field] as string);
+    return { ...node, config } as FlowNode;
   });
   return { nodes, edges: graph.edges };
 }

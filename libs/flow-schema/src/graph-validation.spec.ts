@@ -212,6 +212,25 @@ describe('validateFlow', () => {
     ]);
   });
 
+  it('checks the SMS body template and its config', () => {
+    const sms = (config: unknown) =>
+      validateFlow({
+        nodes: [trigger(), { id: 's', type: 'send_sms', config }],
+        edges: [edge('e1', 't', 'next', 's')],
+      }).map((e) => [e.code, e.path]);
+    expect(sms({ body: 'Hi {{visitor.traits.first_name}}' })).toEqual([]);
+    expect(sms({ phoneTrait: 'mobile', body: 'Hi {{#visitor}}' })).toEqual([
+      ['INVALID_TEMPLATE', ['nodes', 1, 'config', 'body']],
+    ]);
+    expect(sms({ body: 'Hi {{visitr.name}}' })).toEqual([
+      ['UNKNOWN_TEMPLATE_VARIABLE', ['nodes', 1, 'config', 'body']],
+    ]);
+    expect(sms({ phoneTrait: 'bad key', body: 'x' })).toEqual([
+      ['INVALID_CONFIG', ['nodes', 1, 'config', 'phoneTrait']],
+    ]);
+    expect(sms({ body: '' })).toEqual([['INVALID_CONFIG', ['nodes', 1, 'config', 'body']]]);
+  });
+
   it('reports invalid settings with a settings path', () => {
     expect(validateFlow(minimal, { reEntry: { mode: 'once_per_days' } })).toEqual([
       expect.objectContaining({ code: 'INVALID_SETTINGS', path: ['settings', 'reEntry', 'days'] }),

@@ -5,9 +5,18 @@ import {
   FlowNodeSchema,
   FlowSettingsSchema,
   LooseFlowGraphSchema,
+  NODE_TYPES,
+  NodeType,
 } from './flow-graph.schema';
 import { FlowRefs, REF_KIND_KEYS, RefKind, nodeRefs } from './flow-refs';
-import { isNodeType, nodeCategory, outputHandleDefinitions, outputHandles } from './node-registry';
+import {
+  isNodeType,
+  NODE_REGISTRY,
+  nodeCategory,
+  outputHandleDefinitions,
+  outputHandles,
+  TemplateField,
+} from './node-registry';
 import { TemplateMode, parseTemplate } from './template-syntax';
 import { unknownTemplateVariables } from './template-variables';
 
@@ -69,11 +78,12 @@ function issuePath(issue: z.core.$ZodIssue): Array<string | number> {
 }
 
 /**
- * A loop is only allowed when it passes through a node that always suspends the run: a duration wait
- * or a wait for an event. A time-window wait may pass straight through, so it does not count.
+ * A loop is only allowed when it passes through a node that always suspends the run (the kind's
+ * `breaksCycles` in the registry: a duration wait, a wait for an event).
  */
 export function isCycleBreaker(node: FlowNode): boolean {
-  return (node.type === 'wait' && node.config.mode === 'duration') || node.type === 'wait_for_event';
+  const breaks = NODE_REGISTRY[node.type].breaksCycles as (config: FlowNode['config']) => boolean;
+  return breaks(node.config);
 }
 
 function isTriggerTypeName(type: string): boolean {
@@ -81,25 +91,17 @@ function isTriggerTypeName(type: string): boolean {
 }
 
 /**
- * The config fields of each node kind that hold a template, with how they render. A `*` segment is
- * any list index (`setTraits.*.value`). The builder offers the variable catalogue on these fields.
+ * The config fields of each node kind that hold a template, with how they render (the registry's
+ * `templates`). The builder offers the variable catalogue on these fields.
  */
-export const TEMPLATE_FIELDS: Partial<Record<FlowNode['type'], { field: string; mode: TemplateMode }[]>> = {
-  send_webhook: [{ field: 'bodyTemplate', mode: 'json' }],
-  send_email: [
-    { field: 'to', mode: 'text' },
-    { field: 'subject', mode: 'text' },
-    { field: 'html', mode: 'html' },
-    { field: 'text', mode: 'text' },
-  ],
-  notify: [{ field: 'text', mode: 'text' }],
-  update_visitor: [{ field: 'setTraits.*.value', mode: 'text' }],
-};
+export const TEMPLATE_FIELDS: Record<NodeType, readonly TemplateField[]> = Object.fromEntries(
+  NODE_TYPES.map((type) => [type, NODE_REGISTRY[type].templates]),
+) as unknown as Record<NodeType, readonly TemplateField[]>;
 
 /** Whether a form field (`setTraits.2.value`) of a node kind holds a template. */
 export function isTemplateField(type: string, name: string): boolean {
   const parts = name.split('.');
-  return (TEMPLATE_FIELDS[type as FlowNode['type']] ?? []).some(({ field }) => {
+  return (isNodeType(type) ? TEMPLATE_FIELDS[type] : []).some(({ field }) => {
     const pattern = field.split('.');
     return (
       pattern.length === parts.length &&
@@ -124,8 +126,7 @@ function templatesOf(
       walk((value as Record<string, unknown>)[head], rest, [...path, head], mode);
     }
   };
-  for (const { field, mode } of TEMPLATE_FIELDS[node.type] ?? [])
-    walk(node.config, field.split('.'), [], mode);
+  for (const { field, mode } of TEMPLATE_FIELDS[node.type]) walk(node.config, field.split('.'), [], mode);
   return found;
 }
 

@@ -9,3 +9,4 @@ export * from './graph-validation';
 export * from './flow-document';
 export * from './flow-templates';
 export * from './template-variables';
+export * from './node-effects';

@@ -177,3 +177,14 @@ export const NotifyConfigSchema = z.strictObject({
   endpointId: IdSchema,
   text: TemplateSchema.min(1, 'Message text is required'),
 });
+
+export const DEFAULT_SMS_PHONE_TRAIT = 'phone';
+/** A visitor whose trait of this name is true (`true`, `"true"`, `"yes"`, `1`) gets no text message. */
+export const SMS_OPT_OUT_TRAIT = 'sms_opt_out';
+
+export const SendSmsConfigSchema = z.strictObject({
+  /** The visitor trait holding the phone number (E.164, e.g. +4915112345678). */
+  phoneTrait: TraitKeySchema.default(DEFAULT_SMS_PHONE_TRAIT),
+  /** Rendered, at most 1,600 characters reach the provider (a longer text is its error, shown on the run). */
+  body: TemplateSchema.min(1, 'Message text is required'),
+});

@@ -1,11 +1,117 @@
-import { FlowNodeSchema, NODE_TYPES } from './flow-graph.schema';
-import { NODE_REGISTRY, createNode, isNodeType, outputHandles } from './node-registry';
+import { FlowNodeSchema, NODE_TYPES, NodeType } from './flow-graph.schema';
+import { EFFECT_KINDS, EffectKind, isEffectKind } from './node-effects';
+import {
+  EffectFacts,
+  NODE_REGISTRY,
+  NodeKindDefinition,
+  createNode,
+  isNodeType,
+  isOutbound,
+  nodeSummaryText,
+  outputHandles,
+} from './node-registry';
+
+/**
+ * Every fact a kind must give. The type checks below fail to compile when a fact is added to the
+ * definition but not listed here; the tests fail at run time when a kind leaves one out.
+ */
+const NODE_FACTS = [
+  'type',
+  'label',
+  'description',
+  'icon',
+  'glyph',
+  'category',
+  'configSchema',
+  'defaults',
+  'outputs',
+  'fieldHelp',
+  'templates',
+  'refs',
+  'breaksCycles',
+  'summary',
+  'effect',
+] as const satisfies readonly (keyof NodeKindDefinition<NodeType>)[];
+const EFFECT_FACTS = [
+  'outbound',
+  'delivery',
+  'batchable',
+  'timeline',
+  'timelineTarget',
+  'simulate',
+] as const satisfies readonly (keyof EffectFacts<EffectKind>)[];
+type UnlistedNodeFact = Exclude<keyof NodeKindDefinition<NodeType>, (typeof NODE_FACTS)[number]>;
+type UnlistedEffectFact = Exclude<keyof EffectFacts<EffectKind>, (typeof EFFECT_FACTS)[number]>;
+const nodeFactsListed: [UnlistedNodeFact] extends [never] ? true : UnlistedNodeFact = true;
+const effectFactsListed: [UnlistedEffectFact] extends [never] ? true : UnlistedEffectFact = true;
+
+describe('every node kind gives every registry fact', () => {
+  const definitions = NODE_TYPES.map((type) => [type, NODE_REGISTRY[type] as unknown]) as [
+    NodeType,
+    Record<string, unknown>,
+  ][];
+
+  it('lists exactly the facts of the definition type', () => {
+    expect([nodeFactsListed, effectFactsListed]).toEqual([true, true]);
+    for (const [type, definition] of definitions) {
+      const missing = NODE_FACTS.filter((fact) => definition[fact] === undefined);
+      expect([type, missing]).toEqual([type, []]);
+      expect([type, Object.keys(definition).sort()]).toEqual([type, [...NODE_FACTS].sort()]);
+    }
+  });
+
+  it('gives facts of the right shape: a glyph of its own, a summary, templates and refs naming config fields', () => {
+    const glyphs = new Set<string>();
+    for (const type of NODE_TYPES) {
+      const definition = NODE_REGISTRY[type] as unknown as NodeKindDefinition<NodeType>;
+      expect(typeof definition.glyph === 'string' && definition.glyph.length > 0).toBe(true);
+      expect([type, glyphs.has(definition.glyph)]).toEqual([type, false]);
+      glyphs.add(definition.glyph);
+      const node = createNode(type, 'n');
+      expect(typeof nodeSummaryText(node)).toBe('string');
+      expect(nodeSummaryText(node).length).toBeGreaterThan(0);
+      expect(typeof definition.breaksCycles(node.config)).toBe('boolean');
+      const fields = Object.keys(node.config as object);
+      const named = [
+        ...definition.templates.map(({ field }) => field.split('.')[0]),
+        ...definition.refs.map(({ field }) => field),
+      ];
+      expect([type, named.filter((field) => !fields.includes(field as string))]).toEqual([type, []]);
+    }
+  });
+
+  it('gives every action, and only actions, the facts of its effect', () => {
+    expect([...EFFECT_KINDS].sort()).toEqual(
+      NODE_TYPES.filter((t) => NODE_REGISTRY[t].category === 'action').sort(),
+    );
+    for (const type of NODE_TYPES) {
+      const effect = NODE_REGISTRY[type].effect as Record<string, unknown> | null;
+      expect([type, effect !== null]).toEqual([type, isEffectKind(type)]);
+      if (effect === null) continue;
+      expect([type, EFFECT_FACTS.filter((fact) => effect[fact] === undefined)]).toEqual([type, []]);
+      expect([type, Object.keys(effect).sort()]).toEqual([type, [...EFFECT_FACTS].sort()]);
+      // A batched write is a database write: nothing deferred (network I/O) may ride in a batch.
+      if (effect.batchable) expect([type, effect.delivery]).toEqual([type, 'inline']);
+      expect(['inline', 'deferred']).toContain(effect.delivery);
+      expect(typeof effect.outbound).toBe('boolean');
+    }
+  });
+
+  it('holds back exactly the outbound actions in quiet hours', () => {
+    expect(NODE_TYPES.filter(isOutbound).sort()).toEqual([
+      'notify',
+      'send_email',
+      'send_sms',
+      'send_webhook',
+    ]);
+  });
+});
 
 describe('node registry', () => {
   it('has one entry per node kind of the discriminated union, keyed by its type', () => {
     expect(Object.keys(NODE_REGISTRY).sort()).toEqual([...NODE_TYPES].sort());
     for (const type of NODE_TYPES) expect(NODE_REGISTRY[type].type).toBe(type);
-    expect(NODE_TYPES).toHaveLength(17);
+    expect(NODE_TYPES).toHaveLength(18);
   });
 
   it('gives defaults that are valid or only miss required ids/names', () => {

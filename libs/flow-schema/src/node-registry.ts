@@ -1,12 +1,15 @@
 import type { z } from 'zod';
 import { FlowNode, NodeConfig, NodeOfType, NodeType } from './flow-graph.schema';
+import type { RefKind } from './flow-refs';
 import {
   ConditionConfigSchema,
   DEFAULT_EMAIL_TO,
+  DEFAULT_SMS_PHONE_TRAIT,
   ExitConfigSchema,
   GoalConfigSchema,
   NotifyConfigSchema,
   SendEmailConfigSchema,
+  SendSmsConfigSchema,
   SendWebhookConfigSchema,
   ShowCtaConfigSchema,
   SplitConfigSchema,
@@ -20,6 +23,9 @@ import {
   WaitConfigSchema,
   WaitForEventConfigSchema,
 } from './node-config.schema';
+import { EffectKind, EffectPayloads } from './node-effects';
+import { filtersText, ruleGroupText } from './summary-text';
+import type { TemplateMode } from './template-syntax';
 
 export const NODE_CATEGORIES = ['trigger', 'logic', 'action'] as const;
 export type NodeCategory = (typeof NODE_CATEGORIES)[number];
@@ -31,12 +37,46 @@ export interface OutputHandle {
   required: boolean;
 }
 
+/** A config field holding a template, with how it renders; `*` is any list index (`setTraits.*.value`). */
+export interface TemplateField {
+  field: string;
+  mode: TemplateMode;
+}
+
+type StringFieldOf<C> = { [F in keyof C]-?: NonNullable<C[F]> extends string ? F : never }[keyof C] & string;
+
+/** A config field naming another site resource (checked on publish, remapped when templates are used). */
+export interface RefField<T extends NodeType> {
+  field: StringFieldOf<NodeConfig<T>>;
+  kind: RefKind;
+}
+
+/**
+ * What the runtime, the simulator and the run timeline need to know about an action's effect.
+ * `inline`: a database write that commits with the step (several runs' batchable ones share one
+ * statement); `deferred`: network I/O performed after the step commits, one action at a time under
+ * the run's row lock, so it never goes out twice when a failed batch is redone per run.
+ */
+export type EffectFacts<K extends EffectKind> = {
+  /** Reaches someone outside the site, so the flow's quiet hours hold it back. */
+  outbound: boolean;
+  /** The run timeline's words for it, e.g. "Send email". */
+  timeline: string;
+  /** The effect field the timeline shows after an arrow, e.g. the recipient. */
+  timelineTarget: (keyof EffectPayloads[K] & string) | null;
+  /** The simulator's line for one rendered effect. */
+  simulate: (effect: EffectPayloads[K]) => string;
+} & ({ delivery: 'inline'; batchable: boolean } | { delivery: 'deferred'; batchable: false });
+
+/** Every fact about one node kind. Every field is required: a new kind does not compile until each is given. */
 export interface NodeKindDefinition<T extends NodeType> {
   type: T;
   label: string;
   description: string;
   /** Icon name (lucide naming) for the builder palette. */
   icon: string;
+  /** The plain-text symbol the builder draws for the icon (no icon font needed). */
+  glyph: string;
   category: NodeCategory;
   configSchema: z.ZodType<NodeConfig<T>>;
   /** Returns a fresh default config; it may still need required fields filled in before it validates. */
@@ -44,6 +84,16 @@ export interface NodeKindDefinition<T extends NodeType> {
   outputs: (config: NodeConfig<T>) => OutputHandle[];
   /** Help text for form fields, keyed by dot path within the config. */
   fieldHelp: Record<string, string>;
+  /** Config fields that hold templates (validated on publish; the builder offers variables there). */
+  templates: readonly TemplateField[];
+  /** Config fields that name site resources. */
+  refs: readonly RefField<T>[];
+  /** Always suspends the run, so a loop through it is allowed. */
+  breaksCycles: (config: NodeConfig<T>) => boolean;
+  /** One line for the canvas; configs of drafts may be half filled. */
+  summary: (config: NodeConfig<T>) => string;
+  /** The effect an action produces (its kind is the node type); null for triggers and logic. */
+  effect: T extends EffectKind ? EffectFacts<T> : null;
 }
 
 export type NodeRegistry = { [K in NodeType]: NodeKindDefinition<K> };
@@ -62,17 +112,25 @@ export const NODE_REGISTRY = {
     label: 'Event',
     description: 'Starts when the visitor triggers a tracked event.',
     icon: 'zap',
+    glyph: '⚡',
     category: 'trigger',
     configSchema: TriggerEventConfigSchema,
     defaults: () => ({ event: '', filters: [] }),
     outputs: () => NEXT_REQUIRED,
     fieldHelp: { event: 'Name of the tracked event, e.g. add_to_cart.', filters: FILTERS_HELP },
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) =>
+      config.event ? `When “${config.event}”${filtersText(config.filters)}` : 'Pick an event',
+    effect: null,
   },
   trigger_page_visit: {
     type: 'trigger_page_visit',
     label: 'Page visit',
     description: 'Starts when the visitor views a page matching the URL rules.',
     icon: 'globe',
+    glyph: '◎',
     category: 'trigger',
     configSchema: TriggerPageVisitConfigSchema,
     defaults: () => ({
@@ -85,56 +143,92 @@ export const NODE_REGISTRY = {
         'Any rule may match; none means every page. "path" compares the path only, "url" the address without query or hash. Wildcard uses *.',
       queryFilters: 'Query parameter conditions (e.g. utm_source eq newsletter); all must hold.',
     },
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) => {
+      const rules = config.urlRules ?? [];
+      const first = rules[0];
+      if (!first) return 'Any page';
+      const rest = rules.length > 1 ? ` +${rules.length - 1}` : '';
+      return `${first.target} ${first.operator.replace('_', ' ')} “${first.value}”${rest}`;
+    },
+    effect: null,
   },
   trigger_cta_interaction: {
     type: 'trigger_cta_interaction',
     label: 'CTA interaction',
     description: 'Starts when the visitor views, clicks, converts on or closes a CTA.',
     icon: 'mouse-pointer-click',
+    glyph: '➚',
     category: 'trigger',
     configSchema: TriggerCtaInteractionConfigSchema,
     defaults: () => ({ interaction: 'clicked', ctaId: '' }),
     outputs: () => NEXT_REQUIRED,
     fieldHelp: { interaction: 'Which interaction starts the flow.', ctaId: 'The call-to-action to watch.' },
+    templates: [],
+    refs: [{ field: 'ctaId', kind: 'cta' }],
+    breaksCycles: () => false,
+    summary: (config) => (config.ctaId ? `CTA ${config.ctaId} ${config.interaction}` : 'Pick a CTA'),
+    effect: null,
   },
   trigger_visitor_identified: {
     type: 'trigger_visitor_identified',
     label: 'Visitor identified',
     description: 'Starts when an anonymous visitor becomes known (identify call).',
     icon: 'user-check',
+    glyph: '✔',
     category: 'trigger',
     configSchema: TriggerVisitorIdentifiedConfigSchema,
     defaults: () => ({}),
     outputs: () => NEXT_REQUIRED,
     fieldHelp: {},
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: () => 'When a visitor is identified',
+    effect: null,
   },
   trigger_trait_changed: {
     type: 'trigger_trait_changed',
     label: 'Trait changed',
     description: 'Starts when a visitor trait changes value.',
     icon: 'user-pen',
+    glyph: '✎',
     category: 'trigger',
     configSchema: TriggerTraitChangedConfigSchema,
     defaults: () => ({ traitKey: '' }),
     outputs: () => NEXT_REQUIRED,
     fieldHelp: { traitKey: 'Trait to watch, e.g. plan.' },
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) => (config.traitKey ? `When trait “${config.traitKey}” changes` : 'Pick a trait'),
+    effect: null,
   },
   trigger_inbound_webhook: {
     type: 'trigger_inbound_webhook',
     label: 'Inbound webhook',
     description: 'Starts when an integration calls the inbound webhook for a visitor.',
     icon: 'webhook',
+    glyph: '⇲',
     category: 'trigger',
     configSchema: TriggerInboundWebhookConfigSchema,
     defaults: () => ({ hookId: '' }),
     outputs: () => NEXT_REQUIRED,
     fieldHelp: { hookId: 'The inbound webhook that starts this flow.' },
+    templates: [],
+    refs: [{ field: 'hookId', kind: 'inbound_hook' }],
+    breaksCycles: () => false,
+    summary: (config) => (config.hookId ? `Hook ${config.hookId}` : 'Pick an inbound webhook'),
+    effect: null,
   },
   condition: {
     type: 'condition',
     label: 'Condition',
     description: 'Branches on visitor traits, event properties, page, device, UTM, visits or tags.',
     icon: 'git-branch',
+    glyph: '⋔',
     category: 'logic',
     configSchema: ConditionConfigSchema,
     defaults: () => ({
@@ -153,12 +247,18 @@ export const NODE_REGISTRY = {
       'group.rules.source':
         'trait/event_property need a key (dot path); utm needs source, medium, campaign, term or content.',
     },
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) => ruleGroupText(config.group),
+    effect: null,
   },
   split: {
     type: 'split',
     label: 'A/B split',
     description: 'Sends each run down one branch, chosen by weight and stable per run.',
     icon: 'split',
+    glyph: '⚖',
     category: 'logic',
     configSchema: SplitConfigSchema,
     defaults: () => ({
@@ -172,12 +272,19 @@ export const NODE_REGISTRY = {
     fieldHelp: {
       branches: 'Each branch gets weight / total of the runs. Branch ids are the output handles.',
     },
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) =>
+      config.branches.map((branch) => `${branch.label ?? branch.id} ${branch.weight}`).join(' / '),
+    effect: null,
   },
   wait: {
     type: 'wait',
     label: 'Wait',
     description: 'Pauses for a duration, or until a time window in the site time zone.',
     icon: 'hourglass',
+    glyph: '◔',
     category: 'logic',
     configSchema: WaitConfigSchema,
     defaults: () => ({ mode: 'duration', duration: { amount: 1, unit: 'days' } }),
@@ -186,12 +293,22 @@ export const NODE_REGISTRY = {
       mode: '"duration" waits a fixed time; "time_window" continues at the next moment inside the window.',
       window: 'Days of week and HH:MM from/to in the site time zone; to before from spans midnight.',
     },
+    templates: [],
+    refs: [],
+    // A time-window wait may pass straight through, so only a duration always suspends.
+    breaksCycles: (config) => config.mode === 'duration',
+    summary: (config) =>
+      config.mode === 'duration'
+        ? `Wait ${config.duration.amount} ${config.duration.unit}`
+        : `Until ${config.window.days.join(', ')} ${config.window.from}–${config.window.to}`,
+    effect: null,
   },
   wait_for_event: {
     type: 'wait_for_event',
     label: 'Wait for event',
     description: 'Waits until the visitor triggers an event, or the timeout passes.',
     icon: 'timer',
+    glyph: '◷',
     category: 'logic',
     configSchema: WaitForEventConfigSchema,
     defaults: () => ({ event: '', filters: [], timeout: { amount: 1, unit: 'hours' } }),
@@ -206,12 +323,21 @@ export const NODE_REGISTRY = {
       timeout: 'How long to wait before taking the "timeout" output.',
       filters: FILTERS_HELP,
     },
+    templates: [],
+    refs: [],
+    breaksCycles: () => true,
+    summary: (config) =>
+      config.event
+        ? `“${config.event}” within ${config.timeout.amount} ${config.timeout.unit}`
+        : 'Pick an event to wait for',
+    effect: null,
   },
   goal: {
     type: 'goal',
     label: 'Goal',
     description: 'When the visitor triggers this event at any point, the run ends as converted.',
     icon: 'flag',
+    glyph: '⚑',
     category: 'logic',
     configSchema: GoalConfigSchema,
     defaults: () => ({ event: '', filters: [] }),
@@ -220,23 +346,35 @@ export const NODE_REGISTRY = {
       event: 'Conversion event, e.g. purchase. Goal nodes need no incoming edge.',
       filters: FILTERS_HELP,
     },
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) => (config.event ? `Converts on “${config.event}”` : 'Pick a conversion event'),
+    effect: null,
   },
   exit: {
     type: 'exit',
     label: 'Exit',
     description: 'Ends the run.',
     icon: 'log-out',
+    glyph: '⏏',
     category: 'logic',
     configSchema: ExitConfigSchema,
     defaults: () => ({}),
     outputs: () => [],
     fieldHelp: {},
+    templates: [],
+    refs: [],
+    breaksCycles: () => false,
+    summary: () => 'End of the flow',
+    effect: null,
   },
   show_cta: {
     type: 'show_cta',
     label: 'Show CTA',
     description: 'Shows a call-to-action to the visitor on their next page view.',
     icon: 'megaphone',
+    glyph: '✦',
     category: 'action',
     configSchema: ShowCtaConfigSchema,
     defaults: () => ({ ctaId: '' }),
@@ -245,12 +383,25 @@ export const NODE_REGISTRY = {
       ctaId: 'The call-to-action to show.',
       priority: '0-100; higher wins when several CTAs are pending.',
     },
+    templates: [],
+    refs: [{ field: 'ctaId', kind: 'cta' }],
+    breaksCycles: () => false,
+    summary: (config) => (config.ctaId ? `Show CTA ${config.ctaId}` : 'Pick a CTA'),
+    effect: {
+      outbound: false,
+      delivery: 'inline',
+      batchable: true,
+      timeline: 'Show CTA',
+      timelineTarget: 'ctaId',
+      simulate: (effect) => `Show CTA ${effect.ctaId} (priority ${effect.priority})`,
+    },
   },
   send_webhook: {
     type: 'send_webhook',
     label: 'Send webhook',
     description: 'Posts a signed JSON payload to an endpoint.',
     icon: 'send',
+    glyph: '➤',
     category: 'action',
     configSchema: SendWebhookConfigSchema,
     defaults: () => ({
@@ -262,12 +413,26 @@ export const NODE_REGISTRY = {
       endpointId: 'The webhook endpoint configured for the site.',
       bodyTemplate: `JSON body. ${TEMPLATE_HELP} Values are JSON-escaped; the result must be valid JSON.`,
     },
+    templates: [{ field: 'bodyTemplate', mode: 'json' }],
+    refs: [{ field: 'endpointId', kind: 'webhook_endpoint' }],
+    breaksCycles: () => false,
+    summary: (config) => (config.endpointId ? `POST to ${config.endpointId}` : 'Pick an endpoint'),
+    effect: {
+      outbound: true,
+      // Only records the delivery row; the webhooks feature sends it after the commit.
+      delivery: 'inline',
+      batchable: false,
+      timeline: 'Send webhook',
+      timelineTarget: 'endpointId',
+      simulate: (effect) => `POST webhook to ${effect.endpointId}`,
+    },
   },
   update_visitor: {
     type: 'update_visitor',
     label: 'Update visitor',
     description: 'Sets or removes traits and tags on the visitor.',
     icon: 'user-cog',
+    glyph: '⚙',
     category: 'action',
     configSchema: UpdateVisitorConfigSchema,
     defaults: () => ({ setTraits: [], unsetTraits: [], addTags: [], removeTags: [] }),
@@ -277,12 +442,41 @@ export const NODE_REGISTRY = {
       'setTraits.valueType':
         'The rendered text is converted to this type; an unparsable number becomes null.',
     },
+    templates: [{ field: 'setTraits.*.value', mode: 'text' }],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) => {
+      const parts = [
+        ...(config.setTraits ?? []).map((trait) => `${trait.key}=`),
+        ...(config.unsetTraits ?? []).map((key) => `−${key}`),
+        ...(config.addTags ?? []).map((tag) => `+#${tag}`),
+        ...(config.removeTags ?? []).map((tag) => `−#${tag}`),
+      ];
+      return parts.length ? parts.join(' ') : 'Nothing to change yet';
+    },
+    effect: {
+      outbound: false,
+      delivery: 'inline',
+      batchable: true,
+      timeline: 'Update visitor',
+      timelineTarget: null,
+      simulate: (effect) => {
+        const parts = [
+          ...Object.entries(effect.setTraits).map(([key, value]) => `${key}=${JSON.stringify(value)}`),
+          ...effect.unsetTraits.map((key) => `unset ${key}`),
+          ...effect.addTags.map((tag) => `+#${tag}`),
+          ...effect.removeTags.map((tag) => `−#${tag}`),
+        ];
+        return `Update visitor: ${parts.join(', ') || 'no change'}`;
+      },
+    },
   },
   send_email: {
     type: 'send_email',
     label: 'Send email',
     description: 'Sends an email through one of the site senders.',
     icon: 'mail',
+    glyph: '✉',
     category: 'action',
     configSchema: SendEmailConfigSchema,
     defaults: () => ({ senderId: '', to: DEFAULT_EMAIL_TO, subject: '', html: '', text: '' }),
@@ -294,17 +488,78 @@ export const NODE_REGISTRY = {
       html: `HTML body; placeholder values are HTML-escaped. ${TEMPLATE_HELP}`,
       text: `Plain-text body. ${TEMPLATE_HELP}`,
     },
+    templates: [
+      { field: 'to', mode: 'text' },
+      { field: 'subject', mode: 'text' },
+      { field: 'html', mode: 'html' },
+      { field: 'text', mode: 'text' },
+    ],
+    refs: [{ field: 'senderId', kind: 'email_sender' }],
+    breaksCycles: () => false,
+    summary: (config) => (config.subject ? `“${config.subject}”` : 'Write a subject'),
+    effect: {
+      outbound: true,
+      delivery: 'deferred',
+      batchable: false,
+      timeline: 'Send email',
+      timelineTarget: 'to',
+      simulate: (effect) => `Email “${effect.subject}” to ${effect.to || '(no address)'}`,
+    },
   },
   notify: {
     type: 'notify',
     label: 'Notify team',
     description: 'Posts a message to a Slack-compatible incoming webhook.',
     icon: 'bell',
+    glyph: '☏',
     category: 'action',
     configSchema: NotifyConfigSchema,
     defaults: () => ({ endpointId: '', text: 'New lead: {{visitor.traits.email}}' }),
     outputs: () => NEXT_OPTIONAL,
     fieldHelp: { endpointId: 'Slack-compatible incoming webhook endpoint.', text: TEMPLATE_HELP },
+    templates: [{ field: 'text', mode: 'text' }],
+    refs: [{ field: 'endpointId', kind: 'notify_endpoint' }],
+    breaksCycles: () => false,
+    summary: (config) => config.text || 'Write a message',
+    effect: {
+      outbound: true,
+      delivery: 'inline',
+      batchable: false,
+      timeline: 'Notify',
+      timelineTarget: 'endpointId',
+      simulate: (effect) => `Notify ${effect.endpointId}: ${effect.text}`,
+    },
+  },
+  send_sms: {
+    type: 'send_sms',
+    label: 'Send SMS',
+    description: 'Texts the visitor through the site SMS provider (Twilio-compatible).',
+    icon: 'message-square',
+    glyph: '✆',
+    category: 'action',
+    configSchema: SendSmsConfigSchema,
+    defaults: () => ({ phoneTrait: DEFAULT_SMS_PHONE_TRAIT, body: '' }),
+    outputs: () => NEXT_OPTIONAL,
+    fieldHelp: {
+      phoneTrait:
+        'Visitor trait with the phone number in E.164 form (+4915112345678). Skipped when missing, or when the trait sms_opt_out is true.',
+      body: `Message text; providers take at most 1,600 characters once rendered. ${TEMPLATE_HELP}`,
+    },
+    templates: [{ field: 'body', mode: 'text' }],
+    refs: [],
+    breaksCycles: () => false,
+    summary: (config) =>
+      config.body
+        ? `Text ${config.phoneTrait || DEFAULT_SMS_PHONE_TRAIT}: ${config.body}`
+        : 'Write a message',
+    effect: {
+      outbound: true,
+      delivery: 'deferred',
+      batchable: false,
+      timeline: 'Send SMS',
+      timelineTarget: 'to',
+      simulate: (effect) => `Text “${effect.body}” to ${effect.to}`,
+    },
   },
 } satisfies NodeRegistry;
 
@@ -346,4 +601,27 @@ export function createNode<T extends NodeType>(
 ): NodeOfType<T> {
   const node = { id, type, config: nodeDefinition(type).defaults(), ...options };
   return node as unknown as NodeOfType<T>;
+}
+
+/** The facts about an effect kind (an action's node type). */
+export function effectFacts<K extends EffectKind>(kind: K): EffectFacts<K> {
+  return (NODE_REGISTRY as NodeRegistry)[kind].effect as EffectFacts<K>;
+}
+
+/** Whether the flow's quiet hours hold a node of this kind back. */
+export function isOutbound(type: NodeType): boolean {
+  const effect: { outbound: boolean } | null = NODE_REGISTRY[type].effect;
+  return effect !== null && effect.outbound;
+}
+
+/** A node's one-line summary for the canvas (unclipped). */
+export function nodeSummaryText(node: FlowNode): string {
+  // The registry is keyed by the same discriminant, so the config always fits the definition.
+  const summary = NODE_REGISTRY[node.type].summary as (config: FlowNode['config']) => string;
+  return summary(node.config);
+}
+
+/** The simulator's line for one rendered effect. */
+export function effectText<K extends EffectKind>(effect: { kind: K } & EffectPayloads[K]): string {
+  return effectFacts(effect.kind).simulate(effect);
 }

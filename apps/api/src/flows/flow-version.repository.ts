@@ -17,15 +17,6 @@ export interface FlowVersionRow extends FlowVersionSummaryRow {
   settings: FlowSettings;
 }
 
-/** A live flow with the graph and settings of its current published version (runtime trigger index). */
-export interface LiveFlowVersion {
-  flowId: string;
-  name: string;
-  version: number;
-  graph: FlowGraph;
-  settings: FlowSettings;
-}
-
 const SUMMARY_COLUMNS = `v.version, v.note, v.published_at, v.published_by,
   u.name AS publisher_name, u.email AS publisher_email`;
 
@@ -128,31 +119,5 @@ export class FlowVersionRepository {
       [siteId, flowId, fromVersion, input.note, input.publishedBy],
     );
     return rows[0];
-  }
-
-  /** The site's live flows with their current published version; what the runtime's trigger index loads. */
-  async liveVersions(siteId: string): Promise<LiveFlowVersion[]> {
-    const rows: {
-      flow_id: string;
-      name: string;
-      version: number;
-      graph: FlowGraph;
-      settings: FlowSettings;
-    }[] = await queryRows(
-      this.db,
-      `SELECT f.id AS flow_id, f.name, v.version, v.graph, v.settings
-         FROM flows f JOIN flow_versions v
-           ON v.site_id = f.site_id AND v.flow_id = f.id AND v.version = f.published_version
-        WHERE f.site_id = $1 AND f.status = 'live'
-        ORDER BY f.created_at, f.id`,
-      [siteId],
-    );
-    return rows.map((r) => ({
-      flowId: r.flow_id,
-      name: r.name,
-      version: r.version,
-      graph: r.graph,
-      settings: r.settings,
-    }));
   }
 }

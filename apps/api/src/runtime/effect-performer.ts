@@ -1,7 +1,9 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { EngineEffect } from '@nudgeflow/engine';
+import { effectFacts } from '@nudgeflow/flow-schema';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
+import { SmsSender } from '../sms/sms.sender';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { EmailSender } from './email.sender';
 import { RunRepository } from './run.repository';
@@ -11,9 +13,6 @@ import { composeVisitorUpdates, VisitorUpdate } from './visitor-updates';
 /** How long a pending on-site message waits for the visitor's next page view. */
 const ONSITE_TTL_HOURS = 72;
 
-/** Effects several runs can write together (`performBatch`). */
-const BATCHABLE = new Set<EngineEffect['kind']>(['update_visitor', 'show_cta']);
-
 /** An action that will fail the same way however often it is retried (bad endpoint, bad payload). */
 export function isPermanent(err: unknown): boolean {
   return err instanceof AppError && err.status >= HttpStatus.BAD_REQUEST && err.status < 500;
@@ -21,8 +20,8 @@ export function isPermanent(err: unknown): boolean {
 
 /**
  * Performs one effect inside the caller's transaction, which holds the run's row lock and the
- * ledger row: database effects commit with the ledger status (exactly once); an SMTP send happens
- * while the lock is held, so a cancel cannot commit in between and a crash rolls the ledger back.
+ * ledger row: database effects commit with the ledger status (exactly once); an SMTP or SMS send
+ * happens while the lock is held, so a cancel cannot commit in between and a crash rolls the ledger back.
  */
 @Injectable()
 export class EffectPerformer {
@@ -30,15 +29,17 @@ export class EffectPerformer {
     private readonly runs: RunRepository,
     private readonly email: EmailSender,
     private readonly webhooks: WebhookDispatcher,
+    private readonly sms: SmsSender,
   ) {}
 
-  /** Effects that are only database writes, so they run in the step's own transaction. */
+  /** Effects that are only database writes, so they run in the step's own transaction (registry fact). */
   isInline(kind: EngineEffect['kind']): boolean {
-    return kind !== 'send_email';
+    return effectFacts(kind).delivery === 'inline';
   }
 
+  /** Effects several runs can write together (`performBatch`; registry fact). */
   isBatchable(kind: EngineEffect['kind']): boolean {
-    return BATCHABLE.has(kind);
+    return effectFacts(kind).batchable;
   }
 
   /**
@@ -109,6 +110,8 @@ export class EffectPerformer {
         );
       case 'send_email':
         return await this.email.send(run.site_id, effect);
+      case 'send_sms':
+        return await this.sms.send(run.site_id, effect);
       default: {
         const _never: never = effect;
         return _never;

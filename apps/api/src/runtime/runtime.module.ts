@@ -3,6 +3,7 @@ import { CoreModule } from '../core.module';
 import { EmailSenderRepository } from '../email/email-sender.repository';
 import { FlowsModule } from '../flows/flows.module';
 import { profileFoldProvider } from '../ingest/profile-fold';
+import { SmsWorkerModule } from '../sms/sms.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
 import { EffectPerformer } from './effect-performer';
 import { EmailSender } from './email.sender';
@@ -32,7 +33,7 @@ export class RuntimeApiModule {}
 
 /** Trigger matching, step execution, outbox relay, reconciler and reaper (worker process). */
 @Module({
-  imports: [CoreModule, WebhooksCoreModule],
+  imports: [CoreModule, WebhooksCoreModule, SmsWorkerModule],
   providers: [
     runtimeConfig,
     PgClientGuard,

@@ -47,7 +47,7 @@ export interface RunStep {
   iteration: number;
   input: StepInput | null;
   output: string | null;
-  /** The engine's effect (`kind`: show_cta, send_webhook, update_visitor, send_email, notify). */
+  /** The engine's effect (`kind`: an action's node type, see `EffectPayloads` in libs/flow-schema). */
   effect: ({ kind: string } & Record<string, unknown>) | null;
   effectStatus: EffectStatus;
   effectResult: Record<string, unknown> | null;

@@ -1337,6 +1337,22 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sites/{siteId}/sms-provider': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['SmsProviderController_get'];
+    put: operations['SmsProviderController_put'];
+    post?: never;
+    delete: operations['SmsProviderController_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1494,6 +1510,14 @@ export interface components {
         notifyEndpointIds: string[];
         inboundHookIds: string[];
       };
+    };
+    SmsProvider: {
+      baseUrl: string;
+      accountSid: string;
+      fromNumber: string;
+      authTokenSet: boolean;
+      /** Format: date-time */
+      updatedAt: string;
     };
     Site: {
       id: string;
@@ -4584,6 +4608,76 @@ export interface operations {
       path: {
         siteId: string;
         senderId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  SmsProviderController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SmsProvider'];
+        };
+      };
+    };
+  };
+  SmsProviderController_put: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          baseUrl: string;
+          accountSid: string;
+          authToken?: string;
+          fromNumber: string;
+        };
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SmsProvider'];
+        };
+      };
+    };
+  };
+  SmsProviderController_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
       };
       cookie?: never;
     };

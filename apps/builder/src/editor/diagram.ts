@@ -24,7 +24,8 @@ export type FlowNodeData = {
   node: FlowNode;
   title: string;
   kindLabel: string;
-  icon: string;
+  /** The registry's plain-text symbol for the kind. */
+  glyph: string;
   category: NodeCategory;
   summary: string;
   hasInput: boolean;
@@ -108,7 +109,7 @@ export function toDiagram(
         node,
         title: node.label?.trim() || definition.label,
         kindLabel: definition.label,
-        icon: definition.icon,
+        glyph: definition.glyph,
         category: definition.category,
         summary: nodeSummary(node),
         hasInput: definition.category !== 'trigger' && node.type !== 'goal',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { findFlowTemplate } from '@nudgeflow/flow-schema';
-import { recordedReplay, simulate, suggestTimeline } from './simulation';
+import { findFlowTemplate, type FlowGraph } from '@nudgeflow/flow-schema';
+import { describeEffect, recordedReplay, simulate, suggestTimeline } from './simulation';
 
 const cart = findFlowTemplate('abandoned-cart')!;
 const visitor = { id: 'v1', traits: { email: 'ada@example.com', first_name: 'Ada' }, visitCount: 2 };
@@ -39,6 +39,47 @@ describe('simulator', () => {
     ]);
     expect(result.status).toBe('not_started');
     expect(result.log[0]?.text).toMatch(/no trigger matches/);
+  });
+});
+
+describe('simulating a Send SMS step', () => {
+  const graph: FlowGraph = {
+    nodes: [
+      { id: 'signup', type: 'trigger_event', config: { event: 'signup', filters: [] } },
+      {
+        id: 'text',
+        type: 'send_sms',
+        config: { phoneTrait: 'phone', body: 'Hi {{visitor.traits.first_name}}' },
+      },
+    ],
+    edges: [{ id: 'e1', source: 'signup', sourceHandle: 'next', target: 'text' }],
+  };
+  const settings = { reEntry: { mode: 'once' as const }, maxConcurrentRunsPerVisitor: 1, exitConditions: [] };
+  const start = [{ atMinutes: 0, name: 'signup', properties: {} }];
+  const texted = { id: 'v1', traits: { first_name: 'Ada', phone: '+49 151 1234-5678' } };
+
+  it('renders the message to the number from the trait and describes it', () => {
+    const result = simulate(graph, settings, texted, start);
+    const effects = result.steps.flatMap((s) => s.effects);
+    expect(effects).toMatchObject([{ kind: 'send_sms', to: '+4915112345678', body: 'Hi Ada' }]);
+    expect(describeEffect(effects[0]!)).toBe('Text “Hi Ada” to +4915112345678');
+    expect(result.status).toBe('completed');
+  });
+
+  it('sends nothing to an opted-out visitor or one without a number', () => {
+    for (const traits of [{ ...texted.traits, sms_opt_out: true }, { first_name: 'Ada' }]) {
+      const result = simulate(graph, settings, { id: 'v2', traits }, start);
+      expect(result.steps.map((s) => s.nodeId)).toEqual(['signup', 'text']);
+      expect(result.steps.flatMap((s) => s.effects)).toEqual([]);
+    }
+  });
+
+  it('holds the text back during quiet hours and sends it when they end', () => {
+    const quiet = { ...settings, quietHours: { from: '08:00', to: '10:00' } };
+    const result = simulate(graph, quiet, texted, start, { start: new Date('2025-01-06T09:00:00Z') });
+    const sent = result.steps.find((s) => s.effects.length > 0);
+    expect(sent?.at).toBe('2025-01-06T10:00:00.000Z');
+    expect(result.log[0]?.text).toMatch(/waiting at text until 2025-01-06T10:00:00.000Z/);
   });
 });
 

@@ -18,7 +18,7 @@ import {
   toVisitorSnapshot,
   type VisitorSnapshot,
 } from '@nudgeflow/engine';
-import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
+import { effectText, type FlowGraph, type FlowSettings } from '@nudgeflow/flow-schema';
 
 export interface TimelineEvent {
   /** Minutes after the start of the simulation. */
@@ -183,30 +183,9 @@ export function suggestTimeline(graph: FlowGraph): TimelineEvent[] {
   return [{ atMinutes: 0, name, properties }];
 }
 
+/** The simulator's line for an effect: the registry's `simulate` of its kind. */
 export function describeEffect(effect: EngineEffect): string {
-  switch (effect.kind) {
-    case 'show_cta':
-      return `Show CTA ${effect.ctaId} (priority ${effect.priority})`;
-    case 'send_webhook':
-      return `POST webhook to ${effect.endpointId}`;
-    case 'update_visitor': {
-      const parts = [
-        ...Object.entries(effect.setTraits).map(([key, value]) => `${key}=${JSON.stringify(value)}`),
-        ...effect.unsetTraits.map((key) => `unset ${key}`),
-        ...effect.addTags.map((tag) => `+#${tag}`),
-        ...effect.removeTags.map((tag) => `−#${tag}`),
-      ];
-      return `Update visitor: ${parts.join(', ') || 'no change'}`;
-    }
-    case 'send_email':
-      return `Email “${effect.subject}” to ${effect.to || '(no address)'}`;
-    case 'notify':
-      return `Notify ${effect.endpointId}: ${effect.text}`;
-    default: {
-      const unknownEffect: never = effect;
-      return String(unknownEffect);
-    }
-  }
+  return effectText(effect);
 }
 
 function describeResult(result: AdvanceResult): string {

@@ -1,7 +1,6 @@
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { FlowNodeData } from '../editor/diagram';
-import { iconGlyph } from './node-icons';
 import { useFarZoom } from './zoom';
 
 export type FlowDiagramNode = Node<FlowNodeData, 'flow'>;
@@ -24,7 +23,7 @@ function FlowNodeCardImpl({ id, data, selected }: NodeProps<FlowDiagramNode>) {
       {data.hasInput && <Handle type="target" id="in" position={Position.Top} className="fnode__handle" />}
       <div className="fnode__head">
         <span className="fnode__icon" aria-hidden="true">
-          {iconGlyph(data.icon)}
+          {data.glyph}
         </span>
         <span className="fnode__kind">{data.kindLabel}</span>
         {errors > 0 && (

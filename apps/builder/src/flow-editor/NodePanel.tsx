@@ -7,7 +7,6 @@ import { ConfigForm } from './ConfigForm';
 import { NodeTypeContext } from './SchemaForm';
 import { RefPickersContext, useRefPickers } from './ref-options';
 import { useEditorStore } from './editor-store';
-import { iconGlyph } from './node-icons';
 
 interface Props {
   node: FlowNode;
@@ -27,7 +26,7 @@ export function NodePanel({ node, readOnly, issues, onDelete }: Props) {
     <div className="panel__section stack">
       <div className="row" style={{ flexWrap: 'nowrap' }}>
         <span className={`fnode__icon fnode__icon--${definition.category}`} aria-hidden="true">
-          {iconGlyph(definition.icon)}
+          {definition.glyph}
         </span>
         <div>
           <h2 style={{ margin: 0 }}>{definition.label}</h2>

@@ -1,5 +1,4 @@
 import { NODE_CATEGORIES, NODE_REGISTRY, NODE_TYPES, type NodeType } from '@nudgeflow/flow-schema';
-import { iconGlyph } from './node-icons';
 
 export const DRAG_MIME = 'application/x-nudgeflow-node';
 
@@ -32,7 +31,7 @@ export function Palette({ onAdd }: { onAdd: (type: NodeType) => void }) {
                 onClick={() => onAdd(type)}
               >
                 <span className="palette__icon" aria-hidden="true">
-                  {iconGlyph(definition.icon)}
+                  {definition.glyph}
                 </span>
                 {definition.label}
               </button>

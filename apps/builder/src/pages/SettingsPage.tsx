@@ -16,12 +16,14 @@ import { ME_KEY, useMe } from '../hooks/useMe';
 import { toast } from '../state/toast-store';
 import { TabBar } from '../components/TabBar';
 import { EmailSendersSettings } from './EmailSendersSettings';
+import { SmsProviderSettings } from './SmsProviderSettings';
 
 const TABS = [
   { id: 'general', label: 'General' },
   { id: 'install', label: 'Install & keys' },
   { id: 'members', label: 'Members' },
   { id: 'email', label: 'Email senders' },
+  { id: 'sms', label: 'SMS provider' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
@@ -47,6 +49,7 @@ export function SettingsPage() {
         {tab === 'install' && <InstallAndKeys />}
         {tab === 'members' && <Members />}
         {tab === 'email' && <EmailSendersSettings />}
+        {tab === 'sms' && <SmsProviderSettings />}
       </div>
     </div>
   );

@@ -144,4 +144,31 @@ describe('run timeline', () => {
     expect(isUuid('0195e4d2-7c1b-4f4e-9a51-1b2c3d4e5f60')).toBe(true);
     expect(isUuid('anon-123')).toBe(false);
   });
+
+  it('words SMS steps from the registry: the recipient, retries, and an opted-out visitor', () => {
+    const timeline = buildTimeline(
+      run({
+        status: 'completed',
+        timeline: [
+          step({
+            nodeId: 'text',
+            nodeType: 'send_sms',
+            effect: { kind: 'send_sms', to: '+4915112345678', body: 'Hi Ada' },
+            effectStatus: 'done',
+            effectResult: { sid: 'SM1', status: 'queued' },
+            attempts: 2,
+          }),
+          step({ nodeId: 'text2', nodeType: 'send_sms', at: at(100), skipped: 'OPTED_OUT' }),
+        ],
+      }),
+    );
+    expect(timeline.map((e) => e.title)).toEqual([
+      'Send SMS · text',
+      'Send SMS → +4915112345678: done after 2 attempts',
+      'Send SMS · text2',
+      'Skipped: OPTED_OUT',
+      'Run completed',
+    ]);
+    expect(timeline[1]?.detail).toBe('{"sid":"SM1","status":"queued"}');
+  });
 });

@@ -1,4 +1,4 @@
-import { isNodeType, nodeDefinition } from '@nudgeflow/flow-schema';
+import { effectFacts, isEffectKind, isNodeType, nodeDefinition } from '@nudgeflow/flow-schema';
 import type { RunDetail, RunStatus, RunStep, StepInput } from '../api/runs';
 
 export type TimelineTone = 'info' | 'success' | 'warning' | 'error';
@@ -39,20 +39,12 @@ export function describeInput(input: StepInput | null): string | undefined {
   }
 }
 
-const EFFECT_WORDS: Record<string, string> = {
-  show_cta: 'Show CTA',
-  send_webhook: 'Send webhook',
-  update_visitor: 'Update visitor',
-  send_email: 'Send email',
-  notify: 'Notify',
-};
-
-function effectTarget(effect: Record<string, unknown>): string {
-  for (const key of ['ctaId', 'endpointId', 'to', 'senderId']) {
-    const value = effect[key];
-    if (typeof value === 'string' && value) return ` → ${value}`;
-  }
-  return '';
+/** The timeline's words for an effect and its target (`Send email → ada@example.com`), from the registry. */
+function effectTitle(effect: { kind: string } & Record<string, unknown>): string {
+  if (!isEffectKind(effect.kind)) return effect.kind;
+  const facts = effectFacts(effect.kind);
+  const target = facts.timelineTarget === null ? undefined : effect[facts.timelineTarget];
+  return typeof target === 'string' && target ? `${facts.timeline} → ${target}` : facts.timeline;
 }
 
 export function formatDuration(ms: number): string {
@@ -114,7 +106,6 @@ export function buildTimeline(run: RunDetail, labels: Record<string, string> = {
       nodeId: step.nodeId,
     });
     if (step.effect) {
-      const words = EFFECT_WORDS[step.effect.kind] ?? step.effect.kind;
       const attempts = step.attempts > 1 ? ` after ${step.attempts} attempts` : '';
       const tone: TimelineTone =
         step.effectStatus === 'done'
@@ -128,7 +119,7 @@ export function buildTimeline(run: RunDetail, labels: Record<string, string> = {
         key: `${key}:effect`,
         at: step.completedAt ?? step.at,
         kind: 'effect',
-        title: `${words}${effectTarget(step.effect)}: ${step.effectStatus}${attempts}`,
+        title: `${effectTitle(step.effect)}: ${step.effectStatus}${attempts}`,
         detail: step.effectResult ? JSON.stringify(step.effectResult) : undefined,
         tone,
         nodeId: step.nodeId,

@@ -25,6 +25,7 @@ import { WebhookClaimsById1764300400300 } from './1764300400300-webhook-claims-b
 import { VisitorCtaLog1764300500100 } from './1764300500100-visitor-cta-log';
 import { SessionRetiredTokens1764300700100 } from './1764300700100-session-retired-tokens';
 import { EmailSenders1764300700200 } from './1764300700200-email-senders';
+import { SmsProviders1764300900100 } from './1764300900100-sms-providers';
 import { IngestFold1764300700300 } from './1764300700300-ingest-fold';
 import { AnalyticsSiteWatermarks1764300800000 } from './1764300800000-analytics-site-watermarks';
 import { IdentityVerification1764300800100 } from './1764300800100-identity-verification';
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   DedupeWindow1764300850000,
   AnalyticsSiteWatermarks1764300800000,
   IdentityVerification1764300800100,
+  SmsProviders1764300900100,
 ];
