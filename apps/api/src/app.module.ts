@@ -5,6 +5,7 @@ import { AccountsController } from './auth/accounts.controller';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { BacktestModule } from './backtest/backtest.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { CoreModule } from './core.module';
 import { EmailApiModule } from './email/email.module';
@@ -32,6 +33,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AnalyticsApiModule,
     OnsiteModule,
     EmailApiModule,
+    BacktestModule,
   ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [
