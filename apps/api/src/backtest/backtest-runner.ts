@@ -67,7 +67,8 @@ export class BacktestRunner {
     let cursor = spec.cursor_visitor;
     let visitorsDone = spec.visitors_done;
     let done = false;
-    while (Date.now() - started < opts.budgetMs) {
+    // At least one page per slice, so a slice always makes progress.
+    do {
       const visitors = await this.repo.nextVisitors(
         siteId,
         spec.window_from,
@@ -87,7 +88,7 @@ export class BacktestRunner {
         break;
       }
       if ((await this.repo.status(siteId, id)) !== 'running') return 'cancelled';
-    }
+    } while (Date.now() - started < opts.budgetMs);
     const saved = await this.repo.checkpoint(
       siteId,
       id,

@@ -32,6 +32,7 @@ export class BacktestHandler {
       outcome = await this.runner.runSlice(siteId, backtestId, {
         ...DEFAULT_SLICE,
         budgetMs: this.cfg.BACKTEST_SLICE_MS,
+        visitorsPerPage: this.cfg.BACKTEST_PAGE_VISITORS,
       });
     } catch (err) {
       await this.repo.fail(siteId, backtestId, err instanceof Error ? err.message : String(err), new Date());
