@@ -5,6 +5,7 @@ import { ANALYTICS_ISOLATED_ENDPOINTS } from '../analytics/isolation-endpoints';
 import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
 import { ONSITE_ISOLATED_ENDPOINTS } from '../onsite/isolation-endpoints';
 import { EMAIL_ISOLATED_ENDPOINTS } from '../email/isolation-endpoints';
+import { BACKTEST_ISOLATED_ENDPOINTS } from '../backtest/isolation-endpoints';
 
 /**
  * Every tenant-scoped endpoint, with the role it needs. The isolation test calls each one with the
@@ -223,6 +224,7 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   ...ONSITE_ISOLATED_ENDPOINTS,
   ...ANALYTICS_ISOLATED_ENDPOINTS,
   ...EMAIL_ISOLATED_ENDPOINTS,
+  ...BACKTEST_ISOLATED_ENDPOINTS,
   {
     name: 'delete site',
     method: 'DELETE',

@@ -75,7 +75,12 @@ describe('VisitorReplay', () => {
   it('converts on the goal before the timer, and applies the CTA caps per day', () => {
     const r = replay(
       cart,
-      [ev(1, 'cart', T0), ev(2, 'buy', T0 + 10 * 60_000), ev(3, 'cart', T0 + HOUR), ev(4, 'cart', T0 + 2 * HOUR)],
+      [
+        ev(1, 'cart', T0),
+        ev(2, 'buy', T0 + 10 * 60_000),
+        ev(3, 'cart', T0 + HOUR),
+        ev(4, 'cart', T0 + 2 * HOUR),
+      ],
       T0 + 10 * HOUR,
     );
     expect(r.runs).toMatchObject({ enrolled: 3, converted: 1, completed: 2 });
@@ -91,7 +96,9 @@ describe('VisitorReplay', () => {
       ['t', 'next', 'w'],
       ['w', 'next', 'cta'],
     ]);
-    expect(replay(once, [ev(1, 'cart', T0), ev(2, 'cart', T0 + 5 * HOUR)], T0 + 9 * HOUR).runs.enrolled).toBe(1);
+    expect(replay(once, [ev(1, 'cart', T0), ev(2, 'cart', T0 + 5 * HOUR)], T0 + 9 * HOUR).runs.enrolled).toBe(
+      1,
+    );
     const capped = flowOf(
       cart.compiled.graph.nodes,
       [
@@ -101,7 +108,11 @@ describe('VisitorReplay', () => {
       { reEntry: { mode: 'every_time' }, maxConcurrentRunsPerVisitor: 1 },
     );
     // The second cart comes while the first run waits: refused; the third after it ended: admitted.
-    const r = replay(capped, [ev(1, 'cart', T0), ev(2, 'cart', T0 + 1), ev(3, 'cart', T0 + 2 * HOUR)], T0 + 2 * HOUR + 1);
+    const r = replay(
+      capped,
+      [ev(1, 'cart', T0), ev(2, 'cart', T0 + 1), ev(3, 'cart', T0 + 2 * HOUR)],
+      T0 + 2 * HOUR + 1,
+    );
     expect(r.runs.enrolled).toBe(2);
   });
 

@@ -101,16 +101,19 @@ export class VisitorReplay {
     this.fireDue(e.ts);
     if (e.isBot) return;
     this.logCta(e.event, e.ts);
-    for (const run of [...this.runs]) {
-      if (run.state.status !== 'waiting' || !run.interests.includes(e.event.name)) continue;
-      this.advance(run, { kind: 'event', event: e.event }, e.ts);
-    }
+    // As the trigger job does it: the event goes to the inbox of the waiting runs that listen for it,
+    // the enrolment is decided with the guard as it stands (those runs still count as active), the new
+    // run advances at once, and the waiting runs take their inbox event afterwards.
+    const listening = this.runs.filter(
+      (run) => run.state.status === 'waiting' && run.interests.includes(e.event.name),
+    );
     for (const view of e.webhookView ? [e.event, e.webhookView] : [e.event]) {
       const trigger = this.triggers.find((t) => matchesTrigger(t, view));
       if (!trigger) continue;
       this.enrol(e, view, trigger.id);
-      return;
+      break;
     }
+    for (const run of listening) this.advance(run, { kind: 'event', event: e.event }, e.ts);
   }
 
   /** Fires what is due up to the window's end and tallies the runs still waiting. */
