@@ -41,6 +41,15 @@ const base = (v: Tenant) => `/api/sites/${v.siteId}/flows/${flowOf.get(v)}/backt
 
 export const BACKTEST_ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   {
+    name: 'flow lift (holdout)',
+    method: 'GET',
+    path: (v) => `/api/sites/${v.siteId}/flows/${flowOf.get(v)}/lift`,
+    role: 'viewer',
+    okStatus: 200,
+    keyAllowed: true,
+    setup: seedFlow,
+  },
+  {
     name: 'start backtest',
     method: 'POST',
     path: base,

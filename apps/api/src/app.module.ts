@@ -6,6 +6,7 @@ import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { BacktestModule } from './backtest/backtest.module';
+import { LiftModule } from './lift/lift.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { CoreModule } from './core.module';
 import { EmailApiModule } from './email/email.module';
@@ -34,6 +35,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     OnsiteModule,
     EmailApiModule,
     BacktestModule,
+    LiftModule,
   ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [

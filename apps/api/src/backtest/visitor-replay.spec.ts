@@ -1,7 +1,7 @@
-import { compileFlow } from '@nudgeflow/engine';
+import { compileFlow, isHeldOut } from '@nudgeflow/engine';
 import { FlowGraph, FlowSettings, FlowSettingsSchema } from '@nudgeflow/flow-schema';
 import { BacktestTally } from './backtest-tally';
-import { isHeldOut, ReplayCaps, ReplayEvent, ReplayFlow, VisitorReplay } from './visitor-replay';
+import { ReplayCaps, ReplayEvent, ReplayFlow, VisitorReplay } from './visitor-replay';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const HOUR = 3_600_000;

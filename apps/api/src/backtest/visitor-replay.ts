@@ -2,8 +2,8 @@ import {
   advanceRun,
   applyVisitorUpdate,
   eventsOfInterest,
+  isHeldOut,
   matchesTrigger,
-  stableUnit,
   type AdvanceResult,
   type CompiledFlow,
   type EngineEffect,
@@ -55,12 +55,6 @@ interface ActiveRun {
 }
 
 const DAY_MS = 86_400_000;
-
-/** Holdout group by a stable hash of visitor and flow: a visitor stays in it across re-entries. */
-export function isHeldOut(visitorId: string, flowId: string, percent: number | undefined): boolean {
-  if (!percent || percent <= 0) return false;
-  return stableUnit('holdout', flowId, visitorId) * 100 < percent;
-}
 
 /**
  * Replays one visitor's recorded events, in order, through the pure engine the runtime uses, the way
