@@ -64,8 +64,7 @@ export function BacktestPanel({
     if (!completedId || !current?.result) return;
     onOverlay({ id: completedId, counts: current.result.nodes });
     void queryClient.invalidateQueries({ queryKey: ['backtests', siteId, flowId] });
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per completed backtest
-  }, [completedId]);
+  }, [completedId]); // once per completed backtest
 
   const start = async () => {
     setStarting(true);
