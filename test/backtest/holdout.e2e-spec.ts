@@ -1,5 +1,6 @@
 import { isHeldOut } from '@nudgeflow/engine';
 import type { Tenant } from '../support/tenants';
+import { ctaConfig, publishCta } from '../onsite/onsite-harness';
 import { flowDoc, ingest, publishFlow, Stack, tenant, useStack, waitFor } from '../runtime/runtime-harness';
 
 interface LiftView {
@@ -45,11 +46,12 @@ describe('flow holdout (real worker, webhook receiver)', () => {
       100,
     );
 
-  const doc = (endpointId: string, holdoutPercent: number) =>
+  const doc = (endpointId: string, holdoutPercent: number, ctaId = 'none') =>
     flowDoc(
       'cart nudge',
       [
         { id: 't', type: 'trigger_event', config: { event: 'cart', filters: [] } },
+        { id: 'cta', type: 'show_cta', config: { ctaId } },
         {
           id: 'hook',
           type: 'send_webhook',
@@ -60,7 +62,8 @@ describe('flow holdout (real worker, webhook receiver)', () => {
         { id: 'g', type: 'goal', config: { event: 'buy', filters: [] } },
       ],
       [
-        ['t', 'next', 'hook'],
+        ['t', 'next', 'cta'],
+        ['cta', 'next', 'hook'],
         ['hook', 'next', 'w'],
         ['w', 'next', 'x'],
       ],
@@ -105,7 +108,8 @@ describe('flow holdout (real worker, webhook receiver)', () => {
       body: { url: ctx.rx.hookUrl },
     });
     expect(ep.status).toBe(201);
-    const flowId = await publishFlow(stack, t, doc(ep.body.id as string, 50));
+    const ctaId = await publishCta(stack.api, t, ctaConfig({ mode: 'flow' }));
+    const flowId = await publishFlow(stack, t, doc(ep.body.id as string, 50, ctaId));
     const visitors = Array.from({ length: VISITORS }, (_, i) => visitorId(i));
     for (let i = 0; i < VISITORS; i += 40)
       await ingest(
@@ -142,12 +146,29 @@ describe('flow holdout (real worker, webhook receiver)', () => {
       { held_out: false, effect_status: 'done', n: VISITORS - expectedOut.size },
       { held_out: true, effect_status: 'skipped', n: expectedOut.size },
     ]);
+    const ledgerCta = await stack.db.query<{ held_out: boolean; effect_status: string; n: number }>(
+      `SELECT r.held_out, s.effect_status, count(*)::int AS n FROM run_steps s
+         JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
+        WHERE s.site_id = $1 AND r.site_id = $1 AND s.flow_id = $2 AND s.node_id = 'cta' GROUP BY 1, 2 ORDER BY 1`,
+      [t.siteId, flowId],
+    );
+    expect(ledgerCta.rows).toEqual([
+      { held_out: false, effect_status: 'done', n: VISITORS - expectedOut.size },
+      { held_out: true, effect_status: 'skipped', n: expectedOut.size },
+    ]);
     const nudged = await waitFor('webhooks delivered', async () => {
       const got = new Set(ctx.rx.hooks.map((h) => (JSON.parse(h.body) as { visitor: string }).visitor));
       return got.size >= VISITORS - expectedOut.size ? got : undefined;
     });
     expect([...nudged].filter((v) => expectedOut.has(v))).toEqual([]);
     expect(nudged.size).toBe(VISITORS - expectedOut.size);
+    // The CTA was queued for treated visitors only: held-out visitors never see it, so they never
+    // count among its variants' viewers.
+    const messages = await stack.db.query<{ visitor_id: string }>(
+      `SELECT visitor_id FROM onsite_messages WHERE site_id = $1 AND cta_id = $2`,
+      [t.siteId, ctaId],
+    );
+    expect(messages.rows.map((m) => m.visitor_id).sort()).toEqual([...nudged].sort());
 
     // The simulated effect: 60 % of nudged visitors buy, 20 % of the others (seeded: the first ones
     // of each group in id order), so the true lift is +40 points.
