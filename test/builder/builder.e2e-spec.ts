@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { Page } from 'playwright-core';
+import type { Page, Response as PageResponse } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser } from '../../libs/embed/test/browser';
 import { waitFolded } from '../support/fold';
 import { startApi, startWorker, type RunningProcess, type TestApi } from '../support/processes';
@@ -34,6 +34,9 @@ const STACK_ENV = {
   WEBHOOK_ALLOWLIST: '127.0.0.1,::1',
   WEBHOOK_TIMEOUT_MS: '3000',
   SECRETS_KEY: 'test-secrets-key-for-builder-e2e',
+  // A backtest of a few visitors still takes several slices (jobs), so the editor polls its progress.
+  BACKTEST_SLICE_MS: '0',
+  BACKTEST_PAGE_VISITORS: '1',
 };
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
@@ -418,6 +421,54 @@ describe('builder in Chromium', () => {
       .getByText(/Timed out/)
       .first()
       .waitFor();
+  });
+
+  it('runs a backtest from the editor, shows its progress, then the forecast on the canvas', async () => {
+    // Record every state the editor polled, to check the progress only moves forward.
+    const fractions: number[] = [];
+    const onResponse = async (response: PageResponse) => {
+      if (!/\/backtests\/[0-9a-f-]{36}$/.test(response.url()) || response.request().method() !== 'GET')
+        return;
+      const body = (await response.json().catch(() => null)) as { progress?: { fraction: number } } | null;
+      if (body?.progress) fractions.push(body.progress.fraction);
+    };
+    page.on('response', onResponse);
+    // Without a worker the backtest waits in its queue: the editor shows it queued at 0 %.
+    await worker.stop();
+    await page.getByRole('tab', { name: 'Backtest' }).click();
+    await page.getByLabel('Backtest source').selectOption('1');
+    await page.getByLabel('Backtest window').selectOption('1');
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    const progress = page.getByRole('progressbar', { name: 'Backtest progress' });
+    await progress.waitFor();
+    expect(await progress.getAttribute('value')).toBe('0');
+    await page.getByLabel('Current backtest').getByText('queued').waitFor();
+    expect(await page.getByTestId('forecast-added_to_cart').count()).toBe(0);
+
+    worker = await startWorker(STACK_ENV, 60_000);
+    await page.getByLabel('Backtest result').waitFor({ timeout: 60_000 });
+    await progress.waitFor({ state: 'detached' });
+    page.off('response', onResponse);
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+
+    // The forecast replaces the live counts on the canvas, marked as such: the three visitors of the
+    // last day entered the trigger and wait for a checkout.
+    const forecast = (id: string) => page.getByTestId(`forecast-${id}`);
+    await forecast('added_to_cart').waitFor();
+    expect(await forecast('added_to_cart').getAttribute('aria-label')).toBe('Forecast counts (backtest)');
+    expect(await forecast('added_to_cart').textContent()).toBe('Forecast▶ 3');
+    expect(await forecast('wait_checkout').textContent()).toBe('Forecast▶ 3⏸ 3');
+    expect(await page.getByTestId('node-added_to_cart').getByLabel('Live counts').count()).toBe(0);
+    await page
+      .getByLabel('Backtest result')
+      .getByText(/3 enrolments/)
+      .waitFor();
+
+    // Turned off, the live counts come back.
+    await page.getByLabel('Show forecast on the canvas').uncheck();
+    await page.getByTestId('node-added_to_cart').getByLabel('Live counts').waitFor();
+    expect(await forecast('added_to_cart').count()).toBe(0);
   });
 
   it('creates a webhook endpoint, shows its secret once, and logs a delivery that can be resent', async () => {

@@ -6,6 +6,7 @@ import { WEBHOOK_ISOLATED_ENDPOINTS } from '../webhooks/isolation-endpoints';
 import { ONSITE_ISOLATED_ENDPOINTS } from '../onsite/isolation-endpoints';
 import { EMAIL_ISOLATED_ENDPOINTS } from '../email/isolation-endpoints';
 import { SMS_ISOLATED_ENDPOINTS } from '../sms/isolation-endpoints';
+import { BACKTEST_ISOLATED_ENDPOINTS } from '../backtest/isolation-endpoints';
 
 /**
  * Every tenant-scoped endpoint, with the role it needs. The isolation test calls each one with the
@@ -225,6 +226,7 @@ export const ISOLATED_ENDPOINTS: IsolatedEndpoint[] = [
   ...ANALYTICS_ISOLATED_ENDPOINTS,
   ...EMAIL_ISOLATED_ENDPOINTS,
   ...SMS_ISOLATED_ENDPOINTS,
+  ...BACKTEST_ISOLATED_ENDPOINTS,
   {
     name: 'delete site',
     method: 'DELETE',

@@ -5,6 +5,8 @@ import { AccountsController } from './auth/accounts.controller';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { BacktestModule } from './backtest/backtest.module';
+import { LiftModule } from './lift/lift.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { CoreModule } from './core.module';
 import { EmailApiModule } from './email/email.module';
@@ -34,6 +36,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     OnsiteModule,
     EmailApiModule,
     SmsApiModule,
+    BacktestModule,
+    LiftModule,
   ],
   controllers: [AuthController, SitesController, AccountsController],
   providers: [

@@ -1,6 +1,7 @@
 import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AnalyticsWorkerModule } from './analytics/analytics.module';
+import { BacktestWorkerModule } from './backtest/backtest.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { IngestWorkerModule } from './ingest/ingest-worker.module';
@@ -27,6 +28,7 @@ import { workerSchedules } from './worker-schedules';
     RuntimeWorkerModule,
     OnsiteWorkerModule,
     AnalyticsWorkerModule,
+    BacktestWorkerModule,
   ],
   providers: [JobRegistry, ...QUEUE_PROCESSORS, SessionMaintenance, WorkerDrain],
 })

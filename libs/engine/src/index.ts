@@ -7,3 +7,4 @@ export * from './time-window';
 export * from './stable-hash';
 export { getPath, toJsonValue } from './json-value';
 export * from './recorded-event';
+export * from './holdout';

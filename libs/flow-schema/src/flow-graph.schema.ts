@@ -175,6 +175,8 @@ export const FlowSettingsSchema = z.strictObject({
   exitConditions: z.array(EventMatcherSchema).max(20).default([]),
   /** Outbound messages (email, SMS, webhook, notify) reached inside these hours wait until they end. */
   quietHours: QuietHoursSchema.optional(),
+  /** Percent of enrolments held out to measure lift: enrolled and recorded, no effect performed (0–50). */
+  holdoutPercent: z.number().int().min(0).max(50).optional(),
 });
 export type FlowSettings = z.infer<typeof FlowSettingsSchema>;
 export type FlowSettingsInput = z.input<typeof FlowSettingsSchema>;

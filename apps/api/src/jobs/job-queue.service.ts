@@ -13,12 +13,14 @@ export class JobQueueService {
     @InjectQueue(QueueName.Steps) steps: Queue,
     @InjectQueue(QueueName.Webhooks) webhooks: Queue,
     @InjectQueue(QueueName.Maintenance) maintenance: Queue,
+    @InjectQueue(QueueName.Backtests) backtests: Queue,
   ) {
     this.queues = {
       [QueueName.Triggers]: triggers,
       [QueueName.Steps]: steps,
       [QueueName.Webhooks]: webhooks,
       [QueueName.Maintenance]: maintenance,
+      [QueueName.Backtests]: backtests,
     };
   }
 

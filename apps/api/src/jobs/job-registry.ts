@@ -18,6 +18,7 @@ export class JobRegistryError extends Error {}
 @Injectable()
 export class JobRegistry implements OnModuleInit {
   private readonly handlers = new Map<JobName, Handler>();
+  private ready = false;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -26,6 +27,7 @@ export class JobRegistry implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    if (this.ready) return;
     const owners = new Map<JobName, string[]>();
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
@@ -42,9 +44,13 @@ export class JobRegistry implements OnModuleInit {
     }
     const problems = handlerCoverageProblems(owners);
     if (problems.length) throw new JobRegistryError(`job registry: ${problems.join('; ')}`);
+    this.ready = true;
   }
 
   async dispatch<N extends JobName>(name: N, data: JobPayloadMap[N], ctx: JobContext): Promise<unknown> {
+    // BullMQ's workers start in an earlier module's init hook: a job already waiting in Redis can
+    // arrive before this registry's own hook ran (every provider exists by then).
+    if (!this.ready) this.onModuleInit();
     const handler = this.handlers.get(name);
     if (!handler) throw new JobRegistryError(`no handler for job ${name}`);
     return handler(data, ctx);

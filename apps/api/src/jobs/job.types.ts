@@ -4,6 +4,7 @@ export enum QueueName {
   Steps = 'steps',
   Webhooks = 'webhooks',
   Maintenance = 'maintenance',
+  Backtests = 'backtests',
 }
 
 export enum JobName {
@@ -18,6 +19,7 @@ export enum JobName {
   WebhookMessageDeliver = 'WebhookMessageDeliver',
   WebhookMessagesQueueDue = 'WebhookMessagesQueueDue',
   RollupsAdvance = 'RollupsAdvance',
+  BacktestRun = 'BacktestRun',
 }
 
 export interface JobPayloadMap {
@@ -46,6 +48,8 @@ export interface JobPayloadMap {
   [JobName.WebhookMessagesQueueDue]: Record<string, never>;
   /** Roll the next watermark window of events and the run ledger into the analytics buckets. */
   [JobName.RollupsAdvance]: Record<string, never>;
+  /** Replay the next slice of a backtest's visitors; the job re-enqueues itself until done (fair to other sites). */
+  [JobName.BacktestRun]: { siteId: string; backtestId: string };
 }
 
 /** Which queue carries each job; a missing entry is a compile error. */
@@ -61,6 +65,7 @@ export const JOB_QUEUE: Record<JobName, QueueName> = {
   [JobName.WebhookMessageDeliver]: QueueName.Webhooks,
   [JobName.WebhookMessagesQueueDue]: QueueName.Maintenance,
   [JobName.RollupsAdvance]: QueueName.Maintenance,
+  [JobName.BacktestRun]: QueueName.Backtests,
 };
 
 export type JobPayload<N extends JobName> = JobPayloadMap[N];

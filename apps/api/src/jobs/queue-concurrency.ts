@@ -24,6 +24,9 @@ export function queueConcurrency(
       return cfg.WORKER_CONCURRENCY * 2;
     case QueueName.Maintenance:
       return 2;
+    case QueueName.Backtests:
+      // One replay per worker: CPU-bound, and its slices take turns with other sites' backtests.
+      return 1;
   }
 }
 

@@ -474,7 +474,7 @@ export class RunExecutor {
       last = res;
       for (const s of res.steps) {
         const effect = s.effects[0] ?? null;
-        if (effect?.kind === 'update_visitor') visitor = applyVisitorUpdate(visitor, effect);
+        if (effect?.kind === 'update_visitor' && !run.held_out) visitor = applyVisitorUpdate(visitor, effect);
         steps.push({
           nodeId: s.nodeId,
           iteration: s.iteration,
@@ -483,8 +483,9 @@ export class RunExecutor {
           handle: s.handle,
           input: meta,
           effect,
-          effectStatus: effect ? 'pending' : 'none',
-          effectResult: null,
+          // A held-out run records the action it reached and never performs it.
+          effectStatus: effect ? (run.held_out ? 'skipped' : 'pending') : 'none',
+          effectResult: effect && run.held_out ? { heldOut: true } : null,
           skipped: s.skipped ?? null,
           at: s.at,
         });
@@ -507,7 +508,7 @@ export class RunExecutor {
     // Database effects ride in this transaction until the first outbound one (order is kept).
     let blocked = false;
     for (const s of steps) {
-      if (!s.effect) continue;
+      if (!s.effect || s.effectStatus === 'skipped') continue;
       if (blocked || !this.effects.isInline(s.effect.kind)) {
         blocked = true;
         continue;

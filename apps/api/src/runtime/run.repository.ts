@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EngineEffect, FlowEvent, RunState } from '@nudgeflow/engine';
+import { isHeldOut, type EngineEffect, type FlowEvent, type RunState } from '@nudgeflow/engine';
 import { DataSource, EntityManager } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
 import type { StoredEvent, StoredVisitor } from './engine-event';
@@ -45,6 +45,8 @@ export interface EnrolFlow {
   reEntry: 'once' | 'every_time' | 'once_per_days';
   reEntryDays: number;
   maxConcurrent: number;
+  /** Percent of enrolments held out (flow setting): enrolled and recorded, no effect performed. */
+  holdoutPercent: number;
 }
 
 export interface EnrolItem {
@@ -87,7 +89,7 @@ const CROSS_SHARD = `SET LOCAL citus.multi_task_query_log_level TO 'off'`;
 
 const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_event_id::text AS trigger_event_id,
   trigger_node_id, trigger_event, status, settled_status, state, seq, next_step_at, wait_node_id, interests,
-  error, created_at, updated_at, ended_at`;
+  error, created_at, updated_at, ended_at, held_out`;
 
 /**
  * A run's columns plus what an advance needs: its last ledger position (stable under the run's lock:
@@ -241,8 +243,8 @@ export class RunRepository {
     const rows = await queryRows<{ id: string }>(
       tx,
       `WITH c AS (
-         SELECT c.* FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[])
-                  AS c(visitor_id, event_id, node_id, event)
+         SELECT c.* FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $12::boolean[])
+                  AS c(visitor_id, event_id, node_id, event, held_out)
           WHERE NOT EXISTS (SELECT 1 FROM runs r
                              WHERE r.site_id = $1 AND r.flow_id = $2 AND r.trigger_event_id = c.event_id)
        ), admitted AS (
@@ -255,8 +257,8 @@ export class RunRepository {
          RETURNING visitor_id
        )
        INSERT INTO runs (site_id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
-                         trigger_event, status, next_step_at)
-       SELECT $1, $2, $7, c.visitor_id, c.event_id, c.node_id, c.event, 'pending', $11
+                         trigger_event, status, next_step_at, held_out)
+       SELECT $1, $2, $7, c.visitor_id, c.event_id, c.node_id, c.event, 'pending', $11, c.held_out
          FROM c JOIN admitted a ON a.visitor_id = c.visitor_id
        ON CONFLICT (site_id, flow_id, trigger_event_id) DO NOTHING
        RETURNING id`,
@@ -273,6 +275,7 @@ export class RunRepository {
         new Date(now.getTime() - flow.reEntryDays * 86_400_000).toISOString(),
         flow.maxConcurrent,
         now.toISOString(),
+        items.map((i) => isHeldOut(i.visitorId, flow.flowId, flow.holdoutPercent)),
       ],
     );
     return rows.map((r) => r.id);

@@ -21,6 +21,7 @@ export function runView(r: RunRow) {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     endedAt: r.ended_at,
+    heldOut: r.held_out,
   };
 }
 

@@ -32,6 +32,8 @@ export interface RunRow {
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
+  /** In the flow's holdout: the run is recorded step by step, its effects are not performed. */
+  held_out: boolean;
 }
 
 /** What started one engine advance, kept on each ledger row for the run timeline. */

@@ -101,6 +101,7 @@ export class TriggerMatcher {
                 reEntry: reEntry.mode,
                 reEntryDays: reEntry.mode === 'once_per_days' ? reEntry.days : 0,
                 maxConcurrent: reEntry.mode === 'once' ? 1 : maxConcurrentRunsPerVisitor,
+                holdoutPercent: flow.compiled.settings.holdoutPercent ?? 0,
               },
               items: [],
             };

@@ -1353,6 +1353,54 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sites/{siteId}/flows/{flowId}/backtests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['BacktestsController_list'];
+    put?: never;
+    post: operations['BacktestsController_start'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sites/{siteId}/flows/{flowId}/backtests/{backtestId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['BacktestsController_get'];
+    put?: never;
+    post?: never;
+    delete: operations['BacktestsController_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sites/{siteId}/flows/{flowId}/lift': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['LiftController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1402,15 +1450,6 @@ export interface components {
       userId: string;
       /** @enum {string} */
       role: 'viewer' | 'editor' | 'owner';
-    };
-    EmailSender: {
-      id: string;
-      name: string;
-      fromName: string;
-      fromAddress: string;
-      replyTo: string | null;
-      /** Format: date-time */
-      createdAt: string;
     };
     FlowSummary: {
       id: string;
@@ -1510,6 +1549,121 @@ export interface components {
         notifyEndpointIds: string[];
         inboundHookIds: string[];
       };
+    };
+    BacktestResult: {
+      events: number;
+      visitors: number;
+      runs: {
+        enrolled: number;
+        enrolledHeldOut: number;
+        converted: number;
+        convertedHeldOut: number;
+        completed: number;
+        exited: number;
+        failed: number;
+      };
+      enrolledVisitors: number;
+      convertedVisitors: number;
+      nodes: {
+        [key: string]: {
+          entered: number;
+          waiting: number;
+          exited: {
+            [key: string]: number;
+          };
+        };
+      };
+      effects: {
+        [key: string]: {
+          count: number;
+          visitors: number;
+          capped: number;
+          heldOut: number;
+        };
+      };
+      ctas: {
+        [key: string]: {
+          shown: number;
+          capped: number;
+        };
+      };
+      skipped: {
+        [key: string]: number;
+      };
+      samples: {
+        visitorId: string;
+        runId: string;
+        trigger: string;
+        startedAt: string;
+        status: string;
+        steps: {
+          nodeId: string;
+          handle: string | null;
+          at: string;
+        }[];
+      }[];
+    };
+    Backtest: {
+      id: string;
+      flowId: string;
+      version: number | null;
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+      progress: {
+        visitorsDone: number;
+        visitorsTotal: number | null;
+        eventsDone: number;
+        fraction: number;
+      };
+      result: components['schemas']['BacktestResult'] | null;
+      error: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+    };
+    FlowLift: {
+      test: string;
+      versions: {
+        version: number;
+        holdoutPercent: number;
+        treated: {
+          visitors: number;
+          converted: number;
+          rate: number | null;
+        };
+        heldOut: {
+          visitors: number;
+          converted: number;
+          rate: number | null;
+        };
+        absolute: {
+          value: number;
+          low: number;
+          high: number;
+        } | null;
+        relative: {
+          value: number;
+          low: number;
+          high: number;
+        } | null;
+        pValue: number | null;
+      }[];
+    };
+    EmailSender: {
+      id: string;
+      name: string;
+      fromName: string;
+      fromAddress: string;
+      replyTo: string | null;
+      /** Format: date-time */
+      createdAt: string;
     };
     SmsProvider: {
       baseUrl: string;
@@ -4688,6 +4842,130 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+    };
+  };
+  BacktestsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+        flowId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Backtest'][];
+        };
+      };
+    };
+  };
+  BacktestsController_start: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+        flowId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @default draft */
+          version?: 'draft' | number;
+          days?: number;
+          /** Format: date-time */
+          from?: string;
+          /** Format: date-time */
+          to?: string;
+        };
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Backtest'];
+        };
+      };
+    };
+  };
+  BacktestsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+        flowId: string;
+        backtestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Backtest'];
+        };
+      };
+    };
+  };
+  BacktestsController_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+        flowId: string;
+        backtestId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Backtest'];
+        };
+      };
+    };
+  };
+  LiftController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        siteId: string;
+        flowId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowLift'];
+        };
       };
     };
   };

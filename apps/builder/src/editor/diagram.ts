@@ -32,12 +32,15 @@ export type FlowNodeData = {
   outputs: { id: string; label: string; connected: boolean; required: boolean }[];
   errors: string[];
   counts?: NodeCounts;
+  /** `forecast`: the counts come from a backtest, not from live runs (drawn and labelled apart). */
+  countsKind?: 'live' | 'forecast';
   highlight?: NodeHighlight;
 };
 
 export type FlowEdgeData = {
   handleLabel: string;
   count?: number;
+  forecast?: boolean;
   highlighted?: boolean;
   readOnly?: boolean;
 };
@@ -67,6 +70,8 @@ export interface DiagramEdge {
 export interface DiagramOptions {
   errors?: ReadonlyMap<string, readonly string[]>;
   counts?: Readonly<Record<string, NodeCounts>>;
+  /** What `counts` are: live runs (default) or a backtest's forecast. */
+  countsKind?: 'live' | 'forecast';
   highlight?: { visited: ReadonlySet<string>; current?: string; edges?: ReadonlySet<string> };
   selectedNodeIds?: ReadonlySet<string>;
   selectedEdgeIds?: ReadonlySet<string>;
@@ -116,6 +121,7 @@ export function toDiagram(
         outputs,
         errors: [...(options.errors?.get(node.id) ?? [])],
         counts: options.counts?.[node.id],
+        ...(options.counts && options.countsKind === 'forecast' ? { countsKind: 'forecast' as const } : {}),
         highlight:
           highlight?.current === node.id
             ? 'current'
@@ -138,6 +144,7 @@ export function toDiagram(
     data: {
       handleLabel: handleLabels.get(`${edge.source}\u0000${edge.sourceHandle}`) ?? edge.sourceHandle,
       count: options.counts?.[edge.source]?.exited[edge.sourceHandle],
+      ...(options.counts && options.countsKind === 'forecast' ? { forecast: true } : {}),
       highlighted: options.highlight?.edges?.has(edge.id) ?? false,
       readOnly: options.readOnly,
     },
@@ -163,6 +170,7 @@ export function sameNodeData(a: FlowNodeData, b: FlowNodeData): boolean {
     a.summary === b.summary &&
     a.hasInput === b.hasInput &&
     a.highlight === b.highlight &&
+    a.countsKind === b.countsKind &&
     sameList(a.errors, b.errors, (x, y) => x === y) &&
     sameList(
       a.outputs,

@@ -1,12 +1,19 @@
 import { FlowSettingsSchema, type FlowGraph, type FlowNode } from '@nudgeflow/flow-schema';
+import type { BacktestResult } from '../api/backtests';
 import type { FlowIssue, FlowVersion } from '../api/flows';
+import { useCurrentSite } from '../hooks/useCurrentSite';
+import { BacktestPanel } from './BacktestPanel';
 import { ConfigForm } from './ConfigForm';
 import { useEditorStore, type DraftDoc } from './editor-store';
+import { LiftPanel } from './LiftPanel';
 import { NodePanel } from './NodePanel';
 import { SimulatorPanel } from './SimulatorPanel';
 import { VersionsPanel } from './VersionsPanel';
 
-export type PanelTab = 'step' | 'issues' | 'settings' | 'versions' | 'simulate';
+export type PanelTab = 'step' | 'issues' | 'settings' | 'versions' | 'simulate' | 'backtest';
+
+/** The backtest drawn on the canvas as a forecast, if any. */
+export type ForecastOverlay = { id: string; counts: BacktestResult['nodes'] };
 
 /** The panel beside the canvas: the selected step, the flow's issues, settings, versions and simulator. */
 export function EditorSidePanel({
@@ -24,6 +31,8 @@ export function EditorSidePanel({
   removeSelection,
   focusNode,
   reload,
+  forecast,
+  onForecast,
 }: {
   tab: PanelTab;
   setTab: (tab: PanelTab) => void;
@@ -40,7 +49,12 @@ export function EditorSidePanel({
   removeSelection: (nodeIds: string[], edgeIds: string[]) => void;
   focusNode: (nodeId: string) => void;
   reload: () => Promise<void>;
+  forecast: ForecastOverlay | null;
+  onForecast: (overlay: ForecastOverlay | null) => void;
 }) {
+  const { siteId, canEdit } = useCurrentSite();
+  const flowId = useEditorStore((state) => state.flowId) as string;
+  const publishedVersion = useEditorStore((state) => state.publishedVersion);
   const doc = useEditorStore((state) => state.history.present);
   const serverIssues = useEditorStore((state) => state.serverIssues);
   const edit = useEditorStore((state) => state.edit);
@@ -55,6 +69,7 @@ export function EditorSidePanel({
             ['settings', 'Settings'],
             ['versions', 'Versions'],
             ['simulate', 'Simulate'],
+            ['backtest', 'Backtest'],
           ] as const
         ).map(([id, label]) => (
           <button
@@ -130,6 +145,8 @@ export function EditorSidePanel({
                 goal: 'Any run converts when this event happens, wherever it is.',
                 exitConditions: 'A waiting run exits when any of these events happens.',
                 quietHours: 'Outbound messages reached in these hours wait until they end.',
+                holdoutPercent:
+                  'Hold out this share of enrolments (0–50 %): enrolled and recorded, no action performed, to measure lift.',
               }}
               readOnly={readOnly}
               label="Flow settings"
@@ -137,6 +154,7 @@ export function EditorSidePanel({
                 edit((current) => ({ ...current, settings: settings as DraftDoc['settings'] }), 'settings')
               }
             />
+            <LiftPanel siteId={siteId} flowId={flowId} />
           </div>
         )}
         {tab === 'versions' && (
@@ -153,6 +171,17 @@ export function EditorSidePanel({
         )}
         {tab === 'simulate' && (
           <SimulatorPanel graph={shownGraph} settings={viewing?.settings ?? doc.settings} />
+        )}
+        {tab === 'backtest' && (
+          <BacktestPanel
+            siteId={siteId}
+            flowId={flowId}
+            graph={shownGraph}
+            publishedVersion={publishedVersion}
+            canEdit={canEdit}
+            overlayId={forecast?.id ?? null}
+            onOverlay={onForecast}
+          />
         )}
       </div>
     </aside>

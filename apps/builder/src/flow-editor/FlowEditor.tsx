@@ -30,7 +30,7 @@ import { type FlowDiagramEdge } from './InsertableEdge';
 import { Palette } from './Palette';
 import { PublishDialog } from './PublishDialog';
 import { EditorBanners } from './EditorBanners';
-import { EditorSidePanel, type PanelTab } from './EditorSidePanel';
+import { EditorSidePanel, type ForecastOverlay, type PanelTab } from './EditorSidePanel';
 import { EditorToolbar } from './EditorToolbar';
 import { useAutosave } from './use-autosave';
 import { useEditorKeyboard } from './use-editor-keyboard';
@@ -82,12 +82,21 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
   );
 
   const stats = useLiveCounts(siteId, flowId, status !== 'draft' && publishedVersion !== null);
-  const counts = stats.data?.nodes;
+  // A backtest's forecast, when shown, replaces the live counts on the canvas (drawn as a forecast).
+  const [forecast, setForecast] = useState<ForecastOverlay | null>(null);
+  const counts = forecast?.counts ?? stats.data?.nodes;
+  const countsKind = forecast ? 'forecast' : 'live';
 
   const derived = useMemo(
     () =>
-      toDiagram(shownGraph, { errors: grouped.byNode, counts, highlight: simulation ?? undefined, readOnly }),
-    [shownGraph, grouped, counts, simulation, readOnly],
+      toDiagram(shownGraph, {
+        errors: grouped.byNode,
+        counts,
+        countsKind,
+        highlight: simulation ?? undefined,
+        readOnly,
+      }),
+    [shownGraph, grouped, counts, countsKind, simulation, readOnly],
   );
   const [nodes, setNodes] = useState<FlowDiagramNode[]>([]);
   const [edges, setEdges] = useState<FlowDiagramEdge[]>([]);
@@ -295,6 +304,8 @@ export function FlowEditor({ reload }: { reload: () => Promise<void> }) {
             removeSelection={removeSelection}
             focusNode={focusNode}
             reload={reload}
+            forecast={forecast}
+            onForecast={setForecast}
           />
         </div>
         <PublishDialog

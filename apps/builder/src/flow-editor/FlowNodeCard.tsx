@@ -38,7 +38,12 @@ function FlowNodeCardImpl({ id, data, selected }: NodeProps<FlowDiagramNode>) {
         {far ? '' : data.summary}
       </div>
       {data.counts && (
-        <div className="fnode__counts" aria-label="Live counts">
+        <div
+          className={`fnode__counts${data.countsKind === 'forecast' ? ' fnode__counts--forecast' : ''}`}
+          aria-label={data.countsKind === 'forecast' ? 'Forecast counts (backtest)' : 'Live counts'}
+          data-testid={data.countsKind === 'forecast' ? `forecast-${id}` : undefined}
+        >
+          {data.countsKind === 'forecast' && <span className="fnode__forecast-tag">Forecast</span>}
           <span title="Visitors who entered this step">▶ {number.format(data.counts.entered)}</span>
           {data.counts.waiting > 0 && (
             <span title="Visitors waiting in this step">⏸ {number.format(data.counts.waiting)}</span>

@@ -54,7 +54,14 @@ function InsertableEdgeImpl(props: EdgeProps<FlowDiagramEdge>) {
             className="fedge__label nodrag nopan"
             style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           >
-            {data?.count !== undefined && <span className="fedge__count">{data.count}</span>}
+            {data?.count !== undefined && (
+              <span
+                className={`fedge__count${data.forecast ? ' fedge__count--forecast' : ''}`}
+                title={data.forecast ? 'Forecast (backtest)' : undefined}
+              >
+                {data.count}
+              </span>
+            )}
             {!readOnly && (
               <button
                 type="button"

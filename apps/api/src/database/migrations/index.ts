@@ -29,6 +29,8 @@ import { SmsProviders1764300900100 } from './1764300900100-sms-providers';
 import { IngestFold1764300700300 } from './1764300700300-ingest-fold';
 import { AnalyticsSiteWatermarks1764300800000 } from './1764300800000-analytics-site-watermarks';
 import { IdentityVerification1764300800100 } from './1764300800100-identity-verification';
+import { Backtests1764300900200 } from './1764300900200-backtests';
+import { RunHoldout1764300900300 } from './1764300900300-run-holdout';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -63,4 +65,6 @@ export const MIGRATIONS = [
   AnalyticsSiteWatermarks1764300800000,
   IdentityVerification1764300800100,
   SmsProviders1764300900100,
+  Backtests1764300900200,
+  RunHoldout1764300900300,
 ];

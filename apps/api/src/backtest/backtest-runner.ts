@@ -1,0 +1,149 @@
+import { compileFlow } from '@nudgeflow/engine';
+import { inboundWebhookEvent, toEngineEvent, toVisitorSnapshot } from '../runtime/engine-event';
+import type { BacktestRepository, BacktestSpec } from './backtest.repository';
+import { BacktestTally, emptyResult } from './backtest-tally';
+import { VisitorReplay, type ReplayCaps, type ReplayFlow } from './visitor-replay';
+
+export interface SliceOptions {
+  /** A slice stops after the page of visitors that crosses this budget (then the job re-enqueues). */
+  budgetMs: number;
+  visitorsPerPage: number;
+  eventsPerPage: number;
+}
+
+export const DEFAULT_SLICE: SliceOptions = { budgetMs: 2_000, visitorsPerPage: 500, eventsPerPage: 5_000 };
+
+export type SliceOutcome = 'more' | 'done' | 'cancelled' | 'missing';
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+function toCaps(raw: unknown): ReplayCaps {
+  const c = (raw ?? {}) as Record<string, unknown>;
+  const maxPerDay = num(c.maxPerDay);
+  return {
+    hideAfterCloseDays: num(c.hideAfterCloseDays) ?? 7,
+    stopAfterConversion: c.stopAfterConversion !== false,
+    ...(maxPerDay !== undefined ? { maxPerDay } : {}),
+  };
+}
+
+/**
+ * Runs a backtest in slices: each slice replays pages of visitors (in visitor id order, each visitor's
+ * events in (ts, id) order, read in bounded pages) and saves a checkpoint at a visitor boundary, so
+ * memory stays bounded by a page and a cancel or another site's backtest gets its turn between slices.
+ * Plain class (no Nest) so the benchmark drives the very same code.
+ */
+export class BacktestRunner {
+  constructor(private readonly repo: BacktestRepository) {}
+
+  async replayFlow(spec: BacktestSpec): Promise<ReplayFlow> {
+    const compiled = compileFlow({ graph: spec.graph, settings: spec.settings });
+    const ctaIds = [
+      ...new Set(spec.graph.nodes.flatMap((n) => (n.type === 'show_cta' ? [n.config.ctaId] : []))),
+    ];
+    const caps = new Map(
+      (await this.repo.ctaCaps(spec.site_id, ctaIds)).map((c) => [c.id, toCaps(c.caps)] as const),
+    );
+    return {
+      flowId: spec.flow_id,
+      compiled,
+      timezone: spec.timezone,
+      siteId: spec.site_id,
+      caps,
+      holdoutPercent: spec.settings.holdoutPercent ?? 0,
+    };
+  }
+
+  async runSlice(siteId: string, id: string, opts: SliceOptions = DEFAULT_SLICE): Promise<SliceOutcome> {
+    const started = Date.now();
+    const spec = await this.repo.spec(siteId, id);
+    if (!spec) return 'missing';
+    if (spec.status === 'queued') {
+      const total = await this.repo.countVisitors(siteId, spec.window_from, spec.window_to);
+      if (!(await this.repo.start(siteId, id, total, new Date()))) return 'cancelled';
+    } else if (spec.status !== 'running') return 'cancelled';
+    const flow = await this.replayFlow(spec);
+    const tally = new BacktestTally(spec.result ?? emptyResult());
+    let cursor = spec.cursor_visitor;
+    let visitorsDone = spec.visitors_done;
+    let done = false;
+    // At least one page per slice, so a slice always makes progress.
+    do {
+      const visitors = await this.repo.nextVisitors(
+        siteId,
+        spec.window_from,
+        spec.window_to,
+        cursor,
+        opts.visitorsPerPage,
+      );
+      if (!visitors.length) {
+        done = true;
+        break;
+      }
+      await this.replayVisitors(spec, flow, tally, visitors, opts.eventsPerPage);
+      cursor = visitors[visitors.length - 1];
+      visitorsDone += visitors.length;
+      if (visitors.length < opts.visitorsPerPage) {
+        done = true;
+        break;
+      }
+      if ((await this.repo.status(siteId, id)) !== 'running') return 'cancelled';
+    } while (Date.now() - started < opts.budgetMs);
+    const saved = await this.repo.checkpoint(
+      siteId,
+      id,
+      { cursorVisitor: cursor, visitorsDone, eventsDone: tally.result.events, result: tally.result },
+      done,
+      new Date(),
+    );
+    if (!saved) return 'cancelled';
+    return done ? 'done' : 'more';
+  }
+
+  /** Replays every window event of these visitors (sorted ids), streaming pages of events. */
+  async replayVisitors(
+    spec: BacktestSpec,
+    flow: ReplayFlow,
+    tally: BacktestTally,
+    visitors: string[],
+    eventsPerPage: number,
+  ): Promise<void> {
+    const siteId = spec.site_id;
+    const profiles = new Map((await this.repo.visitors(siteId, visitors)).map((v) => [v.id, v]));
+    const end = spec.window_to.getTime();
+    const range = {
+      from: spec.window_from,
+      to: spec.window_to,
+      first: visitors[0],
+      last: visitors[visitors.length - 1],
+    };
+    let replay: VisitorReplay | null = null;
+    let current: string | null = null;
+    let bot = false;
+    let after: { visitorId: string; tsKey: string; id: string } | null = null;
+    for (;;) {
+      const rows = await this.repo.eventsPage(siteId, range, after, eventsPerPage);
+      for (const row of rows) {
+        if (row.visitor_id !== current) {
+          replay?.finish(end);
+          current = row.visitor_id;
+          const profile = profiles.get(current);
+          bot = profile?.is_bot ?? false;
+          replay = new VisitorReplay(flow, current, toVisitorSnapshot(profile, current), tally);
+        }
+        const webhookView = inboundWebhookEvent(row);
+        replay?.feed({
+          id: row.id,
+          ts: row.ts.getTime(),
+          event: toEngineEvent(row),
+          ...(webhookView ? { webhookView } : {}),
+          isBot: row.is_bot || bot,
+        });
+      }
+      if (rows.length < eventsPerPage) break;
+      const last = rows[rows.length - 1];
+      after = { visitorId: last.visitor_id, tsKey: last.ts_key, id: last.id };
+    }
+    replay?.finish(end);
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import type { Wire } from '../common/api-contract';
+import { notFound } from '../common/app-error';
+import { FlowRepository } from '../flows/flow.repository';
+import type { FlowLift } from './lift.contracts';
+import { LiftRepository } from './lift.repository';
+import { lift, LIFT_TEST } from './lift-stats';
+
+/** Reads the groups of a flow's runs and computes the lift per published version. */
+@Injectable()
+export class LiftService {
+  constructor(
+    private readonly repo: LiftRepository,
+    private readonly flows: FlowRepository,
+  ) {}
+
+  async flowLift(siteId: string, flowId: string): Promise<Wire<typeof FlowLift>> {
+    if (!(await this.flows.exists(siteId, flowId))) throw notFound('flow', 'FLOW_NOT_FOUND');
+    const [groups, holdouts] = await Promise.all([
+      this.repo.groups(siteId, flowId),
+      this.repo.holdouts(siteId, flowId),
+    ]);
+    const versions = holdouts.map(({ version, percent }) => {
+      const of = (heldOut: boolean) => {
+        const g = groups.find((r) => r.version === version && r.held_out === heldOut);
+        return { visitors: g?.visitors ?? 0, converted: g?.converted ?? 0 };
+      };
+      const { test: _test, ...l } = lift(of(false), of(true));
+      return { version, holdoutPercent: percent, ...l };
+    });
+    return { test: LIFT_TEST, versions };
+  }
+}
