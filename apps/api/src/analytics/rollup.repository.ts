@@ -3,6 +3,17 @@ import { performance } from 'node:perf_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
 import { FunnelRollupResult, rollFunnels } from './funnel-rollup';
+import {
+  addDeltas,
+  arraysOf,
+  deleteZeroDims,
+  dropTempTables,
+  record,
+  rollUpSql,
+  StatementTiming,
+  summarizeReceivedRanges,
+  timedManager,
+} from './rollup-sql';
 
 export interface RollupResult {
   lo: string;
@@ -179,6 +190,7 @@ export class RollupRepository {
     concurrency = 1,
   ): Promise<RollupResult | null> {
     const groups = await this.siteGroups();
+    const now = await this.horizon(marginMs);
     const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
     let claimed = groups.length === 0;
     // Workers start at different groups, so two of them mostly work on different shards; up to
@@ -188,7 +200,14 @@ export class RollupRepository {
     const lane = async () => {
       while (next < groups.length) {
         const group = groups[(first + next++) % groups.length];
-        const r = await this.advanceGroup(group, marginMs, maxWindowMs);
+        const t0 = performance.now();
+        const r = await this.advanceGroup(group, now, maxWindowMs);
+        if (process.env.ANALYTICS_ROLLUP_TIMINGS === '1')
+          record(
+            this.timings,
+            `(a group's whole pass${r?.siteMinutes || r?.flowMinutes ? '' : ', idle'})`,
+            t0,
+          );
         if (!r) continue;
         claimed = true;
         mergeResult(out, r);
@@ -196,6 +215,24 @@ export class RollupRepository {
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, groups.length)) }, lane));
     return claimed ? out : null;
+  }
+
+  /**
+   * The pass's `hi`: `least(now(), oldest xact_start of any other open transaction in this database)`
+   * minus the margin, read once per pass before any group's transaction (an earlier hi is as safe: rows
+   * stamped before it are committed). On Citus the coordinator's transactions: ingestion writes
+   * through it.
+   */
+  async horizon(marginMs: number): Promise<Date> {
+    const [{ hi }] = await queryRows<{ hi: Date }>(
+      this.db,
+      `SELECT least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
+                             WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+                               AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
+                - $1 * interval '1 millisecond' AS hi`,
+      [marginMs],
+    );
+    return hi;
   }
 
   /**
@@ -224,96 +261,85 @@ export class RollupRepository {
     return [...groups.values()].flat().filter((g) => g.length > 0);
   }
 
-  /** One group's pass, in one transaction: claim its sites' watermarks, roll up, move them. */
+  /**
+   * One group's pass, in one transaction: claim its sites' watermarks, roll up, move them. The claim
+   * also says, per site, whether anything new waits (`claim`), so a group with nothing new costs two
+   * statements on its shard (claim, watermark move): on Citus each single-shard statement is a round
+   * trip to a worker, and most groups are idle in most passes.
+   */
   async advanceGroup(
     sites: string[],
-    marginMs: number,
+    now: Date,
     maxWindowMs = MAX_LIVE_WINDOW_MS,
   ): Promise<RollupResult | null> {
     return this.db.transaction(async (tx) => {
       const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
-      const claim = (ids: string[]) =>
-        queryRows<Claimed>(
-          m,
-          `SELECT site_id, hi AS lo, applied FROM analytics_rollup_sites
-            WHERE site_id = ANY($1::uuid[]) ORDER BY site_id FOR UPDATE SKIP LOCKED`,
-          [ids],
-        );
-      const claimed = await claim(sites);
+      const claimed = await claimSites(m, sites, now);
       if (claimed.length < sites.length) {
         // A site without a watermark row yet (created since the migration): it starts at 2000-01-01
         // with nothing applied, so its first pass is a re-run over its own events.
-        const known = new Set(
-          (
-            await queryRows<{ site_id: string }>(
-              m,
-              `SELECT site_id FROM analytics_rollup_sites WHERE site_id = ANY($1::uuid[])`,
-              [sites],
-            )
-          ).map((r) => r.site_id),
-        );
+        const known = new Set(claimed.map((c) => c.site_id));
         const missing = sites.filter((s) => !known.has(s));
-        if (missing.length > 0) {
-          await m.query(
-            `INSERT INTO analytics_rollup_sites (site_id, hi)
-             SELECT x.id, '2000-01-01T00:00:00Z' FROM unnest($1::uuid[]) x(id)
-              WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = x.id)
-             ON CONFLICT DO NOTHING`,
-            [missing],
+        const made = await queryRows<{ site_id: string }>(
+          m,
+          `INSERT INTO analytics_rollup_sites (site_id, hi)
+           SELECT x.id, '2000-01-01T00:00:00Z' FROM unnest($1::uuid[]) x(id)
+            WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = x.id)
+           ON CONFLICT DO NOTHING RETURNING site_id`,
+          [missing],
+        );
+        if (made.length > 0)
+          claimed.push(
+            ...(await claimSites(
+              m,
+              made.map((r) => r.site_id),
+              now,
+            )),
           );
-          claimed.push(...(await claim(missing)));
-        }
       }
       if (claimed.length === 0) return null;
-      const [{ hi: now }] = await queryRows<{ hi: Date }>(
-        m,
-        `SELECT least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
-                               WHERE a.datname = current_database() AND a.backend_type = 'client backend'
-                                 AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
-                  - $1 * interval '1 millisecond' AS hi`,
-        [marginMs],
-      );
-      await m.query(`SET LOCAL jit = off`);
       const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
+      const moves: { site: string; hi: Date }[] = [];
       const isLive = (c: Claimed) => c.applied !== null && c.applied.getTime() === c.lo.getTime();
       const live = claimed.filter((c) => isLive(c) && c.lo < now);
       const rerun = claimed.filter((c) => !isLive(c) && c.lo < now);
-      if (live.length > 0) {
+      // Live sites with nothing new: their watermark moves to now, nothing else is read or written.
+      const idle = live.filter((c) => !c.events && !c.ledger && !c.rebuild);
+      for (const c of idle) moves.push({ site: c.site_id, hi: now });
+      if (idle.length > 0)
+        mergeResult(out, {
+          lo: new Date(Math.min(...idle.map((c) => c.lo.getTime()))).toISOString(),
+          hi: now.toISOString(),
+          siteMinutes: 0,
+          flowMinutes: 0,
+          sites: idle.length,
+          funnels: { funnels: 0, rebuilt: 0, visitors: 0 },
+        });
+      const busy = live.filter((c) => !idle.includes(c));
+      if (busy.length > 0) {
         // One hi for the group: at most maxWindowMs past its oldest watermark.
-        const minLo = Math.min(...live.map((c) => c.lo.getTime()));
+        const minLo = Math.min(...busy.map((c) => c.lo.getTime()));
         const hi = new Date(Math.min(now.getTime(), minLo + maxWindowMs));
-        const p = passParams(
-          live.filter((c) => c.lo < hi),
-          hi,
-        );
-        mergeResult(out, await this.deltaWindow(m, p));
-        await this.moveWatermarks(m, p);
+        const todo = busy.filter((c) => c.lo < hi);
+        await startWork(m, claimed);
+        mergeResult(out, await this.deltaWindow(m, passParams(todo, hi), flagsOf(todo)));
+        for (const c of todo) moves.push({ site: c.site_id, hi });
       }
       if (rerun.length > 0) {
-        if (live.length > 0) await dropTempTables(m);
-        const p = passParams(rerun, now);
-        mergeResult(out, await this.rollWindow(m, p));
-        await this.moveWatermarks(m, p);
+        if (busy.length > 0) await dropTempTables(m);
+        await startWork(m, claimed);
+        mergeResult(out, await this.rollWindow(m, passParams(rerun, now)));
+        for (const c of rerun) moves.push({ site: c.site_id, hi: now });
       }
+      if (moves.length > 0)
+        await m.query(
+          `UPDATE analytics_rollup_sites w SET hi = x.hi, applied = greatest(w.applied, x.hi), updated_at = $3
+             FROM unnest($1::uuid[], $2::timestamptz[]) x(site_id, hi)
+            WHERE w.site_id = ANY($1::uuid[]) AND w.site_id = x.site_id`,
+          [moves.map((x) => x.site), moves.map((x) => x.hi), new Date()],
+        );
       return out;
     });
-  }
-
-  private async moveWatermarks(m: EntityManager, [sites, , , hi]: PassParams): Promise<void> {
-    await m.query(
-      `UPDATE analytics_rollup_sites SET hi = $2, applied = greatest(applied, $2), updated_at = $3
-        WHERE site_id = ANY($1::uuid[])`,
-      [sites, hi, new Date()],
-    );
-  }
-
-  /** `nf_site_tz`: each site's time zone (local days), read once per pass. */
-  private async siteZones(m: EntityManager, sites: string[]): Promise<void> {
-    await m.query(
-      `CREATE TEMP TABLE nf_site_tz ON COMMIT DROP AS
-       SELECT id AS site_id, timezone FROM sites WHERE id = ANY($1::uuid[])`,
-      [sites],
-    );
   }
 
   /**
@@ -321,7 +347,11 @@ export class RollupRepository {
    * given that the buckets hold exactly R(lo). Reads the window's rows and, per visitor with a new
    * page view, that visitor's page views around it (index probes), never a whole bucket.
    */
-  async deltaWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
+  async deltaWindow(
+    m: EntityManager,
+    p: PassParams,
+    flags: PassFlags = { events: true, ledger: true, funnels: true },
+  ): Promise<RollupResult> {
     const [sites] = p;
     if (this.citus === false) await summarizeReceivedRanges(m);
     await m.query(
@@ -337,14 +367,10 @@ export class RollupRepository {
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT DISTINCT site_id, date_trunc('minute', ts) AS m FROM nf_new`,
     );
-    await createFlowTouched(m, p);
-    const [{ events, ledger }] = await queryRows<{ events: boolean; ledger: boolean }>(
-      m,
-      `SELECT EXISTS (SELECT 1 FROM nf_new) AS events, EXISTS (SELECT 1 FROM nf_flow_touched) AS ledger`,
-    );
-    // Nothing new for these sites (most shards, most passes): only funnels waiting for a rebuild.
-    if (!events && !ledger) return this.result(m, p, await rollFunnels(m, p, 'nf_new'));
-    await this.siteZones(m, sites);
+    await createFlowTouched(m, flags.ledger ? p : null);
+    // Nothing new for these sites (the claim saw it): only funnels waiting for a rebuild.
+    if (!flags.events && !flags.ledger)
+      return this.result(m, p, await rollFunnels(m, p, 'nf_new', flags.funnels));
     // Each visitor's page views from an hour before its first new one to an hour after its last: a new
     // page view changes the session start / engagement of at most the next two page views, which lie
     // within the hour after it (see SESSION_GAP), and their flags need the two before them. On Citus
@@ -386,8 +412,7 @@ export class RollupRepository {
           WHERE n.ts >= n.t0)
        SELECT * FROM f WHERE is_new OR d_start <> 0 OR d_engaged <> 0`,
     );
-    await m.query(
-      `CREATE TEMP TABLE nf_traffic_delta ON COMMIT DROP AS
+    const trafficDelta = `
        SELECT site_id, date_trunc('minute', ts) AS m, sum(events) AS events, sum(pageviews) AS pageviews,
               sum(sessions) AS sessions, sum(engaged) AS engaged,
               coalesce(hll_add_agg(hll_hash_text(visitor_id::text), ${HLL}) FILTER (WHERE visitor_id IS NOT NULL),
@@ -398,12 +423,10 @@ export class RollupRepository {
                UNION ALL
                SELECT site_id, ts, NULL, 0, 0, d_start, d_engaged FROM nf_flags
                 WHERE d_start <> 0 OR d_engaged <> 0) x
-        GROUP BY 1, 2`,
-    );
-    await addDeltas(m, 'analytics_traffic', 'nf_traffic_delta', [], TRAFFIC_SUMS, ['visitors']);
+        GROUP BY 1, 2`;
+    await addDeltas(m, 'analytics_traffic', trafficDelta, [], TRAFFIC_SUMS, ['visitors']);
 
-    await m.query(
-      `CREATE TEMP TABLE nf_cta_delta ON COMMIT DROP AS
+    const ctaDelta = `
        SELECT e.site_id, date_trunc('minute', e.ts) AS m, e.properties->>'cta_id' AS cta_id,
               coalesce(e.properties->>'variant_id', '') AS variant_id,
               count(*) FILTER (WHERE e.name = 'cta_viewed') AS views,
@@ -415,9 +438,8 @@ export class RollupRepository {
          FROM nf_new e
         WHERE NOT e.is_bot AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
           AND e.properties->>'cta_id' IS NOT NULL
-        GROUP BY 1, 2, 3, 4`,
-    );
-    await addDeltas(m, 'analytics_cta', 'nf_cta_delta', ['cta_id', 'variant_id'], CTA_SUMS, [
+        GROUP BY 1, 2, 3, 4`;
+    await addDeltas(m, 'analytics_cta', ctaDelta, ['cta_id', 'variant_id'], CTA_SUMS, [
       'viewers',
       'converters',
     ]);
@@ -433,24 +455,11 @@ export class RollupRepository {
         GROUP BY 1, 2, 3, 4
        HAVING sum(d.pv) <> 0 OR sum(d.se) <> 0`,
     );
-    await m.query(
-      `INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'hour', bucket, dim, value, pageviews, sessions FROM nf_dims_delta
-        ORDER BY 1, 3, 4, 5
-       ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
-         SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
-    );
-    const gone = await arraysOf(
-      m,
-      `SELECT site_id, bucket, dim, value FROM nf_dims_delta WHERE pageviews < 0 OR sessions < 0`,
-      ['site_id', 'bucket', 'dim', 'value'],
-    ); // only a negative change brings a row to zero
-    await deleteZeroDims(m, sites, 'hour', gone);
-    await this.dayDims(m, sites);
+    await this.applyDims(m, sites, true);
 
-    await this.flowDeltas(m, p);
+    if (flags.ledger) await this.flowDeltas(m, p);
 
-    const funnels = await rollFunnels(m, p, 'nf_new');
+    const funnels = await rollFunnels(m, p, 'nf_new', flags.funnels);
     return this.result(m, p, funnels);
   }
 
@@ -460,7 +469,6 @@ export class RollupRepository {
    */
   async rollWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
     const [sites, , , hi] = p;
-    await this.siteZones(m, sites);
     // 1. Touched (site, minute) from events; late ones also reach the next hour (sessions after them).
     // An event stamped before its site's retention touches nothing: the raw rows around it are being
     // deleted, so recomputing its bucket would replace a complete rollup with a partial one.
@@ -519,7 +527,7 @@ export class RollupRepository {
 
     // 3. Hours from minutes, local days from hours.
     await this.rollUpHoursAndDays(m, sites, [...EVENT_ROLLUPS, ...FLOW_ROLLUPS]);
-    await this.dayDims(m, sites);
+    await this.applyDims(m, sites, false);
 
     const funnels = await rollFunnels(m, p);
     return this.result(m, p, funnels);
@@ -561,29 +569,35 @@ export class RollupRepository {
   /**
    * Day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so a pass
    * costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
+   * With `hours` (live pass: nf_dims_delta holds one change per hour row) the hour rows move in the
+   * same statement. Rows brought to zero are then deleted (only a negative change can do that).
    */
-  private async dayDims(m: EntityManager, sites: string[]): Promise<void> {
+  private async applyDims(m: EntityManager, sites: string[], hours: boolean): Promise<void> {
+    const day = `date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone`;
     await m.query(
-      `WITH d AS (
-         SELECT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
-                x.dim, x.value, sum(x.pageviews) AS pageviews, sum(x.sessions) AS sessions
+      `INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
+       SELECT * FROM (
+         SELECT site_id, 'hour'::text AS grain, bucket, dim, value, pageviews, sessions FROM nf_dims_delta WHERE $1
+         UNION ALL
+         SELECT x.site_id, 'day', ${day}, x.dim, x.value, sum(x.pageviews), sum(x.sessions)
            FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
-          GROUP BY 1, 2, 3, 4
-         HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0)
-       INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'day', day, dim, value, pageviews, sessions FROM d ORDER BY 1, 2, 3, 4
+          GROUP BY 1, 3, 4, 5
+         HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0) u
+        ORDER BY 1, 2, 3, 4, 5
        ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
          SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
+      [hours],
     );
     const gone = await arraysOf(
       m,
-      `SELECT DISTINCT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
-              x.dim, x.value
+      `SELECT site_id, 'hour' AS grain, bucket, dim, value FROM nf_dims_delta WHERE ${hours} AND (pageviews < 0 OR sessions < 0)
+       UNION
+       SELECT x.site_id, 'day', ${day}, x.dim, x.value
          FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
         WHERE x.pageviews < 0 OR x.sessions < 0`,
-      ['site_id', 'day', 'dim', 'value'],
+      ['site_id', 'grain', 'bucket', 'dim', 'value'],
     );
-    await deleteZeroDims(m, sites, 'day', gone);
+    await deleteZeroDims(m, sites, gone);
   }
 
   private async result(m: EntityManager, p: PassParams, funnels: FunnelRollupResult): Promise<RollupResult> {
@@ -795,6 +809,65 @@ interface Claimed {
   site_id: string;
   lo: Date;
   applied: Date | null;
+  timezone: string;
+  /** Events received in [lo, now): the site has something to roll up. */
+  events: boolean;
+  /** Runtime ledger rows (steps, runs created or ended) stamped in [lo, now). */
+  ledger: boolean;
+  /** Whether the site has saved funnels, and whether one waits for a rebuild. */
+  funnels: boolean;
+  rebuild: boolean;
+}
+
+/** What the live pass's sites have (from the claim): what it may skip on the way. */
+export interface PassFlags {
+  events: boolean;
+  ledger: boolean;
+  funnels: boolean;
+}
+
+const flagsOf = (cs: Claimed[]): PassFlags => ({
+  events: cs.some((c) => c.events),
+  ledger: cs.some((c) => c.ledger),
+  funnels: cs.some((c) => c.funnels),
+});
+
+/**
+ * Claims the watermark rows of `sites` not being rolled up elsewhere (`FOR UPDATE SKIP LOCKED`) and
+ * tells, per site, whether anything was stamped since its watermark (one scan per raw table from the
+ * group's smallest live watermark: a site with rows between that and its own is only a false "busy"),
+ * its time zone and its funnels: one single-shard statement.
+ */
+async function claimSites(m: EntityManager, sites: string[], now: Date): Promise<Claimed[]> {
+  const since = (t: string, col: string) =>
+    `w.site_id IN (SELECT x.site_id FROM ${t} x WHERE x.site_id = ANY($1::uuid[]) AND x.${col} >= (TABLE lo) AND x.${col} < $2)`;
+  return queryRows<Claimed>(
+    m,
+    `WITH lo AS (SELECT coalesce(min(hi), $2) FROM analytics_rollup_sites
+                  WHERE site_id = ANY($1::uuid[]) AND applied = hi)
+     SELECT w.site_id, w.hi AS lo, w.applied,
+            (SELECT s.timezone FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = w.site_id) AS timezone,
+            ${since('events', 'received_at')} AS events,
+            (${since('run_steps', 'created_at')} OR ${since('runs', 'created_at')} OR ${since('runs', 'ended_at')}) AS ledger,
+            w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])) AS funnels,
+            w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])
+                             AND f.built_version IS DISTINCT FROM f.version) AS rebuild
+       FROM analytics_rollup_sites w
+      WHERE w.site_id = ANY($1::uuid[]) ORDER BY w.site_id FOR UPDATE OF w SKIP LOCKED`,
+    [sites, now],
+  );
+}
+
+/**
+ * Before a group's first rollup statement, in one round trip: `nf_site_tz` from the claim, and no JIT
+ * for the rest of the transaction (`SET LOCAL jit = off`, see README).
+ */
+async function startWork(m: EntityManager, claimed: Claimed[]): Promise<void> {
+  await m.query(
+    `CREATE TEMP TABLE IF NOT EXISTS nf_site_tz ON COMMIT DROP AS
+     SELECT x.* FROM unnest($1::uuid[], $2::text[]) x(site_id, timezone), (SELECT set_config('jit', 'off', true)) j`,
+    [claimed.map((c) => c.site_id), claimed.map((c) => c.timezone)],
+  );
 }
 
 function passParams(claimed: Claimed[], hi: Date): PassParams {
@@ -823,194 +896,19 @@ function mergeResult(out: RollupResult, r: RollupResult): void {
 }
 
 /**
- * A temp table's rows as one array per column, to pass back as `unnest($n::type[], …)` parameters:
- * a temp table lives on the coordinator, so joining it to a distributed table would not stay on a shard.
+ * `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in the window fall in; empty
+ * without reading the ledger when `p` is null (the claim found no ledger row in the window).
  */
-async function arraysOf(m: EntityManager, sql: string, cols: string[]): Promise<unknown[][]> {
-  const rows = await queryRows<Record<string, unknown>>(m, sql);
-  return cols.map((c) => rows.map((r) => r[c]));
-}
-
-/** Deletes the breakdown rows of `keys` (site, bucket, dim, value) that reached zero. */
-async function deleteZeroDims(
-  m: EntityManager,
-  sites: string[],
-  grain: 'hour' | 'day',
-  keys: unknown[][],
-): Promise<void> {
-  if (keys[0].length === 0) return;
-  await m.query(
-    `DELETE FROM analytics_traffic_dims t
-      WHERE t.site_id = ANY($1::uuid[]) AND t.grain = '${grain}' AND t.pageviews = 0 AND t.sessions = 0
-        AND (t.site_id, t.bucket, t.dim, t.value) IN (
-              SELECT * FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[]))`,
-    [sites, ...keys],
-  );
-}
-
-/** Drops this transaction's temp tables (a group's live pass before its re-run sites). */
-async function dropTempTables(m: EntityManager): Promise<void> {
-  const rows = await queryRows<{ name: string }>(
-    m,
-    `SELECT relname AS name FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'`,
-  );
-  if (rows.length > 0) await m.query(`DROP TABLE ${rows.map((r) => `pg_temp.${r.name}`).join(', ')}`);
-}
-
-/** `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in the window fall in. */
-async function createFlowTouched(m: EntityManager, p: PassParams): Promise<void> {
+async function createFlowTouched(m: EntityManager, p: PassParams | null): Promise<void> {
+  if (!p) {
+    await m.query(`CREATE TEMP TABLE nf_flow_touched (site_id uuid, m timestamptz) ON COMMIT DROP`);
+    return;
+  }
   await m.query(
     `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
        SELECT s.site_id, date_trunc('minute', s.created_at) AS m FROM run_steps s WHERE ${IN_WINDOW('s', 'created_at')}
        UNION SELECT r.site_id, date_trunc('minute', r.created_at) FROM runs r WHERE ${IN_WINDOW('r', 'created_at')}
        UNION SELECT r.site_id, date_trunc('minute', r.ended_at) FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')}`,
     p,
-  );
-}
-
-/**
- * BRIN pages per range of `events_received_brin` (the default; the migration sets no other). Ranges
- * are summarized only when complete, as autosummarize does, so inserts into the open range stay cheap.
- */
-const BRIN_RANGE = 128;
-
-/**
- * Summarizes the complete, unsummarized BRIN ranges of `received_at` in the partitions that take live
- * inserts (today's and yesterday's, UTC). The live pass reads its window through that index, and an
- * unsummarized range matches every window, so without this every pass re-reads every row inserted
- * since the last summarization (autosummarize runs in autovacuum, a minute or more behind; never
- * when autovacuum is off). Each call scans only the pages of ranges not yet summarized. Under a short
- * lock timeout in a savepoint: when VACUUM or an index build holds the partition, the pass goes on.
- */
-async function summarizeReceivedRanges(m: EntityManager): Promise<void> {
-  await m.query(`SAVEPOINT nf_brin`);
-  try {
-    await m.query(`SET LOCAL lock_timeout = '100ms'`);
-    await m.query(
-      `SELECT coalesce(sum(brin_summarize_range(x.idx::regclass, b)), 0) AS n
-         FROM (SELECT i.indexrelid AS idx, pg_relation_size(i.indrelid) / current_setting('block_size')::int AS blocks
-                 FROM generate_series(0, 1) k
-                 JOIN pg_index i
-                   ON i.indrelid = to_regclass('events_p' || to_char((now() AT TIME ZONE 'UTC')::date - k, 'YYYYMMDD'))
-                 JOIN pg_class c ON c.oid = i.indexrelid
-                 JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin') x
-         CROSS JOIN LATERAL generate_series(0, x.blocks - ${BRIN_RANGE}, ${BRIN_RANGE}) b`,
-    );
-    await m.query(`SET LOCAL lock_timeout TO DEFAULT`);
-    await m.query(`RELEASE SAVEPOINT nf_brin`);
-  } catch {
-    await m.query(`ROLLBACK TO SAVEPOINT nf_brin`);
-    await m.query(`RELEASE SAVEPOINT nf_brin`);
-  }
-}
-
-export interface StatementTiming {
-  n: number;
-  totalMs: number;
-  maxMs: number;
-}
-
-/** `m` whose `query` records its duration per statement text into `timings`. */
-function timedManager(m: EntityManager, timings: Map<string, StatementTiming>): EntityManager {
-  return new Proxy(m, {
-    get(target, prop, receiver) {
-      if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
-      return async (sql: string, params?: unknown[]) => {
-        const t0 = performance.now();
-        try {
-          return (await target.query(sql, params)) as unknown;
-        } finally {
-          const ms = performance.now() - t0;
-          const key = sql.replace(/\s+/g, ' ').trim();
-          const t = timings.get(key) ?? { n: 0, totalMs: 0, maxMs: 0 };
-          t.n++;
-          t.totalMs += ms;
-          t.maxMs = Math.max(t.maxMs, ms);
-          timings.set(key, t);
-        }
-      };
-    },
-  });
-}
-
-/**
- * Recomputes hour (from minutes) or local-day (from hours) buckets of the touched hours/days, given
- * as parameters: $1 the pass's sites, then the hours (site, h) or days (site, d, d_end).
- */
-function rollUpSql(
-  table: string,
-  keys: string[],
-  sums: string[],
-  hlls: string[],
-  grain: 'hour' | 'day',
-): string {
-  const touched =
-    grain === 'hour'
-      ? `unnest($2::uuid[], $3::timestamptz[]) b(site_id, h)
-         JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'minute'
-           AND t.bucket >= b.h AND t.bucket < b.h + interval '1 hour'`
-      : `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) b(site_id, d, d_end)
-         JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'hour'
-           AND t.bucket >= b.d AND t.bucket < b.d_end`;
-  const bucket = grain === 'hour' ? 'b.h' : 'b.d';
-  const cols = [...keys, ...sums, ...hlls];
-  const select = [
-    ...keys.map((k) => `t.${k}`),
-    ...sums.map((s) => `sum(t.${s})`),
-    ...hlls.map((h) => `hll_union_agg(t.${h})`),
-  ];
-  const set = [...sums, ...hlls].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-  return `INSERT INTO ${table} (site_id, grain, bucket, ${cols.join(', ')})
-          SELECT b.site_id, '${grain}', ${bucket}, ${select.join(', ')}
-            FROM ${touched}
-           WHERE t.site_id = ANY($1::uuid[])
-           GROUP BY b.site_id, ${bucket}${keys.map((k) => `, t.${k}`).join('')}
-          ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
-}
-
-/**
- * Adds the minute deltas of `delta` (site_id, m, keys…, sums…, hlls…) to the minute, hour and
- * local-day rows of `table` (sums added, hlls unioned). An hour belongs to the local day of its
- * start, as in rollUpSql (half-hour zones assemble days from UTC hours).
- */
-async function addDeltas(
-  m: EntityManager,
-  table: string,
-  delta: string,
-  keys: string[],
-  sums: string[],
-  hlls: string[],
-): Promise<void> {
-  const cols = [...keys, ...sums, ...hlls];
-  const set = [
-    ...sums.map((c) => `${c} = t.${c} + EXCLUDED.${c}`),
-    ...hlls.map((c) => `${c} = hll_union(t.${c}, EXCLUDED.${c})`),
-  ].join(', ');
-  const conflict = `ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
-  const agg = [
-    ...keys.map((k) => `x.${k}`),
-    ...sums.map((c) => `sum(x.${c})`),
-    ...hlls.map((c) => `hll_union_agg(x.${c})`),
-  ].join(', ');
-  const groupKeys = keys.map((k) => `, x.${k}`).join('');
-  const order = `ORDER BY 1, 3${keys.map((_, i) => `, ${i + 4}`).join('')}`;
-  await m.query(
-    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
-     SELECT site_id, 'minute', m, ${cols.join(', ')} FROM ${delta} ${order}
-     ${conflict}`,
-  );
-  await m.query(
-    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
-     SELECT x.site_id, 'hour', date_trunc('hour', x.m), ${agg} FROM ${delta} x
-      GROUP BY x.site_id, 3${groupKeys} ${order}
-     ${conflict}`,
-  );
-  await m.query(
-    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
-     SELECT x.site_id, 'day', date_trunc('day', date_trunc('hour', x.m) AT TIME ZONE s.timezone) AT TIME ZONE s.timezone,
-            ${agg}
-       FROM ${delta} x JOIN nf_site_tz s ON s.site_id = x.site_id
-      GROUP BY x.site_id, 3${groupKeys} ${order}
-     ${conflict}`,
   );
 }
