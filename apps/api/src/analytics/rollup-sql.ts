@@ -1,6 +1,36 @@
 import { performance } from 'node:perf_hooks';
 import { EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { HOUR_DIMS_KEEP_MS, MINUTE_ROWS_KEEP_MS } from './report-range';
+
+/** SQL intervals of the windows rollup rows are kept for (report-range.ts). */
+export const MINUTE_ROWS_KEEP = `interval '${MINUTE_ROWS_KEEP_MS / 60_000} minutes'`;
+export const HOUR_DIMS_KEEP = `interval '${HOUR_DIMS_KEEP_MS / 60_000} minutes'`;
+const MINUTE_TABLES = [
+  'analytics_traffic',
+  'analytics_cta',
+  'analytics_flow_nodes',
+  'analytics_flow_runs',
+  'analytics_flow_goals',
+];
+
+/**
+ * Deletes the sites' minute rows older than MINUTE_ROWS_KEEP and hour breakdowns older than
+ * HOUR_DIMS_KEEP (one single-shard statement per table). Every re-run ends with it (it writes whole
+ * hours of minutes to rebuild their hour rows); live passes run it every few minutes per group.
+ */
+export async function pruneRollups(m: EntityManager, sites: string[]): Promise<void> {
+  for (const t of MINUTE_TABLES)
+    await m.query(
+      `DELETE FROM ${t} WHERE site_id = ANY($1::uuid[]) AND grain = 'minute' AND bucket < now() - ${MINUTE_ROWS_KEEP}`,
+      [sites],
+    );
+  await m.query(
+    `DELETE FROM analytics_traffic_dims
+      WHERE site_id = ANY($1::uuid[]) AND grain = 'hour' AND bucket < now() - ${HOUR_DIMS_KEEP}`,
+    [sites],
+  );
+}
 
 /**
  * A temp table's rows as one array per column, to pass back as `unnest($n::type[], …)` parameters:
@@ -138,7 +168,7 @@ export function rollUpSql(
 /**
  * Adds the minute deltas of `delta` (a temp table, or a SELECT over temp tables, of site_id, m, keys…,
  * sums…, hlls…) to the minute, hour and
- * local-day rows of `table` (sums added, hlls unioned), in one statement (on Citus one round trip per
+ * local-day rows of `table` (sums added, hlls unioned; minute rows only inside MINUTE_ROWS_KEEP), in one statement (on Citus one round trip per
  * table, not three). An hour belongs to the local day of its start, as in rollUpSql (half-hour zones
  * assemble days from UTC hours).
  */
@@ -167,6 +197,7 @@ export async function addDeltas(
      SELECT * FROM (
        WITH d AS MATERIALIZED (${source})
        SELECT site_id, 'minute'::text AS grain, m AS bucket, ${cols.join(', ')} FROM d
+        WHERE m >= now() - ${MINUTE_ROWS_KEEP}
        UNION ALL
        SELECT x.site_id, 'hour', date_trunc('hour', x.m), ${agg} FROM d x GROUP BY x.site_id, 3${groupKeys}
        UNION ALL

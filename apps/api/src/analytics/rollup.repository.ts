@@ -8,6 +8,8 @@ import {
   arraysOf,
   deleteZeroDims,
   dropTempTables,
+  HOUR_DIMS_KEEP,
+  pruneRollups,
   record,
   rollUpSql,
   StatementTiming,
@@ -176,6 +178,8 @@ export class RollupRepository {
    */
   readonly timings = new Map<string, StatementTiming>();
   private citus: boolean | undefined;
+  /** When this process last pruned a live group (keyed by its first site). */
+  private readonly prunedAt = new Map<string, number>();
 
   constructor(private readonly db: DataSource) {}
 
@@ -331,6 +335,16 @@ export class RollupRepository {
         mergeResult(out, await this.rollWindow(m, passParams(rerun, now)));
         for (const c of rerun) moves.push({ site: c.site_id, hi: now });
       }
+      // Live groups drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run
+      // already did, for its sites).
+      const live0 = live[0]?.site_id;
+      if (live0 && Date.now() - (this.prunedAt.get(live0) ?? 0) >= PRUNE_EVERY_MS) {
+        await pruneRollups(
+          m,
+          live.map((c) => c.site_id),
+        );
+        this.prunedAt.set(live0, Date.now());
+      }
       if (moves.length > 0)
         await m.query(
           `UPDATE analytics_rollup_sites w SET hi = x.hi, applied = greatest(w.applied, x.hi), updated_at = $3
@@ -455,7 +469,7 @@ export class RollupRepository {
         GROUP BY 1, 2, 3, 4
        HAVING sum(d.pv) <> 0 OR sum(d.se) <> 0`,
     );
-    await this.applyDims(m, sites, true);
+    await this.applyDims(m, sites);
 
     if (flags.ledger) await this.flowDeltas(m, p);
 
@@ -485,7 +499,9 @@ export class RollupRepository {
     await m.query(
       `CREATE TEMP TABLE nf_islands ON COMMIT DROP AS
        WITH r AS (
-         SELECT site_id, m AS lo, m + CASE WHEN late THEN interval '61 minutes' ELSE interval '1 minute' END AS hi
+         SELECT site_id, date_trunc('hour', m) AS lo,
+                date_trunc('hour', m + CASE WHEN late THEN interval '61 minutes' ELSE interval '1 minute' END
+                                     - interval '1 microsecond') + interval '1 hour' AS hi
            FROM nf_touched),
        o AS (
          SELECT *, CASE WHEN lo <= max(hi) OVER (PARTITION BY site_id ORDER BY lo, hi
@@ -501,23 +517,21 @@ export class RollupRepository {
          FROM nf_islands i,
               generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') h`,
     );
-    // Breakdowns exist only at hour grain and are recomputed for whole hours: hour islands, merged.
-    await m.query(
-      `CREATE TEMP TABLE nf_hour_islands ON COMMIT DROP AS
-       WITH o AS (
-         SELECT site_id, h, CASE WHEN lag(h) OVER (PARTITION BY site_id ORDER BY h) = h - interval '1 hour'
-                                 THEN 0 ELSE 1 END AS brk FROM nf_hours),
-       g AS (SELECT *, sum(brk) OVER (PARTITION BY site_id ORDER BY h) AS grp FROM o)
-       SELECT site_id, min(h) AS lo, max(h) + interval '1 hour' AS hi FROM g GROUP BY site_id, grp`,
-    );
-
     const islands = await arraysOf(m, `SELECT site_id, lo, hi FROM nf_islands`, ['site_id', 'lo', 'hi']);
     await this.trafficMinutes(m, sites, hi, islands);
     await this.ctaMinutes(m, sites, hi, islands);
-    await this.trafficDimsHours(m, sites, hi);
+    await this.trafficDimsDays(m, sites, hi);
 
     // 2. Runtime ledger: touched (site, minute) of steps written, runs started and runs ended.
     await createFlowTouched(m, p);
+    // Every minute of the touched hours: their hour rows are rebuilt from minutes, and the minutes of
+    // an hour past MINUTE_ROWS_KEEP may have been pruned.
+    await m.query(
+      `CREATE TEMP TABLE nf_flow_minutes ON COMMIT DROP AS
+       SELECT t.site_id, mm AS m
+         FROM (SELECT DISTINCT site_id, date_trunc('hour', m) AS h FROM nf_flow_touched) t,
+              generate_series(t.h, t.h + interval '59 minutes', interval '1 minute') mm`,
+    );
     await this.flowMinutes(m, sites, hi);
     await m.query(
       `INSERT INTO nf_hours (site_id, h)
@@ -527,7 +541,7 @@ export class RollupRepository {
 
     // 3. Hours from minutes, local days from hours.
     await this.rollUpHoursAndDays(m, sites, [...EVENT_ROLLUPS, ...FLOW_ROLLUPS]);
-    await this.applyDims(m, sites, false);
+    await pruneRollups(m, sites);
 
     const funnels = await rollFunnels(m, p);
     return this.result(m, p, funnels);
@@ -568,16 +582,17 @@ export class RollupRepository {
 
   /**
    * Day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so a pass
-   * costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
-   * With `hours` (live pass: nf_dims_delta holds one change per hour row) the hour rows move in the
-   * same statement. Rows brought to zero are then deleted (only a negative change can do that).
+   * costs the touched hours, not a re-aggregation of every touched day. The hour rows inside
+   * HOUR_DIMS_KEEP move in the same statement (nf_dims_delta holds one change per hour row). Rows
+   * brought to zero are then deleted (only a negative change can do that).
    */
-  private async applyDims(m: EntityManager, sites: string[], hours: boolean): Promise<void> {
+  private async applyDims(m: EntityManager, sites: string[]): Promise<void> {
     const day = `date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone`;
     await m.query(
       `INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
        SELECT * FROM (
-         SELECT site_id, 'hour'::text AS grain, bucket, dim, value, pageviews, sessions FROM nf_dims_delta WHERE $1
+         SELECT site_id, 'hour'::text AS grain, bucket, dim, value, pageviews, sessions FROM nf_dims_delta
+          WHERE bucket >= now() - ${HOUR_DIMS_KEEP}
          UNION ALL
          SELECT x.site_id, 'day', ${day}, x.dim, x.value, sum(x.pageviews), sum(x.sessions)
            FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
@@ -586,11 +601,11 @@ export class RollupRepository {
         ORDER BY 1, 2, 3, 4, 5
        ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
          SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
-      [hours],
     );
     const gone = await arraysOf(
       m,
-      `SELECT site_id, 'hour' AS grain, bucket, dim, value FROM nf_dims_delta WHERE ${hours} AND (pageviews < 0 OR sessions < 0)
+      `SELECT site_id, 'hour' AS grain, bucket, dim, value FROM nf_dims_delta
+        WHERE bucket >= now() - ${HOUR_DIMS_KEEP} AND (pageviews < 0 OR sessions < 0)
        UNION
        SELECT x.site_id, 'day', ${day}, x.dim, x.value
          FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
@@ -688,57 +703,60 @@ export class RollupRepository {
   }
 
   /**
-   * Hourly breakdowns, recomputed whole (delete + insert: a value may vanish when a late event moves a
-   * session start). Pages count page views and entrances; the other dimensions count sessions.
-   * `nf_dims_delta` gets the new rows and the old ones negated (day breakdowns move by their sum).
+   * Breakdowns of every local day a re-run touches, recomputed whole from R(hi) (delete + insert: a
+   * value may vanish when a late event moves a session start): day rows, and hour rows for the hours
+   * still inside `HOUR_DIMS_KEEP` (older hour rows are not kept). Pages count page views and
+   * entrances; the other dimensions count sessions. An hour belongs to the local day of its start.
    */
-  private async trafficDimsHours(m: EntityManager, sites: string[], hi: Date): Promise<void> {
-    const hours = await arraysOf(m, `SELECT site_id, h FROM nf_hours`, ['site_id', 'h']);
-    const hourIslands = await arraysOf(m, `SELECT site_id, lo, hi FROM nf_hour_islands`, [
-      'site_id',
-      'lo',
-      'hi',
-    ]);
-    await m.query(
-      `CREATE TEMP TABLE nf_dims_old ON COMMIT DROP AS
-       SELECT t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions
-         FROM unnest($2::uuid[], $3::timestamptz[]) h(site_id, h)
-         JOIN analytics_traffic_dims t ON t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
-        WHERE t.site_id = ANY($1::uuid[])`,
-      [sites, ...hours],
+  private async trafficDimsDays(m: EntityManager, sites: string[], hi: Date): Promise<void> {
+    const days = await arraysOf(
+      m,
+      `SELECT DISTINCT h.site_id,
+              date_trunc('day', h.h AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS d,
+              (date_trunc('day', h.h AT TIME ZONE s.timezone) + interval '1 day') AT TIME ZONE s.timezone AS d_end,
+              s.timezone
+         FROM nf_hours h JOIN nf_site_tz s ON s.site_id = h.site_id`,
+      ['site_id', 'd', 'd_end', 'timezone'],
     );
+    const dayOf = (t: string, tz: string) => `date_trunc('day', ${t} AT TIME ZONE ${tz}) AT TIME ZONE ${tz}`;
+    const x = `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::text[]) x(site_id, d, d_end, tz)`;
     await m.query(
       `DELETE FROM analytics_traffic_dims t
-        WHERE t.site_id = ANY($1::uuid[]) AND t.grain = 'hour'
-          AND (t.site_id, t.bucket) IN (SELECT h.site_id, h.h FROM unnest($2::uuid[], $3::timestamptz[]) h(site_id, h))`,
-      [sites, ...hours],
+        USING ${x}
+        WHERE t.site_id = ANY($1::uuid[]) AND t.site_id = x.site_id
+          AND t.bucket >= x.d - interval '1 hour' AND t.bucket < x.d_end
+          AND (t.grain = 'day' AND t.bucket = x.d OR t.grain = 'hour' AND ${dayOf('t.bucket', 'x.tz')} = x.d)`,
+      [sites, ...days],
     );
+    // Page views from 90 minutes before the day (its first hour may start 30 minutes before local
+    // midnight, and a session start needs the 30 minutes before it).
     await m.query(
       `CREATE TEMP TABLE nf_dims_new ON COMMIT DROP AS
        WITH ev AS (
-         SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, e.properties, e.context
-           FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
-           JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo - ${SESSION_GAP} AND e.ts < i.hi
-          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $2),
+         SELECT x.site_id, x.d, x.tz, e.id, e.ts, e.visitor_id, e.properties, e.context
+           FROM ${x}
+           JOIN events e ON e.site_id = x.site_id AND e.ts >= x.d - interval '90 minutes'
+                        AND e.ts < x.d_end + interval '60 minutes'
+          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $6),
        f AS (
-         SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, lo, visitor_id ORDER BY ts, id) AS p1 FROM ev),
-       s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo)
-       SELECT site_id, date_trunc('hour', ts) AS bucket, d.dim, left(d.value, 500) AS value,
-              sum(d.pv) AS pageviews, sum(d.se) AS sessions
-         FROM s CROSS JOIN LATERAL (VALUES ${dimValues('properties', 'context', '1', 'is_start::int')})
-              AS d(dim, value, pv, se)
-        WHERE d.dim = 'page' OR is_start
-        GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)`,
-      [sites, hi, ...hourIslands],
+         SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, d, visitor_id ORDER BY ts, id) AS p1 FROM ev),
+       s AS (
+         SELECT f.*, date_trunc('hour', ts) AS h, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f
+          WHERE ${dayOf("date_trunc('hour', ts)", 'tz')} = d),
+       v AS (
+         SELECT s.site_id, s.d, s.h, dv.dim, left(dv.value, 500) AS value, dv.pv, dv.se
+           FROM s CROSS JOIN LATERAL (VALUES ${dimValues('properties', 'context', '1', 'is_start::int')})
+                AS dv(dim, value, pv, se)
+          WHERE dv.dim = 'page' OR s.is_start)
+       SELECT site_id, 'hour'::text AS grain, h AS bucket, dim, value, sum(pv) AS pageviews, sum(se) AS sessions
+         FROM v WHERE h >= now() - ${HOUR_DIMS_KEEP} GROUP BY site_id, h, dim, value
+       UNION ALL
+       SELECT site_id, 'day', d, dim, value, sum(pv), sum(se) FROM v GROUP BY site_id, d, dim, value`,
+      [sites, ...days, hi],
     );
     await m.query(
       `INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'hour', bucket, dim, value, pageviews, sessions FROM nf_dims_new`,
-    );
-    await m.query(
-      `CREATE TEMP TABLE nf_dims_delta ON COMMIT DROP AS
-       SELECT site_id, bucket, dim, value, pageviews, sessions FROM nf_dims_new
-       UNION ALL SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM nf_dims_old`,
+       SELECT site_id, grain, bucket, dim, value, pageviews, sessions FROM nf_dims_new ORDER BY 1, 2, 3, 4, 5`,
     );
   }
 
@@ -747,7 +765,7 @@ export class RollupRepository {
    * ledger rows stamped before hi only (R(hi)): a later row is the next live pass's delta.
    */
   private async flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise<void> {
-    const touched = await arraysOf(m, `SELECT site_id, m FROM nf_flow_touched`, ['site_id', 'm']);
+    const touched = await arraysOf(m, `SELECT site_id, m FROM nf_flow_minutes`, ['site_id', 'm']);
     const params = [sites, ...touched, hi];
     const ft = `unnest($2::uuid[], $3::timestamptz[]) ft(site_id, m)`;
     await m.query(
@@ -801,6 +819,9 @@ export class RollupRepository {
     );
   }
 }
+
+/** How often a live group's expired minute rows and hour breakdowns are deleted (`pruneRollups`). */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** Sites per pass transaction on plain PostgreSQL (on Citus a shard's sites, chunked the same way). */
 const GROUP_MAX = 2_000;

@@ -28,6 +28,7 @@ import { EmailSenders1764300700200 } from './1764300700200-email-senders';
 import { IngestFold1764300700300 } from './1764300700300-ingest-fold';
 import { AnalyticsSiteWatermarks1764300800000 } from './1764300800000-analytics-site-watermarks';
 import { IdentityVerification1764300800100 } from './1764300800100-identity-verification';
+import { AnalyticsCompact1764300900400 } from './1764300900400-analytics-compact';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   DedupeWindow1764300850000,
   AnalyticsSiteWatermarks1764300800000,
   IdentityVerification1764300800100,
+  AnalyticsCompact1764300900400,
 ];
