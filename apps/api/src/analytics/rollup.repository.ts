@@ -9,6 +9,7 @@ import {
   deleteZeroDims,
   dropTempTables,
   HOUR_DIMS_KEEP,
+  MINUTE_ROWS_KEEP,
   pruneRollups,
   record,
   rollUpSql,
@@ -575,7 +576,9 @@ export class RollupRepository {
     const hours = await arraysOf(m, `SELECT site_id, h FROM nf_hours`, ['site_id', 'h']);
     const days = await arraysOf(m, `SELECT site_id, d, d_end FROM nf_days`, ['site_id', 'd', 'd_end']);
     for (const [table, keys, sums, hlls] of rollUps) {
-      await m.query(rollUpSql(table, keys, sums, hlls, 'hour'), [sites, ...hours]);
+      const minutes = MINUTES_OF[table];
+      if (minutes) await m.query(hoursFromMinutesSql(table, minutes, keys, sums, hlls));
+      else await m.query(rollUpSql(table, keys, sums, hlls, 'hour'), [sites, ...hours]);
       await m.query(rollUpSql(table, keys, sums, hlls, 'day'), [sites, ...days]);
     }
   }
@@ -642,7 +645,8 @@ export class RollupRepository {
     islands: unknown[][],
   ): Promise<void> {
     await m.query(
-      `WITH isl AS (
+      `CREATE TEMP TABLE nf_traffic_min ON COMMIT DROP AS
+       WITH isl AS (
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, (e.name = '$page') AS is_page
            FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
            JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
@@ -662,44 +666,38 @@ export class RollupRepository {
        f AS (
          SELECT ev.*, lag(ts, 1) OVER w AS p1, lag(ts, 2) OVER w AS p2
            FROM ev WINDOW w AS (PARTITION BY site_id, lo, visitor_id, is_page ORDER BY ts, id))
-       INSERT INTO analytics_traffic AS t (site_id, grain, bucket, events, pageviews, sessions, engaged, visitors)
-       SELECT site_id, 'minute', date_trunc('minute', ts), count(*),
-              count(*) FILTER (WHERE is_page),
-              count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > ${SESSION_GAP})),
-              count(*) FILTER (WHERE is_page AND ts - p1 <= ${SESSION_GAP} AND (p2 IS NULL OR p1 - p2 > ${SESSION_GAP})),
-              hll_add_agg(hll_hash_text(visitor_id::text), ${HLL})
+       SELECT site_id, date_trunc('minute', ts) AS bucket, count(*) AS events,
+              count(*) FILTER (WHERE is_page) AS pageviews,
+              count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > ${SESSION_GAP})) AS sessions,
+              count(*) FILTER (WHERE is_page AND ts - p1 <= ${SESSION_GAP} AND (p2 IS NULL OR p1 - p2 > ${SESSION_GAP})) AS engaged,
+              hll_add_agg(hll_hash_text(visitor_id::text), ${HLL}) AS visitors
          FROM f WHERE ts >= lo
-        GROUP BY site_id, date_trunc('minute', ts)
-       ON CONFLICT (site_id, grain, bucket) DO UPDATE
-         SET events = EXCLUDED.events, pageviews = EXCLUDED.pageviews, sessions = EXCLUDED.sessions,
-             engaged = EXCLUDED.engaged, visitors = EXCLUDED.visitors`,
+        GROUP BY site_id, date_trunc('minute', ts)`,
       [sites, hi, ...islands],
     );
+    await upsertRecentMinutes(m, EVENT_ROLLUPS[0]);
   }
 
   private async ctaMinutes(m: EntityManager, sites: string[], hi: Date, islands: unknown[][]): Promise<void> {
     await m.query(
-      `INSERT INTO analytics_cta AS t (site_id, grain, bucket, cta_id, variant_id, views, clicks, conversions, closes,
-                                       viewers, converters)
-       SELECT e.site_id, 'minute', date_trunc('minute', e.ts), e.properties->>'cta_id',
-              coalesce(e.properties->>'variant_id', ''),
-              count(*) FILTER (WHERE e.name = 'cta_viewed'),
-              count(*) FILTER (WHERE e.name = 'cta_clicked'),
-              count(*) FILTER (WHERE e.name = 'cta_converted'),
-              count(*) FILTER (WHERE e.name = 'cta_closed'),
-              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_viewed'), hll_empty(${HLL})),
-              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_converted'), hll_empty(${HLL}))
+      `CREATE TEMP TABLE nf_cta_min ON COMMIT DROP AS
+       SELECT e.site_id, date_trunc('minute', e.ts) AS bucket, e.properties->>'cta_id' AS cta_id,
+              coalesce(e.properties->>'variant_id', '') AS variant_id,
+              count(*) FILTER (WHERE e.name = 'cta_viewed') AS views,
+              count(*) FILTER (WHERE e.name = 'cta_clicked') AS clicks,
+              count(*) FILTER (WHERE e.name = 'cta_converted') AS conversions,
+              count(*) FILTER (WHERE e.name = 'cta_closed') AS closes,
+              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_viewed'), hll_empty(${HLL})) AS viewers,
+              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_converted'), hll_empty(${HLL})) AS converters
          FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
          JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
         WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot
           AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
           AND e.properties->>'cta_id' IS NOT NULL AND e.received_at < $2
-        GROUP BY 1, 3, 4, 5
-       ON CONFLICT (site_id, grain, bucket, cta_id, variant_id) DO UPDATE
-         SET views = EXCLUDED.views, clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions,
-             closes = EXCLUDED.closes, viewers = EXCLUDED.viewers, converters = EXCLUDED.converters`,
+        GROUP BY 1, 2, 3, 4`,
       [sites, hi, ...islands],
     );
+    await upsertRecentMinutes(m, EVENT_ROLLUPS[1]);
   }
 
   /**
@@ -709,23 +707,30 @@ export class RollupRepository {
    * entrances; the other dimensions count sessions. An hour belongs to the local day of its start.
    */
   private async trafficDimsDays(m: EntityManager, sites: string[], hi: Date): Promise<void> {
+    // Per touched day: its start and end, and the UTC hours that belong to it [h_lo, h_hi) (the first
+    // hour starting at or after local midnight, as in rollUpSql).
+    const ceilHour = (t: string) =>
+      `date_trunc('hour', ${t}) + CASE WHEN date_trunc('hour', ${t}) < ${t} THEN interval '1 hour' ELSE interval '0' END`;
     const days = await arraysOf(
       m,
-      `SELECT DISTINCT h.site_id,
-              date_trunc('day', h.h AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS d,
-              (date_trunc('day', h.h AT TIME ZONE s.timezone) + interval '1 day') AT TIME ZONE s.timezone AS d_end,
-              s.timezone
-         FROM nf_hours h JOIN nf_site_tz s ON s.site_id = h.site_id`,
-      ['site_id', 'd', 'd_end', 'timezone'],
+      `SELECT site_id, d, d_end, timezone, ${ceilHour('d')} AS h_lo, ${ceilHour('d_end')} AS h_hi
+         FROM (SELECT DISTINCT h.site_id,
+                      date_trunc('day', h.h AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS d,
+                      (date_trunc('day', h.h AT TIME ZONE s.timezone) + interval '1 day') AT TIME ZONE s.timezone AS d_end,
+                      s.timezone
+                 FROM nf_hours h JOIN nf_site_tz s ON s.site_id = h.site_id) x`,
+      ['site_id', 'd', 'd_end', 'timezone', 'h_lo', 'h_hi'],
     );
     const dayOf = (t: string, tz: string) => `date_trunc('day', ${t} AT TIME ZONE ${tz}) AT TIME ZONE ${tz}`;
-    const x = `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::text[]) x(site_id, d, d_end, tz)`;
+    const x = `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+                 x(site_id, d, d_end, tz, h_lo, h_hi)`;
+    // (no time zone arithmetic on the table's columns: Citus refuses STABLE functions of columns in a
+    // modification)
     await m.query(
       `DELETE FROM analytics_traffic_dims t
         USING ${x}
         WHERE t.site_id = ANY($1::uuid[]) AND t.site_id = x.site_id
-          AND t.bucket >= x.d - interval '1 hour' AND t.bucket < x.d_end
-          AND (t.grain = 'day' AND t.bucket = x.d OR t.grain = 'hour' AND ${dayOf('t.bucket', 'x.tz')} = x.d)`,
+          AND (t.grain = 'day' AND t.bucket = x.d OR t.grain = 'hour' AND t.bucket >= x.h_lo AND t.bucket < x.h_hi)`,
       [sites, ...days],
     );
     // Page views from 90 minutes before the day (its first hour may start 30 minutes before local
@@ -737,7 +742,7 @@ export class RollupRepository {
            FROM ${x}
            JOIN events e ON e.site_id = x.site_id AND e.ts >= x.d - interval '90 minutes'
                         AND e.ts < x.d_end + interval '60 minutes'
-          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $6),
+          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $8),
        f AS (
          SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, d, visitor_id ORDER BY ts, id) AS p1 FROM ev),
        s AS (
@@ -818,6 +823,44 @@ export class RollupRepository {
       params,
     );
   }
+}
+
+/**
+ * A re-run's minutes of traffic and CTAs (every minute of its touched hours) stay in these temp tables;
+ * only the ones inside MINUTE_ROWS_KEEP are written, and the hour rows are built from the temp tables,
+ * so rebuilding old hours writes no minute row only to prune it.
+ */
+const MINUTES_OF: Record<string, string> = {
+  analytics_traffic: 'nf_traffic_min',
+  analytics_cta: 'nf_cta_min',
+};
+
+async function upsertRecentMinutes(m: EntityManager, [table, keys, sums, hlls]: RollUp): Promise<void> {
+  const cols = [...keys, ...sums, ...hlls];
+  await m.query(
+    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+     SELECT site_id, 'minute', bucket, ${cols.join(', ')} FROM ${MINUTES_OF[table]}
+      WHERE bucket >= now() - ${MINUTE_ROWS_KEEP}
+     ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE
+       SET ${[...sums, ...hlls].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+  );
+}
+
+/** Hour rows of `table` from a re-run's temp minutes (every minute of each touched hour). */
+function hoursFromMinutesSql(
+  table: string,
+  minutes: string,
+  keys: string[],
+  sums: string[],
+  hlls: string[],
+): string {
+  const cols = [...keys, ...sums, ...hlls];
+  const select = [...keys, ...sums.map((c) => `sum(${c})`), ...hlls.map((c) => `hll_union_agg(${c})`)];
+  return `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+          SELECT site_id, 'hour', date_trunc('hour', bucket), ${select.join(', ')} FROM ${minutes}
+           GROUP BY site_id, 3${keys.map((k) => `, ${k}`).join('')}
+          ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE
+            SET ${[...sums, ...hlls].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
 }
 
 /** How often a live group's expired minute rows and hour breakdowns are deleted (`pruneRollups`). */

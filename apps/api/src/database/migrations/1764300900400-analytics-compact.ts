@@ -23,8 +23,10 @@ export class AnalyticsCompact1764300900400 implements MigrationInterface {
     await q.query(
       `DELETE FROM analytics_traffic_dims WHERE grain = 'hour' AND bucket < now() - interval '48 hours'`,
     );
+    // Two statements: Citus refuses ADD CONSTRAINT beside other subcommands.
+    await q.query(`ALTER TABLE analytics_traffic_dims DROP CONSTRAINT analytics_traffic_dims_pkey`);
     await q.query(
-      `ALTER TABLE analytics_traffic_dims DROP CONSTRAINT analytics_traffic_dims_pkey,
+      `ALTER TABLE analytics_traffic_dims
          ADD PRIMARY KEY (site_id, grain, bucket, dim, value) INCLUDE (pageviews, sessions)`,
     );
     await q.query(`DROP INDEX analytics_traffic_dims_covering_idx`);
@@ -35,9 +37,7 @@ export class AnalyticsCompact1764300900400 implements MigrationInterface {
       `CREATE INDEX analytics_traffic_dims_covering_idx ON analytics_traffic_dims (site_id, grain, bucket)
          INCLUDE (dim, value, pageviews, sessions)`,
     );
-    await q.query(
-      `ALTER TABLE analytics_traffic_dims DROP CONSTRAINT analytics_traffic_dims_pkey,
-         ADD PRIMARY KEY (site_id, grain, bucket, dim, value)`,
-    );
+    await q.query(`ALTER TABLE analytics_traffic_dims DROP CONSTRAINT analytics_traffic_dims_pkey`);
+    await q.query(`ALTER TABLE analytics_traffic_dims ADD PRIMARY KEY (site_id, grain, bucket, dim, value)`);
   }
 }
