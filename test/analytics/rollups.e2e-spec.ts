@@ -136,17 +136,27 @@ async function rawTraffic(siteId: string, from = '-infinity', to = 'infinity') {
   return rows[0] as Record<string, number>;
 }
 
-async function rolledTraffic(siteId: string, grain: string) {
+async function rolledTraffic(siteId: string, grain: string, from = '-infinity') {
   const { rows } = await db.query(
     `SELECT coalesce(sum(events), 0)::int AS events, coalesce(sum(pageviews), 0)::int AS pageviews,
             coalesce(sum(sessions), 0)::int AS sessions, coalesce(sum(engaged), 0)::int AS engaged,
             round(hll_cardinality(hll_union_agg(visitors)))::int AS visitors
-       FROM analytics_traffic WHERE site_id = $1 AND grain = $2`,
-    [siteId, grain],
+       FROM analytics_traffic WHERE site_id = $1 AND grain = $2 AND bucket >= $3::timestamptz`,
+    [siteId, grain, from],
   );
   return rows[0] as Record<string, number>;
 }
 
+/**
+ * Minute rows are kept for 6 hours and hourly breakdowns for 48 (pruned by the pass every few minutes
+ * and by every re-run): from this minute on (5 hours back) every minute row is there.
+ */
+const minutesKeptFrom = () => new Date(Math.floor((Date.now() - 5 * 3_600_000) / MIN) * MIN).toISOString();
+
+/**
+ * Every rollup row of a site; minute rows and hourly breakdowns only inside their kept windows (less
+ * the prune's cadence: a re-run prunes at once, a live pass every 10 minutes).
+ */
 async function snapshot(siteId: string): Promise<string[]> {
   const out: string[] = [];
   for (const t of [
@@ -157,9 +167,14 @@ async function snapshot(siteId: string): Promise<string[]> {
     'analytics_flow_runs',
     'analytics_flow_goals',
   ]) {
-    const { rows } = await db.query(`SELECT t::text AS r FROM ${t} t WHERE site_id = $1 ORDER BY 1`, [
-      siteId,
-    ]);
+    const { rows } = await db.query(
+      `SELECT t::text AS r FROM ${t} t
+        WHERE site_id = $1
+          AND NOT (grain = 'minute' AND bucket < now() - interval '5 hours')
+          AND NOT (${t === 'analytics_traffic_dims' ? "grain = 'hour' AND bucket < now() - interval '47 hours'" : 'false'})
+        ORDER BY 1`,
+      [siteId],
+    );
     out.push(...rows.map((r: { r: string }) => `${t} ${r.r}`));
   }
   return out;
@@ -260,17 +275,28 @@ describe('rollups', () => {
 
     const raw = await rawTraffic(a.siteId);
     expect(raw.pageviews).toBeGreaterThan(10_000);
-    for (const grain of ['minute', 'hour', 'day']) {
+    for (const grain of ['hour', 'day']) {
       const rolled = await rolledTraffic(a.siteId, grain);
       expect({ grain, ...rolled, visitors: 0 }).toEqual({ grain, ...raw, visitors: 0 });
       expect(Math.abs(rolled.visitors - raw.visitors) / raw.visitors).toBeLessThan(0.025);
     }
+    // minute rows: exact over the window they are kept for, none older than 6 hours
+    const since = minutesKeptFrom();
+    const rawRecent = await rawTraffic(a.siteId, since);
+    expect(rawRecent.pageviews).toBeGreaterThan(0);
+    expect(await rolledTraffic(a.siteId, 'minute', since)).toEqual(rawRecent);
+    const { rows: stale } = await db.query(
+      `SELECT count(*)::int AS n FROM analytics_traffic
+        WHERE site_id = $1 AND grain = 'minute' AND bucket < now() - interval '6 hours 1 minute'`,
+      [a.siteId],
+    );
+    expect(stale[0].n).toBe(0);
     expect(raw.visitors).toBeGreaterThan(distinctVisitors * 0.9);
 
     const { rows: cta } = await db.query(
       `SELECT r.variant_id, r.views, r.conversions, x.views AS raw_views, x.conversions AS raw_conversions
          FROM (SELECT variant_id, sum(views)::int AS views, sum(conversions)::int AS conversions
-                 FROM analytics_cta WHERE site_id = $1 AND grain = 'minute' GROUP BY 1) r
+                 FROM analytics_cta WHERE site_id = $1 AND grain = 'hour' GROUP BY 1) r
          JOIN (SELECT properties->>'variant_id' AS variant_id,
                       count(*) FILTER (WHERE name = 'cta_viewed')::int AS views,
                       count(*) FILTER (WHERE name = 'cta_converted')::int AS conversions
@@ -282,7 +308,7 @@ describe('rollups', () => {
 
     const { rows: pages } = await db.query(
       `SELECT (SELECT sum(pageviews)::int FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day' AND dim = 'page') AS dims,
-              (SELECT sum(sessions)::int FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'hour' AND dim = 'referrer') AS ref_sessions`,
+              (SELECT sum(sessions)::int FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day' AND dim = 'referrer') AS ref_sessions`,
       [a.siteId],
     );
     expect(pages[0].dims).toBe(raw.pageviews);
@@ -298,8 +324,8 @@ describe('rollups', () => {
 
   it('counts a late event once, in the bucket of its timestamp', async () => {
     const late = new Date(Math.floor((now - 2 * 86_400_000) / MIN) * MIN + 17_000);
-    const minuteOf = new Date(Math.floor(late.getTime() / MIN) * MIN);
-    const before = await rolledTraffic(a.siteId, 'minute');
+    const hourOf = new Date(Math.floor(late.getTime() / 3_600_000) * 3_600_000);
+    const before = await rolledTraffic(a.siteId, 'hour');
     await insertEvents(a.siteId, [
       { ts: late, name: '$page', visitor: randomUUID(), properties: { path: '/late' } },
       { ts: late, name: '$page', visitor: randomUUID(), properties: { path: '/late' } },
@@ -307,33 +333,44 @@ describe('rollups', () => {
     await rollUp();
     await rewind(a.siteId, 10 * MIN);
     await rollUp();
-    const after = await rolledTraffic(a.siteId, 'minute');
+    const after = await rolledTraffic(a.siteId, 'hour');
     expect(after.pageviews).toBe(before.pageviews + 2);
+    // its hour row (rebuilt whole from raw: its minutes are past the 6 hours minute rows are kept)
     const { rows } = await db.query(
-      `SELECT pageviews::int FROM analytics_traffic WHERE site_id = $1 AND grain = 'minute' AND bucket = $2`,
-      [a.siteId, minuteOf],
+      `SELECT pageviews::int, (SELECT count(*)::int FROM analytics_traffic m WHERE m.site_id = $1
+                                  AND m.grain = 'minute' AND m.bucket >= $2 AND m.bucket < $2::timestamptz + interval '1 hour') AS minutes
+         FROM analytics_traffic WHERE site_id = $1 AND grain = 'hour' AND bucket = $2`,
+      [a.siteId, hourOf],
     );
     const raw = await rawTraffic(
       a.siteId,
-      minuteOf.toISOString(),
-      new Date(minuteOf.getTime() + MIN).toISOString(),
+      hourOf.toISOString(),
+      new Date(hourOf.getTime() + 3_600_000).toISOString(),
     );
-    expect(rows[0].pageviews).toBe(raw.pageviews);
+    expect(rows[0]).toEqual({ pageviews: raw.pageviews, minutes: 0 });
     for (const grain of ['hour', 'day'])
       expect((await rolledTraffic(a.siteId, grain)).sessions).toBe((await rawTraffic(a.siteId)).sessions);
-    // day breakdowns (moved by hour deltas) still equal the sum of their local day's hours
+    // day breakdowns equal the raw page views of their local day per page; no hourly breakdown is
+    // older than the 48 hours they are kept
     const { rows: drift } = await db.query(
       `SELECT count(*)::int AS n FROM (
-         SELECT dim, value, bucket, pageviews, sessions FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day') d
+         SELECT value, bucket, pageviews FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day' AND dim = 'page') d
        FULL JOIN (
-         SELECT dim, value, date_trunc('day', bucket AT TIME ZONE 'Europe/Paris') AT TIME ZONE 'Europe/Paris' AS bucket,
-                sum(pageviews) AS pageviews, sum(sessions) AS sessions
-           FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'hour' GROUP BY 1, 2, 3) h
-       USING (dim, value, bucket)
-       WHERE d.pageviews IS DISTINCT FROM h.pageviews OR d.sessions IS DISTINCT FROM h.sessions`,
+         SELECT coalesce(nullif(properties->>'path', ''), '(unknown)') AS value,
+                date_trunc('day', date_trunc('hour', ts) AT TIME ZONE 'Europe/Paris') AT TIME ZONE 'Europe/Paris' AS bucket,
+                count(*) AS pageviews
+           FROM events WHERE site_id = $1 AND name = '$page' AND NOT is_bot GROUP BY 1, 2) r
+       USING (value, bucket)
+       WHERE d.pageviews IS DISTINCT FROM r.pageviews`,
       [a.siteId],
     );
     expect(drift[0].n).toBe(0);
+    const { rows: oldHours } = await db.query(
+      `SELECT count(*)::int AS n FROM analytics_traffic_dims
+        WHERE site_id = $1 AND grain = 'hour' AND bucket < now() - interval '48 hours 1 minute'`,
+      [a.siteId],
+    );
+    expect(oldHours[0].n).toBe(0);
     const { rows: lateDims } = await db.query(
       `SELECT sum(pageviews)::int AS n FROM analytics_traffic_dims WHERE site_id = $1 AND grain = 'day' AND value = '/late'`,
       [a.siteId],
@@ -855,6 +892,21 @@ describe('reports API', () => {
       },
     );
     expect([huge.status, huge.body.code]).toEqual([400, 'RANGE_TOO_LARGE']);
+    // minute rows are kept for the last hours only: an older minute range is refused, not half empty
+    const oldMinutes = await api.request(
+      `/api/sites/${a.siteId}/reports/traffic?from=${new Date(Date.now() - 4 * 3_600_000).toISOString()}&to=${new Date(Date.now() - 3.5 * 3_600_000).toISOString()}&granularity=minute`,
+      { token: a.tokens.viewer },
+    );
+    expect([oldMinutes.status, oldMinutes.body.code, oldMinutes.body.path]).toEqual([
+      400,
+      'GRANULARITY_UNAVAILABLE',
+      'granularity',
+    ]);
+    const recentMinutes = await api.request(
+      `/api/sites/${a.siteId}/reports/traffic?from=${new Date(Date.now() - 2 * 3_600_000).toISOString()}&granularity=minute`,
+      { token: a.tokens.viewer },
+    );
+    expect(recentMinutes.status).toBe(200);
     const csv = await fetch(`${api.url}/api/sites/${a.siteId}/reports/traffic/export`, {
       headers: { authorization: `Bearer ${a.tokens.viewer}` },
     });

@@ -36,7 +36,9 @@ export async function rollFunnels(
   m: EntityManager,
   [sites, los, , hi]: [sites: string[], los: Date[], minLo: Date, hi: Date, maxLo: Date],
   windowRows?: string,
+  anyFunnels = true,
 ): Promise<FunnelRollupResult> {
+  if (!anyFunnels) return { funnels: 0, rebuilt: 0, visitors: 0 };
   // The pass's sites with a touched minute (nf_touched is a temp table: read here, not joined). Not
   // `site_id = ANY($2)` below: Citus 13.2 stops pruning to one shard on an OR with a second ANY.
   const touched = (await queryRows<{ site_id: string }>(m, `SELECT DISTINCT site_id FROM nf_touched`)).map(

@@ -14,6 +14,20 @@ export interface Piece {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
+/**
+ * Minute rows (traffic, CTA, flows) are kept this long: the real-time report reads the last 30
+ * minutes, and minute-grain reports may start up to MINUTE_REPORTS_MS back (their comparison period
+ * as far again). Older minutes live on in their hour and day rows.
+ */
+export const MINUTE_ROWS_KEEP_MS = 6 * HOUR;
+/** Minute-grain reports (and their default for short ranges) cover at most the last 3 hours. */
+export const MINUTE_REPORTS_MS = 3 * HOUR;
+/**
+ * Hourly breakdowns are kept this long (a report's hour edges older than that widen to local days);
+ * daily breakdowns are kept for good.
+ */
+export const HOUR_DIMS_KEEP_MS = 48 * HOUR;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
@@ -167,4 +181,33 @@ export function parseInstant(value: string, tz: string): number | null {
   }
   const t = Date.parse(value);
   return Number.isNaN(t) ? null : t;
+}
+
+/**
+ * The pieces breakdowns read: minute edges widen to hours (breakdowns have no minute rows), and when
+ * an edge is older than the hourly breakdowns kept (HOUR_DIMS_KEEP_MS, less an hour for the prune's
+ * cadence), every edge widens to the whole local days of its hours (each day once; edges never
+ * share a day with the range's whole days).
+ */
+export function dimPieces(pieces: Piece[], tz: string, now: number): Piece[] {
+  const hours = pieces.map((p): Piece =>
+    p.grain === 'minute'
+      ? { grain: 'hour', from: Math.floor(p.from / HOUR) * HOUR, to: Math.ceil(p.to / HOUR) * HOUR }
+      : p,
+  );
+  const cutoff = now - HOUR_DIMS_KEEP_MS + HOUR;
+  if (!hours.some((p) => p.grain === 'hour' && p.from < cutoff)) return hours;
+  const days = new Map<number, Piece>();
+  const whole = hours.filter((p) => p.grain === 'day');
+  for (const p of hours) {
+    if (p.grain === 'day') continue;
+    // an hour belongs to the local day of its start (as in the rollups: half-hour zones too)
+    for (let h = p.from; h < p.to; h += HOUR) {
+      const d = localDayStart(h, tz);
+      // (in a half-hour zone an edge's first or last hour can belong to one of the whole days)
+      if (!days.has(d) && !whole.some((w) => d >= w.from && d < w.to))
+        days.set(d, { grain: 'day', from: d, to: nextLocalDayStart(d, tz) });
+    }
+  }
+  return [...whole, ...days.values()];
 }

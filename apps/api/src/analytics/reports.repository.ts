@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
-import type { Grain, Piece } from './report-range';
+import { dimPieces, Grain, Piece } from './report-range';
 import { HLL } from './rollup.repository';
 
 /** Ids an EXPLICIT hll of the rollup columns holds at most (hll_print: expthresh -1 → 1280). */
@@ -149,8 +149,8 @@ export class ReportsRepository {
   }
 
   /** Top values per dimension; breakdowns exist at hour and day grain, so minute edges widen to hours. */
-  async trafficDims(siteId: string, pieces: Piece[], limit: number): Promise<DimRow[]> {
-    const where = piecesWhere(dimPieces(pieces), 3);
+  async trafficDims(siteId: string, pieces: Piece[], limit: number, timezone = 'UTC'): Promise<DimRow[]> {
+    const where = piecesWhere(dimPieces(pieces, timezone, Date.now()), 3);
     const rows = await queryRows<Record<string, unknown>>(
       this.db,
       `SELECT dim, value, pageviews, sessions FROM (
@@ -296,15 +296,6 @@ export function piecesWhere(pieces: Piece[], firstParam: number): { sql: string;
     return `(grain = $${i} AND bucket >= $${i + 1} AND bucket < $${i + 2})`;
   });
   return { sql: parts.join(' OR '), params };
-}
-
-const HOUR = 3_600_000;
-function dimPieces(pieces: Piece[]): Piece[] {
-  return pieces.map((p) =>
-    p.grain === 'minute'
-      ? { grain: 'hour', from: Math.floor(p.from / HOUR) * HOUR, to: Math.ceil(p.to / HOUR) * HOUR }
-      : p,
-  );
 }
 
 function numbers(row: Record<string, unknown>): Record<string, number> {

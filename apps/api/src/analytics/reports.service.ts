@@ -9,6 +9,7 @@ import {
   Grain,
   isValidTimeZone,
   localLabel,
+  MINUTE_REPORTS_MS,
   parseInstant,
   Piece,
   snapRange,
@@ -20,7 +21,11 @@ import { Arm, compareToControl, Verdict } from './variant-stats';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** Longest range per granularity (bounded series). */
-const MAX_SPAN: Record<Grain, number> = { minute: 3 * DAY, hour: 93 * DAY, day: 3700 * DAY };
+const MAX_SPAN: Record<Grain, number> = {
+  minute: MINUTE_REPORTS_MS,
+  hour: 93 * DAY,
+  day: 3700 * DAY,
+};
 
 export interface ResolvedRange {
   timezone: string;
@@ -104,14 +109,25 @@ export class ReportsService {
         path: 'from',
       });
     const span = rawTo - rawFrom;
+    // Minute rows are kept for the last hours only (MINUTE_ROWS_KEEP_MS): minute buckets serve ranges
+    // starting inside the last MINUTE_REPORTS_MS (their comparison period is as long again).
+    const minutesKept = (t: number) => t >= Math.floor((now - MINUTE_REPORTS_MS) / MINUTE) * MINUTE;
     const granularity: Grain =
-      q.granularity ?? (span <= 3 * 3_600_000 ? 'minute' : span <= 2 * DAY ? 'hour' : 'day');
+      q.granularity ??
+      (span <= 3 * 3_600_000 && minutesKept(rawFrom) ? 'minute' : span <= 2 * DAY ? 'hour' : 'day');
     const { from, to } = snapRange(rawFrom, rawTo, granularity, tz);
     if (to - from > MAX_SPAN[granularity])
       throw new AppError(
         HttpStatus.BAD_REQUEST,
         'RANGE_TOO_LARGE',
         `granularity: ${granularity} buckets cover at most ${MAX_SPAN[granularity] / DAY} days`,
+        { path: 'granularity' },
+      );
+    if (granularity === 'minute' && !minutesKept(from))
+      throw new AppError(
+        HttpStatus.BAD_REQUEST,
+        'GRANULARITY_UNAVAILABLE',
+        `granularity: minute buckets cover only the last ${MINUTE_REPORTS_MS / 3_600_000} hours (use hour)`,
         { path: 'granularity' },
       );
     const prevFrom = from - (to - from);
@@ -131,7 +147,7 @@ export class ReportsService {
     const [[totals, previous], series, dims] = await Promise.all([
       this.reports.trafficTotalsPair(siteId, r.pieces, r.previous?.pieces ?? null),
       this.reports.trafficSeries(siteId, r.granularity, r.from, r.to),
-      this.reports.trafficDims(siteId, r.pieces, q.limit),
+      this.reports.trafficDims(siteId, r.pieces, q.limit, r.timezone),
     ]);
     const byBucket = new Map(series.map((p) => [p.bucket.getTime(), p]));
     const now = trafficMetrics(totals);

@@ -3,6 +3,20 @@ import { performance } from 'node:perf_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
 import { FunnelRollupResult, rollFunnels } from './funnel-rollup';
+import {
+  addDeltas,
+  arraysOf,
+  deleteZeroDims,
+  dropTempTables,
+  HOUR_DIMS_KEEP,
+  MINUTE_ROWS_KEEP,
+  pruneRollups,
+  record,
+  rollUpSql,
+  StatementTiming,
+  summarizeReceivedRanges,
+  timedManager,
+} from './rollup-sql';
 
 export interface RollupResult {
   lo: string;
@@ -165,6 +179,8 @@ export class RollupRepository {
    */
   readonly timings = new Map<string, StatementTiming>();
   private citus: boolean | undefined;
+  /** When this process last pruned a live group (keyed by its first site). */
+  private readonly prunedAt = new Map<string, number>();
 
   constructor(private readonly db: DataSource) {}
 
@@ -179,6 +195,7 @@ export class RollupRepository {
     concurrency = 1,
   ): Promise<RollupResult | null> {
     const groups = await this.siteGroups();
+    const now = await this.horizon(marginMs);
     const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
     let claimed = groups.length === 0;
     // Workers start at different groups, so two of them mostly work on different shards; up to
@@ -188,7 +205,14 @@ export class RollupRepository {
     const lane = async () => {
       while (next < groups.length) {
         const group = groups[(first + next++) % groups.length];
-        const r = await this.advanceGroup(group, marginMs, maxWindowMs);
+        const t0 = performance.now();
+        const r = await this.advanceGroup(group, now, maxWindowMs);
+        if (process.env.ANALYTICS_ROLLUP_TIMINGS === '1')
+          record(
+            this.timings,
+            `(a group's whole pass${r?.siteMinutes || r?.flowMinutes ? '' : ', idle'})`,
+            t0,
+          );
         if (!r) continue;
         claimed = true;
         mergeResult(out, r);
@@ -196,6 +220,24 @@ export class RollupRepository {
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, groups.length)) }, lane));
     return claimed ? out : null;
+  }
+
+  /**
+   * The pass's `hi`: `least(now(), oldest xact_start of any other open transaction in this database)`
+   * minus the margin, read once per pass before any group's transaction (an earlier hi is as safe: rows
+   * stamped before it are committed). On Citus the coordinator's transactions: ingestion writes
+   * through it.
+   */
+  async horizon(marginMs: number): Promise<Date> {
+    const [{ hi }] = await queryRows<{ hi: Date }>(
+      this.db,
+      `SELECT least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
+                             WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+                               AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
+                - $1 * interval '1 millisecond' AS hi`,
+      [marginMs],
+    );
+    return hi;
   }
 
   /**
@@ -224,96 +266,95 @@ export class RollupRepository {
     return [...groups.values()].flat().filter((g) => g.length > 0);
   }
 
-  /** One group's pass, in one transaction: claim its sites' watermarks, roll up, move them. */
+  /**
+   * One group's pass, in one transaction: claim its sites' watermarks, roll up, move them. The claim
+   * also says, per site, whether anything new waits (`claim`), so a group with nothing new costs two
+   * statements on its shard (claim, watermark move): on Citus each single-shard statement is a round
+   * trip to a worker, and most groups are idle in most passes.
+   */
   async advanceGroup(
     sites: string[],
-    marginMs: number,
+    now: Date,
     maxWindowMs = MAX_LIVE_WINDOW_MS,
   ): Promise<RollupResult | null> {
     return this.db.transaction(async (tx) => {
       const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
-      const claim = (ids: string[]) =>
-        queryRows<Claimed>(
-          m,
-          `SELECT site_id, hi AS lo, applied FROM analytics_rollup_sites
-            WHERE site_id = ANY($1::uuid[]) ORDER BY site_id FOR UPDATE SKIP LOCKED`,
-          [ids],
-        );
-      const claimed = await claim(sites);
+      const claimed = await claimSites(m, sites, now);
       if (claimed.length < sites.length) {
         // A site without a watermark row yet (created since the migration): it starts at 2000-01-01
         // with nothing applied, so its first pass is a re-run over its own events.
-        const known = new Set(
-          (
-            await queryRows<{ site_id: string }>(
-              m,
-              `SELECT site_id FROM analytics_rollup_sites WHERE site_id = ANY($1::uuid[])`,
-              [sites],
-            )
-          ).map((r) => r.site_id),
-        );
+        const known = new Set(claimed.map((c) => c.site_id));
         const missing = sites.filter((s) => !known.has(s));
-        if (missing.length > 0) {
-          await m.query(
-            `INSERT INTO analytics_rollup_sites (site_id, hi)
-             SELECT x.id, '2000-01-01T00:00:00Z' FROM unnest($1::uuid[]) x(id)
-              WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = x.id)
-             ON CONFLICT DO NOTHING`,
-            [missing],
+        const made = await queryRows<{ site_id: string }>(
+          m,
+          `INSERT INTO analytics_rollup_sites (site_id, hi)
+           SELECT x.id, '2000-01-01T00:00:00Z' FROM unnest($1::uuid[]) x(id)
+            WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = x.id)
+           ON CONFLICT DO NOTHING RETURNING site_id`,
+          [missing],
+        );
+        if (made.length > 0)
+          claimed.push(
+            ...(await claimSites(
+              m,
+              made.map((r) => r.site_id),
+              now,
+            )),
           );
-          claimed.push(...(await claim(missing)));
-        }
       }
       if (claimed.length === 0) return null;
-      const [{ hi: now }] = await queryRows<{ hi: Date }>(
-        m,
-        `SELECT least(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
-                               WHERE a.datname = current_database() AND a.backend_type = 'client backend'
-                                 AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL))
-                  - $1 * interval '1 millisecond' AS hi`,
-        [marginMs],
-      );
-      await m.query(`SET LOCAL jit = off`);
       const out: RollupResult = { lo: '', hi: '', siteMinutes: 0, flowMinutes: 0, sites: 0 };
+      const moves: { site: string; hi: Date }[] = [];
       const isLive = (c: Claimed) => c.applied !== null && c.applied.getTime() === c.lo.getTime();
       const live = claimed.filter((c) => isLive(c) && c.lo < now);
       const rerun = claimed.filter((c) => !isLive(c) && c.lo < now);
-      if (live.length > 0) {
+      // Live sites with nothing new: their watermark moves to now, nothing else is read or written.
+      const idle = live.filter((c) => !c.events && !c.ledger && !c.rebuild);
+      for (const c of idle) moves.push({ site: c.site_id, hi: now });
+      if (idle.length > 0)
+        mergeResult(out, {
+          lo: new Date(Math.min(...idle.map((c) => c.lo.getTime()))).toISOString(),
+          hi: now.toISOString(),
+          siteMinutes: 0,
+          flowMinutes: 0,
+          sites: idle.length,
+          funnels: { funnels: 0, rebuilt: 0, visitors: 0 },
+        });
+      const busy = live.filter((c) => !idle.includes(c));
+      if (busy.length > 0) {
         // One hi for the group: at most maxWindowMs past its oldest watermark.
-        const minLo = Math.min(...live.map((c) => c.lo.getTime()));
+        const minLo = Math.min(...busy.map((c) => c.lo.getTime()));
         const hi = new Date(Math.min(now.getTime(), minLo + maxWindowMs));
-        const p = passParams(
-          live.filter((c) => c.lo < hi),
-          hi,
-        );
-        mergeResult(out, await this.deltaWindow(m, p));
-        await this.moveWatermarks(m, p);
+        const todo = busy.filter((c) => c.lo < hi);
+        await startWork(m, claimed);
+        mergeResult(out, await this.deltaWindow(m, passParams(todo, hi), flagsOf(todo)));
+        for (const c of todo) moves.push({ site: c.site_id, hi });
       }
       if (rerun.length > 0) {
-        if (live.length > 0) await dropTempTables(m);
-        const p = passParams(rerun, now);
-        mergeResult(out, await this.rollWindow(m, p));
-        await this.moveWatermarks(m, p);
+        if (busy.length > 0) await dropTempTables(m);
+        await startWork(m, claimed);
+        mergeResult(out, await this.rollWindow(m, passParams(rerun, now)));
+        for (const c of rerun) moves.push({ site: c.site_id, hi: now });
       }
+      // Live groups drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run
+      // already did, for its sites).
+      const live0 = live[0]?.site_id;
+      if (live0 && Date.now() - (this.prunedAt.get(live0) ?? 0) >= PRUNE_EVERY_MS) {
+        await pruneRollups(
+          m,
+          live.map((c) => c.site_id),
+        );
+        this.prunedAt.set(live0, Date.now());
+      }
+      if (moves.length > 0)
+        await m.query(
+          `UPDATE analytics_rollup_sites w SET hi = x.hi, applied = greatest(w.applied, x.hi), updated_at = $3
+             FROM unnest($1::uuid[], $2::timestamptz[]) x(site_id, hi)
+            WHERE w.site_id = ANY($1::uuid[]) AND w.site_id = x.site_id`,
+          [moves.map((x) => x.site), moves.map((x) => x.hi), new Date()],
+        );
       return out;
     });
-  }
-
-  private async moveWatermarks(m: EntityManager, [sites, , , hi]: PassParams): Promise<void> {
-    await m.query(
-      `UPDATE analytics_rollup_sites SET hi = $2, applied = greatest(applied, $2), updated_at = $3
-        WHERE site_id = ANY($1::uuid[])`,
-      [sites, hi, new Date()],
-    );
-  }
-
-  /** `nf_site_tz`: each site's time zone (local days), read once per pass. */
-  private async siteZones(m: EntityManager, sites: string[]): Promise<void> {
-    await m.query(
-      `CREATE TEMP TABLE nf_site_tz ON COMMIT DROP AS
-       SELECT id AS site_id, timezone FROM sites WHERE id = ANY($1::uuid[])`,
-      [sites],
-    );
   }
 
   /**
@@ -321,7 +362,11 @@ export class RollupRepository {
    * given that the buckets hold exactly R(lo). Reads the window's rows and, per visitor with a new
    * page view, that visitor's page views around it (index probes), never a whole bucket.
    */
-  async deltaWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
+  async deltaWindow(
+    m: EntityManager,
+    p: PassParams,
+    flags: PassFlags = { events: true, ledger: true, funnels: true },
+  ): Promise<RollupResult> {
     const [sites] = p;
     if (this.citus === false) await summarizeReceivedRanges(m);
     await m.query(
@@ -337,14 +382,10 @@ export class RollupRepository {
       `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
        SELECT DISTINCT site_id, date_trunc('minute', ts) AS m FROM nf_new`,
     );
-    await createFlowTouched(m, p);
-    const [{ events, ledger }] = await queryRows<{ events: boolean; ledger: boolean }>(
-      m,
-      `SELECT EXISTS (SELECT 1 FROM nf_new) AS events, EXISTS (SELECT 1 FROM nf_flow_touched) AS ledger`,
-    );
-    // Nothing new for these sites (most shards, most passes): only funnels waiting for a rebuild.
-    if (!events && !ledger) return this.result(m, p, await rollFunnels(m, p, 'nf_new'));
-    await this.siteZones(m, sites);
+    await createFlowTouched(m, flags.ledger ? p : null);
+    // Nothing new for these sites (the claim saw it): only funnels waiting for a rebuild.
+    if (!flags.events && !flags.ledger)
+      return this.result(m, p, await rollFunnels(m, p, 'nf_new', flags.funnels));
     // Each visitor's page views from an hour before its first new one to an hour after its last: a new
     // page view changes the session start / engagement of at most the next two page views, which lie
     // within the hour after it (see SESSION_GAP), and their flags need the two before them. On Citus
@@ -386,8 +427,7 @@ export class RollupRepository {
           WHERE n.ts >= n.t0)
        SELECT * FROM f WHERE is_new OR d_start <> 0 OR d_engaged <> 0`,
     );
-    await m.query(
-      `CREATE TEMP TABLE nf_traffic_delta ON COMMIT DROP AS
+    const trafficDelta = `
        SELECT site_id, date_trunc('minute', ts) AS m, sum(events) AS events, sum(pageviews) AS pageviews,
               sum(sessions) AS sessions, sum(engaged) AS engaged,
               coalesce(hll_add_agg(hll_hash_text(visitor_id::text), ${HLL}) FILTER (WHERE visitor_id IS NOT NULL),
@@ -398,12 +438,10 @@ export class RollupRepository {
                UNION ALL
                SELECT site_id, ts, NULL, 0, 0, d_start, d_engaged FROM nf_flags
                 WHERE d_start <> 0 OR d_engaged <> 0) x
-        GROUP BY 1, 2`,
-    );
-    await addDeltas(m, 'analytics_traffic', 'nf_traffic_delta', [], TRAFFIC_SUMS, ['visitors']);
+        GROUP BY 1, 2`;
+    await addDeltas(m, 'analytics_traffic', trafficDelta, [], TRAFFIC_SUMS, ['visitors']);
 
-    await m.query(
-      `CREATE TEMP TABLE nf_cta_delta ON COMMIT DROP AS
+    const ctaDelta = `
        SELECT e.site_id, date_trunc('minute', e.ts) AS m, e.properties->>'cta_id' AS cta_id,
               coalesce(e.properties->>'variant_id', '') AS variant_id,
               count(*) FILTER (WHERE e.name = 'cta_viewed') AS views,
@@ -415,9 +453,8 @@ export class RollupRepository {
          FROM nf_new e
         WHERE NOT e.is_bot AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
           AND e.properties->>'cta_id' IS NOT NULL
-        GROUP BY 1, 2, 3, 4`,
-    );
-    await addDeltas(m, 'analytics_cta', 'nf_cta_delta', ['cta_id', 'variant_id'], CTA_SUMS, [
+        GROUP BY 1, 2, 3, 4`;
+    await addDeltas(m, 'analytics_cta', ctaDelta, ['cta_id', 'variant_id'], CTA_SUMS, [
       'viewers',
       'converters',
     ]);
@@ -433,24 +470,11 @@ export class RollupRepository {
         GROUP BY 1, 2, 3, 4
        HAVING sum(d.pv) <> 0 OR sum(d.se) <> 0`,
     );
-    await m.query(
-      `INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'hour', bucket, dim, value, pageviews, sessions FROM nf_dims_delta
-        ORDER BY 1, 3, 4, 5
-       ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
-         SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
-    );
-    const gone = await arraysOf(
-      m,
-      `SELECT site_id, bucket, dim, value FROM nf_dims_delta WHERE pageviews < 0 OR sessions < 0`,
-      ['site_id', 'bucket', 'dim', 'value'],
-    ); // only a negative change brings a row to zero
-    await deleteZeroDims(m, sites, 'hour', gone);
-    await this.dayDims(m, sites);
+    await this.applyDims(m, sites);
 
-    await this.flowDeltas(m, p);
+    if (flags.ledger) await this.flowDeltas(m, p);
 
-    const funnels = await rollFunnels(m, p, 'nf_new');
+    const funnels = await rollFunnels(m, p, 'nf_new', flags.funnels);
     return this.result(m, p, funnels);
   }
 
@@ -460,7 +484,6 @@ export class RollupRepository {
    */
   async rollWindow(m: EntityManager, p: PassParams): Promise<RollupResult> {
     const [sites, , , hi] = p;
-    await this.siteZones(m, sites);
     // 1. Touched (site, minute) from events; late ones also reach the next hour (sessions after them).
     // An event stamped before its site's retention touches nothing: the raw rows around it are being
     // deleted, so recomputing its bucket would replace a complete rollup with a partial one.
@@ -477,7 +500,9 @@ export class RollupRepository {
     await m.query(
       `CREATE TEMP TABLE nf_islands ON COMMIT DROP AS
        WITH r AS (
-         SELECT site_id, m AS lo, m + CASE WHEN late THEN interval '61 minutes' ELSE interval '1 minute' END AS hi
+         SELECT site_id, date_trunc('hour', m) AS lo,
+                date_trunc('hour', m + CASE WHEN late THEN interval '61 minutes' ELSE interval '1 minute' END
+                                     - interval '1 microsecond') + interval '1 hour' AS hi
            FROM nf_touched),
        o AS (
          SELECT *, CASE WHEN lo <= max(hi) OVER (PARTITION BY site_id ORDER BY lo, hi
@@ -493,23 +518,21 @@ export class RollupRepository {
          FROM nf_islands i,
               generate_series(date_trunc('hour', i.lo), i.hi - interval '1 microsecond', interval '1 hour') h`,
     );
-    // Breakdowns exist only at hour grain and are recomputed for whole hours: hour islands, merged.
-    await m.query(
-      `CREATE TEMP TABLE nf_hour_islands ON COMMIT DROP AS
-       WITH o AS (
-         SELECT site_id, h, CASE WHEN lag(h) OVER (PARTITION BY site_id ORDER BY h) = h - interval '1 hour'
-                                 THEN 0 ELSE 1 END AS brk FROM nf_hours),
-       g AS (SELECT *, sum(brk) OVER (PARTITION BY site_id ORDER BY h) AS grp FROM o)
-       SELECT site_id, min(h) AS lo, max(h) + interval '1 hour' AS hi FROM g GROUP BY site_id, grp`,
-    );
-
     const islands = await arraysOf(m, `SELECT site_id, lo, hi FROM nf_islands`, ['site_id', 'lo', 'hi']);
     await this.trafficMinutes(m, sites, hi, islands);
     await this.ctaMinutes(m, sites, hi, islands);
-    await this.trafficDimsHours(m, sites, hi);
+    await this.trafficDimsDays(m, sites, hi);
 
     // 2. Runtime ledger: touched (site, minute) of steps written, runs started and runs ended.
     await createFlowTouched(m, p);
+    // Every minute of the touched hours: their hour rows are rebuilt from minutes, and the minutes of
+    // an hour past MINUTE_ROWS_KEEP may have been pruned.
+    await m.query(
+      `CREATE TEMP TABLE nf_flow_minutes ON COMMIT DROP AS
+       SELECT t.site_id, mm AS m
+         FROM (SELECT DISTINCT site_id, date_trunc('hour', m) AS h FROM nf_flow_touched) t,
+              generate_series(t.h, t.h + interval '59 minutes', interval '1 minute') mm`,
+    );
     await this.flowMinutes(m, sites, hi);
     await m.query(
       `INSERT INTO nf_hours (site_id, h)
@@ -519,7 +542,7 @@ export class RollupRepository {
 
     // 3. Hours from minutes, local days from hours.
     await this.rollUpHoursAndDays(m, sites, [...EVENT_ROLLUPS, ...FLOW_ROLLUPS]);
-    await this.dayDims(m, sites);
+    await pruneRollups(m, sites);
 
     const funnels = await rollFunnels(m, p);
     return this.result(m, p, funnels);
@@ -553,37 +576,46 @@ export class RollupRepository {
     const hours = await arraysOf(m, `SELECT site_id, h FROM nf_hours`, ['site_id', 'h']);
     const days = await arraysOf(m, `SELECT site_id, d, d_end FROM nf_days`, ['site_id', 'd', 'd_end']);
     for (const [table, keys, sums, hlls] of rollUps) {
-      await m.query(rollUpSql(table, keys, sums, hlls, 'hour'), [sites, ...hours]);
+      const minutes = MINUTES_OF[table];
+      if (minutes) await m.query(hoursFromMinutesSql(table, minutes, keys, sums, hlls));
+      else await m.query(rollUpSql(table, keys, sums, hlls, 'hour'), [sites, ...hours]);
       await m.query(rollUpSql(table, keys, sums, hlls, 'day'), [sites, ...days]);
     }
   }
 
   /**
    * Day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so a pass
-   * costs the touched hours, not a re-aggregation of every touched day; a re-run's change is zero.
+   * costs the touched hours, not a re-aggregation of every touched day. The hour rows inside
+   * HOUR_DIMS_KEEP move in the same statement (nf_dims_delta holds one change per hour row). Rows
+   * brought to zero are then deleted (only a negative change can do that).
    */
-  private async dayDims(m: EntityManager, sites: string[]): Promise<void> {
+  private async applyDims(m: EntityManager, sites: string[]): Promise<void> {
+    const day = `date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone`;
     await m.query(
-      `WITH d AS (
-         SELECT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
-                x.dim, x.value, sum(x.pageviews) AS pageviews, sum(x.sessions) AS sessions
+      `INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
+       SELECT * FROM (
+         SELECT site_id, 'hour'::text AS grain, bucket, dim, value, pageviews, sessions FROM nf_dims_delta
+          WHERE bucket >= now() - ${HOUR_DIMS_KEEP}
+         UNION ALL
+         SELECT x.site_id, 'day', ${day}, x.dim, x.value, sum(x.pageviews), sum(x.sessions)
            FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
-          GROUP BY 1, 2, 3, 4
-         HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0)
-       INSERT INTO analytics_traffic_dims AS t (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'day', day, dim, value, pageviews, sessions FROM d ORDER BY 1, 2, 3, 4
+          GROUP BY 1, 3, 4, 5
+         HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0) u
+        ORDER BY 1, 2, 3, 4, 5
        ON CONFLICT (site_id, grain, bucket, dim, value) DO UPDATE
          SET pageviews = t.pageviews + EXCLUDED.pageviews, sessions = t.sessions + EXCLUDED.sessions`,
     );
     const gone = await arraysOf(
       m,
-      `SELECT DISTINCT x.site_id, date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS day,
-              x.dim, x.value
+      `SELECT site_id, 'hour' AS grain, bucket, dim, value FROM nf_dims_delta
+        WHERE bucket >= now() - ${HOUR_DIMS_KEEP} AND (pageviews < 0 OR sessions < 0)
+       UNION
+       SELECT x.site_id, 'day', ${day}, x.dim, x.value
          FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
         WHERE x.pageviews < 0 OR x.sessions < 0`,
-      ['site_id', 'day', 'dim', 'value'],
+      ['site_id', 'grain', 'bucket', 'dim', 'value'],
     );
-    await deleteZeroDims(m, sites, 'day', gone);
+    await deleteZeroDims(m, sites, gone);
   }
 
   private async result(m: EntityManager, p: PassParams, funnels: FunnelRollupResult): Promise<RollupResult> {
@@ -613,7 +645,8 @@ export class RollupRepository {
     islands: unknown[][],
   ): Promise<void> {
     await m.query(
-      `WITH isl AS (
+      `CREATE TEMP TABLE nf_traffic_min ON COMMIT DROP AS
+       WITH isl AS (
          SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, (e.name = '$page') AS is_page
            FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
            JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
@@ -633,98 +666,102 @@ export class RollupRepository {
        f AS (
          SELECT ev.*, lag(ts, 1) OVER w AS p1, lag(ts, 2) OVER w AS p2
            FROM ev WINDOW w AS (PARTITION BY site_id, lo, visitor_id, is_page ORDER BY ts, id))
-       INSERT INTO analytics_traffic AS t (site_id, grain, bucket, events, pageviews, sessions, engaged, visitors)
-       SELECT site_id, 'minute', date_trunc('minute', ts), count(*),
-              count(*) FILTER (WHERE is_page),
-              count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > ${SESSION_GAP})),
-              count(*) FILTER (WHERE is_page AND ts - p1 <= ${SESSION_GAP} AND (p2 IS NULL OR p1 - p2 > ${SESSION_GAP})),
-              hll_add_agg(hll_hash_text(visitor_id::text), ${HLL})
+       SELECT site_id, date_trunc('minute', ts) AS bucket, count(*) AS events,
+              count(*) FILTER (WHERE is_page) AS pageviews,
+              count(*) FILTER (WHERE is_page AND (p1 IS NULL OR ts - p1 > ${SESSION_GAP})) AS sessions,
+              count(*) FILTER (WHERE is_page AND ts - p1 <= ${SESSION_GAP} AND (p2 IS NULL OR p1 - p2 > ${SESSION_GAP})) AS engaged,
+              hll_add_agg(hll_hash_text(visitor_id::text), ${HLL}) AS visitors
          FROM f WHERE ts >= lo
-        GROUP BY site_id, date_trunc('minute', ts)
-       ON CONFLICT (site_id, grain, bucket) DO UPDATE
-         SET events = EXCLUDED.events, pageviews = EXCLUDED.pageviews, sessions = EXCLUDED.sessions,
-             engaged = EXCLUDED.engaged, visitors = EXCLUDED.visitors`,
+        GROUP BY site_id, date_trunc('minute', ts)`,
       [sites, hi, ...islands],
     );
+    await upsertRecentMinutes(m, EVENT_ROLLUPS[0]);
   }
 
   private async ctaMinutes(m: EntityManager, sites: string[], hi: Date, islands: unknown[][]): Promise<void> {
     await m.query(
-      `INSERT INTO analytics_cta AS t (site_id, grain, bucket, cta_id, variant_id, views, clicks, conversions, closes,
-                                       viewers, converters)
-       SELECT e.site_id, 'minute', date_trunc('minute', e.ts), e.properties->>'cta_id',
-              coalesce(e.properties->>'variant_id', ''),
-              count(*) FILTER (WHERE e.name = 'cta_viewed'),
-              count(*) FILTER (WHERE e.name = 'cta_clicked'),
-              count(*) FILTER (WHERE e.name = 'cta_converted'),
-              count(*) FILTER (WHERE e.name = 'cta_closed'),
-              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_viewed'), hll_empty(${HLL})),
-              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_converted'), hll_empty(${HLL}))
+      `CREATE TEMP TABLE nf_cta_min ON COMMIT DROP AS
+       SELECT e.site_id, date_trunc('minute', e.ts) AS bucket, e.properties->>'cta_id' AS cta_id,
+              coalesce(e.properties->>'variant_id', '') AS variant_id,
+              count(*) FILTER (WHERE e.name = 'cta_viewed') AS views,
+              count(*) FILTER (WHERE e.name = 'cta_clicked') AS clicks,
+              count(*) FILTER (WHERE e.name = 'cta_converted') AS conversions,
+              count(*) FILTER (WHERE e.name = 'cta_closed') AS closes,
+              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_viewed'), hll_empty(${HLL})) AS viewers,
+              coalesce(hll_add_agg(${VISITOR_HASH}, ${HLL}) FILTER (WHERE e.name = 'cta_converted'), hll_empty(${HLL})) AS converters
          FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
          JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
         WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot
           AND e.name IN ('cta_viewed', 'cta_clicked', 'cta_converted', 'cta_closed')
           AND e.properties->>'cta_id' IS NOT NULL AND e.received_at < $2
-        GROUP BY 1, 3, 4, 5
-       ON CONFLICT (site_id, grain, bucket, cta_id, variant_id) DO UPDATE
-         SET views = EXCLUDED.views, clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions,
-             closes = EXCLUDED.closes, viewers = EXCLUDED.viewers, converters = EXCLUDED.converters`,
+        GROUP BY 1, 2, 3, 4`,
       [sites, hi, ...islands],
     );
+    await upsertRecentMinutes(m, EVENT_ROLLUPS[1]);
   }
 
   /**
-   * Hourly breakdowns, recomputed whole (delete + insert: a value may vanish when a late event moves a
-   * session start). Pages count page views and entrances; the other dimensions count sessions.
-   * `nf_dims_delta` gets the new rows and the old ones negated (day breakdowns move by their sum).
+   * Breakdowns of every local day a re-run touches, recomputed whole from R(hi) (delete + insert: a
+   * value may vanish when a late event moves a session start): day rows, and hour rows for the hours
+   * still inside `HOUR_DIMS_KEEP` (older hour rows are not kept). Pages count page views and
+   * entrances; the other dimensions count sessions. An hour belongs to the local day of its start.
    */
-  private async trafficDimsHours(m: EntityManager, sites: string[], hi: Date): Promise<void> {
-    const hours = await arraysOf(m, `SELECT site_id, h FROM nf_hours`, ['site_id', 'h']);
-    const hourIslands = await arraysOf(m, `SELECT site_id, lo, hi FROM nf_hour_islands`, [
-      'site_id',
-      'lo',
-      'hi',
-    ]);
-    await m.query(
-      `CREATE TEMP TABLE nf_dims_old ON COMMIT DROP AS
-       SELECT t.site_id, t.bucket, t.dim, t.value, t.pageviews, t.sessions
-         FROM unnest($2::uuid[], $3::timestamptz[]) h(site_id, h)
-         JOIN analytics_traffic_dims t ON t.site_id = h.site_id AND t.grain = 'hour' AND t.bucket = h.h
-        WHERE t.site_id = ANY($1::uuid[])`,
-      [sites, ...hours],
+  private async trafficDimsDays(m: EntityManager, sites: string[], hi: Date): Promise<void> {
+    // Per touched day: its start and end, and the UTC hours that belong to it [h_lo, h_hi) (the first
+    // hour starting at or after local midnight, as in rollUpSql).
+    const ceilHour = (t: string) =>
+      `date_trunc('hour', ${t}) + CASE WHEN date_trunc('hour', ${t}) < ${t} THEN interval '1 hour' ELSE interval '0' END`;
+    const days = await arraysOf(
+      m,
+      `SELECT site_id, d, d_end, timezone, ${ceilHour('d')} AS h_lo, ${ceilHour('d_end')} AS h_hi
+         FROM (SELECT DISTINCT h.site_id,
+                      date_trunc('day', h.h AT TIME ZONE s.timezone) AT TIME ZONE s.timezone AS d,
+                      (date_trunc('day', h.h AT TIME ZONE s.timezone) + interval '1 day') AT TIME ZONE s.timezone AS d_end,
+                      s.timezone
+                 FROM nf_hours h JOIN nf_site_tz s ON s.site_id = h.site_id) x`,
+      ['site_id', 'd', 'd_end', 'timezone', 'h_lo', 'h_hi'],
     );
+    const dayOf = (t: string, tz: string) => `date_trunc('day', ${t} AT TIME ZONE ${tz}) AT TIME ZONE ${tz}`;
+    const x = `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+                 x(site_id, d, d_end, tz, h_lo, h_hi)`;
+    // (no time zone arithmetic on the table's columns: Citus refuses STABLE functions of columns in a
+    // modification)
     await m.query(
       `DELETE FROM analytics_traffic_dims t
-        WHERE t.site_id = ANY($1::uuid[]) AND t.grain = 'hour'
-          AND (t.site_id, t.bucket) IN (SELECT h.site_id, h.h FROM unnest($2::uuid[], $3::timestamptz[]) h(site_id, h))`,
-      [sites, ...hours],
+        USING ${x}
+        WHERE t.site_id = ANY($1::uuid[]) AND t.site_id = x.site_id
+          AND (t.grain = 'day' AND t.bucket = x.d OR t.grain = 'hour' AND t.bucket >= x.h_lo AND t.bucket < x.h_hi)`,
+      [sites, ...days],
     );
+    // Page views from 90 minutes before the day (its first hour may start 30 minutes before local
+    // midnight, and a session start needs the 30 minutes before it).
     await m.query(
       `CREATE TEMP TABLE nf_dims_new ON COMMIT DROP AS
        WITH ev AS (
-         SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, e.properties, e.context
-           FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
-           JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo - ${SESSION_GAP} AND e.ts < i.hi
-          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $2),
+         SELECT x.site_id, x.d, x.tz, e.id, e.ts, e.visitor_id, e.properties, e.context
+           FROM ${x}
+           JOIN events e ON e.site_id = x.site_id AND e.ts >= x.d - interval '90 minutes'
+                        AND e.ts < x.d_end + interval '60 minutes'
+          WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $8),
        f AS (
-         SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, lo, visitor_id ORDER BY ts, id) AS p1 FROM ev),
-       s AS (SELECT f.*, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f WHERE ts >= lo)
-       SELECT site_id, date_trunc('hour', ts) AS bucket, d.dim, left(d.value, 500) AS value,
-              sum(d.pv) AS pageviews, sum(d.se) AS sessions
-         FROM s CROSS JOIN LATERAL (VALUES ${dimValues('properties', 'context', '1', 'is_start::int')})
-              AS d(dim, value, pv, se)
-        WHERE d.dim = 'page' OR is_start
-        GROUP BY site_id, date_trunc('hour', ts), d.dim, left(d.value, 500)`,
-      [sites, hi, ...hourIslands],
+         SELECT ev.*, lag(ts) OVER (PARTITION BY site_id, d, visitor_id ORDER BY ts, id) AS p1 FROM ev),
+       s AS (
+         SELECT f.*, date_trunc('hour', ts) AS h, (p1 IS NULL OR ts - p1 > ${SESSION_GAP}) AS is_start FROM f
+          WHERE ${dayOf("date_trunc('hour', ts)", 'tz')} = d),
+       v AS (
+         SELECT s.site_id, s.d, s.h, dv.dim, left(dv.value, 500) AS value, dv.pv, dv.se
+           FROM s CROSS JOIN LATERAL (VALUES ${dimValues('properties', 'context', '1', 'is_start::int')})
+                AS dv(dim, value, pv, se)
+          WHERE dv.dim = 'page' OR s.is_start)
+       SELECT site_id, 'hour'::text AS grain, h AS bucket, dim, value, sum(pv) AS pageviews, sum(se) AS sessions
+         FROM v WHERE h >= now() - ${HOUR_DIMS_KEEP} GROUP BY site_id, h, dim, value
+       UNION ALL
+       SELECT site_id, 'day', d, dim, value, sum(pv), sum(se) FROM v GROUP BY site_id, d, dim, value`,
+      [sites, ...days, hi],
     );
     await m.query(
       `INSERT INTO analytics_traffic_dims (site_id, grain, bucket, dim, value, pageviews, sessions)
-       SELECT site_id, 'hour', bucket, dim, value, pageviews, sessions FROM nf_dims_new`,
-    );
-    await m.query(
-      `CREATE TEMP TABLE nf_dims_delta ON COMMIT DROP AS
-       SELECT site_id, bucket, dim, value, pageviews, sessions FROM nf_dims_new
-       UNION ALL SELECT site_id, bucket, dim, value, -pageviews, -sessions FROM nf_dims_old`,
+       SELECT site_id, grain, bucket, dim, value, pageviews, sessions FROM nf_dims_new ORDER BY 1, 2, 3, 4, 5`,
     );
   }
 
@@ -733,7 +770,7 @@ export class RollupRepository {
    * ledger rows stamped before hi only (R(hi)): a later row is the next live pass's delta.
    */
   private async flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise<void> {
-    const touched = await arraysOf(m, `SELECT site_id, m FROM nf_flow_touched`, ['site_id', 'm']);
+    const touched = await arraysOf(m, `SELECT site_id, m FROM nf_flow_minutes`, ['site_id', 'm']);
     const params = [sites, ...touched, hi];
     const ft = `unnest($2::uuid[], $3::timestamptz[]) ft(site_id, m)`;
     await m.query(
@@ -788,6 +825,47 @@ export class RollupRepository {
   }
 }
 
+/**
+ * A re-run's minutes of traffic and CTAs (every minute of its touched hours) stay in these temp tables;
+ * only the ones inside MINUTE_ROWS_KEEP are written, and the hour rows are built from the temp tables,
+ * so rebuilding old hours writes no minute row only to prune it.
+ */
+const MINUTES_OF: Record<string, string> = {
+  analytics_traffic: 'nf_traffic_min',
+  analytics_cta: 'nf_cta_min',
+};
+
+async function upsertRecentMinutes(m: EntityManager, [table, keys, sums, hlls]: RollUp): Promise<void> {
+  const cols = [...keys, ...sums, ...hlls];
+  await m.query(
+    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+     SELECT site_id, 'minute', bucket, ${cols.join(', ')} FROM ${MINUTES_OF[table]}
+      WHERE bucket >= now() - ${MINUTE_ROWS_KEEP}
+     ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE
+       SET ${[...sums, ...hlls].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+  );
+}
+
+/** Hour rows of `table` from a re-run's temp minutes (every minute of each touched hour). */
+function hoursFromMinutesSql(
+  table: string,
+  minutes: string,
+  keys: string[],
+  sums: string[],
+  hlls: string[],
+): string {
+  const cols = [...keys, ...sums, ...hlls];
+  const select = [...keys, ...sums.map((c) => `sum(${c})`), ...hlls.map((c) => `hll_union_agg(${c})`)];
+  return `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
+          SELECT site_id, 'hour', date_trunc('hour', bucket), ${select.join(', ')} FROM ${minutes}
+           GROUP BY site_id, 3${keys.map((k) => `, ${k}`).join('')}
+          ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE
+            SET ${[...sums, ...hlls].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+}
+
+/** How often a live group's expired minute rows and hour breakdowns are deleted (`pruneRollups`). */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
 /** Sites per pass transaction on plain PostgreSQL (on Citus a shard's sites, chunked the same way). */
 const GROUP_MAX = 2_000;
 
@@ -795,6 +873,65 @@ interface Claimed {
   site_id: string;
   lo: Date;
   applied: Date | null;
+  timezone: string;
+  /** Events received in [lo, now): the site has something to roll up. */
+  events: boolean;
+  /** Runtime ledger rows (steps, runs created or ended) stamped in [lo, now). */
+  ledger: boolean;
+  /** Whether the site has saved funnels, and whether one waits for a rebuild. */
+  funnels: boolean;
+  rebuild: boolean;
+}
+
+/** What the live pass's sites have (from the claim): what it may skip on the way. */
+export interface PassFlags {
+  events: boolean;
+  ledger: boolean;
+  funnels: boolean;
+}
+
+const flagsOf = (cs: Claimed[]): PassFlags => ({
+  events: cs.some((c) => c.events),
+  ledger: cs.some((c) => c.ledger),
+  funnels: cs.some((c) => c.funnels),
+});
+
+/**
+ * Claims the watermark rows of `sites` not being rolled up elsewhere (`FOR UPDATE SKIP LOCKED`) and
+ * tells, per site, whether anything was stamped since its watermark (one scan per raw table from the
+ * group's smallest live watermark: a site with rows between that and its own is only a false "busy"),
+ * its time zone and its funnels: one single-shard statement.
+ */
+async function claimSites(m: EntityManager, sites: string[], now: Date): Promise<Claimed[]> {
+  const since = (t: string, col: string) =>
+    `w.site_id IN (SELECT x.site_id FROM ${t} x WHERE x.site_id = ANY($1::uuid[]) AND x.${col} >= (TABLE lo) AND x.${col} < $2)`;
+  return queryRows<Claimed>(
+    m,
+    `WITH lo AS (SELECT coalesce(min(hi), $2) FROM analytics_rollup_sites
+                  WHERE site_id = ANY($1::uuid[]) AND applied = hi)
+     SELECT w.site_id, w.hi AS lo, w.applied,
+            (SELECT s.timezone FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = w.site_id) AS timezone,
+            ${since('events', 'received_at')} AS events,
+            (${since('run_steps', 'created_at')} OR ${since('runs', 'created_at')} OR ${since('runs', 'ended_at')}) AS ledger,
+            w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])) AS funnels,
+            w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])
+                             AND f.built_version IS DISTINCT FROM f.version) AS rebuild
+       FROM analytics_rollup_sites w
+      WHERE w.site_id = ANY($1::uuid[]) ORDER BY w.site_id FOR UPDATE OF w SKIP LOCKED`,
+    [sites, now],
+  );
+}
+
+/**
+ * Before a group's first rollup statement, in one round trip: `nf_site_tz` from the claim, and no JIT
+ * for the rest of the transaction (`SET LOCAL jit = off`, see README).
+ */
+async function startWork(m: EntityManager, claimed: Claimed[]): Promise<void> {
+  await m.query(
+    `CREATE TEMP TABLE IF NOT EXISTS nf_site_tz ON COMMIT DROP AS
+     SELECT x.* FROM unnest($1::uuid[], $2::text[]) x(site_id, timezone), (SELECT set_config('jit', 'off', true)) j`,
+    [claimed.map((c) => c.site_id), claimed.map((c) => c.timezone)],
+  );
 }
 
 function passParams(claimed: Claimed[], hi: Date): PassParams {
@@ -823,194 +960,19 @@ function mergeResult(out: RollupResult, r: RollupResult): void {
 }
 
 /**
- * A temp table's rows as one array per column, to pass back as `unnest($n::type[], …)` parameters:
- * a temp table lives on the coordinator, so joining it to a distributed table would not stay on a shard.
+ * `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in the window fall in; empty
+ * without reading the ledger when `p` is null (the claim found no ledger row in the window).
  */
-async function arraysOf(m: EntityManager, sql: string, cols: string[]): Promise<unknown[][]> {
-  const rows = await queryRows<Record<string, unknown>>(m, sql);
-  return cols.map((c) => rows.map((r) => r[c]));
-}
-
-/** Deletes the breakdown rows of `keys` (site, bucket, dim, value) that reached zero. */
-async function deleteZeroDims(
-  m: EntityManager,
-  sites: string[],
-  grain: 'hour' | 'day',
-  keys: unknown[][],
-): Promise<void> {
-  if (keys[0].length === 0) return;
-  await m.query(
-    `DELETE FROM analytics_traffic_dims t
-      WHERE t.site_id = ANY($1::uuid[]) AND t.grain = '${grain}' AND t.pageviews = 0 AND t.sessions = 0
-        AND (t.site_id, t.bucket, t.dim, t.value) IN (
-              SELECT * FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[]))`,
-    [sites, ...keys],
-  );
-}
-
-/** Drops this transaction's temp tables (a group's live pass before its re-run sites). */
-async function dropTempTables(m: EntityManager): Promise<void> {
-  const rows = await queryRows<{ name: string }>(
-    m,
-    `SELECT relname AS name FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'`,
-  );
-  if (rows.length > 0) await m.query(`DROP TABLE ${rows.map((r) => `pg_temp.${r.name}`).join(', ')}`);
-}
-
-/** `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in the window fall in. */
-async function createFlowTouched(m: EntityManager, p: PassParams): Promise<void> {
+async function createFlowTouched(m: EntityManager, p: PassParams | null): Promise<void> {
+  if (!p) {
+    await m.query(`CREATE TEMP TABLE nf_flow_touched (site_id uuid, m timestamptz) ON COMMIT DROP`);
+    return;
+  }
   await m.query(
     `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
        SELECT s.site_id, date_trunc('minute', s.created_at) AS m FROM run_steps s WHERE ${IN_WINDOW('s', 'created_at')}
        UNION SELECT r.site_id, date_trunc('minute', r.created_at) FROM runs r WHERE ${IN_WINDOW('r', 'created_at')}
        UNION SELECT r.site_id, date_trunc('minute', r.ended_at) FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')}`,
     p,
-  );
-}
-
-/**
- * BRIN pages per range of `events_received_brin` (the default; the migration sets no other). Ranges
- * are summarized only when complete, as autosummarize does, so inserts into the open range stay cheap.
- */
-const BRIN_RANGE = 128;
-
-/**
- * Summarizes the complete, unsummarized BRIN ranges of `received_at` in the partitions that take live
- * inserts (today's and yesterday's, UTC). The live pass reads its window through that index, and an
- * unsummarized range matches every window, so without this every pass re-reads every row inserted
- * since the last summarization (autosummarize runs in autovacuum, a minute or more behind; never
- * when autovacuum is off). Each call scans only the pages of ranges not yet summarized. Under a short
- * lock timeout in a savepoint: when VACUUM or an index build holds the partition, the pass goes on.
- */
-async function summarizeReceivedRanges(m: EntityManager): Promise<void> {
-  await m.query(`SAVEPOINT nf_brin`);
-  try {
-    await m.query(`SET LOCAL lock_timeout = '100ms'`);
-    await m.query(
-      `SELECT coalesce(sum(brin_summarize_range(x.idx::regclass, b)), 0) AS n
-         FROM (SELECT i.indexrelid AS idx, pg_relation_size(i.indrelid) / current_setting('block_size')::int AS blocks
-                 FROM generate_series(0, 1) k
-                 JOIN pg_index i
-                   ON i.indrelid = to_regclass('events_p' || to_char((now() AT TIME ZONE 'UTC')::date - k, 'YYYYMMDD'))
-                 JOIN pg_class c ON c.oid = i.indexrelid
-                 JOIN pg_am a ON a.oid = c.relam AND a.amname = 'brin') x
-         CROSS JOIN LATERAL generate_series(0, x.blocks - ${BRIN_RANGE}, ${BRIN_RANGE}) b`,
-    );
-    await m.query(`SET LOCAL lock_timeout TO DEFAULT`);
-    await m.query(`RELEASE SAVEPOINT nf_brin`);
-  } catch {
-    await m.query(`ROLLBACK TO SAVEPOINT nf_brin`);
-    await m.query(`RELEASE SAVEPOINT nf_brin`);
-  }
-}
-
-export interface StatementTiming {
-  n: number;
-  totalMs: number;
-  maxMs: number;
-}
-
-/** `m` whose `query` records its duration per statement text into `timings`. */
-function timedManager(m: EntityManager, timings: Map<string, StatementTiming>): EntityManager {
-  return new Proxy(m, {
-    get(target, prop, receiver) {
-      if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
-      return async (sql: string, params?: unknown[]) => {
-        const t0 = performance.now();
-        try {
-          return (await target.query(sql, params)) as unknown;
-        } finally {
-          const ms = performance.now() - t0;
-          const key = sql.replace(/\s+/g, ' ').trim();
-          const t = timings.get(key) ?? { n: 0, totalMs: 0, maxMs: 0 };
-          t.n++;
-          t.totalMs += ms;
-          t.maxMs = Math.max(t.maxMs, ms);
-          timings.set(key, t);
-        }
-      };
-    },
-  });
-}
-
-/**
- * Recomputes hour (from minutes) or local-day (from hours) buckets of the touched hours/days, given
- * as parameters: $1 the pass's sites, then the hours (site, h) or days (site, d, d_end).
- */
-function rollUpSql(
-  table: string,
-  keys: string[],
-  sums: string[],
-  hlls: string[],
-  grain: 'hour' | 'day',
-): string {
-  const touched =
-    grain === 'hour'
-      ? `unnest($2::uuid[], $3::timestamptz[]) b(site_id, h)
-         JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'minute'
-           AND t.bucket >= b.h AND t.bucket < b.h + interval '1 hour'`
-      : `unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) b(site_id, d, d_end)
-         JOIN ${table} t ON t.site_id = b.site_id AND t.grain = 'hour'
-           AND t.bucket >= b.d AND t.bucket < b.d_end`;
-  const bucket = grain === 'hour' ? 'b.h' : 'b.d';
-  const cols = [...keys, ...sums, ...hlls];
-  const select = [
-    ...keys.map((k) => `t.${k}`),
-    ...sums.map((s) => `sum(t.${s})`),
-    ...hlls.map((h) => `hll_union_agg(t.${h})`),
-  ];
-  const set = [...sums, ...hlls].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-  return `INSERT INTO ${table} (site_id, grain, bucket, ${cols.join(', ')})
-          SELECT b.site_id, '${grain}', ${bucket}, ${select.join(', ')}
-            FROM ${touched}
-           WHERE t.site_id = ANY($1::uuid[])
-           GROUP BY b.site_id, ${bucket}${keys.map((k) => `, t.${k}`).join('')}
-          ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
-}
-
-/**
- * Adds the minute deltas of `delta` (site_id, m, keys…, sums…, hlls…) to the minute, hour and
- * local-day rows of `table` (sums added, hlls unioned). An hour belongs to the local day of its
- * start, as in rollUpSql (half-hour zones assemble days from UTC hours).
- */
-async function addDeltas(
-  m: EntityManager,
-  table: string,
-  delta: string,
-  keys: string[],
-  sums: string[],
-  hlls: string[],
-): Promise<void> {
-  const cols = [...keys, ...sums, ...hlls];
-  const set = [
-    ...sums.map((c) => `${c} = t.${c} + EXCLUDED.${c}`),
-    ...hlls.map((c) => `${c} = hll_union(t.${c}, EXCLUDED.${c})`),
-  ].join(', ');
-  const conflict = `ON CONFLICT (site_id, grain, bucket${keys.map((k) => `, ${k}`).join('')}) DO UPDATE SET ${set}`;
-  const agg = [
-    ...keys.map((k) => `x.${k}`),
-    ...sums.map((c) => `sum(x.${c})`),
-    ...hlls.map((c) => `hll_union_agg(x.${c})`),
-  ].join(', ');
-  const groupKeys = keys.map((k) => `, x.${k}`).join('');
-  const order = `ORDER BY 1, 3${keys.map((_, i) => `, ${i + 4}`).join('')}`;
-  await m.query(
-    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
-     SELECT site_id, 'minute', m, ${cols.join(', ')} FROM ${delta} ${order}
-     ${conflict}`,
-  );
-  await m.query(
-    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
-     SELECT x.site_id, 'hour', date_trunc('hour', x.m), ${agg} FROM ${delta} x
-      GROUP BY x.site_id, 3${groupKeys} ${order}
-     ${conflict}`,
-  );
-  await m.query(
-    `INSERT INTO ${table} AS t (site_id, grain, bucket, ${cols.join(', ')})
-     SELECT x.site_id, 'day', date_trunc('day', date_trunc('hour', x.m) AT TIME ZONE s.timezone) AT TIME ZONE s.timezone,
-            ${agg}
-       FROM ${delta} x JOIN nf_site_tz s ON s.site_id = x.site_id
-      GROUP BY x.site_id, 3${groupKeys} ${order}
-     ${conflict}`,
   );
 }

@@ -31,6 +31,7 @@ import { AnalyticsSiteWatermarks1764300800000 } from './1764300800000-analytics-
 import { IdentityVerification1764300800100 } from './1764300800100-identity-verification';
 import { Backtests1764300900200 } from './1764300900200-backtests';
 import { RunHoldout1764300900300 } from './1764300900300-run-holdout';
+import { AnalyticsCompact1764300900400 } from './1764300900400-analytics-compact';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -67,4 +68,5 @@ export const MIGRATIONS = [
   SmsProviders1764300900100,
   Backtests1764300900200,
   RunHoldout1764300900300,
+  AnalyticsCompact1764300900400,
 ];
