@@ -533,9 +533,9 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
         const runs = await runsOf(stack.db, t.siteId, flowId);
         return runs[0]?.status === 'running' ? runs : undefined;
       });
-      // The first send is in flight (its data arrived; the receiver holds it 3 s), holding the run's row
-      // lock; the cancel queues behind that lock before the send is accepted, so it commits before any
-      // later step can take the lock.
+      // The first send is in flight (its data arrived; the receiver holds it 3 s), holding the run's lock
+      // (lockRun); the cancel queues behind that lock before the send is accepted, so it commits before
+      // any later step can take the lock (lockRun grants the run in arrival order).
       await waitFor('first send in flight', async () => rx.arrived.includes('first') || undefined);
       const cancelling = stack.api.request(`/api/sites/${t.siteId}/runs/${run.id}/cancel`, {
         method: 'POST',
@@ -543,7 +543,7 @@ describe('flow runtime (real worker, PostgreSQL, Redis, SMTP and webhook receive
       });
       await waitFor('cancel waiting on the run lock', async () => {
         // The cancel's own wait: a backend of the API (the harness names its connections
-        // `nudgeflow-api`) on the run's row lock. The worker's next step locks the run with the same
+        // `nudgeflow-api`) on the run's lock. The worker's next step locks the run with the same
         // statement, so the statement alone could be the step's wait behind the cancel, or after it.
         // On Citus the lock wait happens on the worker holding the site; citus_lock_waits names it by
         // the global pid of the coordinator backend that sent it.
