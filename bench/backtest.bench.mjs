@@ -6,9 +6,10 @@
 // (≈ 6 events per visitor: page views, cart adds with a value, checkouts, purchases, CTA events);
 // (2) a 6-node abandoned-cart flow (trigger → wait 30 min → condition on the cart value → show CTA or
 // send webhook; goal on purchase; checkout exits) backtested over the 30 days by the real
-// BacktestRunner in its production slices (2 s, 500 visitors a page): events/s, total time, slices and
+// BacktestRunner in its production slices (2 s, 2,000 visitors a page): events/s, total time, slices and
 // peak RSS; (3) the baseline: the same replay one visitor at a time (one query per visitor), over
 // BENCH_NAIVE_VISITORS (default 3,000) visitors, as events/s; prints the ratio and the load average.
+// BENCH_PAGE_VISITORS overrides the visitors per page (BACKTEST_PAGE_VISITORS in the worker).
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { loadAverage, prepareDatabase, root } from './lib.mjs';
@@ -145,7 +146,12 @@ async function main() {
   let slices = 0;
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
-    const outcome = await runner.runSlice(site, row.id, DEFAULT_SLICE);
+    const outcome = await runner.runSlice(site, row.id, {
+      ...DEFAULT_SLICE,
+      ...(process.env.BENCH_PAGE_VISITORS
+        ? { visitorsPerPage: Number(process.env.BENCH_PAGE_VISITORS) }
+        : {}),
+    });
     slices += 1;
     if (outcome !== 'more') break;
     if (Date.now() > deadline) throw new Error('backtest did not finish within 15 minutes');

@@ -206,6 +206,60 @@ describe('backtest (real API, worker, PostgreSQL and Redis)', () => {
     ]);
   }, 180_000);
 
+  it("takes turns with another site's backtest, slice by slice", async () => {
+    const other = await tenant(stack, 'backtest-b');
+    const setup = async (who: Tenant) => {
+      const flowId = await publishFlow(stack, who, cartFlow());
+      await stack.api.request(`/api/sites/${who.siteId}/flows/${flowId}/pause`, {
+        method: 'POST',
+        token: who.tokens.editor,
+      });
+      const visitors = Array.from({ length: 9 }, () => ({ visitorId: randomUUID(), name: 'cart' }));
+      await ingest(stack.db, who.siteId, visitors);
+      return flowId;
+    };
+    const flowA = await setup(t);
+    const flowB = await setup(other);
+    await waitFor(
+      'folded',
+      async () => (await settled(stack.db, t.siteId)) && settled(stack.db, other.siteId),
+    );
+    await stack.worker.stop();
+    const a = await start(flowA, { days: 1 });
+    const b = await stack.api.request(`/api/sites/${other.siteId}/flows/${flowB}/backtests`, {
+      method: 'POST',
+      token: other.tokens.editor,
+      body: { days: 1 },
+    });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    stack.worker = await startWorker(stack.env, 120_000);
+    watchExit(stack.worker, 'worker');
+    const row = async (siteId: string, id: string) =>
+      (
+        await stack.db.query<{ status: string; slices: number; started_at: Date; finished_at: Date }>(
+          `SELECT status, slices, started_at, finished_at FROM backtests WHERE site_id = $1 AND id = $2`,
+          [siteId, id],
+        )
+      ).rows[0];
+    const [ra, rb] = await waitFor('both completed', async () => {
+      const rows = [await row(t.siteId, a.body.id as string), await row(other.siteId, b.body.id as string)];
+      return rows.every((r) => r.status === 'completed') ? rows : undefined;
+    });
+    // Three slices each (pages of three visitors), interleaved: each started before the other ended.
+    expect(ra.slices).toBeGreaterThanOrEqual(3);
+    expect(rb.slices).toBeGreaterThanOrEqual(3);
+    expect(rb.started_at.getTime()).toBeLessThan(ra.finished_at.getTime());
+    expect(ra.started_at.getTime()).toBeLessThan(rb.finished_at.getTime());
+    // Each site sees its own backtest only.
+    const cross = await stack.api.request(
+      `/api/sites/${other.siteId}/flows/${flowA}/backtests/${a.body.id}`,
+      {
+        token: other.tokens.owner,
+      },
+    );
+    expect(cross.status).toBe(404);
+  }, 180_000);
+
   describe('per-node counts equal the live runtime on the same events', () => {
     type Spec = { id: string; type: string; config: Record<string, unknown> };
     interface Built {

@@ -469,6 +469,15 @@ describe('builder in Chromium', () => {
     await page.getByLabel('Show forecast on the canvas').uncheck();
     await page.getByTestId('node-added_to_cart').getByLabel('Live counts').waitFor();
     expect(await forecast('added_to_cart').count()).toBe(0);
+
+    // A sample path opens in the simulator with that visitor's recorded events.
+    await page.getByText(/^Sample paths/).click();
+    await page.getByRole('button', { name: 'Open in simulator' }).first().click();
+    await page.getByRole('tab', { name: 'Simulate', selected: true }).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/^Replaying anon-/)
+      .waitFor();
   });
 
   it('creates a webhook endpoint, shows its secret once, and logs a delivery that can be resent', async () => {

@@ -11,7 +11,7 @@ export interface SliceOptions {
   eventsPerPage: number;
 }
 
-export const DEFAULT_SLICE: SliceOptions = { budgetMs: 2_000, visitorsPerPage: 500, eventsPerPage: 5_000 };
+export const DEFAULT_SLICE: SliceOptions = { budgetMs: 2_000, visitorsPerPage: 2_000, eventsPerPage: 5_000 };
 
 export type SliceOutcome = 'more' | 'done' | 'cancelled' | 'missing';
 
@@ -28,7 +28,7 @@ function toCaps(raw: unknown): ReplayCaps {
 }
 
 /**
- * Runs a backtest in slices: each slice replays pages of visitors (in visitor id order, each visitor's
+ * Runs a backtest in slices: each slice replays pages of visitors (in visitor id order, 2,000 a page, each visitor's
  * events in (ts, id) order, read in bounded pages) and saves a checkpoint at a visitor boundary, so
  * memory stays bounded by a page and a cancel or another site's backtest gets its turn between slices.
  * Plain class (no Nest) so the benchmark drives the very same code.

@@ -234,6 +234,8 @@ export class VisitorReplay {
   private withinCaps(ctaId: string, now: number): boolean {
     const caps = this.flow.caps.get(ctaId);
     const s = this.ctaState(ctaId);
+    // Only the last day's shows matter (`maxPerDay`, a rolling day): the list stays small.
+    s.shows = s.shows.filter((t) => t > now - DAY_MS);
     let ok = true;
     if (caps) {
       if (caps.stopAfterConversion && s.converted) ok = false;
@@ -243,11 +245,7 @@ export class VisitorReplay {
         now - s.closedAt < caps.hideAfterCloseDays * DAY_MS
       )
         ok = false;
-      else if (
-        caps.maxPerDay !== undefined &&
-        s.shows.filter((t) => t > now - DAY_MS).length >= caps.maxPerDay
-      )
-        ok = false;
+      else if (caps.maxPerDay !== undefined && s.shows.length >= caps.maxPerDay) ok = false;
     }
     if (ok) s.shows.push(now);
     return ok;

@@ -55,7 +55,7 @@ export const configSchema = z.object({
   /** A backtest job replays pages of visitors for about this long, then re-enqueues itself (fairness). */
   BACKTEST_SLICE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /** Visitors per page of a backtest (their events are then read in pages of 5,000). */
-  BACKTEST_PAGE_VISITORS: z.coerce.number().int().min(1).max(10_000).default(500),
+  BACKTEST_PAGE_VISITORS: z.coerce.number().int().min(1).max(10_000).default(2_000),
   SCHEDULE_MAINTENANCE: bool.default(true),
   /** SMTP server for send_email actions, e.g. smtp://user:pass@mail.example.com:587. */
   SMTP_URL: z

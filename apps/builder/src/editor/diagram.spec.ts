@@ -118,6 +118,20 @@ describe('diagram derived from the graph', () => {
     expect(edgesCounted[0]!.data.count).toBe(2);
   });
 
+  it('marks a backtest forecast apart from live counts, and redraws when one replaces the other', () => {
+    const counts = { t: { entered: 2, waiting: 0, exited: { next: 2 } } };
+    const live = toDiagram(graph, { counts });
+    const forecast = toDiagram(graph, { counts, countsKind: 'forecast' });
+    expect(live.nodes[0]!.data.countsKind).toBeUndefined();
+    expect(forecast.nodes[0]!.data).toMatchObject({ counts: counts.t, countsKind: 'forecast' });
+    expect(forecast.edges[0]!.data).toMatchObject({ count: 2, forecast: true });
+    // Same numbers, other kind: the node and the edge must redraw (not be reused).
+    expect(mergeDiagramNodes(live.nodes, forecast.nodes)[0]).not.toBe(live.nodes[0]);
+    expect(mergeDiagramEdges(live.edges, forecast.edges)[0]).not.toBe(live.edges[0]);
+    // Without counts there is nothing to mark.
+    expect(toDiagram(graph, { countsKind: 'forecast' }).nodes[0]!.data.countsKind).toBeUndefined();
+  });
+
   it('keeps an edge selected across re-derivations', () => {
     const first = toDiagram(graph).edges.map((e) => ({ ...e, selected: e.id === 'e2' }));
     const relabelled = toDiagram(updateNode(graph, 'c', { label: 'x' })).edges;

@@ -217,6 +217,7 @@ const sameEdge = (a: DiagramEdge, b: DiagramEdge): boolean =>
   a.animated === b.animated &&
   a.data.handleLabel === b.data.handleLabel &&
   a.data.count === b.data.count &&
+  a.data.forecast === b.data.forecast &&
   a.data.highlighted === b.data.highlighted &&
   a.data.readOnly === b.data.readOnly;
 

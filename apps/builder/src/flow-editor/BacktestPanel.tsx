@@ -27,6 +27,7 @@ export function BacktestPanel({
   canEdit,
   overlayId,
   onOverlay,
+  onOpenSample,
 }: {
   siteId: string;
   flowId: string;
@@ -36,6 +37,8 @@ export function BacktestPanel({
   /** The backtest whose forecast is drawn on the canvas. */
   overlayId: string | null;
   onOverlay: (backtest: { id: string; counts: NodeCounts } | null) => void;
+  /** Opens a sample visitor's recorded events in the simulator. */
+  onOpenSample: (visitorId: string) => void;
 }) {
   const queryClient = useQueryClient();
   const [source, setSource] = useState<string>('draft');
@@ -165,6 +168,7 @@ export function BacktestPanel({
           {current.status === 'completed' && current.result && (
             <BacktestSummary
               result={current.result}
+              onOpenSample={onOpenSample}
               overlaid={overlayId === current.id}
               onToggle={(on) => onOverlay(on ? { id: current.id, counts: current.result!.nodes } : null)}
             />
@@ -202,8 +206,10 @@ function BacktestSummary({
   result,
   overlaid,
   onToggle,
+  onOpenSample,
 }: {
   result: BacktestResult;
+  onOpenSample: (visitorId: string) => void;
   overlaid: boolean;
   onToggle: (on: boolean) => void;
 }) {
@@ -237,7 +243,14 @@ function BacktestSummary({
             {result.samples.map((s) => (
               <li key={s.runId}>
                 <code>{s.visitorId.slice(0, 8)}</code> {s.steps.map((step) => step.nodeId).join(' → ')} (
-                {s.status})
+                {s.status}){' '}
+                <button
+                  type="button"
+                  className="btn btn--ghost btn--small"
+                  onClick={() => onOpenSample(s.visitorId)}
+                >
+                  Open in simulator
+                </button>
               </li>
             ))}
           </ul>

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { FlowSettingsSchema, type FlowGraph, type FlowNode } from '@nudgeflow/flow-schema';
 import type { BacktestResult } from '../api/backtests';
 import type { FlowIssue, FlowVersion } from '../api/flows';
@@ -55,6 +56,7 @@ export function EditorSidePanel({
   const { siteId, canEdit } = useCurrentSite();
   const flowId = useEditorStore((state) => state.flowId) as string;
   const publishedVersion = useEditorStore((state) => state.publishedVersion);
+  const [replayVisitorId, setReplayVisitorId] = useState<string | null>(null);
   const doc = useEditorStore((state) => state.history.present);
   const serverIssues = useEditorStore((state) => state.serverIssues);
   const edit = useEditorStore((state) => state.edit);
@@ -170,7 +172,11 @@ export function EditorSidePanel({
           />
         )}
         {tab === 'simulate' && (
-          <SimulatorPanel graph={shownGraph} settings={viewing?.settings ?? doc.settings} />
+          <SimulatorPanel
+            graph={shownGraph}
+            settings={viewing?.settings ?? doc.settings}
+            replayVisitorId={replayVisitorId}
+          />
         )}
         {tab === 'backtest' && (
           <BacktestPanel
@@ -181,6 +187,10 @@ export function EditorSidePanel({
             canEdit={canEdit}
             overlayId={forecast?.id ?? null}
             onOverlay={onForecast}
+            onOpenSample={(visitorId) => {
+              setReplayVisitorId(visitorId);
+              setTab('simulate');
+            }}
           />
         )}
       </div>

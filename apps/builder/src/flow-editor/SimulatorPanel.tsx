@@ -34,7 +34,16 @@ interface Row {
 }
 
 /** Runs the shared engine in the browser and lights up the path on the canvas step by step. */
-export function SimulatorPanel({ graph, settings }: { graph: FlowGraph; settings: FlowSettings }) {
+export function SimulatorPanel({
+  graph,
+  settings,
+  replayVisitorId = null,
+}: {
+  graph: FlowGraph;
+  settings: FlowSettings;
+  /** A visitor to load at once (a backtest's sample path opened in the simulator). */
+  replayVisitorId?: string | null;
+}) {
   const patch = useEditorStore((state) => state.patch);
   const [visitor, setVisitor] = useState(DEFAULT_VISITOR);
   const [rows, setRows] = useState<Row[]>(() =>
@@ -103,6 +112,7 @@ export function SimulatorPanel({ graph, settings }: { graph: FlowGraph; settings
         are fast-forwarded.
       </p>
       <RealVisitorPicker
+        initialVisitorId={replayVisitorId}
         onLoad={(loaded) => {
           setVisitor(JSON.stringify(loaded.visitor, null, 2));
           setRows(
@@ -298,8 +308,24 @@ const visitorLabel = (visitor: VisitorSummary) =>
   visitor.id;
 
 /** Finds a visitor of the site and loads their recorded events (latest 100) into the simulator. */
-function RealVisitorPicker({ onLoad }: { onLoad: (replay: RecordedReplay & { label: string }) => void }) {
+function RealVisitorPicker({
+  onLoad,
+  initialVisitorId,
+}: {
+  onLoad: (replay: RecordedReplay & { label: string }) => void;
+  initialVisitorId: string | null;
+}) {
   const { siteId } = useCurrentSite();
+  useEffect(() => {
+    if (!initialVisitorId) return;
+    let live = true;
+    void visitorsApi.get(siteId, initialVisitorId).then((detail) => {
+      if (live) onLoad({ ...recordedReplay(detail, detail.timeline), label: visitorLabel(detail) });
+    });
+    return () => {
+      live = false;
+    };
+  }, [initialVisitorId]); // once per visitor opened
   const [search, setSearch] = useState('');
   const find = useMutation({ mutationFn: (text: string) => visitorsApi.search(siteId, text) });
   const load = useMutation({
