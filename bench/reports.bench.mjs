@@ -13,7 +13,7 @@
 // rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99; BENCH_ONLY_LAG=1 skips (3);
 // ANALYTICS_ROLLUP_TIMINGS=1 prints the lag run's rollup statements by total time; BENCH_LAG_RUNS adds
 // flow runs/s to the runtime ledger during the lag run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { freePort, prepareDatabase, root } from './lib.mjs';
@@ -42,7 +42,20 @@ const LAG_RUNS = Number(process.env.BENCH_LAG_RUNS ?? 0);
 const REALTIME_RATE = Number(process.env.BENCH_REALTIME_RATE ?? 0);
 /** BENCH_ONLY_LAG=1 (with BENCH_REUSE=1): skip the report timings, measure the rollup lag only. */
 const ONLY_LAG = process.env.BENCH_ONLY_LAG === '1';
-const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports';
+/**
+ * BENCH_CITUS=1: the same run against a Citus coordinator (BENCH_DATABASE_URL, default the local
+ * cluster's 127.0.0.1:9700; workers CITUS_WORKER_URLS, default 9701 and 9702), its database made on
+ * every node as the tests make theirs (strict mode on for the API; the bench's own connection opts
+ * out for its cluster-wide set-up and size reads). Sizes are summed over the shards.
+ */
+const CITUS = process.env.BENCH_CITUS === '1';
+const DB_URL =
+  process.env.BENCH_DATABASE_URL ??
+  (CITUS
+    ? 'postgres://postgres@127.0.0.1:9700/nudgeflow_bench_reports_citus'
+    : 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports');
+/** Total size of a relation with its indexes (on Citus: over all its shards). */
+const SIZE = CITUS ? 'citus_total_relation_size' : 'pg_total_relation_size';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 
 const { createDataSource } = await import(resolve(root, 'apps/api/dist/database/data-source.js'));
@@ -216,9 +229,9 @@ async function printRollupBytes(db, label) {
     rows: [bytes],
   } = await db.query(
     `WITH parts AS (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)
-     SELECT (SELECT sum(pg_total_relation_size(inhrelid)) FROM parts)::float8 AS raw_bytes,
+     SELECT (SELECT sum(${SIZE}(inhrelid)) FROM parts)::float8 AS raw_bytes,
             (SELECT count(*) FROM events)::float8 AS raw_rows,
-            (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+            (SELECT sum(${SIZE}(c.oid)) FROM pg_class c
               WHERE c.relkind = 'r' AND c.relname LIKE 'analytics\\_%'
                 AND c.relname NOT IN ('analytics_watermarks', 'analytics_funnels', 'analytics_rollup_sites'))::float8
               AS rollup_bytes`,
@@ -229,7 +242,7 @@ async function printRollupBytes(db, label) {
       `of the raw events' ${(bytes.raw_bytes / 2 ** 20).toFixed(0)} MB, ${Math.round(bytes.raw_rows).toLocaleString()} rows)`,
   );
   const { rows: tables } = await db.query(
-    `SELECT c.relname AS name, pg_total_relation_size(c.oid)::float8 AS bytes, c.reltuples::float8 AS rows
+    `SELECT c.relname AS name, ${SIZE}(c.oid)::float8 AS bytes, c.reltuples::float8 AS rows
        FROM pg_class c
       WHERE c.relkind = 'r' AND c.relname LIKE 'analytics\\_%'
         AND c.relname NOT IN ('analytics_watermarks', 'analytics_funnels', 'analytics_rollup_sites')
@@ -276,16 +289,32 @@ const RAW = {
 };
 
 async function main() {
+  if (CITUS) {
+    const made = spawnSync(process.execPath, [resolve(root, 'test/support/provision-database.mjs'), DB_URL], {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        CITUS_WORKER_URLS:
+          process.env.CITUS_WORKER_URLS ??
+          'postgres://postgres@127.0.0.1:9701,postgres://postgres@127.0.0.1:9702',
+      },
+    });
+    if (made.status !== 0) throw new Error('provisioning the Citus database failed');
+  }
   await prepareDatabase(DB_URL);
   const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
   await ds.initialize();
   const db = new pg.Client({ connectionString: DB_URL });
   await db.connect();
+  // The bench's own set-up and size reads span every shard (the rollups and the API stay strict).
+  if (CITUS) await db.query(`SET citus.multi_task_query_log_level = 'off'`);
   const load = (await import('node:os'))
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-  log(`reports bench: ${EVENTS.toLocaleString()} events, ${SITES} sites, ${DAYS} days; load average ${load}`);
+  log(
+    `reports bench${CITUS ? ' (Citus: coordinator + 2 workers)' : ''}: ${EVENTS.toLocaleString()} events, ${SITES} sites, ${DAYS} days; load average ${load}`,
+  );
 
   const api = await startApi();
   try {
@@ -364,8 +393,8 @@ async function main() {
       rows: [size],
     } = await db.query(
       `SELECT (SELECT count(*) FROM events WHERE site_id = $1)::int AS events,
-              pg_size_pretty(pg_total_relation_size('analytics_traffic') + pg_total_relation_size('analytics_traffic_dims')
-                             + pg_total_relation_size('analytics_cta')) AS rollup_size`,
+              pg_size_pretty(${SIZE}('analytics_traffic') + ${SIZE}('analytics_traffic_dims')
+                             + ${SIZE}('analytics_cta')) AS rollup_size`,
       [largest],
     );
     log(`largest site: ${size.events.toLocaleString()} events; rollup tables ${size.rollup_size}`);
