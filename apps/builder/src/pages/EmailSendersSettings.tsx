@@ -3,6 +3,7 @@ import { useForm } from 'react-hook-form';
 import { errorMessage } from '../api/client';
 import { emailSendersApi, type EmailSenderInput } from '../api/email-senders';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { toast } from '../state/toast-store';
@@ -49,46 +50,32 @@ export function EmailSendersSettings() {
         {senders.data.length === 0 ? (
           <EmptyState title="No senders yet">Add one below, then pick it in a “Send email” step.</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table" aria-label="Email senders">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Reply-To</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {senders.data.map((s) => (
-                  <tr key={s.id}>
-                    <td>{s.name}</td>
-                    <td>
-                      {s.fromName} &lt;{s.fromAddress}&gt;
-                    </td>
-                    <td>{s.replyTo ?? '—'}</td>
-                    <td>
-                      {canEdit && (
-                        <button
-                          type="button"
-                          className="btn btn--small btn--danger"
-                          disabled={remove.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Remove the sender "${s.name}"? Steps using it will fail.`))
-                              remove.mutate(s.id);
-                          }}
-                        >
-                          Remove
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Email senders" columns={['Name', 'From', 'Reply-To']} actions>
+            {senders.data.map((s) => (
+              <tr key={s.id}>
+                <td>{s.name}</td>
+                <td>
+                  {s.fromName} &lt;{s.fromAddress}&gt;
+                </td>
+                <td>{s.replyTo ?? '—'}</td>
+                <td>
+                  {canEdit && (
+                    <button
+                      type="button"
+                      className="btn btn--small btn--danger"
+                      disabled={remove.isPending}
+                      onClick={() => {
+                        if (window.confirm(`Remove the sender "${s.name}"? Steps using it will fail.`))
+                          remove.mutate(s.id);
+                      }}
+                    >
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Section>
       {canEdit && (

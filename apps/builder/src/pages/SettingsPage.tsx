@@ -8,13 +8,14 @@ import { sitesApi, type SiteKey } from '../api/sites';
 import { EmbedSnippet } from '../components/EmbedSnippet';
 import { IdentityVerification } from '../components/IdentityVerification';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
+import { TabbedPage } from '../components/TabbedPage';
 import { TimezoneSelect } from '../components/TimezoneSelect';
 import { useCopy } from '../hooks/useCopy';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { ME_KEY, useMe } from '../hooks/useMe';
 import { toast } from '../state/toast-store';
-import { TabBar } from '../components/TabBar';
 import { EmailSendersSettings } from './EmailSendersSettings';
 import { SmsProviderSettings } from './SmsProviderSettings';
 
@@ -33,25 +34,21 @@ export function SettingsPage() {
   const { site } = useCurrentSite();
   if (!site) return null;
   return (
-    <div className="page">
-      <div className="page__header">
-        <h1>Settings</h1>
-        <span className="muted">{site.name}</span>
-      </div>
-      <TabBar
-        label="Settings sections"
-        tabs={TABS}
-        current={tab}
-        onSelect={(id) => setParams({ tab: id }, { replace: true })}
-      />
-      <div className="sections" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'general' && <GeneralSettings />}
-        {tab === 'install' && <InstallAndKeys />}
-        {tab === 'members' && <Members />}
-        {tab === 'email' && <EmailSendersSettings />}
-        {tab === 'sms' && <SmsProviderSettings />}
-      </div>
-    </div>
+    <TabbedPage
+      title="Settings"
+      siteName={site.name}
+      label="Settings sections"
+      tabs={TABS}
+      current={tab}
+      onSelect={(id) => setParams({ tab: id }, { replace: true })}
+      panelClassName="sections"
+    >
+      {tab === 'general' && <GeneralSettings />}
+      {tab === 'install' && <InstallAndKeys />}
+      {tab === 'members' && <Members />}
+      {tab === 'email' && <EmailSendersSettings />}
+      {tab === 'sms' && <SmsProviderSettings />}
+    </TabbedPage>
   );
 }
 
@@ -254,77 +251,59 @@ function InstallAndKeys() {
         title="Keys"
         description="Write keys send events from browsers. Secret keys call the server-side API; keep them out of web pages."
       >
-        <div className="table-wrap">
-          <table className="table" aria-label="Keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((key) => (
-                <tr key={key.id} className={key.revokedAt ? 'is-muted' : undefined}>
-                  <td>{key.name}</td>
-                  <td>
-                    <span className="badge">{key.kind === 'write' ? 'Write' : 'Secret'}</span>
-                    {key.revokedAt && <span className="badge badge--archived">Revoked</span>}
-                  </td>
-                  <td
-                    className="mono"
-                    style={{ maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' }}
-                  >
-                    {key.key}
-                  </td>
-                  <td>{new Date(key.createdAt).toLocaleDateString()}</td>
-                  <td className="actions">
-                    {!key.revokedAt && (
-                      <div className="row row--end">
-                        {key.kind === 'write' && (
-                          <button
-                            type="button"
-                            className="btn btn--small"
-                            onClick={() => void copy(key.key, 'Key')}
-                            aria-label={`Copy key ${key.name}`}
-                          >
-                            Copy
-                          </button>
-                        )}
-                        <button
-                          type="button"
-                          className="btn btn--small"
-                          aria-label={`Rotate key ${key.name}`}
-                          onClick={() => {
-                            if (window.confirm(`Rotate "${key.name}"? The current key stops working.`))
-                              rotate.mutate(key.id);
-                          }}
-                        >
-                          Rotate
-                        </button>
-                        <button
-                          type="button"
-                          className="btn btn--small btn--danger"
-                          aria-label={`Revoke key ${key.name}`}
-                          onClick={() => {
-                            if (window.confirm(`Revoke "${key.name}"? Anything using it stops working.`))
-                              revoke.mutate(key.id);
-                          }}
-                        >
-                          Revoke
-                        </button>
-                      </div>
+        <DataTable label="Keys" columns={['Name', 'Kind', 'Key', 'Created']} actions>
+          {keys.data.map((key) => (
+            <tr key={key.id} className={key.revokedAt ? 'is-muted' : undefined}>
+              <td>{key.name}</td>
+              <td>
+                <span className="badge">{key.kind === 'write' ? 'Write' : 'Secret'}</span>
+                {key.revokedAt && <span className="badge badge--archived">Revoked</span>}
+              </td>
+              <td className="mono" style={{ maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' }}>
+                {key.key}
+              </td>
+              <td>{new Date(key.createdAt).toLocaleDateString()}</td>
+              <td className="actions">
+                {!key.revokedAt && (
+                  <div className="row row--end">
+                    {key.kind === 'write' && (
+                      <button
+                        type="button"
+                        className="btn btn--small"
+                        onClick={() => void copy(key.key, 'Key')}
+                        aria-label={`Copy key ${key.name}`}
+                      >
+                        Copy
+                      </button>
                     )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                    <button
+                      type="button"
+                      className="btn btn--small"
+                      aria-label={`Rotate key ${key.name}`}
+                      onClick={() => {
+                        if (window.confirm(`Rotate "${key.name}"? The current key stops working.`))
+                          rotate.mutate(key.id);
+                      }}
+                    >
+                      Rotate
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn--small btn--danger"
+                      aria-label={`Revoke key ${key.name}`}
+                      onClick={() => {
+                        if (window.confirm(`Revoke "${key.name}"? Anything using it stops working.`))
+                          revoke.mutate(key.id);
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  </div>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
         <form
           className="form-inline"
           aria-label="New key"
@@ -416,67 +395,53 @@ function Members() {
       title={`Members of ${accountName}`}
       description="Owners manage keys and members; editors build and publish flows; viewers see everything but change nothing. Roles apply to every site of the account."
     >
-      <div className="table-wrap">
-        <table className="table" aria-label="Members">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.data.map((member) => (
-              <tr key={member.userId}>
-                <td>
-                  {member.name}
-                  {member.userId === me?.user?.id && <span className="muted"> (you)</span>}
-                </td>
-                <td>{member.email}</td>
-                <td>
-                  {isOwner ? (
-                    <select
-                      className="input"
-                      style={{ width: 120 }}
-                      aria-label={`Role of ${member.email}`}
-                      value={member.role}
-                      onChange={(event) =>
-                        change.mutate({ userId: member.userId, role: event.target.value as Role })
-                      }
-                    >
-                      {ROLES.map((role) => (
-                        <option key={role} value={role}>
-                          {ROLE_LABELS[role]}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    <span className="badge">{ROLE_LABELS[member.role]}</span>
-                  )}
-                </td>
-                <td className="actions">
-                  {isOwner && (
-                    <button
-                      type="button"
-                      className="btn btn--small btn--danger"
-                      aria-label={`Remove ${member.email}`}
-                      onClick={() => {
-                        if (window.confirm(`Remove ${member.email} from ${accountName}?`))
-                          remove.mutate(member.userId);
-                      }}
-                    >
-                      Remove
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Members" columns={['Name', 'Email', 'Role']} actions>
+        {members.data.map((member) => (
+          <tr key={member.userId}>
+            <td>
+              {member.name}
+              {member.userId === me?.user?.id && <span className="muted"> (you)</span>}
+            </td>
+            <td>{member.email}</td>
+            <td>
+              {isOwner ? (
+                <select
+                  className="input"
+                  style={{ width: 120 }}
+                  aria-label={`Role of ${member.email}`}
+                  value={member.role}
+                  onChange={(event) =>
+                    change.mutate({ userId: member.userId, role: event.target.value as Role })
+                  }
+                >
+                  {ROLES.map((role) => (
+                    <option key={role} value={role}>
+                      {ROLE_LABELS[role]}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <span className="badge">{ROLE_LABELS[member.role]}</span>
+              )}
+            </td>
+            <td className="actions">
+              {isOwner && (
+                <button
+                  type="button"
+                  className="btn btn--small btn--danger"
+                  aria-label={`Remove ${member.email}`}
+                  onClick={() => {
+                    if (window.confirm(`Remove ${member.email} from ${accountName}?`))
+                      remove.mutate(member.userId);
+                  }}
+                >
+                  Remove
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {isOwner && (
         <form
           className="form-inline"

@@ -3,6 +3,7 @@ import { Fragment, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { webhooksApi, type MessageStatus, type WebhookEndpoint, type WebhookMessage } from '../api/webhooks';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
 import { toast } from '../state/toast-store';
 import { attemptOutcome, responseExcerpt } from './webhook-view';
@@ -101,79 +102,67 @@ export function DeliveryLog({
         </EmptyState>
       )}
       {rows.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Delivery log">
-            <thead>
-              <tr>
-                <th>Created</th>
-                <th>Event</th>
-                <th>Endpoint</th>
-                <th>Status</th>
-                <th>Attempts</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((m) => (
-                <Fragment key={m.id}>
-                  <tr data-testid={`message-${m.id}`}>
-                    <td className="small">{time(m.createdAt)}</td>
-                    <td className="mono small">{m.eventType}</td>
-                    <td className="mono small" style={{ maxWidth: 260, overflowWrap: 'anywhere' }}>
-                      {urlOf.get(m.endpointId) ?? m.endpointId}
-                    </td>
-                    <td>
-                      <span className={STATUS_BADGE[m.status]}>{MESSAGE_STATUS_LABEL[m.status]}</span>
-                      {m.status === 'pending' && m.nextAttemptAt && (
-                        <div className="small muted">next try {time(m.nextAttemptAt)}</div>
-                      )}
-                    </td>
-                    <td className="small">
-                      {m.attemptCount}
-                      {m.lastStatus !== null
-                        ? ` · last HTTP ${m.lastStatus}`
-                        : m.lastError
-                          ? ` · ${m.lastError}`
-                          : ''}
-                    </td>
-                    <td className="actions">
-                      <div className="row row--end">
-                        <button
-                          type="button"
-                          className="btn btn--small"
-                          aria-expanded={open === m.id}
-                          aria-controls={`attempts-${m.id}`}
-                          onClick={() => setOpen(open === m.id ? null : m.id)}
-                        >
-                          {open === m.id ? 'Hide' : 'Details'}
-                        </button>
-                        {canEdit && m.status !== 'pending' && (
-                          <button
-                            type="button"
-                            className="btn btn--small"
-                            disabled={resend.isPending}
-                            onClick={() => resend.mutate(m)}
-                          >
-                            Resend
-                          </button>
-                        )}
-                      </div>
-                    </td>
-                  </tr>
-                  {open === m.id && (
-                    <tr id={`attempts-${m.id}`}>
-                      <td colSpan={6} style={{ background: 'var(--surface-2)' }}>
-                        <MessageDetail message={m} />
-                      </td>
-                    </tr>
+        <DataTable
+          label="Delivery log"
+          columns={['Created', 'Event', 'Endpoint', 'Status', 'Attempts']}
+          actions
+        >
+          {rows.map((m) => (
+            <Fragment key={m.id}>
+              <tr data-testid={`message-${m.id}`}>
+                <td className="small">{time(m.createdAt)}</td>
+                <td className="mono small">{m.eventType}</td>
+                <td className="mono small" style={{ maxWidth: 260, overflowWrap: 'anywhere' }}>
+                  {urlOf.get(m.endpointId) ?? m.endpointId}
+                </td>
+                <td>
+                  <span className={STATUS_BADGE[m.status]}>{MESSAGE_STATUS_LABEL[m.status]}</span>
+                  {m.status === 'pending' && m.nextAttemptAt && (
+                    <div className="small muted">next try {time(m.nextAttemptAt)}</div>
                   )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </td>
+                <td className="small">
+                  {m.attemptCount}
+                  {m.lastStatus !== null
+                    ? ` · last HTTP ${m.lastStatus}`
+                    : m.lastError
+                      ? ` · ${m.lastError}`
+                      : ''}
+                </td>
+                <td className="actions">
+                  <div className="row row--end">
+                    <button
+                      type="button"
+                      className="btn btn--small"
+                      aria-expanded={open === m.id}
+                      aria-controls={`attempts-${m.id}`}
+                      onClick={() => setOpen(open === m.id ? null : m.id)}
+                    >
+                      {open === m.id ? 'Hide' : 'Details'}
+                    </button>
+                    {canEdit && m.status !== 'pending' && (
+                      <button
+                        type="button"
+                        className="btn btn--small"
+                        disabled={resend.isPending}
+                        onClick={() => resend.mutate(m)}
+                      >
+                        Resend
+                      </button>
+                    )}
+                  </div>
+                </td>
+              </tr>
+              {open === m.id && (
+                <tr id={`attempts-${m.id}`}>
+                  <td colSpan={6} style={{ background: 'var(--surface-2)' }}>
+                    <MessageDetail message={m} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          ))}
+        </DataTable>
       )}
       {messages.hasNextPage && (
         <button
