@@ -7,9 +7,11 @@ import { errorMessage } from '../api/client';
 import { sitesApi, type SiteKey } from '../api/sites';
 import { EmbedSnippet } from '../components/EmbedSnippet';
 import { IdentityVerification } from '../components/IdentityVerification';
-import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { EmptyState, ErrorBanner, QueryFallback } from '../components/EmptyState';
+import { InputField } from '../components/InputField';
 import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
+import { SelectField } from '../components/SelectField';
 import { TabbedPage } from '../components/TabbedPage';
 import { TimezoneSelect } from '../components/TimezoneSelect';
 import { useCopy } from '../hooks/useCopy';
@@ -94,8 +96,7 @@ function GeneralSettings() {
     onError: (error) => toast(errorMessage(error), 'error'),
   });
 
-  if (query.isPending) return <Loading label="Loading the site…" />;
-  if (query.isError) return <ErrorBanner error={query.error} onRetry={() => void query.refetch()} />;
+  if (!query.isSuccess) return <QueryFallback query={query} loading="Loading the site…" />;
 
   return (
     <>
@@ -111,23 +112,20 @@ function GeneralSettings() {
           {save.isError && <ErrorBanner error={save.error} />}
           <fieldset className="form-grid" disabled={!canEdit}>
             <legend className="visually-hidden">Site details</legend>
-            <label className="field">
-              <span>Site name</span>
-              <input className="input" {...register('name', { required: true })} />
-            </label>
-            <label className="field">
-              <span>Domain</span>
-              <input className="input" {...register('domain', { required: true })} />
-            </label>
+            <InputField label="Site name" {...register('name', { required: true })} />
+            <InputField label="Domain" {...register('domain', { required: true })} />
             <label className="field">
               <span>Time zone</span>
               <TimezoneSelect {...register('timezone')} />
             </label>
-            <label className="field">
-              <span>Keep raw events for (days)</span>
-              <input className="input" type="number" min={1} max={3650} {...register('retentionDays')} />
-              <span className="field__help">Older raw events are dropped; reports keep their rollups.</span>
-            </label>
+            <InputField
+              label="Keep raw events for (days)"
+              type="number"
+              min={1}
+              max={3650}
+              {...register('retentionDays')}
+              help="Older raw events are dropped; reports keep their rollups."
+            />
           </fieldset>
           {canEdit && (
             <div className="row">
@@ -165,6 +163,11 @@ function GeneralSettings() {
     </>
   );
 }
+
+const KEY_KINDS: { value: SiteKey['kind']; label: string }[] = [
+  { value: 'write', label: 'Write' },
+  { value: 'secret', label: 'Secret' },
+];
 
 function InstallAndKeys() {
   const { siteId, isOwner } = useCurrentSite();
@@ -206,8 +209,7 @@ function InstallAndKeys() {
       </EmptyState>
     );
   }
-  if (keys.isPending) return <Loading label="Loading keys…" />;
-  if (keys.isError) return <ErrorBanner error={keys.error} onRetry={() => void keys.refetch()} />;
+  if (!keys.isSuccess) return <QueryFallback query={keys} loading="Loading keys…" />;
 
   const active = keys.data.filter((key) => !key.revokedAt);
   const writeKey = active.find((key) => key.kind === 'write');
@@ -312,26 +314,18 @@ function InstallAndKeys() {
             if (newKey.name.trim()) create.mutate();
           }}
         >
-          <label className="field">
-            <span>New key name</span>
-            <input
-              className="input"
-              value={newKey.name}
-              placeholder="e.g. Production server"
-              onChange={(event) => setNewKey({ ...newKey, name: event.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span>Kind</span>
-            <select
-              className="input"
-              value={newKey.kind}
-              onChange={(event) => setNewKey({ ...newKey, kind: event.target.value as SiteKey['kind'] })}
-            >
-              <option value="write">Write</option>
-              <option value="secret">Secret</option>
-            </select>
-          </label>
+          <InputField
+            label="New key name"
+            value={newKey.name}
+            placeholder="e.g. Production server"
+            onChange={(event) => setNewKey({ ...newKey, name: event.target.value })}
+          />
+          <SelectField
+            label="Kind"
+            value={newKey.kind}
+            options={KEY_KINDS}
+            onChange={(kind) => setNewKey({ ...newKey, kind })}
+          />
           <button
             type="submit"
             className="btn btn--primary"
@@ -348,6 +342,7 @@ function InstallAndKeys() {
 
 const ROLES: Role[] = ['owner', 'editor', 'viewer'];
 const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', editor: 'Editor', viewer: 'Viewer' };
+const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: ROLE_LABELS[role] }));
 
 function Members() {
   const { site, accountRole } = useCurrentSite();
@@ -387,8 +382,7 @@ function Members() {
   });
   const accountName = me?.accounts.find((account) => account.id === accountId)?.name ?? 'this account';
 
-  if (members.isPending) return <Loading label="Loading members…" />;
-  if (members.isError) return <ErrorBanner error={members.error} onRetry={() => void members.refetch()} />;
+  if (!members.isSuccess) return <QueryFallback query={members} loading="Loading members…" />;
 
   return (
     <Section
@@ -451,30 +445,19 @@ function Members() {
             if (invite.email.trim()) add.mutate();
           }}
         >
-          <label className="field">
-            <span>Add member by email</span>
-            <input
-              className="input"
-              type="email"
-              value={invite.email}
-              placeholder="colleague@example.com"
-              onChange={(event) => setInvite({ ...invite, email: event.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span>Role</span>
-            <select
-              className="input"
-              value={invite.role}
-              onChange={(event) => setInvite({ ...invite, role: event.target.value as Role })}
-            >
-              {ROLES.map((role) => (
-                <option key={role} value={role}>
-                  {ROLE_LABELS[role]}
-                </option>
-              ))}
-            </select>
-          </label>
+          <InputField
+            label="Add member by email"
+            type="email"
+            value={invite.email}
+            placeholder="colleague@example.com"
+            onChange={(event) => setInvite({ ...invite, email: event.target.value })}
+          />
+          <SelectField
+            label="Role"
+            value={invite.role}
+            options={ROLE_OPTIONS}
+            onChange={(role) => setInvite({ ...invite, role })}
+          />
           <button type="submit" className="btn btn--primary" disabled={add.isPending || !invite.email.trim()}>
             Add member
           </button>

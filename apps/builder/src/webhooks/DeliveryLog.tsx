@@ -5,6 +5,7 @@ import { webhooksApi, type MessageStatus, type WebhookEndpoint, type WebhookMess
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
 import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
+import { SelectField } from '../components/SelectField';
 import { toast } from '../state/toast-store';
 import { attemptOutcome, responseExcerpt } from './webhook-view';
 import { time } from './webhook-ui';
@@ -19,6 +20,7 @@ const MESSAGE_STATUS_LABEL: Record<MessageStatus, string> = {
   succeeded: 'Succeeded',
   failed: 'Failed',
 };
+const MESSAGE_STATUSES = Object.keys(MESSAGE_STATUS_LABEL) as MessageStatus[];
 
 export function DeliveryLog({
   siteId,
@@ -67,30 +69,21 @@ export function DeliveryLog({
       description="Every message sent to an endpoint, its attempts and the receiver’s answers; it refreshes while open."
     >
       <div className="filters" role="group" aria-label="Filter messages">
-        <label className="field field--wide">
-          <span className="field__label">Endpoint</span>
-          <select className="input" value={endpointId} onChange={(e) => onFilter(e.target.value, status)}>
-            <option value="">All endpoints</option>
-            {endpoints.map((e) => (
-              <option key={e.id} value={e.id}>
-                {e.url}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span className="field__label">Status</span>
-          <select
-            className="input"
-            value={status}
-            onChange={(e) => onFilter(endpointId, e.target.value as MessageStatus | '')}
-          >
-            <option value="">Any status</option>
-            <option value="pending">Pending</option>
-            <option value="succeeded">Succeeded</option>
-            <option value="failed">Failed</option>
-          </select>
-        </label>
+        <SelectField
+          label="Endpoint"
+          wide
+          value={endpointId}
+          any="All endpoints"
+          options={endpoints.map((e) => ({ value: e.id, label: e.url }))}
+          onChange={(value) => onFilter(value, status)}
+        />
+        <SelectField
+          label="Status"
+          value={status}
+          any="Any status"
+          options={MESSAGE_STATUSES.map((value) => ({ value, label: MESSAGE_STATUS_LABEL[value] }))}
+          onChange={(value) => onFilter(endpointId, value)}
+        />
       </div>
       {messages.isLoading && <Loading label="Loading messages…" />}
       {messages.error && <ErrorBanner error={messages.error} onRetry={() => void messages.refetch()} />}
