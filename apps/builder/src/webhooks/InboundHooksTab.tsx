@@ -4,6 +4,7 @@ import { errorMessage } from '../api/client';
 import { webhooksApi, type InboundHook } from '../api/webhooks';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
 import { DataTable } from '../components/DataTable';
+import { InputField } from '../components/InputField';
 import { Section } from '../components/Section';
 import { SecretField } from '../components/SecretField';
 import { Modal } from '../components/Modal';
@@ -146,40 +147,34 @@ function InboundHookForm({
         create.mutate();
       }}
     >
-      <label className="field">
-        <span className="field__label">Name</span>
-        <input
-          className="input"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          required
-          maxLength={100}
-        />
-      </label>
-      <label className="field">
-        <span className="field__label">Event name path</span>
-        <input
-          className="input mono"
-          value={eventPath}
-          onChange={(e) => setEventPath(e.target.value)}
-          required
-        />
-        <span className="field__help">Where the event name is in the JSON, e.g. type or data.event.</span>
-      </label>
-      <label className="field">
-        <span className="field__label">Visitor id path</span>
-        <input
-          className="input mono"
-          value={visitorPath}
-          onChange={(e) => setVisitorPath(e.target.value)}
-          required
-        />
-        <span className="field__help">Where your user id is, e.g. data.customer.id.</span>
-      </label>
-      <label className="field">
-        <span className="field__label">Default event (optional)</span>
-        <input className="input" value={defaultEvent} onChange={(e) => setDefaultEvent(e.target.value)} />
-      </label>
+      <InputField
+        label="Name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+        maxLength={100}
+      />
+      <InputField
+        label="Event name path"
+        className="mono"
+        value={eventPath}
+        onChange={(e) => setEventPath(e.target.value)}
+        required
+        help="Where the event name is in the JSON, e.g. type or data.event."
+      />
+      <InputField
+        label="Visitor id path"
+        className="mono"
+        value={visitorPath}
+        onChange={(e) => setVisitorPath(e.target.value)}
+        required
+        help="Where your user id is, e.g. data.customer.id."
+      />
+      <InputField
+        label="Default event (optional)"
+        value={defaultEvent}
+        onChange={(e) => setDefaultEvent(e.target.value)}
+      />
       <label className="checkbox">
         <input type="checkbox" checked={signed} onChange={(e) => setSigned(e.target.checked)} />
         Require a Standard Webhooks signature (a secret is generated)
