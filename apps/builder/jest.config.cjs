@@ -1,7 +1,7 @@
 /**
  * Unit tests of the builder's pure modules (editor, runs, webhooks, ctas), and component tests of the
- * CTA editor and the new-site page (`*.spec.tsx`: React in jsdom, chosen per file with a `@jest-environment
- * jsdom` docblock).
+ * CTA editor, the new-site page and the shared components (`*.spec.tsx`: React in jsdom, chosen per file
+ * with a `@jest-environment jsdom` docblock).
  */
 const root = `${__dirname}/../..`;
 
@@ -10,7 +10,7 @@ module.exports = {
   displayName: 'builder',
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/jest.setup.cjs'],
-  testMatch: ['<rootDir>/src/{editor,runs,webhooks,ctas,pages,flow-editor}/**/*.spec.{ts,tsx}'],
+  testMatch: ['<rootDir>/src/{components,editor,runs,webhooks,ctas,pages,flow-editor}/**/*.spec.{ts,tsx}'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },

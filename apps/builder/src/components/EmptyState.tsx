@@ -39,3 +39,18 @@ export function ErrorBanner({ error, onRetry }: { error: unknown; onRetry?: () =
     </div>
   );
 }
+
+/**
+ * What a tab shows until its query has data: the spinner with `loading` while it loads, the error with a
+ * retry once it failed. Callers render it for `!query.isSuccess`, which narrows `query.data` after.
+ */
+export function QueryFallback({
+  query,
+  loading,
+}: {
+  query: { isError: boolean; error: unknown; refetch: () => Promise<unknown> };
+  loading: string;
+}) {
+  if (query.isError) return <ErrorBanner error={query.error} onRetry={() => void query.refetch()} />;
+  return <Loading label={loading} />;
+}

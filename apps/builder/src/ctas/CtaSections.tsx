@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId, type ComponentProps, type ReactNode } from 'react';
 import type { CtaConfig, CtaKind, CtaVariantConfig } from '../api/ctas';
 import type { CtaProblems } from './cta-validation';
 import { onTablistKey } from './tablist-keys';
@@ -70,6 +70,24 @@ export function Field({
   );
 }
 
+/** A `Field` whose control is a one-line input (`className` adds to `input`). */
+export function FieldInput({
+  label,
+  help,
+  error,
+  className,
+  ...input
+}: { label: string; help?: string; error?: string } & Omit<
+  ComponentProps<'input'>,
+  'id' | 'aria-invalid' | 'aria-describedby'
+>) {
+  return (
+    <Field label={label} help={help} error={error}>
+      {(p) => <input {...p} className={className ? `input ${className}` : 'input'} {...input} />}
+    </Field>
+  );
+}
+
 const variantOf = (config: CtaConfig, i: number): CtaVariantConfig =>
   config.variants[i] ?? config.variants[0];
 const num = (value: string) => (value === '' ? 0 : Number(value));
@@ -84,17 +102,13 @@ export function ContentSection({ config, variantIndex, problems, onChange }: Sec
       title="Content"
       hint="Tokens such as {{visitor.traits.first_name}} are filled in for each visitor."
     >
-      <Field label="Headline" error={problems[`${at}.headline`]}>
-        {(p) => (
-          <input
-            {...p}
-            className="input"
-            value={v.content.headline}
-            maxLength={300}
-            onChange={(e) => edit((c) => void (c.headline = e.target.value), 'headline')}
-          />
-        )}
-      </Field>
+      <FieldInput
+        label="Headline"
+        error={problems[`${at}.headline`]}
+        value={v.content.headline}
+        maxLength={300}
+        onChange={(e) => edit((c) => void (c.headline = e.target.value), 'headline')}
+      />
       <Field label="Body" help="Limited HTML: paragraphs, links, bold, lists.">
         {(p) => (
           <textarea
@@ -106,33 +120,23 @@ export function ContentSection({ config, variantIndex, problems, onChange }: Sec
           />
         )}
       </Field>
-      <Field label="Image URL (optional)" error={problems[`${at}.imageUrl`]}>
-        {(p) => (
-          <input
-            {...p}
-            className="input"
-            placeholder="https://…"
-            value={v.content.imageUrl ?? ''}
-            onChange={(e) => edit((c) => void (c.imageUrl = e.target.value || undefined), 'imageUrl')}
-          />
-        )}
-      </Field>
+      <FieldInput
+        label="Image URL (optional)"
+        error={problems[`${at}.imageUrl`]}
+        placeholder="https://…"
+        value={v.content.imageUrl ?? ''}
+        onChange={(e) => edit((c) => void (c.imageUrl = e.target.value || undefined), 'imageUrl')}
+      />
       <fieldset className="cta-subgroup">
         <legend className="field__label">Buttons</legend>
         {v.content.buttons.map((b, j) => (
           <div key={j} className="cta-button-row">
-            <Field label={`Button ${j + 1} label`} error={problems[`${at}.buttons.${j}.label`]}>
-              {(p) => (
-                <input
-                  {...p}
-                  className="input"
-                  value={b.label}
-                  onChange={(e) =>
-                    edit((c) => void (c.buttons[j].label = e.target.value), `buttons.${j}.label`)
-                  }
-                />
-              )}
-            </Field>
+            <FieldInput
+              label={`Button ${j + 1} label`}
+              error={problems[`${at}.buttons.${j}.label`]}
+              value={b.label}
+              onChange={(e) => edit((c) => void (c.buttons[j].label = e.target.value), `buttons.${j}.label`)}
+            />
             <Field label={`Button ${j + 1} action`}>
               {(p) => (
                 <select
@@ -153,19 +157,13 @@ export function ContentSection({ config, variantIndex, problems, onChange }: Sec
               )}
             </Field>
             {b.action === 'url' && (
-              <Field label={`Button ${j + 1} link`} error={problems[`${at}.buttons.${j}.url`]}>
-                {(p) => (
-                  <input
-                    {...p}
-                    className="input"
-                    value={b.url ?? ''}
-                    placeholder="/cart"
-                    onChange={(e) =>
-                      edit((c) => void (c.buttons[j].url = e.target.value), `buttons.${j}.url`)
-                    }
-                  />
-                )}
-              </Field>
+              <FieldInput
+                label={`Button ${j + 1} link`}
+                error={problems[`${at}.buttons.${j}.url`]}
+                value={b.url ?? ''}
+                placeholder="/cart"
+                onChange={(e) => edit((c) => void (c.buttons[j].url = e.target.value), `buttons.${j}.url`)}
+              />
             )}
             <button
               type="button"
@@ -212,18 +210,13 @@ export function ContentSection({ config, variantIndex, problems, onChange }: Sec
         Collect an email (form)
       </label>
       {v.content.form && (
-        <Field label="Submit button label">
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              value={v.content.form?.submitLabel ?? ''}
-              onChange={(e) =>
-                edit((c) => void (c.form && (c.form.submitLabel = e.target.value)), 'form.submitLabel')
-              }
-            />
-          )}
-        </Field>
+        <FieldInput
+          label="Submit button label"
+          value={v.content.form?.submitLabel ?? ''}
+          onChange={(e) =>
+            edit((c) => void (c.form && (c.form.submitLabel = e.target.value)), 'form.submitLabel')
+          }
+        />
       )}
     </EditorSection>
   );
@@ -302,20 +295,14 @@ export function DesignSection({ config, variantIndex, problems, onChange }: Sect
           </Field>
         )}
         {config.kind === 'inline' && (
-          <Field
+          <FieldInput
             label="Insert into (CSS selector)"
             error={problems.selector}
             help="The element the form goes inside."
-          >
-            {(p) => (
-              <input
-                {...p}
-                className="input mono"
-                value={config.selector ?? ''}
-                onChange={(e) => onChange((d) => void (d.selector = e.target.value), 'selector')}
-              />
-            )}
-          </Field>
+            className="mono"
+            value={config.selector ?? ''}
+            onChange={(e) => onChange((d) => void (d.selector = e.target.value), 'selector')}
+          />
         )}
       </div>
       <div className="cta-colours">
@@ -393,51 +380,36 @@ export function TargetingSection({ config, problems, onChange }: SectionProps) {
           )}
         </Field>
         {config.display.trigger === 'delay' && (
-          <Field label="Delay (seconds)">
-            {(p) => (
-              <input
-                {...p}
-                className="input"
-                type="number"
-                min={0}
-                value={config.display.seconds ?? 5}
-                onChange={(e) =>
-                  onChange((d) => void (d.display.seconds = num(e.target.value)), 'display.seconds')
-                }
-              />
-            )}
-          </Field>
+          <FieldInput
+            label="Delay (seconds)"
+            type="number"
+            min={0}
+            value={config.display.seconds ?? 5}
+            onChange={(e) =>
+              onChange((d) => void (d.display.seconds = num(e.target.value)), 'display.seconds')
+            }
+          />
         )}
         {config.display.trigger === 'scroll' && (
-          <Field label="Scrolled (%)">
-            {(p) => (
-              <input
-                {...p}
-                className="input"
-                type="number"
-                min={0}
-                max={100}
-                value={config.display.percent ?? 50}
-                onChange={(e) =>
-                  onChange((d) => void (d.display.percent = num(e.target.value)), 'display.percent')
-                }
-              />
-            )}
-          </Field>
+          <FieldInput
+            label="Scrolled (%)"
+            type="number"
+            min={0}
+            max={100}
+            value={config.display.percent ?? 50}
+            onChange={(e) =>
+              onChange((d) => void (d.display.percent = num(e.target.value)), 'display.percent')
+            }
+          />
         )}
         {config.display.trigger === 'click' && (
-          <Field label="Clicked element (CSS selector)" error={problems['display.selector']}>
-            {(p) => (
-              <input
-                {...p}
-                className="input mono"
-                value={config.display.selector ?? ''}
-                onChange={(e) =>
-                  onChange((d) => void (d.display.selector = e.target.value), 'display.selector')
-                }
-              />
-            )}
-          </Field>
+          <FieldInput
+            label="Clicked element (CSS selector)"
+            error={problems['display.selector']}
+            className="mono"
+            value={config.display.selector ?? ''}
+            onChange={(e) => onChange((d) => void (d.display.selector = e.target.value), 'display.selector')}
+          />
         )}
         <Field label="Visitors">
           {(p) => (
@@ -459,19 +431,16 @@ export function TargetingSection({ config, problems, onChange }: SectionProps) {
             </select>
           )}
         </Field>
-        <Field label="Priority" help="0–100; the highest wins when several match." error={problems.priority}>
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="number"
-              min={0}
-              max={100}
-              value={config.priority}
-              onChange={(e) => onChange((d) => void (d.priority = num(e.target.value)), 'priority')}
-            />
-          )}
-        </Field>
+        <FieldInput
+          label="Priority"
+          help="0–100; the highest wins when several match."
+          error={problems.priority}
+          type="number"
+          min={0}
+          max={100}
+          value={config.priority}
+          onChange={(e) => onChange((d) => void (d.priority = num(e.target.value)), 'priority')}
+        />
       </div>
       <Field label="Pages" help="Path patterns, one per line; * is a wildcard; empty means every page.">
         {(p) => (
@@ -523,52 +492,37 @@ export function FrequencySection({ config, problems, onChange }: SectionProps) {
   return (
     <EditorSection title="Frequency" hint="How often one visitor may see it.">
       <div className="form-grid">
-        <Field label="After a close, hide for (days)" error={problems['caps.hideAfterCloseDays']}>
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="number"
-              min={0}
-              max={90}
-              value={config.caps.hideAfterCloseDays}
-              onChange={(e) =>
-                onChange(
-                  (d) => void (d.caps.hideAfterCloseDays = num(e.target.value)),
-                  'caps.hideAfterCloseDays',
-                )
-              }
-            />
-          )}
-        </Field>
-        <Field label="At most per session" help="Empty: no limit.">
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="number"
-              min={0}
-              value={config.caps.maxPerSession ?? ''}
-              onChange={(e) =>
-                onChange((d) => void (d.caps.maxPerSession = optional(e.target.value)), 'caps.maxPerSession')
-              }
-            />
-          )}
-        </Field>
-        <Field label="At most per day" help="Empty: no limit.">
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="number"
-              min={0}
-              value={config.caps.maxPerDay ?? ''}
-              onChange={(e) =>
-                onChange((d) => void (d.caps.maxPerDay = optional(e.target.value)), 'caps.maxPerDay')
-              }
-            />
-          )}
-        </Field>
+        <FieldInput
+          label="After a close, hide for (days)"
+          error={problems['caps.hideAfterCloseDays']}
+          type="number"
+          min={0}
+          max={90}
+          value={config.caps.hideAfterCloseDays}
+          onChange={(e) =>
+            onChange((d) => void (d.caps.hideAfterCloseDays = num(e.target.value)), 'caps.hideAfterCloseDays')
+          }
+        />
+        <FieldInput
+          label="At most per session"
+          help="Empty: no limit."
+          type="number"
+          min={0}
+          value={config.caps.maxPerSession ?? ''}
+          onChange={(e) =>
+            onChange((d) => void (d.caps.maxPerSession = optional(e.target.value)), 'caps.maxPerSession')
+          }
+        />
+        <FieldInput
+          label="At most per day"
+          help="Empty: no limit."
+          type="number"
+          min={0}
+          value={config.caps.maxPerDay ?? ''}
+          onChange={(e) =>
+            onChange((d) => void (d.caps.maxPerDay = optional(e.target.value)), 'caps.maxPerDay')
+          }
+        />
       </div>
       <label className="checkbox">
         <input
@@ -621,44 +575,32 @@ export function VariantsSection({
         ))}
       </div>
       <div className="form-grid">
-        <Field label="Variant name">
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              value={v.name}
-              maxLength={80}
-              onChange={(e) =>
-                onChange(
-                  (d) => void (d.variants[variantIndex].name = e.target.value),
-                  `variants.${variantIndex}.name`,
-                )
-              }
-            />
-          )}
-        </Field>
-        <Field
+        <FieldInput
+          label="Variant name"
+          value={v.name}
+          maxLength={80}
+          onChange={(e) =>
+            onChange(
+              (d) => void (d.variants[variantIndex].name = e.target.value),
+              `variants.${variantIndex}.name`,
+            )
+          }
+        />
+        <FieldInput
           label="Weight"
           help="Share of visitors, relative to the other variants."
           error={problems.variants}
-        >
-          {(p) => (
-            <input
-              {...p}
-              className="input"
-              type="number"
-              min={0}
-              max={1000}
-              value={v.weight}
-              onChange={(e) =>
-                onChange(
-                  (d) => void (d.variants[variantIndex].weight = num(e.target.value)),
-                  `variants.${variantIndex}.weight`,
-                )
-              }
-            />
-          )}
-        </Field>
+          type="number"
+          min={0}
+          max={1000}
+          value={v.weight}
+          onChange={(e) =>
+            onChange(
+              (d) => void (d.variants[variantIndex].weight = num(e.target.value)),
+              `variants.${variantIndex}.weight`,
+            )
+          }
+        />
       </div>
       <div className="row">
         <button

@@ -10,7 +10,7 @@ import {
 import { Link } from 'react-router-dom';
 import { pickerOptions } from '../editor/ref-fields';
 import { useRefPicker } from './ref-options';
-import { createContext, useContext, useRef } from 'react';
+import { createContext, useContext, useRef, type ReactNode } from 'react';
 import { insertToken, offersVariables, VARIABLE_SUGGESTIONS } from '../editor/template-suggestions';
 
 /** The node kind whose form is open: template fields of that kind get the variable list. */
@@ -103,6 +103,24 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
     </>
   );
   const describedBy = helpText ? `${id}-help` : undefined;
+  const control = {
+    id,
+    className: 'input',
+    disabled,
+    'aria-invalid': Boolean(error),
+    'aria-describedby': describedBy,
+  };
+  // The label above a control, then whatever follows it, then the help and the error.
+  const labelled = (children: ReactNode) => (
+    <div className="field">
+      <label className="field__label" htmlFor={id}>
+        {label}
+        {optionalMark}
+      </label>
+      {children}
+      {messages}
+    </div>
+  );
   const setOptions = { shouldDirty: true, shouldValidate: true } as const;
   // A reference to a site resource (CTA, webhook endpoint, inbound hook) is picked from a list.
   const picker = useRefPicker(depth === 1 ? name : '');
@@ -111,20 +129,9 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
   if (picker && spec.kind === 'string') {
     const current: unknown = watch(name);
     const options = pickerOptions(picker.options, current);
-    return (
-      <div className="field">
-        <label className="field__label" htmlFor={id}>
-          {label}
-          {optionalMark}
-        </label>
-        <select
-          id={id}
-          className="input"
-          disabled={disabled || picker.loading}
-          aria-invalid={Boolean(error)}
-          aria-describedby={describedBy}
-          {...register(name)}
-        >
+    return labelled(
+      <>
+        <select {...control} disabled={disabled || picker.loading} {...register(name)}>
           <option value="">{picker.loading ? 'Loading…' : options.length ? 'Choose…' : 'None yet'}</option>
           {options.map((option) => (
             <option
@@ -139,8 +146,7 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
         <Link className="small" to={picker.manage.href}>
           {picker.manage.label}
         </Link>
-        {messages}
-      </div>
+      </>,
     );
   }
 
@@ -149,28 +155,17 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
       return null;
     case 'string':
     case 'scalar': {
-      const common = {
-        id,
-        className: 'input',
-        disabled,
-        'aria-invalid': Boolean(error),
-        'aria-describedby': describedBy,
-      };
       const registration = register(name);
       const ref = (el: HTMLInputElement | HTMLTextAreaElement | null) => {
         registration.ref(el);
         textRef.current = el;
       };
-      return (
-        <div className="field">
-          <label className="field__label" htmlFor={id}>
-            {label}
-            {optionalMark}
-          </label>
+      return labelled(
+        <>
           {spec.kind === 'string' && spec.multiline ? (
-            <textarea {...common} rows={5} {...registration} ref={ref} />
+            <textarea {...control} rows={5} {...registration} ref={ref} />
           ) : (
-            <input {...common} type="text" {...registration} ref={ref} />
+            <input {...control} type="text" {...registration} ref={ref} />
           )}
           {templateField && !disabled && (
             <select
@@ -199,31 +194,19 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
           {spec.kind === 'scalar' && !helpText && (
             <span className="field__help">Numbers, true/false, or several values separated by commas.</span>
           )}
-          {messages}
-        </div>
+        </>,
       );
     }
     case 'number':
-      return (
-        <div className="field">
-          <label className="field__label" htmlFor={id}>
-            {label}
-            {optionalMark}
-          </label>
-          <input
-            id={id}
-            className="input"
-            type="number"
-            step={spec.integer ? 1 : 'any'}
-            min={spec.min}
-            max={spec.max}
-            disabled={disabled}
-            aria-invalid={Boolean(error)}
-            aria-describedby={describedBy}
-            {...register(name, { valueAsNumber: true })}
-          />
-          {messages}
-        </div>
+      return labelled(
+        <input
+          {...control}
+          type="number"
+          step={spec.integer ? 1 : 'any'}
+          min={spec.min}
+          max={spec.max}
+          {...register(name, { valueAsNumber: true })}
+        />,
       );
     case 'boolean':
       return (
@@ -235,29 +218,15 @@ function Field({ name, label, schema, help, disabled, depth }: FieldProps) {
         </div>
       );
     case 'enum':
-      return (
-        <div className="field">
-          <label className="field__label" htmlFor={id}>
-            {label}
-            {optionalMark}
-          </label>
-          <select
-            id={id}
-            className="input"
-            disabled={disabled}
-            aria-invalid={Boolean(error)}
-            aria-describedby={describedBy}
-            {...register(name)}
-          >
-            {spec.optional && <option value="">—</option>}
-            {spec.options.map((option) => (
-              <option key={option} value={option}>
-                {humanize(option)}
-              </option>
-            ))}
-          </select>
-          {messages}
-        </div>
+      return labelled(
+        <select {...control} {...register(name)}>
+          {spec.optional && <option value="">—</option>}
+          {spec.options.map((option) => (
+            <option key={option} value={option}>
+              {humanize(option)}
+            </option>
+          ))}
+        </select>,
       );
     case 'object': {
       const present = watch(name) !== undefined;

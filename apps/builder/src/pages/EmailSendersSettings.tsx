@@ -2,7 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { errorMessage } from '../api/client';
 import { emailSendersApi, type EmailSenderInput } from '../api/email-senders';
-import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { EmptyState, ErrorBanner, QueryFallback } from '../components/EmptyState';
+import { InputField } from '../components/InputField';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { toast } from '../state/toast-store';
@@ -37,8 +39,7 @@ export function EmailSendersSettings() {
     onError: (error) => toast(errorMessage(error), 'error'),
   });
 
-  if (senders.isPending) return <Loading label="Loading the email senders…" />;
-  if (senders.isError) return <ErrorBanner error={senders.error} onRetry={() => void senders.refetch()} />;
+  if (!senders.isSuccess) return <QueryFallback query={senders} loading="Loading the email senders…" />;
 
   return (
     <>
@@ -49,46 +50,32 @@ export function EmailSendersSettings() {
         {senders.data.length === 0 ? (
           <EmptyState title="No senders yet">Add one below, then pick it in a “Send email” step.</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table" aria-label="Email senders">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Reply-To</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {senders.data.map((s) => (
-                  <tr key={s.id}>
-                    <td>{s.name}</td>
-                    <td>
-                      {s.fromName} &lt;{s.fromAddress}&gt;
-                    </td>
-                    <td>{s.replyTo ?? '—'}</td>
-                    <td>
-                      {canEdit && (
-                        <button
-                          type="button"
-                          className="btn btn--small btn--danger"
-                          disabled={remove.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Remove the sender "${s.name}"? Steps using it will fail.`))
-                              remove.mutate(s.id);
-                          }}
-                        >
-                          Remove
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Email senders" columns={['Name', 'From', 'Reply-To']} actions>
+            {senders.data.map((s) => (
+              <tr key={s.id}>
+                <td>{s.name}</td>
+                <td>
+                  {s.fromName} &lt;{s.fromAddress}&gt;
+                </td>
+                <td>{s.replyTo ?? '—'}</td>
+                <td>
+                  {canEdit && (
+                    <button
+                      type="button"
+                      className="btn btn--small btn--danger"
+                      disabled={remove.isPending}
+                      onClick={() => {
+                        if (window.confirm(`Remove the sender "${s.name}"? Steps using it will fail.`))
+                          remove.mutate(s.id);
+                      }}
+                    >
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Section>
       {canEdit && (
@@ -96,22 +83,14 @@ export function EmailSendersSettings() {
           <form className="stack" onSubmit={handleSubmit((values) => create.mutate(values))} noValidate>
             {create.isError && <ErrorBanner error={create.error} />}
             <div className="form-grid">
-              <label className="field">
-                <span>Name (shown in the builder)</span>
-                <input className="input" {...register('name', { required: true })} />
-              </label>
-              <label className="field">
-                <span>From name</span>
-                <input className="input" {...register('fromName', { required: true })} />
-              </label>
-              <label className="field">
-                <span>From address</span>
-                <input className="input" type="email" {...register('fromAddress', { required: true })} />
-              </label>
-              <label className="field">
-                <span>Reply-To (optional)</span>
-                <input className="input" type="email" {...register('replyTo')} />
-              </label>
+              <InputField label="Name (shown in the builder)" {...register('name', { required: true })} />
+              <InputField label="From name" {...register('fromName', { required: true })} />
+              <InputField
+                label="From address"
+                type="email"
+                {...register('fromAddress', { required: true })}
+              />
+              <InputField label="Reply-To (optional)" type="email" {...register('replyTo')} />
             </div>
             <div className="row">
               <button type="submit" className="btn btn--primary" disabled={create.isPending}>

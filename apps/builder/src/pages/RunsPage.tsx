@@ -5,7 +5,10 @@ import { errorMessage } from '../api/client';
 import { flowsApi } from '../api/flows';
 import { RUN_STATUSES, runsApi, type RunStatus, type RunSummary } from '../api/runs';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
+import { InputField } from '../components/InputField';
 import { Section } from '../components/Section';
+import { SelectField } from '../components/SelectField';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { buildTimeline, isUuid, localInputToIso } from '../runs/run-timeline';
 import { toast } from '../state/toast-store';
@@ -134,55 +137,34 @@ export function RunsPage() {
                 if (!visitorProblem) setParam({ visitor: visitorDraft.trim() || null, run: null });
               }}
             >
-              <label className="field field--wide">
-                <span className="field__label">Flow</span>
-                <select
-                  className="input"
-                  value={flowId}
-                  onChange={(e) => setParam({ flow: e.target.value, run: null, version: null })}
-                >
-                  {candidates.map((f) => (
-                    <option key={f.id} value={f.id}>
-                      {f.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label className="field">
-                <span className="field__label">Status</span>
-                <select
-                  className="input"
-                  value={status}
-                  onChange={(e) => setParam({ status: e.target.value, run: null })}
-                >
-                  <option value="">Any status</option>
-                  {RUN_STATUSES.map((s) => (
-                    <option key={s} value={s}>
-                      {statusLabel(s)}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label className="field">
-                <span className="field__label">Version</span>
-                <input
-                  className="input"
-                  type="number"
-                  min={1}
-                  placeholder="Any"
-                  value={version}
-                  onChange={(e) => setParam({ version: e.target.value, run: null })}
-                />
-              </label>
-              <label className="field">
-                <span className="field__label">Started before</span>
-                <input
-                  className="input"
-                  type="datetime-local"
-                  value={before}
-                  onChange={(e) => setParam({ before: e.target.value, run: null })}
-                />
-              </label>
+              <SelectField
+                label="Flow"
+                wide
+                value={flowId}
+                options={candidates.map((f) => ({ value: f.id, label: f.name }))}
+                onChange={(value) => setParam({ flow: value, run: null, version: null })}
+              />
+              <SelectField
+                label="Status"
+                value={status}
+                any="Any status"
+                options={RUN_STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))}
+                onChange={(value) => setParam({ status: value, run: null })}
+              />
+              <InputField
+                label="Version"
+                type="number"
+                min={1}
+                placeholder="Any"
+                value={version}
+                onChange={(e) => setParam({ version: e.target.value, run: null })}
+              />
+              <InputField
+                label="Started before"
+                type="datetime-local"
+                value={before}
+                onChange={(e) => setParam({ before: e.target.value, run: null })}
+              />
               <label className="field field--wide">
                 <span className="field__label">Visitor id</span>
                 <input
@@ -268,54 +250,44 @@ function RunTable({
   compact: boolean;
 }) {
   return (
-    <div className="table-wrap">
-      <table className="table" aria-label="Runs">
-        <thead>
-          <tr>
-            <th scope="col">Started</th>
-            <th scope="col">Visitor</th>
-            {!compact && <th scope="col">Version</th>}
-            <th scope="col">Status</th>
-            {!compact && <th scope="col">Where</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((run) => (
-            <tr key={run.id} aria-selected={run.id === selected}>
-              <td>
-                <button
-                  type="button"
-                  className="btn btn--ghost btn--small"
-                  aria-label={`Open run ${run.id}`}
-                  aria-pressed={run.id === selected}
-                  onClick={() => onSelect(run.id)}
-                >
-                  {time(run.createdAt)}
-                </button>
-              </td>
-              <td className="mono small" title={run.visitorId}>
-                {shortId(run.visitorId)}
-              </td>
-              {!compact && <td>v{run.version}</td>}
-              <td>
-                <RunStatusBadge status={run.status} />
-              </td>
-              {!compact && (
-                <td className="small">
-                  {run.waitingAt
-                    ? `waiting at ${run.waitingAt}`
-                    : run.error
-                      ? `${run.error.code}${run.error.nodeId ? ` at ${run.error.nodeId}` : ''}`
-                      : run.endedAt
-                        ? `ended ${time(run.endedAt)}`
-                        : '—'}
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      label="Runs"
+      columns={['Started', 'Visitor', !compact && 'Version', 'Status', !compact && 'Where']}
+    >
+      {rows.map((run) => (
+        <tr key={run.id} aria-selected={run.id === selected}>
+          <td>
+            <button
+              type="button"
+              className="btn btn--ghost btn--small"
+              aria-label={`Open run ${run.id}`}
+              aria-pressed={run.id === selected}
+              onClick={() => onSelect(run.id)}
+            >
+              {time(run.createdAt)}
+            </button>
+          </td>
+          <td className="mono small" title={run.visitorId}>
+            {shortId(run.visitorId)}
+          </td>
+          {!compact && <td>v{run.version}</td>}
+          <td>
+            <RunStatusBadge status={run.status} />
+          </td>
+          {!compact && (
+            <td className="small">
+              {run.waitingAt
+                ? `waiting at ${run.waitingAt}`
+                : run.error
+                  ? `${run.error.code}${run.error.nodeId ? ` at ${run.error.nodeId}` : ''}`
+                  : run.endedAt
+                    ? `ended ${time(run.endedAt)}`
+                    : '—'}
+            </td>
+          )}
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

@@ -7,14 +7,17 @@ import { errorMessage } from '../api/client';
 import { sitesApi, type SiteKey } from '../api/sites';
 import { EmbedSnippet } from '../components/EmbedSnippet';
 import { IdentityVerification } from '../components/IdentityVerification';
-import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { EmptyState, ErrorBanner, QueryFallback } from '../components/EmptyState';
+import { InputField } from '../components/InputField';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
+import { SelectField } from '../components/SelectField';
+import { TabbedPage } from '../components/TabbedPage';
 import { TimezoneSelect } from '../components/TimezoneSelect';
 import { useCopy } from '../hooks/useCopy';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { ME_KEY, useMe } from '../hooks/useMe';
 import { toast } from '../state/toast-store';
-import { TabBar } from '../components/TabBar';
 import { EmailSendersSettings } from './EmailSendersSettings';
 import { SmsProviderSettings } from './SmsProviderSettings';
 
@@ -33,25 +36,21 @@ export function SettingsPage() {
   const { site } = useCurrentSite();
   if (!site) return null;
   return (
-    <div className="page">
-      <div className="page__header">
-        <h1>Settings</h1>
-        <span className="muted">{site.name}</span>
-      </div>
-      <TabBar
-        label="Settings sections"
-        tabs={TABS}
-        current={tab}
-        onSelect={(id) => setParams({ tab: id }, { replace: true })}
-      />
-      <div className="sections" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'general' && <GeneralSettings />}
-        {tab === 'install' && <InstallAndKeys />}
-        {tab === 'members' && <Members />}
-        {tab === 'email' && <EmailSendersSettings />}
-        {tab === 'sms' && <SmsProviderSettings />}
-      </div>
-    </div>
+    <TabbedPage
+      title="Settings"
+      siteName={site.name}
+      label="Settings sections"
+      tabs={TABS}
+      current={tab}
+      onSelect={(id) => setParams({ tab: id }, { replace: true })}
+      panelClassName="sections"
+    >
+      {tab === 'general' && <GeneralSettings />}
+      {tab === 'install' && <InstallAndKeys />}
+      {tab === 'members' && <Members />}
+      {tab === 'email' && <EmailSendersSettings />}
+      {tab === 'sms' && <SmsProviderSettings />}
+    </TabbedPage>
   );
 }
 
@@ -97,8 +96,7 @@ function GeneralSettings() {
     onError: (error) => toast(errorMessage(error), 'error'),
   });
 
-  if (query.isPending) return <Loading label="Loading the site…" />;
-  if (query.isError) return <ErrorBanner error={query.error} onRetry={() => void query.refetch()} />;
+  if (!query.isSuccess) return <QueryFallback query={query} loading="Loading the site…" />;
 
   return (
     <>
@@ -114,23 +112,20 @@ function GeneralSettings() {
           {save.isError && <ErrorBanner error={save.error} />}
           <fieldset className="form-grid" disabled={!canEdit}>
             <legend className="visually-hidden">Site details</legend>
-            <label className="field">
-              <span>Site name</span>
-              <input className="input" {...register('name', { required: true })} />
-            </label>
-            <label className="field">
-              <span>Domain</span>
-              <input className="input" {...register('domain', { required: true })} />
-            </label>
+            <InputField label="Site name" {...register('name', { required: true })} />
+            <InputField label="Domain" {...register('domain', { required: true })} />
             <label className="field">
               <span>Time zone</span>
               <TimezoneSelect {...register('timezone')} />
             </label>
-            <label className="field">
-              <span>Keep raw events for (days)</span>
-              <input className="input" type="number" min={1} max={3650} {...register('retentionDays')} />
-              <span className="field__help">Older raw events are dropped; reports keep their rollups.</span>
-            </label>
+            <InputField
+              label="Keep raw events for (days)"
+              type="number"
+              min={1}
+              max={3650}
+              {...register('retentionDays')}
+              help="Older raw events are dropped; reports keep their rollups."
+            />
           </fieldset>
           {canEdit && (
             <div className="row">
@@ -168,6 +163,11 @@ function GeneralSettings() {
     </>
   );
 }
+
+const KEY_KINDS: { value: SiteKey['kind']; label: string }[] = [
+  { value: 'write', label: 'Write' },
+  { value: 'secret', label: 'Secret' },
+];
 
 function InstallAndKeys() {
   const { siteId, isOwner } = useCurrentSite();
@@ -209,8 +209,7 @@ function InstallAndKeys() {
       </EmptyState>
     );
   }
-  if (keys.isPending) return <Loading label="Loading keys…" />;
-  if (keys.isError) return <ErrorBanner error={keys.error} onRetry={() => void keys.refetch()} />;
+  if (!keys.isSuccess) return <QueryFallback query={keys} loading="Loading keys…" />;
 
   const active = keys.data.filter((key) => !key.revokedAt);
   const writeKey = active.find((key) => key.kind === 'write');
@@ -254,77 +253,59 @@ function InstallAndKeys() {
         title="Keys"
         description="Write keys send events from browsers. Secret keys call the server-side API; keep them out of web pages."
       >
-        <div className="table-wrap">
-          <table className="table" aria-label="Keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((key) => (
-                <tr key={key.id} className={key.revokedAt ? 'is-muted' : undefined}>
-                  <td>{key.name}</td>
-                  <td>
-                    <span className="badge">{key.kind === 'write' ? 'Write' : 'Secret'}</span>
-                    {key.revokedAt && <span className="badge badge--archived">Revoked</span>}
-                  </td>
-                  <td
-                    className="mono"
-                    style={{ maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' }}
-                  >
-                    {key.key}
-                  </td>
-                  <td>{new Date(key.createdAt).toLocaleDateString()}</td>
-                  <td className="actions">
-                    {!key.revokedAt && (
-                      <div className="row row--end">
-                        {key.kind === 'write' && (
-                          <button
-                            type="button"
-                            className="btn btn--small"
-                            onClick={() => void copy(key.key, 'Key')}
-                            aria-label={`Copy key ${key.name}`}
-                          >
-                            Copy
-                          </button>
-                        )}
-                        <button
-                          type="button"
-                          className="btn btn--small"
-                          aria-label={`Rotate key ${key.name}`}
-                          onClick={() => {
-                            if (window.confirm(`Rotate "${key.name}"? The current key stops working.`))
-                              rotate.mutate(key.id);
-                          }}
-                        >
-                          Rotate
-                        </button>
-                        <button
-                          type="button"
-                          className="btn btn--small btn--danger"
-                          aria-label={`Revoke key ${key.name}`}
-                          onClick={() => {
-                            if (window.confirm(`Revoke "${key.name}"? Anything using it stops working.`))
-                              revoke.mutate(key.id);
-                          }}
-                        >
-                          Revoke
-                        </button>
-                      </div>
+        <DataTable label="Keys" columns={['Name', 'Kind', 'Key', 'Created']} actions>
+          {keys.data.map((key) => (
+            <tr key={key.id} className={key.revokedAt ? 'is-muted' : undefined}>
+              <td>{key.name}</td>
+              <td>
+                <span className="badge">{key.kind === 'write' ? 'Write' : 'Secret'}</span>
+                {key.revokedAt && <span className="badge badge--archived">Revoked</span>}
+              </td>
+              <td className="mono" style={{ maxWidth: 320, overflow: 'hidden', textOverflow: 'ellipsis' }}>
+                {key.key}
+              </td>
+              <td>{new Date(key.createdAt).toLocaleDateString()}</td>
+              <td className="actions">
+                {!key.revokedAt && (
+                  <div className="row row--end">
+                    {key.kind === 'write' && (
+                      <button
+                        type="button"
+                        className="btn btn--small"
+                        onClick={() => void copy(key.key, 'Key')}
+                        aria-label={`Copy key ${key.name}`}
+                      >
+                        Copy
+                      </button>
                     )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                    <button
+                      type="button"
+                      className="btn btn--small"
+                      aria-label={`Rotate key ${key.name}`}
+                      onClick={() => {
+                        if (window.confirm(`Rotate "${key.name}"? The current key stops working.`))
+                          rotate.mutate(key.id);
+                      }}
+                    >
+                      Rotate
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn--small btn--danger"
+                      aria-label={`Revoke key ${key.name}`}
+                      onClick={() => {
+                        if (window.confirm(`Revoke "${key.name}"? Anything using it stops working.`))
+                          revoke.mutate(key.id);
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  </div>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
         <form
           className="form-inline"
           aria-label="New key"
@@ -333,26 +314,18 @@ function InstallAndKeys() {
             if (newKey.name.trim()) create.mutate();
           }}
         >
-          <label className="field">
-            <span>New key name</span>
-            <input
-              className="input"
-              value={newKey.name}
-              placeholder="e.g. Production server"
-              onChange={(event) => setNewKey({ ...newKey, name: event.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span>Kind</span>
-            <select
-              className="input"
-              value={newKey.kind}
-              onChange={(event) => setNewKey({ ...newKey, kind: event.target.value as SiteKey['kind'] })}
-            >
-              <option value="write">Write</option>
-              <option value="secret">Secret</option>
-            </select>
-          </label>
+          <InputField
+            label="New key name"
+            value={newKey.name}
+            placeholder="e.g. Production server"
+            onChange={(event) => setNewKey({ ...newKey, name: event.target.value })}
+          />
+          <SelectField
+            label="Kind"
+            value={newKey.kind}
+            options={KEY_KINDS}
+            onChange={(kind) => setNewKey({ ...newKey, kind })}
+          />
           <button
             type="submit"
             className="btn btn--primary"
@@ -369,6 +342,7 @@ function InstallAndKeys() {
 
 const ROLES: Role[] = ['owner', 'editor', 'viewer'];
 const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', editor: 'Editor', viewer: 'Viewer' };
+const ROLE_OPTIONS = ROLES.map((role) => ({ value: role, label: ROLE_LABELS[role] }));
 
 function Members() {
   const { site, accountRole } = useCurrentSite();
@@ -408,75 +382,60 @@ function Members() {
   });
   const accountName = me?.accounts.find((account) => account.id === accountId)?.name ?? 'this account';
 
-  if (members.isPending) return <Loading label="Loading members…" />;
-  if (members.isError) return <ErrorBanner error={members.error} onRetry={() => void members.refetch()} />;
+  if (!members.isSuccess) return <QueryFallback query={members} loading="Loading members…" />;
 
   return (
     <Section
       title={`Members of ${accountName}`}
       description="Owners manage keys and members; editors build and publish flows; viewers see everything but change nothing. Roles apply to every site of the account."
     >
-      <div className="table-wrap">
-        <table className="table" aria-label="Members">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.data.map((member) => (
-              <tr key={member.userId}>
-                <td>
-                  {member.name}
-                  {member.userId === me?.user?.id && <span className="muted"> (you)</span>}
-                </td>
-                <td>{member.email}</td>
-                <td>
-                  {isOwner ? (
-                    <select
-                      className="input"
-                      style={{ width: 120 }}
-                      aria-label={`Role of ${member.email}`}
-                      value={member.role}
-                      onChange={(event) =>
-                        change.mutate({ userId: member.userId, role: event.target.value as Role })
-                      }
-                    >
-                      {ROLES.map((role) => (
-                        <option key={role} value={role}>
-                          {ROLE_LABELS[role]}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    <span className="badge">{ROLE_LABELS[member.role]}</span>
-                  )}
-                </td>
-                <td className="actions">
-                  {isOwner && (
-                    <button
-                      type="button"
-                      className="btn btn--small btn--danger"
-                      aria-label={`Remove ${member.email}`}
-                      onClick={() => {
-                        if (window.confirm(`Remove ${member.email} from ${accountName}?`))
-                          remove.mutate(member.userId);
-                      }}
-                    >
-                      Remove
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="Members" columns={['Name', 'Email', 'Role']} actions>
+        {members.data.map((member) => (
+          <tr key={member.userId}>
+            <td>
+              {member.name}
+              {member.userId === me?.user?.id && <span className="muted"> (you)</span>}
+            </td>
+            <td>{member.email}</td>
+            <td>
+              {isOwner ? (
+                <select
+                  className="input"
+                  style={{ width: 120 }}
+                  aria-label={`Role of ${member.email}`}
+                  value={member.role}
+                  onChange={(event) =>
+                    change.mutate({ userId: member.userId, role: event.target.value as Role })
+                  }
+                >
+                  {ROLES.map((role) => (
+                    <option key={role} value={role}>
+                      {ROLE_LABELS[role]}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <span className="badge">{ROLE_LABELS[member.role]}</span>
+              )}
+            </td>
+            <td className="actions">
+              {isOwner && (
+                <button
+                  type="button"
+                  className="btn btn--small btn--danger"
+                  aria-label={`Remove ${member.email}`}
+                  onClick={() => {
+                    if (window.confirm(`Remove ${member.email} from ${accountName}?`))
+                      remove.mutate(member.userId);
+                  }}
+                >
+                  Remove
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {isOwner && (
         <form
           className="form-inline"
@@ -486,30 +445,19 @@ function Members() {
             if (invite.email.trim()) add.mutate();
           }}
         >
-          <label className="field">
-            <span>Add member by email</span>
-            <input
-              className="input"
-              type="email"
-              value={invite.email}
-              placeholder="colleague@example.com"
-              onChange={(event) => setInvite({ ...invite, email: event.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span>Role</span>
-            <select
-              className="input"
-              value={invite.role}
-              onChange={(event) => setInvite({ ...invite, role: event.target.value as Role })}
-            >
-              {ROLES.map((role) => (
-                <option key={role} value={role}>
-                  {ROLE_LABELS[role]}
-                </option>
-              ))}
-            </select>
-          </label>
+          <InputField
+            label="Add member by email"
+            type="email"
+            value={invite.email}
+            placeholder="colleague@example.com"
+            onChange={(event) => setInvite({ ...invite, email: event.target.value })}
+          />
+          <SelectField
+            label="Role"
+            value={invite.role}
+            options={ROLE_OPTIONS}
+            onChange={(role) => setInvite({ ...invite, role })}
+          />
           <button type="submit" className="btn btn--primary" disabled={add.isPending || !invite.email.trim()}>
             Add member
           </button>

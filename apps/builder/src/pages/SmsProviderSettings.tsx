@@ -3,7 +3,8 @@ import { useEffect } from 'react';
 import { useForm } from 'react-hook-form';
 import { errorMessage } from '../api/client';
 import { smsProviderApi, type SmsProvider } from '../api/sms-provider';
-import { ErrorBanner, Loading } from '../components/EmptyState';
+import { ErrorBanner, QueryFallback } from '../components/EmptyState';
+import { InputField } from '../components/InputField';
 import { Section } from '../components/Section';
 import { useCurrentSite } from '../hooks/useCurrentSite';
 import { toast } from '../state/toast-store';
@@ -55,8 +56,7 @@ export function SmsProviderSettings() {
     onError: (error) => toast(errorMessage(error), 'error'),
   });
 
-  if (provider.isPending) return <Loading label="Loading the SMS provider…" />;
-  if (provider.isError) return <ErrorBanner error={provider.error} onRetry={() => void provider.refetch()} />;
+  if (!provider.isSuccess) return <QueryFallback query={provider} loading="Loading the SMS provider…" />;
   const current = provider.data;
 
   return (
@@ -73,26 +73,19 @@ export function SmsProviderSettings() {
         <form className="stack" onSubmit={handleSubmit((values) => save.mutate(values))} noValidate>
           {save.isError && <ErrorBanner error={save.error} />}
           <div className="form-grid">
-            <label className="field">
-              <span>API base URL</span>
-              <input className="input" {...register('baseUrl', { required: true })} />
-            </label>
-            <label className="field">
-              <span>Account SID</span>
-              <input className="input" {...register('accountSid', { required: true })} />
-            </label>
-            <label className="field">
-              <span>{current ? 'Auth token (leave empty to keep the saved one)' : 'Auth token'}</span>
-              <input className="input" type="password" autoComplete="off" {...register('authToken')} />
-            </label>
-            <label className="field">
-              <span>From number</span>
-              <input
-                className="input"
-                placeholder="+15005550006"
-                {...register('fromNumber', { required: true })}
-              />
-            </label>
+            <InputField label="API base URL" {...register('baseUrl', { required: true })} />
+            <InputField label="Account SID" {...register('accountSid', { required: true })} />
+            <InputField
+              label={current ? 'Auth token (leave empty to keep the saved one)' : 'Auth token'}
+              type="password"
+              autoComplete="off"
+              {...register('authToken')}
+            />
+            <InputField
+              label="From number"
+              placeholder="+15005550006"
+              {...register('fromNumber', { required: true })}
+            />
           </div>
           <div className="row">
             <button type="submit" className="btn btn--primary" disabled={save.isPending}>

@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router-dom';
 import { webhooksApi, type MessageStatus } from '../api/webhooks';
 import { ErrorBanner, Loading } from '../components/EmptyState';
 import { useCurrentSite } from '../hooks/useCurrentSite';
-import { TabBar } from '../components/TabBar';
+import { TabbedPage } from '../components/TabbedPage';
 import { DeliveryLog } from '../webhooks/DeliveryLog';
 import { EndpointsTab } from '../webhooks/EndpointsTab';
 import { InboundHooksTab } from '../webhooks/InboundHooksTab';
@@ -38,37 +38,32 @@ export function WebhooksPage() {
     setParams(next, { replace: true });
   };
   return (
-    <div className="page">
-      <div className="page__header">
-        <h1>Webhooks</h1>
-        <span className="muted">{site.name}</span>
-      </div>
-      <TabBar
-        label="Webhook sections"
-        tabs={TABS}
-        current={tab}
-        onSelect={(id) => setParams({ tab: id }, { replace: true })}
-      />
-      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {endpoints.isLoading && tab !== 'inbound' && <Loading label="Loading endpoints…" />}
-        {endpoints.error && tab !== 'inbound' && (
-          <ErrorBanner error={endpoints.error} onRetry={() => void endpoints.refetch()} />
-        )}
-        {endpoints.data && tab === 'endpoints' && (
-          <EndpointsTab siteId={siteId} endpoints={endpoints.data} canEdit={canEdit} onShowLog={showLog} />
-        )}
-        {endpoints.data && tab === 'log' && (
-          <DeliveryLog
-            siteId={siteId}
-            endpoints={endpoints.data}
-            canEdit={canEdit}
-            endpointId={params.get('endpoint') ?? ''}
-            status={(params.get('status') as MessageStatus | null) ?? ''}
-            onFilter={(endpointId, status) => showLog(endpointId || undefined, status || undefined)}
-          />
-        )}
-        {tab === 'inbound' && <InboundHooksTab siteId={siteId} canEdit={canEdit} />}
-      </div>
-    </div>
+    <TabbedPage
+      title="Webhooks"
+      siteName={site.name}
+      label="Webhook sections"
+      tabs={TABS}
+      current={tab}
+      onSelect={(id) => setParams({ tab: id }, { replace: true })}
+    >
+      {endpoints.isLoading && tab !== 'inbound' && <Loading label="Loading endpoints…" />}
+      {endpoints.error && tab !== 'inbound' && (
+        <ErrorBanner error={endpoints.error} onRetry={() => void endpoints.refetch()} />
+      )}
+      {endpoints.data && tab === 'endpoints' && (
+        <EndpointsTab siteId={siteId} endpoints={endpoints.data} canEdit={canEdit} onShowLog={showLog} />
+      )}
+      {endpoints.data && tab === 'log' && (
+        <DeliveryLog
+          siteId={siteId}
+          endpoints={endpoints.data}
+          canEdit={canEdit}
+          endpointId={params.get('endpoint') ?? ''}
+          status={(params.get('status') as MessageStatus | null) ?? ''}
+          onFilter={(endpointId, status) => showLog(endpointId || undefined, status || undefined)}
+        />
+      )}
+      {tab === 'inbound' && <InboundHooksTab siteId={siteId} canEdit={canEdit} />}
+    </TabbedPage>
   );
 }

@@ -3,7 +3,9 @@ import { Fragment, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { webhooksApi, type MessageStatus, type WebhookEndpoint, type WebhookMessage } from '../api/webhooks';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
+import { SelectField } from '../components/SelectField';
 import { toast } from '../state/toast-store';
 import { attemptOutcome, responseExcerpt } from './webhook-view';
 import { time } from './webhook-ui';
@@ -18,6 +20,7 @@ const MESSAGE_STATUS_LABEL: Record<MessageStatus, string> = {
   succeeded: 'Succeeded',
   failed: 'Failed',
 };
+const MESSAGE_STATUSES = Object.keys(MESSAGE_STATUS_LABEL) as MessageStatus[];
 
 export function DeliveryLog({
   siteId,
@@ -66,30 +69,21 @@ export function DeliveryLog({
       description="Every message sent to an endpoint, its attempts and the receiver’s answers; it refreshes while open."
     >
       <div className="filters" role="group" aria-label="Filter messages">
-        <label className="field field--wide">
-          <span className="field__label">Endpoint</span>
-          <select className="input" value={endpointId} onChange={(e) => onFilter(e.target.value, status)}>
-            <option value="">All endpoints</option>
-            {endpoints.map((e) => (
-              <option key={e.id} value={e.id}>
-                {e.url}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span className="field__label">Status</span>
-          <select
-            className="input"
-            value={status}
-            onChange={(e) => onFilter(endpointId, e.target.value as MessageStatus | '')}
-          >
-            <option value="">Any status</option>
-            <option value="pending">Pending</option>
-            <option value="succeeded">Succeeded</option>
-            <option value="failed">Failed</option>
-          </select>
-        </label>
+        <SelectField
+          label="Endpoint"
+          wide
+          value={endpointId}
+          any="All endpoints"
+          options={endpoints.map((e) => ({ value: e.id, label: e.url }))}
+          onChange={(value) => onFilter(value, status)}
+        />
+        <SelectField
+          label="Status"
+          value={status}
+          any="Any status"
+          options={MESSAGE_STATUSES.map((value) => ({ value, label: MESSAGE_STATUS_LABEL[value] }))}
+          onChange={(value) => onFilter(endpointId, value)}
+        />
       </div>
       {messages.isLoading && <Loading label="Loading messages…" />}
       {messages.error && <ErrorBanner error={messages.error} onRetry={() => void messages.refetch()} />}
@@ -101,79 +95,67 @@ export function DeliveryLog({
         </EmptyState>
       )}
       {rows.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Delivery log">
-            <thead>
-              <tr>
-                <th>Created</th>
-                <th>Event</th>
-                <th>Endpoint</th>
-                <th>Status</th>
-                <th>Attempts</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((m) => (
-                <Fragment key={m.id}>
-                  <tr data-testid={`message-${m.id}`}>
-                    <td className="small">{time(m.createdAt)}</td>
-                    <td className="mono small">{m.eventType}</td>
-                    <td className="mono small" style={{ maxWidth: 260, overflowWrap: 'anywhere' }}>
-                      {urlOf.get(m.endpointId) ?? m.endpointId}
-                    </td>
-                    <td>
-                      <span className={STATUS_BADGE[m.status]}>{MESSAGE_STATUS_LABEL[m.status]}</span>
-                      {m.status === 'pending' && m.nextAttemptAt && (
-                        <div className="small muted">next try {time(m.nextAttemptAt)}</div>
-                      )}
-                    </td>
-                    <td className="small">
-                      {m.attemptCount}
-                      {m.lastStatus !== null
-                        ? ` · last HTTP ${m.lastStatus}`
-                        : m.lastError
-                          ? ` · ${m.lastError}`
-                          : ''}
-                    </td>
-                    <td className="actions">
-                      <div className="row row--end">
-                        <button
-                          type="button"
-                          className="btn btn--small"
-                          aria-expanded={open === m.id}
-                          aria-controls={`attempts-${m.id}`}
-                          onClick={() => setOpen(open === m.id ? null : m.id)}
-                        >
-                          {open === m.id ? 'Hide' : 'Details'}
-                        </button>
-                        {canEdit && m.status !== 'pending' && (
-                          <button
-                            type="button"
-                            className="btn btn--small"
-                            disabled={resend.isPending}
-                            onClick={() => resend.mutate(m)}
-                          >
-                            Resend
-                          </button>
-                        )}
-                      </div>
-                    </td>
-                  </tr>
-                  {open === m.id && (
-                    <tr id={`attempts-${m.id}`}>
-                      <td colSpan={6} style={{ background: 'var(--surface-2)' }}>
-                        <MessageDetail message={m} />
-                      </td>
-                    </tr>
+        <DataTable
+          label="Delivery log"
+          columns={['Created', 'Event', 'Endpoint', 'Status', 'Attempts']}
+          actions
+        >
+          {rows.map((m) => (
+            <Fragment key={m.id}>
+              <tr data-testid={`message-${m.id}`}>
+                <td className="small">{time(m.createdAt)}</td>
+                <td className="mono small">{m.eventType}</td>
+                <td className="mono small" style={{ maxWidth: 260, overflowWrap: 'anywhere' }}>
+                  {urlOf.get(m.endpointId) ?? m.endpointId}
+                </td>
+                <td>
+                  <span className={STATUS_BADGE[m.status]}>{MESSAGE_STATUS_LABEL[m.status]}</span>
+                  {m.status === 'pending' && m.nextAttemptAt && (
+                    <div className="small muted">next try {time(m.nextAttemptAt)}</div>
                   )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </td>
+                <td className="small">
+                  {m.attemptCount}
+                  {m.lastStatus !== null
+                    ? ` · last HTTP ${m.lastStatus}`
+                    : m.lastError
+                      ? ` · ${m.lastError}`
+                      : ''}
+                </td>
+                <td className="actions">
+                  <div className="row row--end">
+                    <button
+                      type="button"
+                      className="btn btn--small"
+                      aria-expanded={open === m.id}
+                      aria-controls={`attempts-${m.id}`}
+                      onClick={() => setOpen(open === m.id ? null : m.id)}
+                    >
+                      {open === m.id ? 'Hide' : 'Details'}
+                    </button>
+                    {canEdit && m.status !== 'pending' && (
+                      <button
+                        type="button"
+                        className="btn btn--small"
+                        disabled={resend.isPending}
+                        onClick={() => resend.mutate(m)}
+                      >
+                        Resend
+                      </button>
+                    )}
+                  </div>
+                </td>
+              </tr>
+              {open === m.id && (
+                <tr id={`attempts-${m.id}`}>
+                  <td colSpan={6} style={{ background: 'var(--surface-2)' }}>
+                    <MessageDetail message={m} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          ))}
+        </DataTable>
       )}
       {messages.hasNextPage && (
         <button

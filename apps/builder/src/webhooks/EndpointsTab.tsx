@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { errorMessage } from '../api/client';
 import { webhooksApi, type MessageStatus, type WebhookEndpoint } from '../api/webhooks';
 import { EmptyState } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
 import { Section } from '../components/Section';
+import { SecretField } from '../components/SecretField';
 import { Menu } from '../components/Menu';
 import { Modal } from '../components/Modal';
 import { toast } from '../state/toast-store';
@@ -96,152 +98,138 @@ export function EndpointsTab({
             Add an endpoint to send flow data and system events to your CRM, ESP or any HTTPS receiver.
           </EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table" aria-label="Webhook endpoints">
-              <thead>
-                <tr>
-                  <th>Endpoint</th>
-                  <th>Status</th>
-                  <th>System events</th>
-                  <th>
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {sorted.map((e) => {
-                  const health = endpointHealth(e, now);
-                  return (
-                    <tr key={e.id} aria-label={e.url}>
-                      <td style={{ maxWidth: 380 }}>
-                        <div className="mono" style={{ overflowWrap: 'anywhere' }}>
-                          {e.url}
-                        </div>
-                        {e.description && <div className="muted small">{e.description}</div>}
-                        {e.secretRotatedUntil && (
-                          <div className="muted small">
-                            Previous secret still signs until {time(e.secretRotatedUntil)}
-                          </div>
-                        )}
-                      </td>
-                      <td>
-                        <span className={TONE_BADGE[health.tone]} title={health.detail}>
-                          {health.label}
-                        </span>
-                        {health.tone === 'warning' && <div className="small muted">{health.detail}</div>}
-                      </td>
-                      <td className="small">{e.eventTypes.length ? e.eventTypes.join(', ') : '—'}</td>
-                      <td className="actions">
-                        <div className="row row--end">
-                          <button type="button" className="btn btn--small" onClick={() => onShowLog(e.id)}>
-                            Log
+          <DataTable label="Webhook endpoints" columns={['Endpoint', 'Status', 'System events']} actions>
+            {sorted.map((e) => {
+              const health = endpointHealth(e, now);
+              return (
+                <tr key={e.id} aria-label={e.url}>
+                  <td style={{ maxWidth: 380 }}>
+                    <div className="mono" style={{ overflowWrap: 'anywhere' }}>
+                      {e.url}
+                    </div>
+                    {e.description && <div className="muted small">{e.description}</div>}
+                    {e.secretRotatedUntil && (
+                      <div className="muted small">
+                        Previous secret still signs until {time(e.secretRotatedUntil)}
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    <span className={TONE_BADGE[health.tone]} title={health.detail}>
+                      {health.label}
+                    </span>
+                    {health.tone === 'warning' && <div className="small muted">{health.detail}</div>}
+                  </td>
+                  <td className="small">{e.eventTypes.length ? e.eventTypes.join(', ') : '—'}</td>
+                  <td className="actions">
+                    <div className="row row--end">
+                      <button type="button" className="btn btn--small" onClick={() => onShowLog(e.id)}>
+                        Log
+                      </button>
+                      {canEdit && (
+                        <>
+                          <button
+                            type="button"
+                            className="btn btn--small"
+                            aria-label={`Edit ${e.url}`}
+                            onClick={() => setEditing(e)}
+                          >
+                            Edit
                           </button>
-                          {canEdit && (
-                            <>
-                              <button
-                                type="button"
-                                className="btn btn--small"
-                                aria-label={`Edit ${e.url}`}
-                                onClick={() => setEditing(e)}
-                              >
-                                Edit
-                              </button>
-                              <button
-                                type="button"
-                                className="btn btn--small"
-                                onClick={() =>
-                                  void action(
-                                    () => webhooksApi.update(siteId, e.id, { enabled: !e.enabled }),
-                                    e.enabled ? 'Endpoint disabled' : 'Endpoint enabled',
-                                  )()
-                                }
-                              >
-                                {e.enabled ? 'Disable' : 'Enable'}
-                              </button>
-                              <Menu label={`More actions for ${e.url}`}>
-                                {(close) => (
-                                  <>
-                                    <button
-                                      type="button"
-                                      role="menuitem"
-                                      disabled={!e.enabled}
-                                      title={e.enabled ? undefined : 'Enable the endpoint first'}
-                                      onClick={() => {
-                                        close();
-                                        void action(
-                                          () => webhooksApi.sendTest(siteId, e.id),
-                                          'Test message queued',
-                                        )();
-                                      }}
-                                    >
-                                      Send test
-                                    </button>
-                                    <button
-                                      type="button"
-                                      role="menuitem"
-                                      onClick={() => {
-                                        close();
-                                        if (
-                                          !window.confirm(
-                                            'Rotate the signing secret? The old one keeps signing for 24 hours so you can update the receiver.',
-                                          )
-                                        )
-                                          return;
-                                        webhooksApi.rotateSecret(siteId, e.id, 86_400).then(
-                                          (result) => {
-                                            setSecret({ url: e.url, secret: result.secret, rotated: true });
-                                            void refresh();
-                                          },
-                                          (error: unknown) => toast(errorMessage(error), 'error'),
-                                        );
-                                      }}
-                                    >
-                                      Rotate secret
-                                    </button>
-                                    <button
-                                      type="button"
-                                      role="menuitem"
-                                      disabled={!e.enabled}
-                                      title={e.enabled ? undefined : 'Enable the endpoint first'}
-                                      onClick={() => {
-                                        close();
-                                        setRecovering(e);
-                                      }}
-                                    >
-                                      Recover…
-                                    </button>
-                                    <button
-                                      type="button"
-                                      role="menuitem"
-                                      aria-label={`Delete ${e.url}`}
-                                      onClick={() => {
-                                        close();
-                                        if (
-                                          window.confirm(
-                                            `Delete the endpoint ${e.url}? Its delivery log goes too.`,
-                                          )
-                                        )
-                                          void action(
-                                            () => webhooksApi.remove(siteId, e.id),
-                                            'Endpoint deleted',
-                                          )();
-                                      }}
-                                    >
-                                      Delete
-                                    </button>
-                                  </>
-                                )}
-                              </Menu>
-                            </>
-                          )}
-                        </div>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+                          <button
+                            type="button"
+                            className="btn btn--small"
+                            onClick={() =>
+                              void action(
+                                () => webhooksApi.update(siteId, e.id, { enabled: !e.enabled }),
+                                e.enabled ? 'Endpoint disabled' : 'Endpoint enabled',
+                              )()
+                            }
+                          >
+                            {e.enabled ? 'Disable' : 'Enable'}
+                          </button>
+                          <Menu label={`More actions for ${e.url}`}>
+                            {(close) => (
+                              <>
+                                <button
+                                  type="button"
+                                  role="menuitem"
+                                  disabled={!e.enabled}
+                                  title={e.enabled ? undefined : 'Enable the endpoint first'}
+                                  onClick={() => {
+                                    close();
+                                    void action(
+                                      () => webhooksApi.sendTest(siteId, e.id),
+                                      'Test message queued',
+                                    )();
+                                  }}
+                                >
+                                  Send test
+                                </button>
+                                <button
+                                  type="button"
+                                  role="menuitem"
+                                  onClick={() => {
+                                    close();
+                                    if (
+                                      !window.confirm(
+                                        'Rotate the signing secret? The old one keeps signing for 24 hours so you can update the receiver.',
+                                      )
+                                    )
+                                      return;
+                                    webhooksApi.rotateSecret(siteId, e.id, 86_400).then(
+                                      (result) => {
+                                        setSecret({ url: e.url, secret: result.secret, rotated: true });
+                                        void refresh();
+                                      },
+                                      (error: unknown) => toast(errorMessage(error), 'error'),
+                                    );
+                                  }}
+                                >
+                                  Rotate secret
+                                </button>
+                                <button
+                                  type="button"
+                                  role="menuitem"
+                                  disabled={!e.enabled}
+                                  title={e.enabled ? undefined : 'Enable the endpoint first'}
+                                  onClick={() => {
+                                    close();
+                                    setRecovering(e);
+                                  }}
+                                >
+                                  Recover…
+                                </button>
+                                <button
+                                  type="button"
+                                  role="menuitem"
+                                  aria-label={`Delete ${e.url}`}
+                                  onClick={() => {
+                                    close();
+                                    if (
+                                      window.confirm(
+                                        `Delete the endpoint ${e.url}? Its delivery log goes too.`,
+                                      )
+                                    )
+                                      void action(
+                                        () => webhooksApi.remove(siteId, e.id),
+                                        'Endpoint deleted',
+                                      )();
+                                  }}
+                                >
+                                  Delete
+                                </button>
+                              </>
+                            )}
+                          </Menu>
+                        </>
+                      )}
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
+          </DataTable>
         )}
       </Section>
       <NoticesList siteId={siteId} />
@@ -271,15 +259,7 @@ export function EndpointsTab({
               <span className="mono">{secret.url}</span>. Copy it into your receiver now: it is shown only
               once.
             </p>
-            <label className="field">
-              <span className="field__label">Secret</span>
-              <input
-                className="input mono"
-                readOnly
-                value={secret.secret}
-                onFocus={(e) => e.target.select()}
-              />
-            </label>
+            <SecretField label="Secret" value={secret.secret} />
             <div className="modal__actions">
               <button
                 type="button"

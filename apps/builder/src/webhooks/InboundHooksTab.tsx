@@ -3,7 +3,10 @@ import { useState } from 'react';
 import { errorMessage } from '../api/client';
 import { webhooksApi, type InboundHook } from '../api/webhooks';
 import { EmptyState, ErrorBanner, Loading } from '../components/EmptyState';
+import { DataTable } from '../components/DataTable';
+import { InputField } from '../components/InputField';
 import { Section } from '../components/Section';
+import { SecretField } from '../components/SecretField';
 import { Modal } from '../components/Modal';
 import { toast } from '../state/toast-store';
 
@@ -48,48 +51,36 @@ export function InboundHooksTab({ siteId, canEdit }: { siteId: string; canEdit: 
         </EmptyState>
       )}
       {hooks.data && hooks.data.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Inbound hooks">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Event from</th>
-                <th>Visitor from</th>
-                <th>Signed</th>
-                <th>Token</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {hooks.data.map((hook) => (
-                <tr key={hook.id}>
-                  <td>{hook.name}</td>
-                  <td className="mono small">
-                    {hook.eventPath}
-                    {hook.defaultEvent && <span className="muted"> (else {hook.defaultEvent})</span>}
-                  </td>
-                  <td className="mono small">{hook.visitorPath}</td>
-                  <td>{hook.verified ? 'Yes' : 'No'}</td>
-                  <td className="mono small">{hook.token}</td>
-                  <td className="actions">
-                    {canEdit && (
-                      <button
-                        type="button"
-                        className="btn btn--small btn--danger"
-                        aria-label={`Delete ${hook.name}`}
-                        onClick={() => void remove(hook)}
-                      >
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Inbound hooks"
+          columns={['Name', 'Event from', 'Visitor from', 'Signed', 'Token']}
+          actions
+        >
+          {hooks.data.map((hook) => (
+            <tr key={hook.id}>
+              <td>{hook.name}</td>
+              <td className="mono small">
+                {hook.eventPath}
+                {hook.defaultEvent && <span className="muted"> (else {hook.defaultEvent})</span>}
+              </td>
+              <td className="mono small">{hook.visitorPath}</td>
+              <td>{hook.verified ? 'Yes' : 'No'}</td>
+              <td className="mono small">{hook.token}</td>
+              <td className="actions">
+                {canEdit && (
+                  <button
+                    type="button"
+                    className="btn btn--small btn--danger"
+                    aria-label={`Delete ${hook.name}`}
+                    onClick={() => void remove(hook)}
+                  >
+                    Delete
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <Modal open={creating} title="New inbound hook" onClose={() => setCreating(false)}>
         {creating && (
@@ -109,21 +100,8 @@ export function InboundHooksTab({ siteId, canEdit }: { siteId: string; canEdit: 
             <p style={{ margin: 0 }}>
               Point the integration at this URL. It contains the hook’s token and is shown only once.
             </p>
-            <label className="field">
-              <span className="field__label">URL</span>
-              <input className="input mono" readOnly value={created.url} onFocus={(e) => e.target.select()} />
-            </label>
-            {created.secret && (
-              <label className="field">
-                <span className="field__label">Signing secret</span>
-                <input
-                  className="input mono"
-                  readOnly
-                  value={created.secret}
-                  onFocus={(e) => e.target.select()}
-                />
-              </label>
-            )}
+            <SecretField label="URL" value={created.url} />
+            {created.secret && <SecretField label="Signing secret" value={created.secret} />}
             <div className="modal__actions">
               <button type="button" className="btn btn--primary" onClick={() => setCreated(null)}>
                 Done
@@ -169,40 +147,34 @@ function InboundHookForm({
         create.mutate();
       }}
     >
-      <label className="field">
-        <span className="field__label">Name</span>
-        <input
-          className="input"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          required
-          maxLength={100}
-        />
-      </label>
-      <label className="field">
-        <span className="field__label">Event name path</span>
-        <input
-          className="input mono"
-          value={eventPath}
-          onChange={(e) => setEventPath(e.target.value)}
-          required
-        />
-        <span className="field__help">Where the event name is in the JSON, e.g. type or data.event.</span>
-      </label>
-      <label className="field">
-        <span className="field__label">Visitor id path</span>
-        <input
-          className="input mono"
-          value={visitorPath}
-          onChange={(e) => setVisitorPath(e.target.value)}
-          required
-        />
-        <span className="field__help">Where your user id is, e.g. data.customer.id.</span>
-      </label>
-      <label className="field">
-        <span className="field__label">Default event (optional)</span>
-        <input className="input" value={defaultEvent} onChange={(e) => setDefaultEvent(e.target.value)} />
-      </label>
+      <InputField
+        label="Name"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+        maxLength={100}
+      />
+      <InputField
+        label="Event name path"
+        className="mono"
+        value={eventPath}
+        onChange={(e) => setEventPath(e.target.value)}
+        required
+        help="Where the event name is in the JSON, e.g. type or data.event."
+      />
+      <InputField
+        label="Visitor id path"
+        className="mono"
+        value={visitorPath}
+        onChange={(e) => setVisitorPath(e.target.value)}
+        required
+        help="Where your user id is, e.g. data.customer.id."
+      />
+      <InputField
+        label="Default event (optional)"
+        value={defaultEvent}
+        onChange={(e) => setDefaultEvent(e.target.value)}
+      />
       <label className="checkbox">
         <input type="checkbox" checked={signed} onChange={(e) => setSigned(e.target.checked)} />
         Require a Standard Webhooks signature (a secret is generated)
