@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import { freePort, prepareDatabase, root } from './lib.mjs';
+import { figure, freePort, prepareDatabase, root } from './lib.mjs';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const SITES = Number(process.env.BENCH_SITES ?? 1000);
@@ -235,6 +235,10 @@ async function printRollupBytes(db, label) {
               WHERE c.relkind = 'r' AND c.relname LIKE 'analytics\\_%'
                 AND c.relname NOT IN ('analytics_watermarks', 'analytics_funnels', 'analytics_rollup_sites'))::float8
               AS rollup_bytes`,
+  );
+  figure(
+    `rollups % of raw (${label})`,
+    `${((100 * bytes.rollup_bytes) / Math.max(1, bytes.raw_bytes)).toFixed(1)} %`,
   );
   log(
     `${label}: rollup bytes per raw event: ${(bytes.rollup_bytes / Math.max(1, bytes.raw_rows)).toFixed(1)} ` +
@@ -498,6 +502,7 @@ async function main() {
       log(
         `${r.name.padEnd(44)} ${http.p50.toFixed(1).padStart(7)}ms ${http.p95.toFixed(1).padStart(7)}ms ${raw.p50.toFixed(0).padStart(7)}ms ${raw.p95.toFixed(0).padStart(7)}ms ${(raw.p50 / http.p50).toFixed(0).padStart(8)}× ${(raw.p95 / http.p95).toFixed(0).padStart(8)}×`,
       );
+      figure(`${r.name} HTTP p95`, `${http.p95.toFixed(1)} ms`);
       if (r.check) log(`  check: ${await r.check(get, r.path)}`);
     }
     log(`(HTTP: ${RUNS} runs each; raw: ${RAW_RUNS} runs each, same database, same process)`);
@@ -778,6 +783,7 @@ async function measureLag(db, ds, siteId) {
   const ledger = runtime ? await runtime.stop() : null;
   if (process.env.ANALYTICS_ROLLUP_TIMINGS === '1') printTimings(rollups.timings, passes.length);
   const achieved = Math.round(sent / ((Date.now() - ingestStarted) / 1000));
+  figure('rollup lag p99', `${(pct(lags, 99) / 1000).toFixed(2)} s at ${achieved}/s`);
   log(
     `\nrollup lag while inserting ${LAG_RATE}/s (achieved ${achieved}/s, ${spread} over ${weights.length} sites) for ${LAG_SECONDS} s (rollup every 1 s, margin ${process.env.ANALYTICS_ROLLUP_MARGIN_MS ?? 2000} ms): ` +
       `p50 ${(pct(lags, 50) / 1000).toFixed(2)} s, p99 ${(pct(lags, 99) / 1000).toFixed(2)} s over ${lags.length} commits; rollup pass p50 ${pct(passes, 50)} ms, max ${Math.max(...passes)} ms` +
