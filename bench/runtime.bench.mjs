@@ -218,7 +218,7 @@ try {
   figure('enrolment steps/s', `${fmt(steps1 / secs1)} (${fmt((100 * (steps1 / secs1)) / raw, 1)} % of raw)`);
   console.log(
     `                         (runs/s ${fmt(runs1)} = ${fmt((100 * runs1) / raw, 1)} % of raw no-op; a run's instantaneous steps advance in ` +
-      `the trigger job that enrols it, one transaction per fold pass's hand-off of up to 2,000 events)`,
+      `the trigger job that enrols it, one transaction per hand-off of up to 500 events)`,
   );
 
   // 2. a 1-second wait

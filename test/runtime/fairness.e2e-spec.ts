@@ -7,8 +7,8 @@ import { flowDoc, ingest, publishFlow, sleep, tenant, waitFor, useStack } from '
 /**
  * Site A floods; site B's trigger-to-effect latency must stay low. The issue asks for 100,000 A
  * events; on the shared 2-core test machine the default is 60,000 (RT_FAIRNESS_EVENTS=100000 runs
- * the full size). Since a fold pass hands its events to one trigger job, A's 40,000 events were
- * through in ~6.4 s on a quiet box, close to the 5 s this test needs to call A's backlog a flood.
+ * the full size): 40,000 were through in ~6.4 s on a quiet box, close to the 5 s this test needs to
+ * call A's backlog a flood.
  */
 const FLOOD = Number(process.env.RT_FAIRNESS_EVENTS ?? 60_000);
 

@@ -14,6 +14,13 @@ const positiveInt = (v: string | undefined, fallback: number) => {
 /** Most events one fold of one site takes (at least one outbox row): a burst cannot starve other sites. */
 export const FOLD_MAX_EVENTS = positiveInt(process.env.FOLD_MAX_EVENTS, 2000);
 
+/**
+ * Most events one trigger hand-off (one job) carries: consecutive outbox rows are merged up to it (a
+ * larger row stays whole). A site holds at most its trigger slots at once, so this bounds how long
+ * another site's job can wait for a slot.
+ */
+export const FOLD_HANDOFF_EVENTS = positiveInt(process.env.FOLD_HANDOFF_EVENTS, 500);
+
 /** A trigger hand-off the fold committed; the caller enqueues its job after the commit. */
 export interface FoldHandoff {
   site_id: string;
@@ -115,7 +122,8 @@ const toNormalized = (r: EventRow): NormalizedEvent => {
  *    writes visitors, identities, merges, `$trait_changed` events and corrects an event's
  *    `visitor_id` where the write path's probe could not know it (an identity first seen in the
  *    same unfolded batch), then
- * 4. inserts one `trigger_handoffs` row for the pass (its non-bot events, then their trait changes).
+ * 4. inserts `trigger_handoffs` rows of consecutive outbox rows, up to `FOLD_HANDOFF_EVENTS` events
+ *    each (their non-bot events, then their trait changes).
  * The transaction is the unit: a crash anywhere rolls it back and the rows are folded again; the
  * caller enqueues the hand-offs' jobs after COMMIT and the reconciler re-sends lost ones.
  *
@@ -170,13 +178,18 @@ export class ProfileFold {
     const events = fresh.length ? await this.loadEvents(tx, siteId, fresh) : new Map<string, EventRow>();
     const result = fresh.length ? await this.resolve(tx, siteId, fresh, events) : new Map<string, string[]>();
 
-    // ONE hand-off for the pass (named by its first outbox row, unique as rows are claimed once): one
-    // trigger job then serves every group the pass folded, instead of one job (and its claim, event
-    // read and enrolment statements) per group commit of the API.
-    const ids = claimed.flatMap((row) => (row.ts_min === null ? row.event_ids : (result.get(row.id) ?? [])));
-    const handoffs: FoldHandoff[] = ids.length
-      ? [{ site_id: siteId, id: claimed[0].id, event_ids: ids }]
-      : [];
+    // Consecutive outbox rows share a hand-off (named by its first row: unique, as rows are claimed
+    // once) up to FOLD_HANDOFF_EVENTS events: one trigger job then serves many small group commits of
+    // the API (a job per group cost the worker and PostgreSQL twice the CPU per event), while no job
+    // grows past what a site's trigger slots should hold at a time (another site's job waits for one).
+    const handoffs: FoldHandoff[] = [];
+    for (const row of claimed) {
+      const ids = row.ts_min === null ? row.event_ids : (result.get(row.id) ?? []);
+      if (!ids.length) continue;
+      const last = handoffs.at(-1);
+      if (last && last.event_ids.length + ids.length <= FOLD_HANDOFF_EVENTS) last.event_ids.push(...ids);
+      else handoffs.push({ site_id: siteId, id: row.id, event_ids: [...ids] });
+    }
     if (handoffs.length) {
       await queryRows(
         tx,
