@@ -99,6 +99,30 @@ describe('rate limiter (leases of a shared fixed window)', () => {
     expect(calls).toBeGreaterThan(5);
   });
 
+  it('many live keys keep the lease table bounded, and a dropped lease only refuses early, never late', async () => {
+    const counter = new LeasedRateCounter(clients[0]);
+    const keys = Array.from({ length: 12_000 }, () => `many:${randomUUID()}`);
+    for (let i = 0; i < keys.length; i += 1000)
+      await Promise.all(keys.slice(i, i + 1000).map((k) => counter.hit(k, 40, WINDOW_SECONDS)));
+    const size = (counter as unknown as { leases: Map<string, unknown> }).leases.size;
+    expect(size).toBeLessThanOrEqual(10_001);
+    expect(size).toBeGreaterThan(0);
+    // Every key (its lease kept or dropped) still allows its limit less what its lease held back.
+    const window = windowNow();
+    const allowed = await Promise.all(
+      keys.slice(0, 20).map(async (k) => {
+        let n = 1; // the first hit above
+        for (let i = 0; i < 60; i++) if ((await counter.hit(k, 40, WINDOW_SECONDS)).allowed) n += 1;
+        return n;
+      }),
+    );
+    if (windowNow() !== window) return;
+    for (const n of allowed) {
+      expect(n).toBeLessThanOrEqual(40);
+      expect(n).toBeGreaterThanOrEqual(40 - Math.floor(40 * LEASE_SHARE));
+    }
+  });
+
   it('small limits lease nothing: the counter in Redis is exactly the hits', async () => {
     const key = `small:${randomUUID()}`;
     const window = windowNow();

@@ -164,9 +164,18 @@ export class LeasedRateCounter {
   /** Redis answers again after `onDegraded`. */
   protected onShared(): void {}
 
+  /**
+   * Past 10,000 keys: drops the ended windows' leases, then the oldest down to 5,000 (so many live keys,
+   * e.g. one per client address, cost a sweep per 5,000 new keys, not one per hit). A dropped lease's
+   * tokens stay counted in Redis, unused: its key refuses a little early, never late.
+   */
   private sweepLeases(): void {
     const now = Date.now();
     for (const [k, lease] of this.leases) if (lease.endsAt <= now) this.leases.delete(k);
+    for (const k of this.leases.keys()) {
+      if (this.leases.size <= 5_000) break;
+      this.leases.delete(k);
+    }
   }
 
   private countLocally(redisKey: string, n: number, expiresAt: number, err: Error): number {
