@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
+import { TtlCache } from '../common/ttl-cache';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter } from '../redis/rate-limiter';
 import { userIdTrusted } from '../sites/identity-hash';
@@ -13,7 +14,6 @@ import { PublishedCtaCache } from './published-cta.cache';
 import { VisitorStateRepository } from './visitor-state.repository';
 
 export const DECIDE_MAX_BYTES = 16 * 1024;
-const LIVE_URL_CACHE_SIZE = 50_000;
 // Every answer on decide's path, errors included, carries CORS headers (onsite-cors.ts).
 const fail = (status: number, code: string, message: string) => new AppError(status, code, message);
 
@@ -40,7 +40,8 @@ function deviceOf(ua: string): { device: Device; bot: boolean } {
  */
 @Injectable()
 export class DecideService {
-  private readonly liveUrls = new Map<string, string>();
+  /** Recent visitors' live URLs (a pure function of site, key and anonymous id), oldest out first. */
+  private readonly liveUrls = new TtlCache<string, string>(3_600_000, 50_000);
 
   constructor(
     private readonly keys: SiteKeyService,
@@ -127,8 +128,6 @@ export class DecideService {
     if (url === undefined) {
       const q = new URLSearchParams({ k: writeKey, a: anonymousId, s: this.sign(siteId, anonymousId) });
       url = `/v1/live?${q.toString()}`;
-      if (this.liveUrls.size >= LIVE_URL_CACHE_SIZE)
-        this.liveUrls.delete(this.liveUrls.keys().next().value as string);
       this.liveUrls.set(key, url);
     }
     return url;

@@ -8,6 +8,8 @@ export interface RateDecision {
 }
 
 interface Hit {
+  /** The rate key (the counter's Redis key is `rl:<key>:<window>`). */
+  key: string;
   limit: number;
   window: number;
   windowSeconds: number;
@@ -82,7 +84,7 @@ export class LeasedRateCounter {
         retryAfterSeconds: Math.max(1, Math.ceil((window + 1) * windowSeconds - nowSeconds)),
       });
     }
-    return this.hits.add(redisKey, { limit, window, windowSeconds });
+    return this.hits.add(redisKey, { key, limit, window, windowSeconds });
   }
 
   /** Since when limits are counted per process because Redis does not answer (null: Redis is fine). */
@@ -91,8 +93,7 @@ export class LeasedRateCounter {
   }
 
   private async count(redisKey: string, hits: Hit[]): Promise<RateDecision[]> {
-    const { limit, window, windowSeconds } = hits[0];
-    const key = redisKey.slice(3, redisKey.lastIndexOf(':'));
+    const { key, limit, window, windowSeconds } = hits[0];
     const previous = this.leases.get(key);
     const current = previous?.redisKey === redisKey ? previous : undefined;
     const cap = Math.max(1, Math.floor(limit * LEASE_SHARE));

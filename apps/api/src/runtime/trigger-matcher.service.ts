@@ -62,7 +62,7 @@ export class TriggerMatcher {
     // In the hand-off's order (the fold's: each event, then the trait changes it caused), not by id: on
     // Citus a `$trait_changed` id can sort before its cause (the fold's insert and the write path's
     // draw from different nodes' sequences).
-    const position = new Map(eventIds.map((id, i) => [String(id), i]));
+    const position = new Map(eventIds.map((id, i) => [id, i]));
     const events = (await this.runs.events(siteId, eventIds)).sort(
       (a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0),
     );
