@@ -73,6 +73,29 @@ describe('rate limiter (leases of a shared fixed window)', () => {
   it('one replica allows exactly min(hits, limit) in a window, whatever the bursts', () =>
     playsAs(1, (allowed, hits, limit) => expect(allowed).toBe(Math.min(hits, limit))));
 
+  it('one replica allows exactly min(hits, limit) when its bursts overlap (counts in flight together)', () =>
+    fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 400 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 25 }),
+        async (limit, plan) => {
+          const key = `overlap:${randomUUID()}`;
+          const window = windowNow();
+          // Each burst in its own turn of the event loop, without waiting for the previous one's
+          // answer: leases and plain counts of one window are on their way to Redis at once.
+          const pending: Promise<{ allowed: boolean }>[] = [];
+          for (const hits of plan) {
+            for (let i = 0; i < hits; i++) pending.push(replicas[0].hit(key, limit, WINDOW_SECONDS));
+            await new Promise((r) => setImmediate(r));
+          }
+          const allowed = (await Promise.all(pending)).filter((d) => d.allowed).length;
+          if (windowNow() !== window) return;
+          expect(allowed).toBe(Math.min(limit, plan.reduce((n, h) => n + h, 0)));
+        },
+      ),
+      { numRuns: 60 },
+    ));
+
   it('two replicas never allow more than the limit, and hold back at most one lease each', () =>
     playsAs(2, (allowed, hits, limit) => {
       expect(allowed).toBeLessThanOrEqual(limit);

@@ -143,6 +143,7 @@ export class LeasedRateCounter {
       }
     }
     const left = this.leases.get(key);
+    const own = left?.redisKey === redisKey ? left : undefined;
     const retryAfterSeconds = Math.max(1, (window + 1) * windowSeconds - Math.floor(Date.now() / 1000));
     return hits.map((h, i) => {
       if (i < fromLease) {
@@ -153,6 +154,13 @@ export class LeasedRateCounter {
         };
       }
       const n = first + (i - fromLease);
+      if (n > h.limit && own && own.tokens > 0) {
+        // Counted past the limit, but this process still holds tokens of the window (a lease whose
+        // reply came while this count was on its way): they are this hit's, so the limit is reached
+        // exactly, not refused early by a lease nobody spends.
+        own.tokens -= 1;
+        return { allowed: true, remaining: own.tokens, retryAfterSeconds };
+      }
       return { allowed: n <= h.limit, remaining: Math.max(0, h.limit - n), retryAfterSeconds };
     });
   }
