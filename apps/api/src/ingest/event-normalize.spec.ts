@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { correctSkew, INGEST_LIMITS, messageHash, normalizeBatch, normalizeEvent } from './event-normalize';
+import {
+  correctSkew,
+  INGEST_LIMITS,
+  jsonBytes,
+  messageHash,
+  normalizeBatch,
+  normalizeEvent,
+  scanEvent,
+  unstorableValue,
+} from './event-normalize';
 import { mergeTraits, newVisitor } from '../visitors/visitor-profile';
 
 const receivedAt = new Date('2026-01-10T12:00:00Z');
@@ -207,5 +216,45 @@ describe('the inbound hook marker', () => {
   it('is set by the hook route only, whatever the body says', () => {
     const r = normalizeEvent(forged, { ...opts, inboundHookId: 'real-hook' });
     expect(r.ok && r.event.context).toEqual({ page: {}, source: 'inbound_hook', hookId: 'real-hook' });
+  });
+});
+
+describe('the size bound of one walk', () => {
+  // Any JSON value the parser can hand over, with full Unicode (surrogate pairs, controls that JSON
+  // escapes as six bytes), big and tiny numbers: the bound is never below the exact UTF-8 size, so
+  // skipping the exact size under the limit never lets a larger event through.
+  const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+  const controls = fc.string({
+    unit: fc.constantFrom('\u0001', '\u001f', '"', '\\', '\u2028'),
+    maxLength: 40,
+  });
+  const leaf = fc.oneof(text, controls, fc.double(), fc.integer(), fc.boolean(), fc.constant(null));
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('v'), { maxLength: 6 }),
+      fc.dictionary(fc.oneof(text, controls), tie('v'), { maxKeys: 6 }),
+    ),
+  })).v;
+
+  it('bounds the exact JSON size from above, for any event', () =>
+    fc.assert(
+      fc.property(fc.dictionary(fc.oneof(text, controls), value, { maxKeys: 8 }), (event) => {
+        const scan = scanEvent(JSON.parse(JSON.stringify(event)));
+        expect('maxBytes' in scan).toBe(true);
+        if ('maxBytes' in scan) expect(scan.maxBytes).toBeGreaterThanOrEqual(jsonBytes(event));
+      }),
+      { numRuns: 500 },
+    ));
+
+  it('reports the first unstorable value in document order, as before', () => {
+    const deep = (n: number): unknown => (n === 0 ? 'x' : { d: deep(n - 1) });
+    expect(unstorableValue({ a: 'ok', b: 'bad\0', c: deep(100) })?.code).toBe('INVALID_STRING');
+    expect(unstorableValue({ a: deep(100), b: 'bad\0' })?.code).toBe('NESTING_TOO_DEEP');
+    expect(unstorableValue({ a: ['ok', { 'k\0': 1 }] })?.reason).toMatch(/^a\[1\]/);
+    expect(unstorableValue({ list: [1, 'x\uD800y'] })?.reason).toBe(
+      'list[1]: contains a lone UTF-16 surrogate',
+    );
   });
 });

@@ -164,44 +164,99 @@ function pathOf(f: Frame): string {
  * anything walks the event recursively (JSON.stringify, PostgreSQL's jsonb input).
  */
 export function unstorableValue(event: Json): { code: RejectCode; reason: string } | null {
-  const stack: Frame[] = [{ value: event, depth: 0, key: null, parent: null }];
-  while (stack.length > 0) {
-    const f = stack.pop()!;
-    const v = f.value;
-    if (typeof v === 'string') {
-      const bad = badString(v);
-      if (bad) return { code: 'INVALID_STRING', reason: `${pathOf(f)}: ${bad}` };
-    } else if (typeof v === 'object' && v !== null) {
-      if (f.depth >= INGEST_LIMITS.jsonDepth) {
-        return {
-          code: 'NESTING_TOO_DEEP',
-          reason: `${pathOf(f)}: nested more than ${INGEST_LIMITS.jsonDepth} levels`,
-        };
-      }
-      const depth = f.depth + 1;
-      if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth, key: i, parent: f });
-      } else {
-        const keys = Object.keys(v);
-        for (let i = keys.length - 1; i >= 0; i--) {
-          const key = keys[i];
-          const child: Frame = { value: (v as Json)[key], depth, key, parent: f };
-          const bad = badString(key);
-          if (bad) return { code: 'INVALID_STRING', reason: `${pathOf(child)}: the key ${bad}` };
-          stack.push(child);
+  const scan = scanEvent(event);
+  return 'code' in scan ? scan : null;
+}
+
+/**
+ * One walk over the event, in document order: the first unstorable value (see `unstorableValue`), else
+ * an upper bound of its JSON size in UTF-8 bytes (a string counts 6 bytes a UTF-16 unit, as if every
+ * one were escaped; a number 24), so the exact size (a JSON.stringify) is only needed for the rare
+ * event near the limit. A frame per object or array only (with its place among the children): a leaf
+ * is checked where it is found.
+ */
+export function scanEvent(event: Json): { code: RejectCode; reason: string } | { maxBytes: number } {
+  let maxBytes = 0;
+  const stack: ScanFrame[] = [];
+  /** Enters an object or array: its depth, then its keys (all before any child, the last bad one). */
+  const enter = (f: ScanFrame): { code: RejectCode; reason: string } | null => {
+    if (f.depth >= INGEST_LIMITS.jsonDepth) {
+      return {
+        code: 'NESTING_TOO_DEEP',
+        reason: `${pathOf(f)}: nested more than ${INGEST_LIMITS.jsonDepth} levels`,
+      };
+    }
+    const v = f.value as Json;
+    if (f.keys === null) {
+      maxBytes += 2 + (v as unknown as unknown[]).length;
+    } else {
+      maxBytes += 2 + f.keys.length;
+      for (let i = f.keys.length - 1; i >= 0; i--) {
+        const key = f.keys[i];
+        maxBytes += 6 * key.length + 3;
+        const bad = badString(key);
+        if (bad) {
+          const child: Frame = { value: v[key], depth: f.depth + 1, key, parent: f };
+          return { code: 'INVALID_STRING', reason: `${pathOf(child)}: the key ${bad}` };
         }
       }
     }
+    stack.push(f);
+    return null;
+  };
+  const frameOf = (
+    value: object,
+    depth: number,
+    key: string | number | null,
+    parent: Frame | null,
+  ): ScanFrame => ({
+    value,
+    depth,
+    key,
+    parent,
+    keys: Array.isArray(value) ? null : Object.keys(value),
+    next: 0,
+  });
+  const root = enter(frameOf(event, 0, null, null));
+  if (root) return root;
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    const size = f.keys === null ? (f.value as unknown[]).length : f.keys.length;
+    if (f.next >= size) {
+      stack.pop();
+      continue;
+    }
+    const i = f.next++;
+    const key = f.keys === null ? i : f.keys[i];
+    const c: unknown = f.keys === null ? (f.value as unknown[])[i] : (f.value as Json)[key as string];
+    if (typeof c === 'object' && c !== null) {
+      const bad = enter(frameOf(c, f.depth + 1, key, f));
+      if (bad) return bad;
+    } else if (typeof c === 'string') {
+      maxBytes += 6 * c.length + 2;
+      const bad = badString(c);
+      if (bad)
+        return {
+          code: 'INVALID_STRING',
+          reason: `${pathOf({ value: c, depth: f.depth + 1, key, parent: f })}: ${bad}`,
+        };
+    } else maxBytes += 24;
   }
-  return null;
+  return { maxBytes };
+}
+
+/** An object or array being walked: its keys (null for an array) and the next child to visit. */
+interface ScanFrame extends Frame {
+  keys: string[] | null;
+  next: number;
 }
 
 export function normalizeEvent(raw: unknown, opts: NormalizeOptions): NormalizeResult {
   const fail = (code: RejectCode, reason: string): NormalizeResult => ({ ok: false, code, reason });
   if (!isObject(raw)) return fail('EVENT_NOT_OBJECT', 'event: must be a JSON object');
-  const unstorable = unstorableValue(raw);
-  if (unstorable) return fail(unstorable.code, unstorable.reason);
-  if (jsonBytes(raw) > INGEST_LIMITS.eventBytes) {
+  const scan = scanEvent(raw);
+  if ('code' in scan) return fail(scan.code, scan.reason);
+  if (scan.maxBytes > INGEST_LIMITS.eventBytes && jsonBytes(raw) > INGEST_LIMITS.eventBytes) {
     return fail('EVENT_TOO_LARGE', `event: larger than ${INGEST_LIMITS.eventBytes} bytes`);
   }
   const type = (raw.type ?? opts.type) as EventType;

@@ -46,60 +46,70 @@ export interface WriteEntry {
 
 /**
  * The write path's one statement for one site (a named, prepared statement: its text never changes),
- * with its values. Answers the fresh hashes (`{ hash }` rows): those events were stored.
+ * with its values: the hashes as one bigint array, every other column of the group's events in one
+ * JSON document (one native JSON.stringify; an array parameter per column had the driver escape each
+ * JSON text element in JavaScript). Answers the fresh hashes (`{ hash }` rows): those were stored.
  */
 export function siteWrite(
   siteId: string,
   entries: WriteEntry[],
   today: number,
 ): { name: string; text: string; values: unknown[] } {
-  const cols = new EventColumns();
-  for (const { hash, event: e, isBot, receivedAt } of entries)
-    cols.push(
+  const hashes: string[] = new Array<string>(entries.length);
+  const rows: EventRow[] = new Array<EventRow>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const { hash, event: e, isBot, receivedAt } = entries[i];
+    hashes[i] = hash;
+    rows[i] = {
       hash,
-      e.ts.toISOString(),
-      receivedAt.toISOString(),
-      e.messageId,
-      e.type,
-      e.name,
-      e.anonymousId,
-      e.userId,
-      JSON.stringify(e.type === 'alias' ? { ...e.properties, previousId: e.previousId } : e.properties),
-      JSON.stringify(e.traits),
-      JSON.stringify(e.context),
-      isBot,
-      provisionalVisitorId(siteId, e),
-    );
-  return { name: 'nf_ingest_events', text: WRITE_SQL, values: [siteId, today, ...cols.cols] };
+      ts: e.ts.toISOString(),
+      received_at: receivedAt.toISOString(),
+      message_id: e.messageId,
+      type: e.type,
+      name: e.name,
+      anonymous_id: e.anonymousId,
+      user_id: e.userId,
+      properties: e.type === 'alias' ? { ...e.properties, previousId: e.previousId } : e.properties,
+      traits: e.traits,
+      context: e.context,
+      is_bot: isBot,
+      provisional: provisionalVisitorId(siteId, e),
+    };
+  }
+  return { name: 'nf_ingest_events', text: WRITE_SQL, values: [siteId, today, hashes, JSON.stringify(rows)] };
 }
 
-const EVENT_TYPES_SQL = [
-  'bigint',
-  'timestamptz',
-  'timestamptz',
-  'text',
-  'text',
-  'text',
-  'text',
-  'text',
-  'jsonb',
-  'jsonb',
-  'jsonb',
-  'boolean',
-  'uuid',
-];
+/** One event as the write statement's JSON parameter carries it (keys are the record's columns). */
+interface EventRow {
+  hash: string;
+  ts: string;
+  received_at: string;
+  message_id: string | null;
+  type: string;
+  name: string | null;
+  anonymous_id: string | null;
+  user_id: string | null;
+  properties: unknown;
+  traits: unknown;
+  context: unknown;
+  is_bot: boolean;
+  provisional: string;
+}
 
 /**
- * $1 site, $2 today, $3.. one array per column. The event's visitor: the one its userId, else its
- * anonymousId, belongs to now (an index probe each, read-only: no lock), else its provisional id.
- * Events keep their order in the group (ids drawn in it); the outbox row lists every stored event,
- * bots too (the fold updates their profiles; it hands only the others to trigger matching).
+ * $1 site, $2 today, $3 the hashes, $4 the events (a JSON array of `EventRow`, in the group's order).
+ * The event's visitor: the one its userId, else its anonymousId, belongs to now (an index probe each,
+ * read-only: no lock), else its provisional id. Events keep their order in the group (ids drawn in
+ * it); the outbox row lists every stored event, bots too (the fold updates their profiles; it hands
+ * only the others to trigger matching).
  */
 const WRITE_SQL = `WITH fresh AS (${dedupeFreshCte({ site: 1, hashes: 3, today: 2 })}),
   e AS (
-    SELECT * FROM unnest(${EVENT_TYPES_SQL.map((t, i) => `$${i + 3}::${t}[]`).join(', ')})
-           WITH ORDINALITY AS e(hash, ts, received_at, message_id, type, name, anonymous_id, user_id, properties,
-                                traits, context, is_bot, provisional, n)),
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($4::jsonb)
+             AS (hash bigint, ts timestamptz, received_at timestamptz, message_id text, type text, name text,
+                 anonymous_id text, user_id text, properties jsonb, traits jsonb, context jsonb, is_bot boolean,
+                 provisional uuid)) WITH ORDINALITY AS e(hash, ts, received_at, message_id, type, name,
+                 anonymous_id, user_id, properties, traits, context, is_bot, provisional, n)),
   ins AS (
     INSERT INTO events (site_id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id,
                         properties, traits, context, is_bot)
@@ -117,13 +127,3 @@ const WRITE_SQL = `WITH fresh AS (${dedupeFreshCte({ site: 1, hashes: 3, today: 
     INSERT INTO event_outbox (site_id, event_ids, ts_min, ts_max)
     SELECT $1::uuid, array_agg(id ORDER BY id), min(ts), max(ts) FROM ins HAVING count(*) > 0)
   SELECT hash::text AS hash FROM fresh`;
-
-/** Event rows as one array per column; jsonb columns arrive as JSON text. */
-class EventColumns {
-  static readonly WIDTH = 13;
-  readonly cols: unknown[][] = Array.from({ length: EventColumns.WIDTH }, () => []);
-
-  push(...values: unknown[]): void {
-    for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
-  }
-}
