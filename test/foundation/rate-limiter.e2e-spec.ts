@@ -90,7 +90,12 @@ describe('rate limiter (leases of a shared fixed window)', () => {
           }
           const allowed = (await Promise.all(pending)).filter((d) => d.allowed).length;
           if (windowNow() !== window) return;
-          expect(allowed).toBe(Math.min(limit, plan.reduce((n, h) => n + h, 0)));
+          expect(allowed).toBe(
+            Math.min(
+              limit,
+              plan.reduce((n, h) => n + h, 0),
+            ),
+          );
         },
       ),
       { numRuns: 60 },
