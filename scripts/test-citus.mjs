@@ -32,7 +32,8 @@ for (const line of pending) {
 const jest = createRequire(import.meta.url).resolve('jest/bin/jest');
 const args = process.argv.slice(2);
 const projects = args.includes('--selectProjects') ? [] : ['--selectProjects', 'integration', 'citus'];
-const run = spawnSync(process.execPath, [jest, '--runInBand', ...projects, ...args], {
+// Paths before --selectProjects: jest reads every word after it as a project name.
+const run = spawnSync(process.execPath, [jest, '--runInBand', ...args, ...projects], {
   cwd: root,
   stdio: 'inherit',
   env: {
