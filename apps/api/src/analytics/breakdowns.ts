@@ -6,8 +6,9 @@ import { arraysOf, HOUR_DIMS_KEEP } from './rollup-sql';
  * Breakdowns (page, referrer, utm_source, device, country) are packed (migration `…900600`): one row
  * of `analytics_breakdowns` per site, grain (hour, day) and bucket holds every value of the bucket in
  * parallel arrays sorted by dimension and value: `dims` (codes, 1-based in DIM_NAMES), `vals`,
- * `pageviews`, `sessions`. No value with both counts zero is stored. The view `analytics_traffic_dims`
- * shows the unpacked rows (site_id, grain, bucket, dim, value, pageviews, sessions).
+ * `sessions`, and `pageviews` of the pages only (see PACKED). No value with both counts zero is
+ * stored. The view `analytics_traffic_dims` shows the unpacked rows (site_id, grain, bucket, dim,
+ * value, pageviews, sessions).
  */
 export const DIM_NAMES = ['page', 'referrer', 'utm_source', 'device', 'country'] as const;
 const DIMS_SQL = `ARRAY[${DIM_NAMES.map((d) => `'${d}'`).join(', ')}]`;
@@ -17,15 +18,25 @@ export const DIM_CODE = (name: string) => `array_position(${DIMS_SQL}, ${name}):
 export const DIM_NAME = (code: string) => `(${DIMS_SQL})[${code}]`;
 /**
  * The packed columns (dims, vals, pageviews, sessions) of a group of value rows (dim code, value,
- * pageviews, sessions); a group whose rows are all null (a bucket left with no value) packs to empty
- * arrays.
+ * pageviews, sessions), sorted by dimension and value. `pageviews` holds the pages' only (code 1, so
+ * they come first; the other dimensions count no page views). A group whose rows are all null (a
+ * bucket left with no value) packs to empty arrays.
  */
-export const PACKED = ['dim', 'value', 'pageviews::integer', 'sessions::integer']
-  .map((c) => `coalesce(array_agg(${c} ORDER BY dim, value) FILTER (WHERE dim IS NOT NULL), '{}')`)
+export const PACKED = [
+  ['dim', 'dim IS NOT NULL'],
+  ['value', 'dim IS NOT NULL'],
+  ['pageviews::integer', 'dim = 1'],
+  ['sessions::integer', 'dim IS NOT NULL'],
+]
+  .map(([c, where]) => `coalesce(array_agg(${c} ORDER BY dim, value) FILTER (WHERE ${where}), '{}')`)
   .join(', ');
-/** The value rows of a packed row `b` (columns dim, value, pageviews, sessions). */
+/**
+ * The value rows of a packed row `b` (columns dim, value, pageviews, sessions): `unnest` pads the
+ * shorter `pageviews` with nulls, which read as 0.
+ */
 export const UNPACKED = (b: string) =>
-  `unnest(${b}.dims, ${b}.vals, ${b}.pageviews, ${b}.sessions) AS v(dim, value, pageviews, sessions)`;
+  `(SELECT u.dim, u.value, coalesce(u.pageviews, 0) AS pageviews, u.sessions
+      FROM unnest(${b}.dims, ${b}.vals, ${b}.pageviews, ${b}.sessions) AS u(dim, value, pageviews, sessions)) AS v`;
 
 /**
  * Live pass: day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so
