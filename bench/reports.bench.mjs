@@ -13,10 +13,10 @@
 // rolled up by the pass (every 1 s, margin ANALYTICS_ROLLUP_MARGIN_MS), p50/p99; BENCH_ONLY_LAG=1 skips (3);
 // ANALYTICS_ROLLUP_TIMINGS=1 prints the lag run's rollup statements by total time; BENCH_LAG_RUNS adds
 // flow runs/s to the runtime ledger during the lag run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import { figure, freePort, prepareDatabase, root } from './lib.mjs';
+import { figure, freePort, loadAverage, prepareDatabase, root } from './lib.mjs';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 const SITES = Number(process.env.BENCH_SITES ?? 1000);
@@ -43,17 +43,16 @@ const REALTIME_RATE = Number(process.env.BENCH_REALTIME_RATE ?? 0);
 /** BENCH_ONLY_LAG=1 (with BENCH_REUSE=1): skip the report timings, measure the rollup lag only. */
 const ONLY_LAG = process.env.BENCH_ONLY_LAG === '1';
 /**
- * BENCH_CITUS=1: the same run against a Citus coordinator (BENCH_DATABASE_URL, default the local
- * cluster's 127.0.0.1:9700; workers CITUS_WORKER_URLS, default 9701 and 9702), its database made on
- * every node as the tests make theirs (strict mode on for the API; the bench's own connection opts
- * out for its cluster-wide set-up and size reads). Sizes are summed over the shards.
+ * On Citus: `npm run bench -- reports --citus` (scripts/bench.mjs provisions its database on every node
+ * and sets BENCH_CITUS=1 and BENCH_DATABASE_URL for the Citus run). Sizes are then summed over the shards.
  */
 const CITUS = process.env.BENCH_CITUS === '1';
-const DB_URL =
-  process.env.BENCH_DATABASE_URL ??
-  (CITUS
-    ? 'postgres://postgres@127.0.0.1:9700/nudgeflow_bench_reports_citus'
-    : 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports');
+/**
+ * BENCH_REBUILD=1 (with BENCH_REUSE=1): keep the generated events, but drop the rollups and build them
+ * again with this build's RollupRepository (after a change of the rollup tables or of the pass).
+ */
+const REBUILD = process.env.BENCH_REBUILD === '1';
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_reports';
 /** Total size of a relation with its indexes (on Citus: over all its shards). */
 const SIZE = CITUS ? 'citus_total_relation_size' : 'pg_total_relation_size';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
@@ -96,6 +95,22 @@ function zipfCounts(total, sites) {
   const counts = [];
   for (let k = 1; k <= sites; k++) counts.push(Math.max(1, Math.round((total / h) * (1 / k ** s))));
   return { counts, s };
+}
+
+/** The rollup tables the build writes (the funnel definitions and the watermarks aside). */
+const ROLLUP_TABLES = `analytics_traffic, analytics_breakdowns, analytics_cta, analytics_flow_nodes, analytics_flow_runs,
+  analytics_flow_goals, analytics_funnel_progress, analytics_funnel_days`;
+
+/** Every site's first pass (no watermark row yet) is a re-run over its events since 2000-01-01. */
+async function buildRollups(ds, db) {
+  const rollups = new RollupRepository(ds);
+  const t = performance.now();
+  const r = await rollups.advance(0);
+  const ms = performance.now() - t;
+  log(
+    `rollup build: ${EVENTS.toLocaleString()} events in ${secs(ms)} s = ${Math.round(EVENTS / (ms / 1000)).toLocaleString()} events/s (${r.siteMinutes.toLocaleString()} site-minutes; saved funnel built over ${r.funnels?.visitors.toLocaleString()} visitors; load average ${loadAverage()})`,
+  );
+  await db.query('ANALYZE analytics_traffic, analytics_breakdowns, analytics_cta');
 }
 
 async function startApi() {
@@ -293,18 +308,6 @@ const RAW = {
 };
 
 async function main() {
-  if (CITUS) {
-    const made = spawnSync(process.execPath, [resolve(root, 'test/support/provision-database.mjs'), DB_URL], {
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        CITUS_WORKER_URLS:
-          process.env.CITUS_WORKER_URLS ??
-          'postgres://postgres@127.0.0.1:9701,postgres://postgres@127.0.0.1:9702',
-      },
-    });
-    if (made.status !== 0) throw new Error('provisioning the Citus database failed');
-  }
   await prepareDatabase(DB_URL);
   const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 2 });
   await ds.initialize();
@@ -340,11 +343,14 @@ async function main() {
         )
       ).rows[0].site_id;
       await db.query(`UPDATE sites SET account_id = $1 WHERE id = $2`, [signup.accountId, largest]);
-      log('reusing generated data and rollups');
+      log(`reusing generated data${REBUILD ? '' : ' and rollups'}`);
+      if (REBUILD) {
+        await db.query(`TRUNCATE ${ROLLUP_TABLES}, analytics_rollup_sites`);
+        await db.query(`UPDATE analytics_funnels SET built_version = NULL`);
+        await buildRollups(ds, db);
+      }
     } else {
-      await db.query(`TRUNCATE events, analytics_traffic, analytics_traffic_dims, analytics_cta, analytics_flow_nodes,
-                      analytics_flow_runs, analytics_flow_goals, analytics_funnels, analytics_funnel_progress,
-                      analytics_funnel_days, analytics_rollup_sites`);
+      await db.query(`TRUNCATE events, analytics_funnels, ${ROLLUP_TABLES}, analytics_rollup_sites`);
       const site = await post(
         api.url,
         '/api/sites',
@@ -366,16 +372,9 @@ async function main() {
       const genMs = await generate(db, sites);
       log(`generation: ${secs(genMs)} s (${Math.round(EVENTS / (genMs / 1000)).toLocaleString()} events/s)`);
 
-      // every site's first pass (no watermark row yet) is a re-run over its events since 2000-01-01
-      const rollups = new RollupRepository(ds);
-      const t = performance.now();
-      const r = await rollups.advance(0);
-      const ms = performance.now() - t;
-      log(
-        `rollup build: ${EVENTS.toLocaleString()} events in ${secs(ms)} s = ${Math.round(EVENTS / (ms / 1000)).toLocaleString()} events/s (${r.siteMinutes.toLocaleString()} site-minutes; saved funnel built over ${r.funnels?.visitors.toLocaleString()} visitors)`,
-      );
+      await buildRollups(ds, db);
       await db.query(`COMMENT ON TABLE events IS 'bench:${EVENTS}:${SITES}'`);
-      await db.query('ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta');
+      await db.query('ANALYZE analytics_traffic, analytics_breakdowns, analytics_cta');
     }
     // The rollups find sites through account_sites (a reference table on Citus); the bench's other
     // sites are inserted straight into sites.
@@ -391,13 +390,13 @@ async function main() {
     ).rows[0].id;
     // Settled rollup pages are all-visible, so breakdowns are index-only scans (autovacuum does this live).
     await db.query(
-      'VACUUM ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta, analytics_funnel_days, analytics_funnel_progress',
+      'VACUUM ANALYZE analytics_traffic, analytics_breakdowns, analytics_cta, analytics_funnel_days, analytics_funnel_progress',
     );
     const {
       rows: [size],
     } = await db.query(
       `SELECT (SELECT count(*) FROM events WHERE site_id = $1)::int AS events,
-              pg_size_pretty(${SIZE}('analytics_traffic') + ${SIZE}('analytics_traffic_dims')
+              pg_size_pretty(${SIZE}('analytics_traffic') + ${SIZE}('analytics_breakdowns')
                              + ${SIZE}('analytics_cta')) AS rollup_size`,
       [largest],
     );
@@ -407,10 +406,10 @@ async function main() {
     // the ones past 6 hours: their space stays for reuse), then live rows only (VACUUM FULL).
     await printRollupBytes(db, 'after VACUUM');
     await db.query(
-      `VACUUM FULL analytics_traffic, analytics_traffic_dims, analytics_cta, analytics_funnel_days,
+      `VACUUM FULL analytics_traffic, analytics_breakdowns, analytics_cta, analytics_funnel_days,
                    analytics_funnel_progress, analytics_flow_nodes, analytics_flow_runs, analytics_flow_goals`,
     );
-    await db.query('ANALYZE analytics_traffic, analytics_traffic_dims, analytics_cta');
+    await db.query('ANALYZE analytics_traffic, analytics_breakdowns, analytics_cta');
     await printRollupBytes(db, 'live rows (after VACUUM FULL)');
 
     const to = new Date();
@@ -505,7 +504,9 @@ async function main() {
       figure(`${r.name} HTTP p95`, `${http.p95.toFixed(1)} ms`);
       if (r.check) log(`  check: ${await r.check(get, r.path)}`);
     }
-    log(`(HTTP: ${RUNS} runs each; raw: ${RAW_RUNS} runs each, same database, same process)`);
+    log(
+      `(HTTP: ${RUNS} runs each; raw: ${RAW_RUNS} runs each, same database, same process; load average now ${loadAverage()})`,
+    );
 
     // The rollup SQL alone vs the raw SQL: what the database spends per report, without HTTP, auth or Nest.
     log(

@@ -1,6 +1,6 @@
 /**
  * Time to goal is stored as counts per logarithmic bin (a quarter octave, ~19 % wide), so medians
- * merge across minute/hour/day buckets. The SQL twin of `binOf` lives in rollup.repository.ts.
+ * merge across minute/hour/day buckets. The SQL twin of `binOf` lives in rollup-pass.ts.
  */
 export const GOAL_BINS_PER_OCTAVE = 4;
 export const GOAL_MAX_BIN = 127;

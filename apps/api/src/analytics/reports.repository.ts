@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { DIM_NAME, UNPACKED } from './breakdowns';
 import { dimPieces, Grain, Piece } from './report-range';
 import { HLL } from './rollup.repository';
 
@@ -148,7 +149,10 @@ export class ReportsRepository {
     return rows.map((r) => ({ ...(numbers(r) as unknown as TrafficTotalsRow), bucket: r.bucket as Date }));
   }
 
-  /** Top values per dimension; breakdowns exist at hour and day grain, so minute edges widen to hours. */
+  /**
+   * Top values per dimension, from the packed breakdown rows of the range's buckets; breakdowns exist
+   * at hour and day grain, so minute edges widen to hours.
+   */
   async trafficDims(siteId: string, pieces: Piece[], limit: number, timezone = 'UTC'): Promise<DimRow[]> {
     const where = piecesWhere(dimPieces(pieces, timezone, Date.now()), 3);
     const rows = await queryRows<Record<string, unknown>>(
@@ -157,9 +161,10 @@ export class ReportsRepository {
          SELECT dim, value, pageviews, sessions,
                 row_number() OVER (PARTITION BY dim
                                    ORDER BY CASE WHEN dim = 'page' THEN pageviews ELSE sessions END DESC, value) AS rn
-           FROM (SELECT dim, value, sum(pageviews) AS pageviews, sum(sessions) AS sessions
-                   FROM analytics_traffic_dims WHERE site_id = $1 AND (${where.sql})
-                  GROUP BY dim, value) g) r
+           FROM (SELECT ${DIM_NAME('v.dim')} AS dim, v.value, sum(v.pageviews) AS pageviews, sum(v.sessions) AS sessions
+                   FROM analytics_breakdowns b CROSS JOIN LATERAL ${UNPACKED('b')}
+                  WHERE b.site_id = $1 AND (${where.sql})
+                  GROUP BY v.dim, v.value) g) r
         WHERE rn <= $2 ORDER BY dim, rn`,
       [siteId, limit, ...where.params],
     );

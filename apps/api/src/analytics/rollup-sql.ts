@@ -26,7 +26,7 @@ export async function pruneRollups(m: EntityManager, sites: string[]): Promise<v
       [sites],
     );
   await m.query(
-    `DELETE FROM analytics_traffic_dims
+    `DELETE FROM analytics_breakdowns
       WHERE site_id = ANY($1::uuid[]) AND grain = 'hour' AND bucket < now() - ${HOUR_DIMS_KEEP}`,
     [sites],
   );
@@ -39,18 +39,6 @@ export async function pruneRollups(m: EntityManager, sites: string[]): Promise<v
 export async function arraysOf(m: EntityManager, sql: string, cols: string[]): Promise<unknown[][]> {
   const rows = await queryRows<Record<string, unknown>>(m, sql);
   return cols.map((c) => rows.map((r) => r[c]));
-}
-
-/** Deletes the breakdown rows of `keys` (site, grain, bucket, dim, value) that reached zero. */
-export async function deleteZeroDims(m: EntityManager, sites: string[], keys: unknown[][]): Promise<void> {
-  if (keys[0].length === 0) return;
-  await m.query(
-    `DELETE FROM analytics_traffic_dims t
-      WHERE t.site_id = ANY($1::uuid[]) AND t.pageviews = 0 AND t.sessions = 0
-        AND (t.site_id, t.grain, t.bucket, t.dim, t.value) IN (
-              SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]))`,
-    [sites, ...keys],
-  );
 }
 
 /** Drops this transaction's temp tables (a group's live pass before its re-run sites). */

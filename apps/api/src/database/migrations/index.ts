@@ -32,6 +32,8 @@ import { IdentityVerification1764300800100 } from './1764300800100-identity-veri
 import { Backtests1764300900200 } from './1764300900200-backtests';
 import { RunHoldout1764300900300 } from './1764300900300-run-holdout';
 import { AnalyticsCompact1764300900400 } from './1764300900400-analytics-compact';
+import { AnalyticsPackedBreakdowns1764300900600 } from './1764300900600-analytics-packed-breakdowns';
+import { AnalyticsIntCounts1764300900700 } from './1764300900700-analytics-int-counts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -69,4 +71,6 @@ export const MIGRATIONS = [
   Backtests1764300900200,
   RunHoldout1764300900300,
   AnalyticsCompact1764300900400,
+  AnalyticsPackedBreakdowns1764300900600,
+  AnalyticsIntCounts1764300900700,
 ];
