@@ -14,7 +14,7 @@ import {
   UpdateCtaInput,
 } from './cta.schemas';
 import { CtaRepository, CtaRow } from './cta.repository';
-import { CTAS_TOPIC } from './published-cta.cache';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 export interface CtaView {
   id: string;
@@ -89,7 +89,7 @@ export class CtasService {
       const version = await this.repo.insertVersion(tx, siteId, id, config);
       return this.repo.setStatus(siteId, id, 'published', version, tx);
     });
-    await this.bus.publish(CTAS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Ctas, siteId);
     return toView(row!);
   }
 
@@ -98,7 +98,7 @@ export class CtasService {
     if (!current) throw ctaNotFound();
     if (current.status !== 'published') throw conflict('CTA_NOT_PUBLISHED', 'cta: is not published');
     const row = await this.repo.setStatus(siteId, id, 'draft');
-    await this.bus.publish(CTAS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Ctas, siteId);
     return toView(row!);
   }
 
@@ -106,7 +106,7 @@ export class CtasService {
   async archive(siteId: string, id: string): Promise<void> {
     const row = await this.repo.setStatus(siteId, id, 'archived');
     if (!row) throw ctaNotFound();
-    await this.bus.publish(CTAS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Ctas, siteId);
   }
 
   async duplicate(siteId: string, id: string, input: DuplicateCtaInput): Promise<CtaView> {

@@ -11,9 +11,9 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { DecideService } from './decide.service';
 import { VisitorStateRepository } from './visitor-state.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 /** Topic the worker announces a committed show_cta message on: `siteId:visitorId`. */
-export const ONSITE_PUSH_TOPIC = 'onsite-push';
 const HEARTBEAT_MS = 25_000;
 
 interface Conn {
@@ -52,7 +52,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy, BeforeApplication
   }
 
   onModuleInit(): void {
-    this.bus.on(ONSITE_PUSH_TOPIC, (message) => void this.onAnnounce(message));
+    this.bus.on(InvalidationTopic.OnsitePush, (message) => void this.onAnnounce(message));
     this.timer = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.timer.unref();
   }

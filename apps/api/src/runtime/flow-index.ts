@@ -3,9 +3,9 @@ import { CompiledFlow, compileFlow, TriggerNode, isTriggerNode, triggerEventName
 import { FlowGraph, FlowGraphSchema, FlowSettings, FlowSettingsSchema } from '@nudgeflow/flow-schema';
 import { TtlCache } from '../common/ttl-cache';
 import type { Queryable } from '../database/sql';
-import { FLOWS_TOPIC } from '../flows/flows.service';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { LiveFlowVersionRow, RunRepository } from './run.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 export interface LiveFlow {
   flowId: string;
@@ -42,7 +42,7 @@ export class FlowIndex implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.bus.on(FLOWS_TOPIC, (siteId) => this.sites.deleteWhere((k) => k === siteId));
+    this.bus.on(InvalidationTopic.Flows, (siteId) => this.sites.deleteWhere((k) => k === siteId));
   }
 
   forSite(siteId: string): Promise<SiteTriggerIndex> {

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { TtlCache } from '../common/ttl-cache';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { WebhookRepository } from './webhook.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 /** Invalidation topic: a site's webhook endpoints changed (created, edited, enabled/disabled, deleted). */
-export const WEBHOOK_ENDPOINTS_TOPIC = 'webhook-endpoints';
 
 /**
  * Which system event types each site has an enabled endpoint for, cached per process, so producers on
@@ -23,7 +23,7 @@ export class SystemEventSubscriptions {
     private readonly repo: WebhookRepository,
     private readonly bus: InvalidationBus,
   ) {
-    this.bus.on(WEBHOOK_ENDPOINTS_TOPIC, (siteId) => this.drop(siteId));
+    this.bus.on(InvalidationTopic.WebhookEndpoints, (siteId) => this.drop(siteId));
   }
 
   async typesOf(siteId: string): Promise<ReadonlySet<string>> {
@@ -48,7 +48,7 @@ export class SystemEventSubscriptions {
 
   /** Call after committing a change to a site's endpoints. */
   async changed(siteId: string): Promise<void> {
-    await this.bus.publish(WEBHOOK_ENDPOINTS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.WebhookEndpoints, siteId);
   }
 
   private drop(siteId: string): void {
