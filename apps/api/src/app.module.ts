@@ -12,6 +12,7 @@ import { CoreModule } from './core.module';
 import { EmailApiModule } from './email/email.module';
 import { FlowsModule } from './flows/flows.module';
 import { HealthModule } from './health/health.module';
+import { IngestedEventsRepository } from './ingest/ingested-events.repository';
 import { IngestModule } from './ingest/ingest.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OnsiteModule } from './onsite/onsite.module';
@@ -20,6 +21,7 @@ import { SmsApiModule } from './sms/sms.module';
 import { SitesController } from './sites/sites.controller';
 import { SitesService } from './sites/sites.service';
 import { SiteIdentityService } from './sites/site-identity.service';
+import { VisitorsModule } from './visitors/visitors.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP process: marketer API, ingestion, decisions, docs, health and metrics. */
@@ -29,6 +31,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     HealthModule,
     MetricsModule,
     IngestModule,
+    VisitorsModule.forApi(IngestedEventsRepository),
     WebhooksModule,
     FlowsModule,
     RuntimeApiModule,

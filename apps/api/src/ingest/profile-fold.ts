@@ -4,7 +4,14 @@ import { queryRows } from '../database/sql';
 import { IdentityResolver, identityKey, identityKeysOf, visitorKey } from '../visitors/identity-resolver';
 import { eventFacts } from '../visitors/visitor-facts';
 import { NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
-import { loadedJson, LoadedJson, TraitEvents, VISITOR_COLUMNS, VISITOR_TYPES, VisitorColumns } from './fold-columns';
+import {
+  loadedJson,
+  LoadedJson,
+  TraitEvents,
+  VISITOR_COLUMNS,
+  VISITOR_TYPES,
+  VisitorColumns,
+} from './fold-columns';
 import { EventRow, OutboxRow, toNormalized, toState, VisitorRow } from './fold-rows';
 
 const positiveInt = (v: string | undefined, fallback: number) => {

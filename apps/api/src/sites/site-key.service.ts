@@ -44,7 +44,9 @@ export class SiteKeyService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.bus.on(InvalidationTopic.SiteKeys, (siteId) => this.cache.deleteWhere((_, v) => v === null || v.siteId === siteId));
+    this.bus.on(InvalidationTopic.SiteKeys, (siteId) =>
+      this.cache.deleteWhere((_, v) => v === null || v.siteId === siteId),
+    );
   }
 
   async verify(token: string): Promise<KeyPrincipal | undefined> {

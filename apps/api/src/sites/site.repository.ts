@@ -48,6 +48,14 @@ export class SiteRepository {
     return rows[0];
   }
 
+  /** The site's timezone (the runtime's waits and quiet hours); deleted sites too. */
+  async timezone(siteId: string): Promise<string | undefined> {
+    const rows = await queryRows<{ timezone: string }>(this.db, `SELECT timezone FROM sites WHERE id = $1`, [
+      siteId,
+    ]);
+    return rows[0]?.timezone;
+  }
+
   async get(siteId: string): Promise<SiteRow | undefined> {
     const rows: SiteRow[] = await queryRows(
       this.db,

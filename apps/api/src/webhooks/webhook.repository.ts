@@ -197,22 +197,6 @@ export class WebhookRepository {
     );
   }
 
-  /** What a visitor.identified notice carries that the runtime's event read does not. */
-  async identifyDetails(
-    db: Queryable,
-    siteId: string,
-    eventIds: string[],
-  ): Promise<
-    { id: string; user_id: string | null; anonymous_id: string | null; traits: Record<string, unknown> }[]
-  > {
-    return queryRows(
-      db,
-      `SELECT id::text AS id, user_id, anonymous_id, coalesce(traits, '{}'::jsonb) AS traits
-         FROM events WHERE site_id = $1 AND id = ANY ($2::bigint[])`,
-      [siteId, eventIds],
-    );
-  }
-
   async updateEndpoint(
     siteId: string,
     id: string,

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
+import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
 import { AfterCommit } from './after-commit';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
 import { SystemEvents } from './system-events';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookEffects } from './webhook.effects';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
 import { WebhookRepository } from './webhook.repository';
@@ -12,16 +14,21 @@ const providers = [
   AfterCommit,
   WebhookRepository,
   WebhookDispatcher,
+  WebhookEffects,
   WebhookSecrets,
   WebhookSender,
   SystemEventSubscriptions,
   SystemEvents,
 ];
 
-/** What any process needs to send webhooks: import it and inject `WebhookDispatcher` / `SystemEvents`. */
+/**
+ * What any process needs to send webhooks: import it and inject `WebhookDispatcher`, `WebhookEffects`
+ * or `SystemEvents`.
+ */
 @Module({
   imports: [CoreModule],
-  providers,
+  // The events a visitor.identified notice describes are ingest's (read through its repository).
+  providers: [ingestedEventsProvider, ...providers],
   exports: providers,
 })
 export class WebhooksCoreModule {}
