@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TtlCache } from '../common/ttl-cache';
 import { InvalidationBus } from '../redis/invalidation-bus';
-import { WebhookRepository } from './webhook.repository';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 import { InvalidationTopic } from '../common/invalidation-topics';
 
 /** Invalidation topic: a site's webhook endpoints changed (created, edited, enabled/disabled, deleted). */
@@ -20,7 +20,7 @@ export class SystemEventSubscriptions {
   private readonly generation = new Map<string, number>();
 
   constructor(
-    private readonly repo: WebhookRepository,
+    private readonly endpoints: WebhookEndpointRepository,
     private readonly bus: InvalidationBus,
   ) {
     this.bus.on(InvalidationTopic.WebhookEndpoints, (siteId) => this.drop(siteId));
@@ -32,7 +32,7 @@ export class SystemEventSubscriptions {
     const running = this.loading.get(siteId);
     if (running) return running;
     const gen = this.generation.get(siteId) ?? 0;
-    const load: Promise<ReadonlySet<string>> = this.repo
+    const load: Promise<ReadonlySet<string>> = this.endpoints
       .subscribedTypes(siteId)
       .then((types) => {
         const set = new Set(types);

@@ -8,11 +8,13 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEffects } from './webhook.effects';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 import { WebhookRepository } from './webhook.repository';
 
 const providers = [
   AfterCommit,
   WebhookRepository,
+  WebhookEndpointRepository,
   WebhookDispatcher,
   WebhookEffects,
   WebhookSecrets,
