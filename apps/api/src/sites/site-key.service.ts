@@ -1,3 +1,4 @@
+import type { KeyPrincipal } from '../auth/principal';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { notFound } from '../common/app-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -10,13 +11,7 @@ import { InvalidationBus } from '../redis/invalidation-bus';
 import { ActiveKeyRow, KeyKind, SiteKeyRepository, SiteKeyRow } from './site-key.repository';
 import { InvalidationTopic } from '../common/invalidation-topics';
 
-export interface KeyPrincipal {
-  siteId: string;
-  keyId: string;
-  kind: KeyKind;
-  /** The site's identity verification (browser userIds need a valid hash when required). */
-  identity: IdentityPolicy;
-}
+export type { KeyPrincipal };
 
 export interface KeyView {
   id: string;
