@@ -17,13 +17,20 @@ export interface TriggerEventRow {
   is_bot: boolean;
 }
 
+export interface VariantStatRow {
+  variant_id: string | null;
+  name: string;
+  events: string;
+  visitors: string;
+}
+
 /** The maintenance passes' site discovery reads every shard; on Citus that is an explicit choice. */
 const CROSS_SHARD = `SET LOCAL citus.multi_task_query_log_level TO 'off'`;
 
 /**
  * What other features read of ingested events (ingest owns `events` and `event_outbox`): the outbox
  * relay's site discovery, a hand-off's events for the trigger job, what a visitor.identified notice
- * carries, and a visitor's timeline. Every tenant query takes `siteId` first and filters by it.
+ * carries, a visitor's timeline and a CTA's variant counts. Every tenant query takes `siteId` first and filters by it.
  */
 @Injectable()
 export class IngestedEventsRepository implements VisitorEventSource {
@@ -89,6 +96,21 @@ export class IngestedEventsRepository implements VisitorEventSource {
               properties, traits, context, is_bot
          FROM events WHERE ${where} ORDER BY ts DESC, id DESC LIMIT $3`,
       params,
+    );
+  }
+
+  /** Impressions/clicks/conversions per variant, counted from the raw CTA events (until rollups land; onsite's CTA stats). */
+  async variantStats(siteId: string, ctaId: string, since: Date): Promise<VariantStatRow[]> {
+    return queryRows<VariantStatRow>(
+      this.db,
+      `SELECT properties->>'variant_id' AS variant_id, name, count(*)::text AS events,
+              count(DISTINCT visitor_id)::text AS visitors
+         FROM events
+        WHERE site_id = $1 AND ts >= $3 AND type = 'track'
+          AND name IN ('cta_viewed', 'cta_clicked', 'cta_closed', 'cta_converted', 'form_submitted')
+          AND properties->>'cta_id' = $2 AND NOT is_bot
+        GROUP BY 1, 2`,
+      [siteId, ctaId, since],
     );
   }
 

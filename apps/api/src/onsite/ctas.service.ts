@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError, conflict, notFound } from '../common/app-error';
 import { parseWith } from '../common/zod-pipe';
+import { IngestedEventsRepository } from '../ingest/ingested-events.repository';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { renderVariant, sanitizeConfig, WireCta } from './cta-render';
 import {
@@ -45,6 +46,7 @@ const ctaNotFound = () => notFound('cta', 'CTA_NOT_FOUND');
 export class CtasService {
   constructor(
     private readonly repo: CtaRepository,
+    private readonly events: IngestedEventsRepository,
     private readonly bus: InvalidationBus,
   ) {}
 
@@ -131,7 +133,7 @@ export class CtasService {
   async stats(siteId: string, id: string, days: number) {
     const cta = await this.get(siteId, id);
     const since = new Date(Date.now() - days * 86_400_000);
-    const rows = await this.repo.variantStats(siteId, id, since);
+    const rows = await this.events.variantStats(siteId, id, since);
     const variants = cta.config.variants.map((v) => {
       const count = (name: string, field: 'events' | 'visitors' = 'events') =>
         Number(rows.find((r) => r.variant_id === v.id && r.name === name)?.[field] ?? 0);

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
+import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
+import { VisitorRepository } from '../visitors/visitor.repository';
 import { CtaRepository } from './cta.repository';
 import { CtasController } from './ctas.controller';
 import { CtasService } from './ctas.service';
@@ -19,6 +21,8 @@ import { VisitorStateRepository } from './visitor-state.repository';
   controllers: [CtasController, DecideController],
   providers: [
     CtaRepository,
+    ingestedEventsProvider, // CTA variant counts come from ingest's events
+    VisitorRepository, // live push: a visitor's anonymous ids
     CtasService,
     PublishedCtaCache,
     VisitorStateRepository,

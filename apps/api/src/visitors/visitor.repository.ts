@@ -65,6 +65,16 @@ export class VisitorRepository {
   }
 
   /** Visitors folded into this one (their events belong to its timeline). */
+  /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */
+  async anonymousIds(siteId: string, visitorId: string): Promise<string[]> {
+    const rows = await queryRows<{ anonymous_ids: string[] }>(
+      this.db,
+      `SELECT anonymous_ids FROM visitors WHERE site_id = $1 AND id = $2`,
+      [siteId, visitorId],
+    );
+    return rows[0]?.anonymous_ids ?? [];
+  }
+
   async mergedInto(siteId: string, visitorId: string): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(
       this.db,
