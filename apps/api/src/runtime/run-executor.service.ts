@@ -169,7 +169,7 @@ export class RunExecutor {
       try {
         const result = await this.effects.perform(tx, run, step.effect);
         await tx.query(`RELEASE SAVEPOINT effect`);
-        await this.runs.markEffect(tx, siteId, runId, step, 'done', result, null);
+        await this.runs.markEffect(tx, siteId, runId, step, { status: 'done', result, error: null });
         this.metrics.stepDuration.observe({ phase: kind }, (performance.now() - started) / 1000);
         return { kind: 'continue' };
       } catch (err) {
@@ -179,7 +179,11 @@ export class RunExecutor {
         const final = attempts >= this.cfg.RUNTIME_EFFECT_ATTEMPTS || isPermanent(err);
         this.metrics.failures.inc({ node_kind: kind, final: String(final) });
         if (final) {
-          await this.runs.markEffect(tx, siteId, runId, step, 'failed', null, message);
+          await this.runs.markEffect(tx, siteId, runId, step, {
+            status: 'failed',
+            result: null,
+            error: message,
+          });
           const code = (err as { code?: unknown }).code;
           const error = {
             code: typeof code === 'string' ? code : 'ACTION_FAILED',
@@ -190,7 +194,11 @@ export class RunExecutor {
           await this.effects.runEnded(tx, run, 'failed', run.seq + 1, error); // failRun: seq + 1
           return { kind: 'stop' };
         }
-        await this.runs.markEffect(tx, siteId, runId, step, 'pending', null, message);
+        await this.runs.markEffect(tx, siteId, runId, step, {
+          status: 'pending',
+          result: null,
+          error: message,
+        });
         const delayMs = retryDelayMs(attempts, this.cfg.RUNTIME_RETRY_BASE_MS, this.cfg.RUNTIME_RETRY_MAX_MS);
         const seq = await this.runs.scheduleRetry(tx, siteId, runId, new Date(Date.now() + delayMs));
         return { kind: 'retry', seq, delayMs };

@@ -20,6 +20,13 @@ export interface RunTransition {
 /** A run under its row lock with what an advance needs (see `lockRunsForAdvance`). */
 export type LockedRun = RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null };
 
+/** What an attempt of an action left (`markEffect`). */
+export interface EffectAttempt {
+  status: 'done' | 'failed' | 'pending';
+  result: Record<string, unknown> | null;
+  error: string | null;
+}
+
 export interface InboxRow {
   run_id: string;
   event_id: string;
@@ -230,14 +237,13 @@ export class RunRepository {
     return rows[0];
   }
 
+  /** Records an attempt of a step's action: done (its result), failed for good, or pending a retry (the error). */
   async markEffect(
     tx: Queryable,
     siteId: string,
     runId: string,
     step: Pick<RunStepRow, 'node_id' | 'iteration'>,
-    status: 'done' | 'failed' | 'pending',
-    result: Record<string, unknown> | null,
-    error: string | null,
+    { status, result, error }: EffectAttempt,
   ): Promise<void> {
     await tx.query(
       `UPDATE run_steps SET effect_status = $5, effect_result = $6, error = $7, attempts = attempts + 1,
