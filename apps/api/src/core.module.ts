@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -13,6 +13,8 @@ import { TokenService } from './auth/token.service';
 import { SiteRepository } from './sites/site.repository';
 import { SiteKeyRepository } from './sites/site-key.repository';
 import { SiteKeyService } from './sites/site-key.service';
+import { SiteDirectory } from './auth/site-directory';
+import { SitesDirectory } from './sites/sites-directory';
 
 const shared = [
   InvalidationBus,
@@ -23,9 +25,15 @@ const shared = [
   SiteRepository,
   SiteKeyRepository,
   SiteKeyService,
+  // Access control asks the sites feature through its port (auth never imports sites).
+  { provide: SiteDirectory, useClass: SitesDirectory },
 ];
 
-/** What both processes share: config, PostgreSQL, Redis, queues, and the tenancy repositories. */
+/**
+ * What both processes share: config, PostgreSQL, Redis, queues, and the tenancy repositories. Global,
+ * so the modules of auth and sites, whose repositories are provided here, need not import it back.
+ */
+@Global()
 @Module({
   imports: [
     ConfigModule,

@@ -5,23 +5,14 @@ import {
   SYSTEM_EVENTS,
   ctaInteractionEventName,
   nodeCategory,
+  TriggerKind,
 } from '@nudgeflow/flow-schema';
 import { FlowEvent } from './engine-types';
 import { getPath } from './json-value';
 import { matchesFilters, matchesUrlRule, parseUrl } from './rule-evaluation';
 
-export type TriggerNode = Extract<
-  FlowNode,
-  {
-    type:
-      | 'trigger_event'
-      | 'trigger_page_visit'
-      | 'trigger_cta_interaction'
-      | 'trigger_visitor_identified'
-      | 'trigger_trait_changed'
-      | 'trigger_inbound_webhook';
-  }
->;
+/** A trigger node (the registry's trigger kinds). */
+export type TriggerNode = Extract<FlowNode, { type: TriggerKind }>;
 
 export function isTriggerNode(node: FlowNode): node is TriggerNode {
   return nodeCategory(node.type) === 'trigger';

@@ -10,6 +10,7 @@ import {
 } from './flow-graph.schema';
 import { FlowRefs, REF_KIND_KEYS, RefKind, nodeRefs } from './flow-refs';
 import {
+  incomingEdgeOf,
   isNodeType,
   NODE_REGISTRY,
   nodeCategory,
@@ -292,18 +293,11 @@ export function validateFlow(graph: unknown, settings?: unknown, refs?: FlowRefs
     }
     connected.add(handleKey);
     const targetType = nodes[nodeIndex.get(edge.target) ?? 0]?.type ?? '';
-    if (isTriggerTypeName(targetType)) {
+    const incoming = isNodeType(targetType) ? incomingEdgeOf(targetType) : 'accepted';
+    if (incoming !== 'accepted') {
       errors.push({
-        code: 'TRIGGER_HAS_INPUT',
-        message: `Trigger "${edge.target}" cannot have an incoming edge`,
-        nodeId: edge.target,
-        edgeId: edge.id,
-        path,
-      });
-    } else if (targetType === 'goal') {
-      errors.push({
-        code: 'GOAL_HAS_INPUT',
-        message: `Goal "${edge.target}" listens for its event from anywhere in the flow and takes no incoming edge`,
+        code: incoming.refused,
+        message: incoming.onPublish(edge.target),
         nodeId: edge.target,
         edgeId: edge.id,
         path,
@@ -328,7 +322,8 @@ export function validateFlow(graph: unknown, settings?: unknown, refs?: FlowRefs
   }
   for (const [id, index] of nodeIndex) {
     const type = nodes[index]?.type ?? '';
-    if (!reachable.has(id) && type !== 'goal' && !isTriggerTypeName(type)) {
+    // A kind that takes no incoming edge (a trigger, a goal) is not reached through one.
+    if (!reachable.has(id) && !(isNodeType(type) && incomingEdgeOf(type) !== 'accepted')) {
       errors.push({
         code: 'UNREACHABLE_NODE',
         message: `Node "${id}" cannot be reached from any trigger`,
@@ -474,12 +469,8 @@ export function canConnect(graph: FlowGraph, connection: ConnectionRequest): Con
       message: `Output "${handle}" is already connected`,
     };
   }
-  if (nodeCategory(target.type) === 'trigger') {
-    return { ok: false, code: 'TRIGGER_HAS_INPUT', message: 'A trigger cannot be the target of an edge' };
-  }
-  if (target.type === 'goal') {
-    return { ok: false, code: 'GOAL_HAS_INPUT', message: 'A goal takes no incoming edge' };
-  }
+  const incoming = incomingEdgeOf(target.type);
+  if (incoming !== 'accepted') return { ok: false, code: incoming.refused, message: incoming.onConnect };
   if (!isCycleBreaker(source) && !isCycleBreaker(target)) {
     // The new edge closes a loop without a wait if target already reaches source through non-waits.
     const seen = new Set<string>([target.id]);

@@ -30,6 +30,8 @@ const NODE_FACTS = [
   'refs',
   'breaksCycles',
   'summary',
+  'incomingEdge',
+  'sampleEvent',
   'effect',
 ] as const satisfies readonly (keyof NodeKindDefinition<NodeType>)[];
 const EFFECT_FACTS = [
@@ -94,6 +96,24 @@ describe('every node kind gives every registry fact', () => {
       if (effect.batchable) expect([type, effect.delivery]).toEqual([type, 'inline']);
       expect(['inline', 'deferred']).toContain(effect.delivery);
       expect(typeof effect.outbound).toBe('boolean');
+    }
+  });
+
+  it('gives every trigger, and only triggers, a sample event, and refuses incoming edges at triggers and goals', () => {
+    for (const type of NODE_TYPES) {
+      const definition = NODE_REGISTRY[type] as unknown as NodeKindDefinition<NodeType>;
+      const trigger = definition.category === 'trigger';
+      expect([type, typeof definition.sampleEvent]).toEqual([type, trigger ? 'function' : 'object']);
+      if (trigger) {
+        const node = createNode(type, 'n');
+        const sample = (definition.sampleEvent as (config: unknown) => unknown)(node.config);
+        expect([type, typeof sample === 'object' && sample !== null]).toEqual([type, true]);
+      } else expect([type, definition.sampleEvent]).toEqual([type, null]);
+      const refused = definition.incomingEdge === 'accepted' ? null : definition.incomingEdge.refused;
+      expect([type, refused]).toEqual([
+        type,
+        trigger ? 'TRIGGER_HAS_INPUT' : type === 'goal' ? 'GOAL_HAS_INPUT' : null,
+      ]);
     }
   });
 

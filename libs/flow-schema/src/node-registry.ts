@@ -68,6 +68,21 @@ export type EffectFacts<K extends EffectKind> = {
   simulate: (effect: EffectPayloads[K]) => string;
 } & ({ delivery: 'inline'; batchable: boolean } | { delivery: 'deferred'; batchable: false });
 
+/** The trigger kinds: a flow starts at one of them. */
+export type TriggerKind = Extract<NodeType, `trigger_${string}`>;
+
+/**
+ * Whether an edge may end at a node of this kind; when it may not, the error code and the words that
+ * publishing (`onPublish`, given the node id) and the builder's connect check (`onConnect`) give.
+ */
+export type IncomingEdge =
+  | 'accepted'
+  | {
+      refused: 'TRIGGER_HAS_INPUT' | 'GOAL_HAS_INPUT';
+      onPublish: (nodeId: string) => string;
+      onConnect: string;
+    };
+
 /** Every fact about one node kind. Every field is required: a new kind does not compile until each is given. */
 export interface NodeKindDefinition<T extends NodeType> {
   type: T;
@@ -92,6 +107,13 @@ export interface NodeKindDefinition<T extends NodeType> {
   breaksCycles: (config: NodeConfig<T>) => boolean;
   /** One line for the canvas; configs of drafts may be half filled. */
   summary: (config: NodeConfig<T>) => string;
+  /** Whether an edge may end here (a trigger starts the flow; a goal listens from anywhere in it). */
+  incomingEdge: IncomingEdge;
+  /**
+   * A trigger's sample event for the simulator's first timeline: the properties of an event that
+   * starts the flow (its name is the trigger's event name). Null for logic and actions.
+   */
+  sampleEvent: T extends TriggerKind ? (config: NodeConfig<T>) => Record<string, unknown> : null;
   /** The effect an action produces (its kind is the node type); null for triggers and logic. */
   effect: T extends EffectKind ? EffectFacts<T> : null;
 }
@@ -100,6 +122,20 @@ export type NodeRegistry = { [K in NodeType]: NodeKindDefinition<K> };
 
 const NEXT_REQUIRED: OutputHandle[] = [{ id: 'next', label: 'Next', required: true }];
 const NEXT_OPTIONAL: OutputHandle[] = [{ id: 'next', label: 'Next', required: false }];
+
+const TRIGGER_INPUT: IncomingEdge = {
+  refused: 'TRIGGER_HAS_INPUT',
+  onPublish: (nodeId) => `Trigger "${nodeId}" cannot have an incoming edge`,
+  onConnect: 'A trigger cannot be the target of an edge',
+};
+const GOAL_INPUT: IncomingEdge = {
+  refused: 'GOAL_HAS_INPUT',
+  onPublish: (nodeId) =>
+    `Goal "${nodeId}" listens for its event from anywhere in the flow and takes no incoming edge`,
+  onConnect: 'A goal takes no incoming edge',
+};
+/** A sample event of a trigger that needs no particular property. */
+const SAMPLE_CART = () => ({ cart_id: 'cart-1' });
 
 const FILTERS_HELP =
   'All filters must hold. Operators compare case-insensitively; "matches" accepts * as a wildcard (no regular expressions).';
@@ -123,6 +159,8 @@ export const NODE_REGISTRY = {
     breaksCycles: () => false,
     summary: (config) =>
       config.event ? `When “${config.event}”${filtersText(config.filters)}` : 'Pick an event',
+    incomingEdge: TRIGGER_INPUT,
+    sampleEvent: SAMPLE_CART,
     effect: null,
   },
   trigger_page_visit: {
@@ -153,6 +191,8 @@ export const NODE_REGISTRY = {
       const rest = rules.length > 1 ? ` +${rules.length - 1}` : '';
       return `${first.target} ${first.operator.replace('_', ' ')} “${first.value}”${rest}`;
     },
+    incomingEdge: TRIGGER_INPUT,
+    sampleEvent: () => ({ url: 'https://shop.example.com/products/1' }),
     effect: null,
   },
   trigger_cta_interaction: {
@@ -170,6 +210,8 @@ export const NODE_REGISTRY = {
     refs: [{ field: 'ctaId', kind: 'cta' }],
     breaksCycles: () => false,
     summary: (config) => (config.ctaId ? `CTA ${config.ctaId} ${config.interaction}` : 'Pick a CTA'),
+    incomingEdge: TRIGGER_INPUT,
+    sampleEvent: (config) => ({ ctaId: config.ctaId }),
     effect: null,
   },
   trigger_visitor_identified: {
@@ -187,6 +229,8 @@ export const NODE_REGISTRY = {
     refs: [],
     breaksCycles: () => false,
     summary: () => 'When a visitor is identified',
+    incomingEdge: TRIGGER_INPUT,
+    sampleEvent: SAMPLE_CART,
     effect: null,
   },
   trigger_trait_changed: {
@@ -204,6 +248,8 @@ export const NODE_REGISTRY = {
     refs: [],
     breaksCycles: () => false,
     summary: (config) => (config.traitKey ? `When trait “${config.traitKey}” changes` : 'Pick a trait'),
+    incomingEdge: TRIGGER_INPUT,
+    sampleEvent: (config) => ({ key: config.traitKey, value: 'pro' }),
     effect: null,
   },
   trigger_inbound_webhook: {
@@ -221,6 +267,8 @@ export const NODE_REGISTRY = {
     refs: [{ field: 'hookId', kind: 'inbound_hook' }],
     breaksCycles: () => false,
     summary: (config) => (config.hookId ? `Hook ${config.hookId}` : 'Pick an inbound webhook'),
+    incomingEdge: TRIGGER_INPUT,
+    sampleEvent: (config) => ({ hookId: config.hookId }),
     effect: null,
   },
   condition: {
@@ -251,6 +299,8 @@ export const NODE_REGISTRY = {
     refs: [],
     breaksCycles: () => false,
     summary: (config) => ruleGroupText(config.group),
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: null,
   },
   split: {
@@ -277,6 +327,8 @@ export const NODE_REGISTRY = {
     breaksCycles: () => false,
     summary: (config) =>
       config.branches.map((branch) => `${branch.label ?? branch.id} ${branch.weight}`).join(' / '),
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: null,
   },
   wait: {
@@ -301,6 +353,8 @@ export const NODE_REGISTRY = {
       config.mode === 'duration'
         ? `Wait ${config.duration.amount} ${config.duration.unit}`
         : `Until ${config.window.days.join(', ')} ${config.window.from}–${config.window.to}`,
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: null,
   },
   wait_for_event: {
@@ -330,6 +384,8 @@ export const NODE_REGISTRY = {
       config.event
         ? `“${config.event}” within ${config.timeout.amount} ${config.timeout.unit}`
         : 'Pick an event to wait for',
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: null,
   },
   goal: {
@@ -350,6 +406,8 @@ export const NODE_REGISTRY = {
     refs: [],
     breaksCycles: () => false,
     summary: (config) => (config.event ? `Converts on “${config.event}”` : 'Pick a conversion event'),
+    incomingEdge: GOAL_INPUT,
+    sampleEvent: null,
     effect: null,
   },
   exit: {
@@ -367,6 +425,8 @@ export const NODE_REGISTRY = {
     refs: [],
     breaksCycles: () => false,
     summary: () => 'End of the flow',
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: null,
   },
   show_cta: {
@@ -387,6 +447,8 @@ export const NODE_REGISTRY = {
     refs: [{ field: 'ctaId', kind: 'cta' }],
     breaksCycles: () => false,
     summary: (config) => (config.ctaId ? `Show CTA ${config.ctaId}` : 'Pick a CTA'),
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: {
       outbound: false,
       delivery: 'inline',
@@ -417,6 +479,8 @@ export const NODE_REGISTRY = {
     refs: [{ field: 'endpointId', kind: 'webhook_endpoint' }],
     breaksCycles: () => false,
     summary: (config) => (config.endpointId ? `POST to ${config.endpointId}` : 'Pick an endpoint'),
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: {
       outbound: true,
       // Only records the delivery row; the webhooks feature sends it after the commit.
@@ -454,6 +518,8 @@ export const NODE_REGISTRY = {
       ];
       return parts.length ? parts.join(' ') : 'Nothing to change yet';
     },
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: {
       outbound: false,
       delivery: 'inline',
@@ -497,6 +563,8 @@ export const NODE_REGISTRY = {
     refs: [{ field: 'senderId', kind: 'email_sender' }],
     breaksCycles: () => false,
     summary: (config) => (config.subject ? `“${config.subject}”` : 'Write a subject'),
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: {
       outbound: true,
       delivery: 'deferred',
@@ -521,6 +589,8 @@ export const NODE_REGISTRY = {
     refs: [{ field: 'endpointId', kind: 'notify_endpoint' }],
     breaksCycles: () => false,
     summary: (config) => config.text || 'Write a message',
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: {
       outbound: true,
       delivery: 'inline',
@@ -552,6 +622,8 @@ export const NODE_REGISTRY = {
       config.body
         ? `Text ${config.phoneTrait || DEFAULT_SMS_PHONE_TRAIT}: ${config.body}`
         : 'Write a message',
+    incomingEdge: 'accepted',
+    sampleEvent: null,
     effect: {
       outbound: true,
       delivery: 'deferred',
@@ -577,6 +649,20 @@ export function nodeCategory(type: NodeType): NodeCategory {
 
 export function isTriggerType(type: NodeType): boolean {
   return nodeCategory(type) === 'trigger';
+}
+
+/** Whether an edge may end at a node of this kind, and if not, why. */
+export function incomingEdgeOf(type: NodeType): IncomingEdge {
+  return NODE_REGISTRY[type].incomingEdge;
+}
+
+/** The properties of the simulator's sample event for a flow starting at this trigger. */
+export function sampleEventProperties(node: FlowNode & { type: TriggerKind }): Record<string, unknown> {
+  // The registry is keyed by the same discriminant, so the config always fits the definition.
+  const sample = NODE_REGISTRY[node.type].sampleEvent as (
+    config: FlowNode['config'],
+  ) => Record<string, unknown>;
+  return sample(node.config);
 }
 
 export function outputHandleDefinitions(node: FlowNode): OutputHandle[] {

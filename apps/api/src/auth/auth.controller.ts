@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiZodBody, zodPipe } from '../common/zod-pipe';
-import { SiteRepository } from '../sites/site.repository';
 import { LoginInput, loginSchema, refreshSchema, SignupInput, signupSchema } from './auth.schemas';
 import { AuthResult, AuthService } from './auth.service';
+import { SiteDirectory } from './site-directory';
 import { AuthedRequest, CurrentPrincipal, Principal, Public, UserOnly } from './principal';
 import { UserRepository } from './user.repository';
 import { forbidden } from '../common/app-error';
@@ -20,7 +20,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly users: UserRepository,
-    private readonly sites: SiteRepository,
+    private readonly sites: SiteDirectory,
   ) {}
 
   @Public()

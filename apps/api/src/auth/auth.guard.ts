@@ -3,10 +3,9 @@ import { Reflector } from '@nestjs/core';
 import { forbidden, notFound, unauthorized } from '../common/app-error';
 import { Role, roleAtLeast } from '../common/roles';
 import { UUID_RE } from '../common/tokens';
-import { SiteRepository } from '../sites/site.repository';
-import { SiteKeyService } from '../sites/site-key.service';
 import { UserRepository } from './user.repository';
 import { ACCOUNT_ROLE, AuthedRequest, Principal, PUBLIC_ROUTE, SITE_ROLE, USER_ONLY } from './principal';
+import { SiteDirectory } from './site-directory';
 import { TokenService } from './token.service';
 
 /**
@@ -18,8 +17,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly keys: SiteKeyService,
-    private readonly sites: SiteRepository,
+    private readonly sites: SiteDirectory,
     private readonly users: UserRepository,
   ) {}
 
@@ -49,7 +47,7 @@ export class AuthGuard implements CanActivate {
       throw unauthorized('AUTH_SCHEME', 'authorization must be "Bearer <token>"');
     }
     if (value.startsWith('nf_')) {
-      const key = await this.keys.verify(value);
+      const key = await this.sites.verifyKey(value);
       if (!key) throw unauthorized('KEY_INVALID', 'site key is unknown or revoked');
       if (key.kind !== 'secret')
         throw unauthorized('KEY_NOT_SECRET', 'write keys only send events; use a secret key');
@@ -68,10 +66,10 @@ export class AuthGuard implements CanActivate {
     if (!siteId || !UUID_RE.test(siteId)) throw notFound('site', 'SITE_NOT_FOUND');
     if (principal.type === 'key') {
       if (principal.siteId !== siteId) throw notFound('site', 'SITE_NOT_FOUND');
-      const site = await this.sites.get(siteId);
-      if (!site) throw notFound('site', 'SITE_NOT_FOUND');
+      const accountId = await this.sites.accountOf(siteId);
+      if (!accountId) throw notFound('site', 'SITE_NOT_FOUND');
       if (!roleAtLeast('editor', need)) throw forbidden(`needs the ${need} role on this site`);
-      req.siteAccess = { siteId, accountId: site.account_id, role: 'editor' };
+      req.siteAccess = { siteId, accountId, role: 'editor' };
       return;
     }
     const access = await this.sites.access(siteId, principal.userId);

@@ -1,7 +1,29 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Role } from '../common/roles';
-import type { KeyPrincipal } from '../sites/site-key.service';
+
+/** The two kinds of site key: write keys (public, events only) and secret keys (server-side API). */
+export type KeyKind = 'write' | 'secret';
+
+/**
+ * A site's identity verification as a write key carries it: a userId from a browser counts only with
+ * a valid hash when `required` (the hash itself: sites/identity-hash.ts).
+ */
+export interface IdentityPolicy {
+  /** On: a userId from a write key counts only with a valid hash. Off: trusted as before #25. */
+  required: boolean;
+  /** The current secret, and the previous one until its grace period ends (epoch ms). */
+  secrets: { secret: string; until: number | null }[];
+}
+
+/** A verified site key (sites' `SiteKeyService.verify`). */
+export interface KeyPrincipal {
+  siteId: string;
+  keyId: string;
+  kind: KeyKind;
+  /** The site's identity verification (browser userIds need a valid hash when required). */
+  identity: IdentityPolicy;
+}
 
 export type Principal =
   { type: 'user'; userId: string; sessionId: string } | ({ type: 'key' } & KeyPrincipal);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
 import { EmailSenderRepository } from './email-sender.repository';
 import { EmailSendersController } from './email-senders.controller';
+import { EmailSender } from './email.sender';
 
 /** Email senders API (HTTP process). */
 @Module({
@@ -11,3 +12,11 @@ import { EmailSendersController } from './email-senders.controller';
   exports: [EmailSenderRepository],
 })
 export class EmailApiModule {}
+
+/** The `send_email` effect (worker process): import it and inject `EmailSender`. */
+@Module({
+  imports: [CoreModule],
+  providers: [EmailSenderRepository, EmailSender],
+  exports: [EmailSender],
+})
+export class EmailWorkerModule {}

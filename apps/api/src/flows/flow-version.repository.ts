@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
 import { DataSource } from 'typeorm';
-import { queryRows } from '../database/sql';
+import { Queryable, queryRows } from '../database/sql';
 
 export interface FlowVersionSummaryRow {
   version: number;
@@ -15,6 +15,14 @@ export interface FlowVersionSummaryRow {
 export interface FlowVersionRow extends FlowVersionSummaryRow {
   graph: FlowGraph;
   settings: FlowSettings;
+}
+
+/** A published version as the runtime compiles it. */
+export interface LiveFlowVersionRow {
+  flow_id: string;
+  version: number;
+  graph: unknown;
+  settings: unknown;
 }
 
 const SUMMARY_COLUMNS = `v.version, v.note, v.published_at, v.published_by,
@@ -117,6 +125,34 @@ export class FlowVersionRepository {
        )
        SELECT v.version, f.revision FROM v, f`,
       [siteId, flowId, fromVersion, input.note, input.publishedBy],
+    );
+    return rows[0];
+  }
+
+  /** The site's live flows at their published versions (the runtime's trigger index). */
+  async liveVersions(siteId: string): Promise<LiveFlowVersionRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT v.flow_id, v.version, v.graph, v.settings
+         FROM flows f
+         JOIN flow_versions v ON v.site_id = f.site_id AND v.flow_id = f.id AND v.version = f.published_version
+        WHERE f.site_id = $1 AND f.status = 'live'`,
+      [siteId],
+    );
+  }
+
+  /** One version as the runtime compiles it; `db`: the caller's transaction. */
+  async compilable(
+    siteId: string,
+    flowId: string,
+    version: number,
+    db: Queryable = this.db,
+  ): Promise<LiveFlowVersionRow | undefined> {
+    const rows = await queryRows<LiveFlowVersionRow>(
+      db,
+      `SELECT flow_id, version, graph, settings FROM flow_versions
+        WHERE site_id = $1 AND flow_id = $2 AND version = $3`,
+      [siteId, flowId, version],
     );
     return rows[0];
   }

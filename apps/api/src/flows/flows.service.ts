@@ -29,9 +29,9 @@ import {
   SaveDraftInput,
 } from './flow.schemas';
 import { FlowVersionRepository, FlowVersionSummaryRow } from './flow-version.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 /** Runtime workers drop their per-site trigger index when this topic fires. */
-export const FLOWS_TOPIC = 'flows';
 
 export interface FlowSummaryView {
   id: string;
@@ -186,7 +186,7 @@ export class FlowsService {
         currentRevision: current.revision,
       });
     }
-    await this.bus.publish(FLOWS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Flows, siteId);
     return { version };
   }
 
@@ -208,7 +208,7 @@ export class FlowsService {
       input.exitRuns ?? false,
     );
     if (!row) throw flowNotFound();
-    await this.bus.publish(FLOWS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Flows, siteId);
     return toSummary(row);
   }
 
@@ -238,7 +238,7 @@ export class FlowsService {
       }
       throw err;
     }
-    await this.bus.publish(FLOWS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Flows, siteId);
   }
 
   async listVersions(siteId: string, flowId: string): Promise<FlowVersionView[]> {
@@ -281,7 +281,7 @@ export class FlowsService {
       publishedBy: userId,
     });
     if (!result) throw flowNotFound();
-    await this.bus.publish(FLOWS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Flows, siteId);
     return result;
   }
 
@@ -380,7 +380,7 @@ export class FlowsService {
       if (flow.status === 'archived') throw this.archived();
       throw conflict('FLOW_NOT_PUBLISHED', 'flow: publish it first');
     }
-    await this.bus.publish(FLOWS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Flows, siteId);
     return toSummary(row);
   }
 

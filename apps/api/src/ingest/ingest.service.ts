@@ -14,7 +14,7 @@ import {
   normalizeEvent,
   Rejection,
 } from './event-normalize';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../common/group-commit';
 import { identityLaneKeys } from './identity-lanes';
 import { verifyBrowserIdentities } from './identity-verification';
 

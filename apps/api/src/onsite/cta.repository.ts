@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import type { VariantStatRow } from '../ingest/ingested-events.repository';
 import { queryRows } from '../database/sql';
 import type { CtaConfig } from './cta.schemas';
 
@@ -23,12 +24,7 @@ export interface PublishedRow {
   config: CtaConfig;
 }
 
-export interface VariantStatRow {
-  variant_id: string | null;
-  name: string;
-  events: string;
-  visitors: string;
-}
+export type { VariantStatRow };
 
 const COLUMNS = `site_id, id, name, status, revision, draft, published_version, created_at, updated_at`;
 
@@ -134,21 +130,6 @@ export class CtaRepository {
          JOIN cta_versions v ON v.site_id = c.site_id AND v.cta_id = c.id AND v.version = c.published_version
         WHERE c.site_id = $1 AND c.status = 'published'`,
       [siteId],
-    );
-  }
-
-  /** Impressions/clicks/conversions per variant, counted from the raw CTA events (until rollups land). */
-  async variantStats(siteId: string, ctaId: string, since: Date): Promise<VariantStatRow[]> {
-    return queryRows<VariantStatRow>(
-      this.db,
-      `SELECT properties->>'variant_id' AS variant_id, name, count(*)::text AS events,
-              count(DISTINCT visitor_id)::text AS visitors
-         FROM events
-        WHERE site_id = $1 AND ts >= $3 AND type = 'track'
-          AND name IN ('cta_viewed', 'cta_clicked', 'cta_closed', 'cta_converted', 'form_submitted')
-          AND properties->>'cta_id' = $2 AND NOT is_bot
-        GROUP BY 1, 2`,
-      [siteId, ctaId, since],
     );
   }
 }

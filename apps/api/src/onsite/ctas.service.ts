@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError, conflict, notFound } from '../common/app-error';
 import { parseWith } from '../common/zod-pipe';
+import { IngestedEventsRepository } from '../ingest/ingested-events.repository';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { renderVariant, sanitizeConfig, WireCta } from './cta-render';
 import {
@@ -14,7 +15,7 @@ import {
   UpdateCtaInput,
 } from './cta.schemas';
 import { CtaRepository, CtaRow } from './cta.repository';
-import { CTAS_TOPIC } from './published-cta.cache';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 export interface CtaView {
   id: string;
@@ -45,6 +46,7 @@ const ctaNotFound = () => notFound('cta', 'CTA_NOT_FOUND');
 export class CtasService {
   constructor(
     private readonly repo: CtaRepository,
+    private readonly events: IngestedEventsRepository,
     private readonly bus: InvalidationBus,
   ) {}
 
@@ -89,7 +91,7 @@ export class CtasService {
       const version = await this.repo.insertVersion(tx, siteId, id, config);
       return this.repo.setStatus(siteId, id, 'published', version, tx);
     });
-    await this.bus.publish(CTAS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Ctas, siteId);
     return toView(row!);
   }
 
@@ -98,7 +100,7 @@ export class CtasService {
     if (!current) throw ctaNotFound();
     if (current.status !== 'published') throw conflict('CTA_NOT_PUBLISHED', 'cta: is not published');
     const row = await this.repo.setStatus(siteId, id, 'draft');
-    await this.bus.publish(CTAS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Ctas, siteId);
     return toView(row!);
   }
 
@@ -106,7 +108,7 @@ export class CtasService {
   async archive(siteId: string, id: string): Promise<void> {
     const row = await this.repo.setStatus(siteId, id, 'archived');
     if (!row) throw ctaNotFound();
-    await this.bus.publish(CTAS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.Ctas, siteId);
   }
 
   async duplicate(siteId: string, id: string, input: DuplicateCtaInput): Promise<CtaView> {
@@ -131,7 +133,7 @@ export class CtasService {
   async stats(siteId: string, id: string, days: number) {
     const cta = await this.get(siteId, id);
     const since = new Date(Date.now() - days * 86_400_000);
-    const rows = await this.repo.variantStats(siteId, id, since);
+    const rows = await this.events.variantStats(siteId, id, since);
     const variants = cta.config.variants.map((v) => {
       const count = (name: string, field: 'events' | 'visitors' = 'events') =>
         Number(rows.find((r) => r.variant_id === v.id && r.name === name)?.[field] ?? 0);

@@ -9,11 +9,11 @@ import {
 import type { ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { InvalidationBus } from '../redis/invalidation-bus';
+import { VisitorRepository } from '../visitors/visitor.repository';
 import { DecideService } from './decide.service';
-import { VisitorStateRepository } from './visitor-state.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 /** Topic the worker announces a committed show_cta message on: `siteId:visitorId`. */
-export const ONSITE_PUSH_TOPIC = 'onsite-push';
 const HEARTBEAT_MS = 25_000;
 
 interface Conn {
@@ -39,7 +39,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy, BeforeApplication
   constructor(
     private readonly bus: InvalidationBus,
     private readonly decide: DecideService,
-    private readonly state: VisitorStateRepository,
+    private readonly visitors: VisitorRepository,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {}
 
@@ -52,7 +52,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy, BeforeApplication
   }
 
   onModuleInit(): void {
-    this.bus.on(ONSITE_PUSH_TOPIC, (message) => void this.onAnnounce(message));
+    this.bus.on(InvalidationTopic.OnsitePush, (message) => void this.onAnnounce(message));
     this.timer = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.timer.unref();
   }
@@ -99,7 +99,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy, BeforeApplication
     const [siteId, visitorId] = message.split(':', 2);
     if (!siteId || !visitorId || !this.perSite.has(siteId)) return;
     try {
-      const anonymousIds = await this.state.anonymousIds(siteId, visitorId);
+      const anonymousIds = await this.visitors.anonymousIds(siteId, visitorId);
       await Promise.all(
         anonymousIds.filter((a) => this.byVisitor.has(`${siteId}|${a}`)).map((a) => this.push(siteId, a)),
       );

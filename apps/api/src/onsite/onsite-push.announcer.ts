@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntitySubscriberInterface, QueryRunner } from 'typeorm';
 import type { AfterQueryEvent } from 'typeorm/subscriber/event/QueryEvent';
 import { InvalidationBus } from '../redis/invalidation-bus';
-import { ONSITE_PUSH_TOPIC } from './live-hub';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 const INSERT_RE = /^\s*INSERT INTO onsite_messages\s*\(\s*site_id\s*,\s*visitor_id\s*,/i;
 
@@ -56,7 +56,7 @@ export class OnsitePushAnnouncer implements EntitySubscriberInterface {
 
   private announce(messages: string[]): void {
     for (const m of messages) {
-      this.bus.publish(ONSITE_PUSH_TOPIC, m).catch((err: Error) => {
+      this.bus.publish(InvalidationTopic.OnsitePush, m).catch((err: Error) => {
         this.logger.warn({ err: err.message }, 'live push announce failed');
       });
     }

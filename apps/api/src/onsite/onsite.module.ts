@@ -1,14 +1,18 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
+import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
+import { VisitorRepository } from '../visitors/visitor.repository';
 import { CtaRepository } from './cta.repository';
 import { CtasController } from './ctas.controller';
 import { CtasService } from './ctas.service';
 import { DecideController } from './decide.controller';
 import { DecideService } from './decide.service';
 import { LiveHub } from './live-hub';
+import { OnsiteMessageRepository } from './onsite-message.repository';
 import { OnsiteCors } from './onsite-cors';
 import { OnsitePushAnnouncer } from './onsite-push.announcer';
 import { PublishedCtaCache } from './published-cta.cache';
+import { ShowCtaEffect } from './show-cta.effect';
 import { VisitorStateRepository } from './visitor-state.repository';
 
 /** HTTP side of on-site CTAs: the marketer API, the decision API and live push. */
@@ -17,6 +21,8 @@ import { VisitorStateRepository } from './visitor-state.repository';
   controllers: [CtasController, DecideController],
   providers: [
     CtaRepository,
+    ingestedEventsProvider, // CTA variant counts come from ingest's events
+    VisitorRepository, // live push: a visitor's anonymous ids
     CtasService,
     PublishedCtaCache,
     VisitorStateRepository,
@@ -27,9 +33,10 @@ import { VisitorStateRepository } from './visitor-state.repository';
 })
 export class OnsiteModule {}
 
-/** Worker side: announces committed show_cta messages for live push. */
+/** Worker side: the show_cta effect (inject `ShowCtaEffect`), and its messages announced for live push. */
 @Module({
   imports: [CoreModule],
-  providers: [OnsitePushAnnouncer],
+  providers: [OnsiteMessageRepository, ShowCtaEffect, OnsitePushAnnouncer],
+  exports: [ShowCtaEffect],
 })
 export class OnsiteWorkerModule {}

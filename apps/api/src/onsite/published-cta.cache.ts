@@ -3,8 +3,8 @@ import { InvalidationBus } from '../redis/invalidation-bus';
 import { CtaConfigSchema } from './cta.schemas';
 import { eventWindowDays, PublishedCta } from './cta-decision';
 import { CtaRepository } from './cta.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
-export const CTAS_TOPIC = 'ctas';
 const TTL_MS = 60_000;
 const MAX_SITES = 10_000;
 
@@ -30,7 +30,7 @@ export class PublishedCtaCache implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.bus.on(CTAS_TOPIC, (siteId) => this.drop(siteId));
+    this.bus.on(InvalidationTopic.Ctas, (siteId) => this.drop(siteId));
   }
 
   drop(siteId: string): void {

@@ -112,16 +112,6 @@ export class VisitorStateRepository implements OnModuleDestroy {
     return lookups.map((_, i) => byN.get(i + 1));
   }
 
-  /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */
-  async anonymousIds(siteId: string, visitorId: string): Promise<string[]> {
-    const rows = await queryRows<{ anonymous_ids: string[] }>(
-      this.db,
-      `SELECT anonymous_ids FROM visitors WHERE site_id = $1 AND id = $2`,
-      [siteId, visitorId],
-    );
-    return rows[0]?.anonymous_ids ?? [];
-  }
-
   /**
    * A named prepared statement on a small pool of decide's own, whose sessions force the generic plan:
    * decide runs this one query per page view and it has no reason to be re-planned per visitor (when

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
+import type { InvalidationTopic } from '../common/invalidation-topics';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { redisOptions } from './redis.module';
 
@@ -33,7 +34,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     if (this.listeners.size) await this.subscriber.subscribe(...this.listeners.keys());
   }
 
-  on(topic: string, listener: Listener): void {
+  on(topic: InvalidationTopic, listener: Listener): void {
     const channel = `${this.cfg.QUEUE_PREFIX}:invalidate:${topic}`;
     const set = this.listeners.get(channel) ?? new Set();
     const isNew = set.size === 0;
@@ -43,7 +44,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Local listeners run synchronously too, so this process never serves a stale entry after the call. */
-  async publish(topic: string, message: string): Promise<void> {
+  async publish(topic: InvalidationTopic, message: string): Promise<void> {
     const channel = `${this.cfg.QUEUE_PREFIX}:invalidate:${topic}`;
     for (const l of this.listeners.get(channel) ?? []) l(message);
     await this.publisher?.publish(channel, message).catch((err: Error) => {

@@ -3,9 +3,9 @@ import { CompiledFlow, compileFlow, TriggerNode, isTriggerNode, triggerEventName
 import { FlowGraph, FlowGraphSchema, FlowSettings, FlowSettingsSchema } from '@nudgeflow/flow-schema';
 import { TtlCache } from '../common/ttl-cache';
 import type { Queryable } from '../database/sql';
-import { FLOWS_TOPIC } from '../flows/flows.service';
 import { InvalidationBus } from '../redis/invalidation-bus';
-import { LiveFlowVersionRow, RunRepository } from './run.repository';
+import { FlowVersionRepository, LiveFlowVersionRow } from '../flows/flow-version.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 export interface LiveFlow {
   flowId: string;
@@ -37,12 +37,12 @@ export class FlowIndex implements OnModuleInit {
   private readonly versions = new TtlCache<string, Promise<CompiledFlow | null>>(3_600_000, 5_000);
 
   constructor(
-    private readonly runs: RunRepository,
+    private readonly versionsOf: FlowVersionRepository,
     private readonly bus: InvalidationBus,
   ) {}
 
   onModuleInit(): void {
-    this.bus.on(FLOWS_TOPIC, (siteId) => this.sites.deleteWhere((k) => k === siteId));
+    this.bus.on(InvalidationTopic.Flows, (siteId) => this.sites.deleteWhere((k) => k === siteId));
   }
 
   forSite(siteId: string): Promise<SiteTriggerIndex> {
@@ -60,7 +60,9 @@ export class FlowIndex implements OnModuleInit {
     const key = `${siteId}:${flowId}:${version}`;
     let hit = this.versions.get(key);
     if (!hit) {
-      hit = this.runs.flowVersion(siteId, flowId, version, db).then((row) => (row ? compile(row) : null));
+      hit = this.versionsOf
+        .compilable(siteId, flowId, version, db)
+        .then((row) => (row ? compile(row) : null));
       hit.catch(() => this.versions.deleteWhere((k) => k === key));
       this.versions.set(key, hit);
     }
@@ -69,7 +71,7 @@ export class FlowIndex implements OnModuleInit {
 
   private async load(siteId: string): Promise<SiteTriggerIndex> {
     const byEvent = new Map<string, LiveFlow[]>();
-    for (const row of await this.runs.liveVersions(siteId)) {
+    for (const row of await this.versionsOf.liveVersions(siteId)) {
       let compiled: CompiledFlow;
       try {
         compiled = compile(row);

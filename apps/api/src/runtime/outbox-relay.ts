@@ -5,9 +5,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { IngestedEventsRepository } from '../ingest/ingested-events.repository';
 import { ProfileFold } from '../ingest/profile-fold';
 import { RunQueueService } from './run-queue.service';
-import { RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 
 /** Sites one pass relays (oldest outbox row first); a site's claim is its own short transaction. */
@@ -29,7 +29,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private loop?: Promise<void>;
 
   constructor(
-    private readonly runs: RunRepository,
+    private readonly events: IngestedEventsRepository,
     private readonly fold: ProfileFold,
     private readonly queue: RunQueueService,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
@@ -51,7 +51,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * process dies in between, the reconciler re-sends the hand-off.
    */
   async relayOnce(): Promise<{ relayed: number; more: boolean }> {
-    const sites = await this.runs.sitesWithOutbox(SITES);
+    const sites = await this.events.sitesWithOutbox(SITES);
     let relayed = 0;
     let more = sites.length === SITES;
     const next = [...sites];

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { conflict, notFound } from '../common/app-error';
 import { FlowRepository } from '../flows/flow.repository';
 import { RunQueueService } from './run-queue.service';
-import { RunRepository } from './run.repository';
+import { RunQueryRepository } from './run-query.repository';
 import type { DeadLetterQuery, ListRunsQuery } from './runs.schemas';
 import type { RunRow, RunStepRow } from './runtime.types';
 
@@ -53,7 +53,7 @@ export interface NodeCounters {
 @Injectable()
 export class RunsService {
   constructor(
-    private readonly runs: RunRepository,
+    private readonly runs: RunQueryRepository,
     private readonly queue: RunQueueService,
     private readonly flows: FlowRepository,
   ) {}

@@ -3,8 +3,9 @@ import { OnJob } from '../jobs/job-handler.decorator';
 import { JobName } from '../jobs/job.types';
 import { runJobId } from './engine-event';
 import { RunJob, RunQueueService } from './run-queue.service';
-import { SystemEvents } from '../webhooks/system-events';
-import { OnRunsEnded, RunRepository } from './run.repository';
+import { EffectPort } from './effect-port';
+import { RunEnrolmentRepository } from './run-enrolment.repository';
+import { OnRunsEnded, RunMaintenanceRepository } from './run-maintenance.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 
 const RECONCILE_BATCH = 5000;
@@ -38,15 +39,16 @@ export class RuntimeMaintenance {
   private readonly logger = new Logger(RuntimeMaintenance.name);
 
   constructor(
-    private readonly runs: RunRepository,
+    private readonly runs: RunMaintenanceRepository,
+    private readonly handoffs: RunEnrolmentRepository,
     private readonly queue: RunQueueService,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
-    private readonly systemEvents: SystemEvents,
+    private readonly effects: EffectPort,
   ) {}
 
   /** webhooks: run.failed for reaped runs, run.completed for runs an archived flow exited. */
   private readonly notifyEnded: OnRunsEnded = async (tx, rows, status) => {
-    for (const r of rows) await this.systemEvents.runEnded(tx, r, status, r.seq, r.error);
+    for (const r of rows) await this.effects.runEnded(tx, r, status, r.seq, r.error);
   };
 
   /**
@@ -93,9 +95,9 @@ export class RuntimeMaintenance {
     await this.queue.enqueueRuns(jobs);
     const staleBefore = new Date(now - grace);
     const staleHandoffs = await perSite(
-      await this.runs.sitesWithStaleHandoffs(staleBefore, SITES_PER_PASS),
+      await this.handoffs.sitesWithStaleHandoffs(staleBefore, SITES_PER_PASS),
       RECONCILE_BATCH,
-      (siteId, limit) => this.runs.claimStaleHandoffs(siteId, staleBefore, at, limit),
+      (siteId, limit) => this.handoffs.claimStaleHandoffs(siteId, staleBefore, at, limit),
     );
     const lostHandoffs = await this.queue.lost(
       'handoffs',

@@ -1,16 +1,23 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
-import { EmailSenderRepository } from '../email/email-sender.repository';
+import { EmailWorkerModule } from '../email/email.module';
+import { FlowVersionRepository } from '../flows/flow-version.repository';
 import { FlowsModule } from '../flows/flows.module';
+import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
 import { profileFoldProvider } from '../ingest/profile-fold';
+import { OnsiteWorkerModule } from '../onsite/onsite.module';
 import { SmsWorkerModule } from '../sms/sms.module';
+import { VisitorsWorkerModule } from '../visitors/visitors.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
-import { EffectPerformer } from './effect-performer';
-import { EmailSender } from './email.sender';
+import { EffectPort } from './effect-port';
 import { FlowIndex } from './flow-index';
 import { OutboxRelay } from './outbox-relay';
 import { PgClientGuard } from './pg-client-guard';
+import { RunAdvancer } from './run-advancer.service';
+import { RunEnrolmentRepository } from './run-enrolment.repository';
 import { RunExecutor } from './run-executor.service';
+import { RunMaintenanceRepository } from './run-maintenance.repository';
+import { RunQueryRepository } from './run-query.repository';
 import { RunQueueService } from './run-queue.service';
 import { RunRepository } from './run.repository';
 import { RunsController } from './runs.controller';
@@ -27,25 +34,38 @@ const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig }
 @Module({
   imports: [CoreModule, FlowsModule],
   controllers: [RunsController],
-  providers: [runtimeConfig, PgClientGuard, RunRepository, RunQueueService, RunsService],
+  providers: [runtimeConfig, PgClientGuard, RunRepository, RunQueryRepository, RunQueueService, RunsService],
 })
 export class RuntimeApiModule {}
 
-/** Trigger matching, step execution, outbox relay, reconciler and reaper (worker process). */
+/**
+ * Trigger matching, step execution, outbox relay, reconciler and reaper (worker process). The
+ * features whose effects the runtime causes come in as modules, reached only through `EffectPort`.
+ */
 @Module({
-  imports: [CoreModule, WebhooksCoreModule, SmsWorkerModule],
+  imports: [
+    CoreModule,
+    VisitorsWorkerModule,
+    OnsiteWorkerModule,
+    WebhooksCoreModule,
+    EmailWorkerModule,
+    SmsWorkerModule,
+  ],
   providers: [
     runtimeConfig,
     PgClientGuard,
     RunRepository,
+    RunEnrolmentRepository,
+    RunMaintenanceRepository,
     RunQueueService,
+    FlowVersionRepository, // the flows' live versions, read through their repository
     FlowIndex,
-    EmailSenderRepository,
-    EmailSender,
-    EffectPerformer,
+    EffectPort,
     RuntimeMetrics,
+    RunAdvancer,
     RunExecutor,
     TriggerMatcher,
+    ingestedEventsProvider,
     profileFoldProvider,
     OutboxRelay,
     RuntimeMaintenance,

@@ -4,12 +4,15 @@ import { matchesTrigger } from '@nudgeflow/engine';
 import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
-import { SystemEvents } from '../webhooks/system-events';
+import { IngestedEventsRepository } from '../ingest/ingested-events.repository';
 import { inboundWebhookEvent, runJobId, toEngineEvent, visitorRounds } from './engine-event';
+import { EffectPort } from './effect-port';
 import { FlowIndex } from './flow-index';
-import { RunExecutor, Transition } from './run-executor.service';
+import { Transition } from './run-advance';
+import { RunAdvancer } from './run-advancer.service';
+import { EnrolFlow, EnrolItem, RunEnrolmentRepository } from './run-enrolment.repository';
+import { RunExecutor } from './run-executor.service';
 import { RunJob, RunQueueService } from './run-queue.service';
-import { EnrolFlow, EnrolItem, RunRepository } from './run.repository';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { RuntimeMetrics } from './runtime-metrics';
 
@@ -21,12 +24,14 @@ import { RuntimeMetrics } from './runtime-metrics';
 @Injectable()
 export class TriggerMatcher {
   constructor(
-    private readonly runs: RunRepository,
+    private readonly runs: RunEnrolmentRepository,
+    private readonly events: IngestedEventsRepository,
     private readonly flows: FlowIndex,
     private readonly queue: RunQueueService,
     private readonly metrics: RuntimeMetrics,
     @Inject(RUNTIME_CONFIG) private readonly cfg: RuntimeConfig,
-    private readonly systemEvents: SystemEvents,
+    private readonly effects: EffectPort,
+    private readonly advancer: RunAdvancer,
     private readonly executor: RunExecutor,
   ) {}
 
@@ -63,7 +68,7 @@ export class TriggerMatcher {
     // Citus a `$trait_changed` id can sort before its cause (the fold's insert and the write path's
     // draw from different nodes' sequences).
     const position = new Map(eventIds.map((id, i) => [id, i]));
-    const events = (await this.runs.events(siteId, eventIds)).sort(
+    const events = (await this.events.forTriggers(siteId, eventIds)).sort(
       (a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0),
     );
     const index = await this.flows.forSite(siteId);
@@ -72,7 +77,7 @@ export class TriggerMatcher {
     let advanced: Map<string, Transition> | null = null;
     const claimed = await this.runs.transaction(async (tx) => {
       if (!(await this.runs.claimHandoff(tx, siteId, handoffId))) return false;
-      await this.systemEvents.fromEvents(tx, siteId, events); // webhooks: visitor.identified, cta.converted
+      await this.effects.eventsHandedOff(tx, siteId, events); // visitor.identified, cta.converted
       const live = events.filter((row) => !row.is_bot).map((row) => ({ row, event: toEngineEvent(row) }));
       const delivered = await this.runs.deliverToWaiting(
         tx,
@@ -120,7 +125,7 @@ export class TriggerMatcher {
           created.push(...(await this.runs.enrolBatch(tx, siteId, flow, round)));
       enrolled = created.length;
       // The new runs' instantaneous first steps happen in this transaction (no steps job for them).
-      advanced = await this.executor.advanceEnrolled(tx, siteId, created);
+      advanced = await this.advancer.advanceEnrolled(tx, siteId, created);
       return true;
     });
     if (!claimed) return { enrolled: 0, delivered: 0 };

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IdentityPolicy } from '../auth/principal';
 import { randomToken } from '../common/tokens';
 
 /**
@@ -6,12 +7,7 @@ import { randomToken } from '../common/tokens';
  * `hex(HMAC-SHA256(identity secret, userId))` and hands it to the embed script with the user id. A
  * browser request (write key) that names a userId without that hash is not trusted with it.
  */
-export interface IdentityPolicy {
-  /** On: a userId from a write key counts only with a valid hash. Off: trusted as before #25. */
-  required: boolean;
-  /** The current secret, and the previous one until its grace period ends (epoch ms). */
-  secrets: { secret: string; until: number | null }[];
-}
+export type { IdentityPolicy };
 
 export const NO_VERIFICATION: IdentityPolicy = { required: false, secrets: [] };
 

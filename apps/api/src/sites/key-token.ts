@@ -1,6 +1,7 @@
+import type { KeyKind } from '../auth/principal';
 import { hexToUuid, randomToken, sha256, uuidToHex } from '../common/tokens';
 
-export type KeyKind = 'write' | 'secret';
+export type { KeyKind };
 
 const PREFIX: Record<KeyKind, string> = { write: 'nf_wk_', secret: 'nf_sk_' };
 const KEY_RE = /^nf_(wk|sk)_([0-9a-f]{32})([A-Za-z0-9_-]{32,64})$/;

@@ -1,3 +1,4 @@
+import type { KeyPrincipal } from '../auth/principal';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { notFound } from '../common/app-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -8,14 +9,9 @@ import { sha256 } from '../common/tokens';
 import { maskedKey, newKeyToken, parseKeyToken } from './key-token';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { ActiveKeyRow, KeyKind, SiteKeyRepository, SiteKeyRow } from './site-key.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
-export interface KeyPrincipal {
-  siteId: string;
-  keyId: string;
-  kind: KeyKind;
-  /** The site's identity verification (browser userIds need a valid hash when required). */
-  identity: IdentityPolicy;
-}
+export type { KeyPrincipal };
 
 export interface KeyView {
   id: string;
@@ -43,7 +39,9 @@ export class SiteKeyService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.bus.on('site-keys', (siteId) => this.cache.deleteWhere((_, v) => v === null || v.siteId === siteId));
+    this.bus.on(InvalidationTopic.SiteKeys, (siteId) =>
+      this.cache.deleteWhere((_, v) => v === null || v.siteId === siteId),
+    );
   }
 
   async verify(token: string): Promise<KeyPrincipal | undefined> {
@@ -62,7 +60,7 @@ export class SiteKeyService implements OnModuleInit {
 
   /** Settings changed (identity verification, secret rotated): every process re-reads the site's keys. */
   async invalidate(siteId: string): Promise<void> {
-    await this.bus.publish('site-keys', siteId);
+    await this.bus.publish(InvalidationTopic.SiteKeys, siteId);
   }
 
   private identityPolicy(row: ActiveKeyRow): IdentityPolicy {
@@ -88,14 +86,14 @@ export class SiteKeyService implements OnModuleInit {
   async create(siteId: string, kind: KeyKind, name: string): Promise<KeyView & { key: string }> {
     const { token, ...stored } = newKeyToken(kind, siteId);
     const row = await this.keys.insert(siteId, { kind, name, ...stored });
-    await this.bus.publish('site-keys', siteId);
+    await this.bus.publish(InvalidationTopic.SiteKeys, siteId);
     return { ...toView(row), key: token };
   }
 
   async revoke(siteId: string, keyId: string): Promise<KeyView> {
     const row = await this.keys.revoke(siteId, keyId);
     if (!row) throw notFound('key', 'KEY_NOT_FOUND');
-    await this.bus.publish('site-keys', siteId);
+    await this.bus.publish(InvalidationTopic.SiteKeys, siteId);
     return toView(row);
   }
 

@@ -1,6 +1,8 @@
 import { Queryable, queryRows } from '../database/sql';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { membershipJoin } from '../auth/membership.sql';
+import type { SiteAccessRow } from '../auth/site-directory';
 import { Role } from '../common/roles';
 
 export interface SiteRow {
@@ -24,11 +26,7 @@ export interface SiteIdentityRow {
 
 const IDENTITY_COLUMNS = `identity_verification, identity_secret, identity_secret_previous, identity_secret_previous_until`;
 
-export interface SiteAccessRow {
-  site_id: string;
-  account_id: string;
-  role: Role;
-}
+export type { SiteAccessRow };
 
 const SITE_COLUMNS = `s.id, s.account_id, s.name, s.domain, s.timezone, s.retention_days, s.identity_verification, s.created_at`;
 
@@ -41,11 +39,19 @@ export class SiteRepository {
     const rows: SiteAccessRow[] = await queryRows(
       this.db,
       `SELECT s.id AS site_id, s.account_id, m.role
-         FROM sites s JOIN memberships m ON m.account_id = s.account_id AND m.user_id = $2
+         FROM sites s ${membershipJoin('s.account_id', '$2')}
         WHERE s.id = $1 AND s.deleted_at IS NULL`,
       [siteId, userId],
     );
     return rows[0];
+  }
+
+  /** The site's timezone (the runtime's waits and quiet hours); deleted sites too. */
+  async timezone(siteId: string): Promise<string | undefined> {
+    const rows = await queryRows<{ timezone: string }>(this.db, `SELECT timezone FROM sites WHERE id = $1`, [
+      siteId,
+    ]);
+    return rows[0]?.timezone;
   }
 
   async get(siteId: string): Promise<SiteRow | undefined> {
@@ -59,14 +65,13 @@ export class SiteRepository {
 
   /**
    * Lists a marketer's sites without touching every shard: the site ids come from `account_sites`
-   * and `memberships` (reference tables, on every node), then each site is read from its own shard.
+   * and auth's `memberships` (reference tables, on every node), then each site is read from its own shard.
    */
   async listForUser(userId: string): Promise<(SiteRow & { role: Role })[]> {
     const access: SiteAccessRow[] = await queryRows(
       this.db,
       `SELECT a.site_id, a.account_id, m.role
-         FROM memberships m JOIN account_sites a ON a.account_id = m.account_id
-        WHERE m.user_id = $1`,
+         FROM account_sites a ${membershipJoin('a.account_id', '$1')}`,
       [userId],
     );
     const sites = await Promise.all(

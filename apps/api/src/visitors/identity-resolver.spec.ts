@@ -1,12 +1,12 @@
-import type { NormalizedEvent } from '../ingest/event-normalize';
+import type { ProfileEvent } from './profile-event';
 import { identityKey, IdentityResolver, visitorKey } from './identity-resolver';
 import { applyEvent, newVisitor, type VisitorState } from './visitor-profile';
 import { facts } from './visitor-profile.fixture';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const at = (n: number) => facts(T0 + n * 1000);
-const ev = (e: Partial<NormalizedEvent>) =>
-  ({ type: 'track', anonymousId: null, userId: null, previousId: null, traits: {}, ...e }) as NormalizedEvent;
+const ev = (e: Partial<ProfileEvent>) =>
+  ({ type: 'track', anonymousId: null, userId: null, previousId: null, traits: {}, ...e }) as ProfileEvent;
 
 describe('IdentityResolver', () => {
   it('follows a chain of aliases: an id aliased into a profile moves on when that profile is merged', () => {

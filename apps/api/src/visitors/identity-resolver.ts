@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from '../ingest/event-normalize';
+import type { ProfileEvent } from './profile-event';
 import {
   applyEvent,
   EventFacts,
@@ -28,7 +28,7 @@ const parseIdentityKey = (key: string, visitorId: string): IdentityRow => {
 };
 
 /** The identity keys an event may touch (so they can be loaded in one query before resolving). */
-export function identityKeysOf(siteId: string, e: NormalizedEvent): [string, IdentityKind, string][] {
+export function identityKeysOf(siteId: string, e: ProfileEvent): [string, IdentityKind, string][] {
   const keys: [string, IdentityKind, string][] = [];
   if (e.anonymousId) keys.push([siteId, 'anon', e.anonymousId]);
   if (e.userId) keys.push([siteId, 'user', e.userId]);
@@ -52,11 +52,7 @@ export class IdentityResolver {
     private readonly newId: () => string,
   ) {}
 
-  resolve(
-    siteId: string,
-    e: NormalizedEvent,
-    f: EventFacts,
-  ): { visitor: VisitorState; changes: TraitChange[] } {
+  resolve(siteId: string, e: ProfileEvent, f: EventFacts): { visitor: VisitorState; changes: TraitChange[] } {
     let v: VisitorState;
     if (e.type === 'alias') v = this.alias(siteId, e.previousId as string, e.userId as string, f.ts);
     else v = this.identify(siteId, e.anonymousId, e.userId, f.ts);

@@ -1,5 +1,5 @@
 import { isbot } from 'isbot';
-import type { NormalizedEvent } from '../ingest/event-normalize';
+import type { ProfileEvent } from './profile-event';
 import { browserUserAgent, eventFacts } from './visitor-facts';
 
 const CHROME =
@@ -14,7 +14,7 @@ const SERVER_LIBRARIES = [
   'Go-http-client/1.1',
 ];
 
-const track = (context: Record<string, unknown> = {}): NormalizedEvent => ({
+const track = (context: Record<string, unknown> = {}): ProfileEvent => ({
   type: 'track',
   name: 'Purchased',
   messageId: 'm1',

@@ -1,6 +1,6 @@
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
-import type { NormalizedEvent } from '../ingest/event-normalize';
+import type { ProfileEvent } from './profile-event';
 import { CTA_LOG_EVENTS, type EventFacts, type Json } from './visitor-profile';
 
 /** Request metadata that enriches the events of one request. */
@@ -101,7 +101,7 @@ function utmOf(context: Json, pageUrl: string | null): Json | null {
 }
 
 /** The CTA interaction a track event records, when it is one the on-site decision reads. */
-function ctaOf(e: NormalizedEvent): EventFacts['cta'] {
+function ctaOf(e: ProfileEvent): EventFacts['cta'] {
   if (e.type !== 'track' || !CTA_LOG_EVENTS.has(e.name)) return null;
   const ctaId = e.properties.cta_id;
   if (typeof ctaId !== 'string' || !ctaId) return null;
@@ -109,7 +109,7 @@ function ctaOf(e: NormalizedEvent): EventFacts['cta'] {
   return { name: e.name, ctaId, variantId: typeof variantId === 'string' ? variantId : null };
 }
 
-export function eventFacts(e: NormalizedEvent, meta: RequestMeta): EventFacts {
+export function eventFacts(e: ProfileEvent, meta: RequestMeta): EventFacts {
   const page = obj(e.context.page);
   const isPage = e.type === 'page';
   const pageUrl = isPage ? (str(e.properties.url) ?? str(page.url)) : str(page.url);

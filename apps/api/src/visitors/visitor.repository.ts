@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import type { VisitorUpdate } from './visitor-updates';
 
 export interface VisitorListRow {
   id: string;
@@ -20,22 +21,6 @@ export interface VisitorListRow {
   country: string | null;
   is_bot: boolean;
   merged_into: string | null;
-}
-
-export interface TimelineRow {
-  id: string;
-  ts: Date;
-  received_at: Date;
-  message_id: string;
-  type: string;
-  name: string;
-  visitor_id: string;
-  anonymous_id: string | null;
-  user_id: string | null;
-  properties: Record<string, unknown>;
-  traits: Record<string, unknown>;
-  context: Record<string, unknown> | null;
-  is_bot: boolean;
 }
 
 const COLUMNS = `id, anonymous_ids, user_id, traits, tags, first_seen_at, last_seen_at, session_count, visit_count,
@@ -80,6 +65,16 @@ export class VisitorRepository {
   }
 
   /** Visitors folded into this one (their events belong to its timeline). */
+  /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */
+  async anonymousIds(siteId: string, visitorId: string): Promise<string[]> {
+    const rows = await queryRows<{ anonymous_ids: string[] }>(
+      this.db,
+      `SELECT anonymous_ids FROM visitors WHERE site_id = $1 AND id = $2`,
+      [siteId, visitorId],
+    );
+    return rows[0]?.anonymous_ids ?? [];
+  }
+
   async mergedInto(siteId: string, visitorId: string): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(
       this.db,
@@ -89,23 +84,42 @@ export class VisitorRepository {
     return rows.map((r) => r.id);
   }
 
-  async timeline(
+  /**
+   * Several visitors' updates in one statement (one composed update per visitor, in visitor id order
+   * so concurrent batches lock rows in the same order). Returns the ids of the visitors that exist.
+   */
+  async applyUpdates(
+    tx: EntityManager,
     siteId: string,
-    visitorIds: string[],
-    opts: { limit: number; before?: { ts: string; id: string } },
-  ): Promise<TimelineRow[]> {
-    const params: unknown[] = [siteId, visitorIds, opts.limit];
-    let where = `site_id = $1 AND visitor_id = ANY($2::uuid[])`;
-    if (opts.before) {
-      params.push(opts.before.ts, opts.before.id);
-      where += ` AND (ts, id) < ($4::timestamptz, $5::bigint)`;
-    }
-    return queryRows(
-      this.db,
-      `SELECT id::text AS id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id,
-              properties, traits, context, is_bot
-         FROM events WHERE ${where} ORDER BY ts DESC, id DESC LIMIT $3`,
-      params,
+    updates: { visitorId: string; update: VisitorUpdate }[],
+  ): Promise<Set<string>> {
+    if (!updates.length) return new Set();
+    const sorted = [...updates].sort((a, b) =>
+      a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : 0,
     );
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      `UPDATE visitors v SET
+          traits = (v.traits || u.set_traits) - u.unset_traits,
+          tags = ARRAY(SELECT DISTINCT t FROM unnest(array_cat(
+                   ARRAY(SELECT x FROM unnest(v.tags) x WHERE x <> ALL(u.remove_tags)), u.add_tags)) t ORDER BY t)
+         FROM jsonb_to_recordset($2::jsonb) AS u(id uuid, set_traits jsonb, unset_traits text[], remove_tags text[],
+              add_tags text[])
+        WHERE v.site_id = $1 AND v.id = u.id
+       RETURNING v.id::text AS id`,
+      [
+        siteId,
+        JSON.stringify(
+          sorted.map(({ visitorId, update }) => ({
+            id: visitorId,
+            set_traits: update.setTraits,
+            unset_traits: update.unsetTraits,
+            remove_tags: update.removeTags,
+            add_tags: update.addTags,
+          })),
+        ),
+      ],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, notFound } from '../common/app-error';
-import { TimelineRow, VisitorListRow, VisitorRepository } from './visitor.repository';
+import { TimelineRow, VisitorEventSource } from './visitor-events';
+import { VisitorListRow, VisitorRepository } from './visitor.repository';
 
 const toView = (v: VisitorListRow) => ({
   id: v.id,
@@ -49,7 +50,10 @@ function decode(cursor: string | undefined, n: number): string[] | undefined {
 
 @Injectable()
 export class VisitorsService {
-  constructor(private readonly visitors: VisitorRepository) {}
+  constructor(
+    private readonly visitors: VisitorRepository,
+    private readonly events: VisitorEventSource,
+  ) {}
 
   async list(siteId: string, q: { search?: string; limit: number; cursor?: string }) {
     const after = decode(q.cursor, 2);
@@ -77,7 +81,7 @@ export class VisitorsService {
       throw new AppError(400, 'INVALID_CURSOR', 'before: is malformed');
     }
     const merged = await this.visitors.mergedInto(siteId, visitorId);
-    const events = await this.visitors.timeline(siteId, [visitorId, ...merged], {
+    const events = await this.events.timeline(siteId, [visitorId, ...merged], {
       limit: q.limit + 1,
       before: before && { ts: before[0], id: before[1] },
     });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GroupCommit } from '../ingest/group-commit';
+import { GroupCommit } from '../common/group-commit';
 import { AttemptRecord, WebhookRepository } from './webhook.repository';
 
 /**

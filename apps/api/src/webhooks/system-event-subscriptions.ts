@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { TtlCache } from '../common/ttl-cache';
 import { InvalidationBus } from '../redis/invalidation-bus';
-import { WebhookRepository } from './webhook.repository';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { InvalidationTopic } from '../common/invalidation-topics';
 
 /** Invalidation topic: a site's webhook endpoints changed (created, edited, enabled/disabled, deleted). */
-export const WEBHOOK_ENDPOINTS_TOPIC = 'webhook-endpoints';
 
 /**
  * Which system event types each site has an enabled endpoint for, cached per process, so producers on
@@ -20,10 +20,10 @@ export class SystemEventSubscriptions {
   private readonly generation = new Map<string, number>();
 
   constructor(
-    private readonly repo: WebhookRepository,
+    private readonly endpoints: WebhookEndpointRepository,
     private readonly bus: InvalidationBus,
   ) {
-    this.bus.on(WEBHOOK_ENDPOINTS_TOPIC, (siteId) => this.drop(siteId));
+    this.bus.on(InvalidationTopic.WebhookEndpoints, (siteId) => this.drop(siteId));
   }
 
   async typesOf(siteId: string): Promise<ReadonlySet<string>> {
@@ -32,7 +32,7 @@ export class SystemEventSubscriptions {
     const running = this.loading.get(siteId);
     if (running) return running;
     const gen = this.generation.get(siteId) ?? 0;
-    const load: Promise<ReadonlySet<string>> = this.repo
+    const load: Promise<ReadonlySet<string>> = this.endpoints
       .subscribedTypes(siteId)
       .then((types) => {
         const set = new Set(types);
@@ -48,7 +48,7 @@ export class SystemEventSubscriptions {
 
   /** Call after committing a change to a site's endpoints. */
   async changed(siteId: string): Promise<void> {
-    await this.bus.publish(WEBHOOK_ENDPOINTS_TOPIC, siteId);
+    await this.bus.publish(InvalidationTopic.WebhookEndpoints, siteId);
   }
 
   private drop(siteId: string): void {

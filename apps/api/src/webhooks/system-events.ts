@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { IngestedEventsRepository } from '../ingest/ingested-events.repository';
 import { HandedOffEvent, isIdentify, occurrencesOfEvents, RUN_EVENT } from './system-event-mapping';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
-import { WebhookRepository } from './webhook.repository';
 
 /** The run columns a run.completed / run.failed notice carries. */
 export interface EndedRun {
@@ -31,7 +31,7 @@ export class SystemEvents {
   constructor(
     private readonly dispatcher: WebhookDispatcher,
     private readonly subscriptions: SystemEventSubscriptions,
-    private readonly repo: WebhookRepository,
+    private readonly events: IngestedEventsRepository,
   ) {}
 
   /** `status` is the run's new status; `seq` the run's seq after the transition (the occurrence key). */
@@ -75,7 +75,7 @@ export class SystemEvents {
     const details = new Map(
       identifies.length
         ? (
-            await this.repo.identifyDetails(
+            await this.events.identifyDetails(
               tx,
               siteId,
               identifies.map((e) => e.id),

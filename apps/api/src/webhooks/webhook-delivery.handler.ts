@@ -20,13 +20,8 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { SendResult, WebhookSender } from './webhook-sender';
 import { signedHeaders } from './webhook-signature';
-import {
-  AttemptRecord,
-  ClaimedRow,
-  EndpointRow,
-  MessageStatus,
-  WebhookRepository,
-} from './webhook.repository';
+import { EndpointRow, WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { AttemptRecord, ClaimedRow, MessageStatus, WebhookRepository } from './webhook.repository';
 import { AttemptWriter } from './attempt-writer';
 import { SendSlots } from './send-slots';
 import { queueConcurrency } from '../jobs/queue-concurrency';
@@ -56,6 +51,7 @@ export class WebhookDeliveryHandler {
 
   constructor(
     private readonly repo: WebhookRepository,
+    private readonly endpoints: WebhookEndpointRepository,
     private readonly attempts: AttemptWriter,
     private readonly sender: WebhookSender,
     private readonly secrets: WebhookSecrets,
@@ -172,7 +168,8 @@ export class WebhookDeliveryHandler {
         outcomes.set(message.id, 'endpoint-gone');
         continue;
       }
-      if (!failing.has(endpoint.id)) failing.set(endpoint.id, this.repo.markFailing(siteId, endpoint.id));
+      if (!failing.has(endpoint.id))
+        failing.set(endpoint.id, this.endpoints.markFailing(siteId, endpoint.id));
       const failingSince = new Date(await failing.get(endpoint.id)!);
       if (Date.now() - failingSince.getTime() >= this.cfg.WEBHOOK_DISABLE_AFTER_SECONDS * 1000) {
         record('failed', message.retry_index, null);
@@ -213,7 +210,7 @@ export class WebhookDeliveryHandler {
         .filter((s) => s.c.endpoint.failing_since)
         .map((s) => s.c.endpoint.id),
     );
-    for (const endpointId of healthy) await this.repo.markHealthy(siteId, endpointId);
+    for (const endpointId of healthy) await this.endpoints.markHealthy(siteId, endpointId);
     const later = retries.filter((r) => movedIds.has(r.id));
     if (later.length) await this.dispatcher.enqueueMany(siteId, later);
     if (released.length) {
@@ -310,7 +307,7 @@ export class WebhookDeliveryHandler {
   private async disable(siteId: string, e: EndpointRow, reason: string, why: string): Promise<void> {
     const notice = `Webhook endpoint ${e.url} was disabled: ${why}.`;
     const disabled = await this.db.transaction(async (tx) => {
-      const noticeId = await this.repo.disableEndpoint(siteId, e.id, reason, notice, tx);
+      const noticeId = await this.endpoints.disableEndpoint(siteId, e.id, reason, notice, tx);
       if (!noticeId) return false;
       await this.dispatcher.emitSystemEvent(
         siteId,

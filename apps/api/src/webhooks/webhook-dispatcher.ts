@@ -24,6 +24,7 @@ import { AfterCommit } from './after-commit';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
 import { deliverJobId, deliverJobOpts, deliverJobs, MAX_BODY_BYTES, SystemEventType } from './webhook-events';
 import { webhookIdFor } from './webhook-signature';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 import { WebhookRepository } from './webhook.repository';
 
 export interface DispatchInput {
@@ -78,6 +79,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly db: DataSource,
     private readonly repo: WebhookRepository,
+    private readonly endpoints: WebhookEndpointRepository,
     private readonly queues: JobQueueService,
     private readonly afterCommit: AfterCommit,
     private readonly subscriptions: SystemEventSubscriptions,
@@ -86,7 +88,7 @@ export class WebhookDispatcher {
   async dispatch(siteId: string, input: DispatchInput, tx?: EntityManager): Promise<{ messageId: string }> {
     const body = serializePayload(input.payload);
     const db = tx ?? this.db;
-    const endpoint = await this.repo.getEndpoint(siteId, input.endpointId, db);
+    const endpoint = await this.endpoints.getEndpoint(siteId, input.endpointId, db);
     if (!endpoint)
       throw new AppError(HttpStatus.NOT_FOUND, ENDPOINT_NOT_FOUND, 'endpointId: webhook endpoint not found');
     if (!endpoint.enabled)

@@ -8,7 +8,8 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
 import { generateSigningSecret } from './webhook-signature';
-import { AttemptRow, EndpointRow, MessageRow, MessageStatus, WebhookRepository } from './webhook.repository';
+import { EndpointRow, WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { AttemptRow, MessageRow, MessageStatus, WebhookRepository } from './webhook.repository';
 import { CreateEndpointInput, ListMessagesQuery, UpdateEndpointInput } from './webhook.schemas';
 
 export interface EndpointView {
@@ -34,6 +35,7 @@ const endpointNotFound = () => notFound('webhook endpoint', 'WEBHOOK_ENDPOINT_NO
 export class WebhooksService {
   constructor(
     private readonly repo: WebhookRepository,
+    private readonly endpoints: WebhookEndpointRepository,
     private readonly secrets: WebhookSecrets,
     private readonly sender: WebhookSender,
     private readonly dispatcher: WebhookDispatcher,
@@ -56,7 +58,7 @@ export class WebhooksService {
     await this.vetUrl(input.url);
     const secret = generateSigningSecret();
     const names = Object.keys(input.secretHeaders);
-    const row = await this.repo.insertEndpoint(siteId, {
+    const row = await this.endpoints.insertEndpoint(siteId, {
       url: input.url,
       description: input.description,
       enabled: input.enabled,
@@ -71,11 +73,11 @@ export class WebhooksService {
   }
 
   async list(siteId: string): Promise<EndpointView[]> {
-    return (await this.repo.listEndpoints(siteId)).map(toView);
+    return (await this.endpoints.listEndpoints(siteId)).map(toView);
   }
 
   async get(siteId: string, id: string): Promise<EndpointView> {
-    const row = await this.repo.getEndpoint(siteId, id);
+    const row = await this.endpoints.getEndpoint(siteId, id);
     if (!row) throw endpointNotFound();
     return toView(row);
   }
@@ -83,7 +85,7 @@ export class WebhooksService {
   async update(siteId: string, id: string, input: UpdateEndpointInput): Promise<EndpointView> {
     if (input.url) await this.vetUrl(input.url);
     const names = input.secretHeaders ? Object.keys(input.secretHeaders) : undefined;
-    const row = await this.repo.updateEndpoint(siteId, id, {
+    const row = await this.endpoints.updateEndpoint(siteId, id, {
       url: input.url,
       description: input.description,
       enabled: input.enabled,
@@ -102,13 +104,13 @@ export class WebhooksService {
   }
 
   async remove(siteId: string, id: string): Promise<void> {
-    if (!(await this.repo.deleteEndpoint(siteId, id))) throw endpointNotFound();
+    if (!(await this.endpoints.deleteEndpoint(siteId, id))) throw endpointNotFound();
     await this.subscriptions.changed(siteId);
   }
 
   /** The signing secret, for the owner to configure the receiver (the previous one while it overlaps). */
   async secret(siteId: string, id: string): Promise<{ secret: string; previousSecret: string | null }> {
-    const row = await this.repo.getEndpoint(siteId, id);
+    const row = await this.endpoints.getEndpoint(siteId, id);
     if (!row) throw endpointNotFound();
     const overlapping =
       row.previous_secret_enc &&
@@ -126,7 +128,7 @@ export class WebhooksService {
     overlapSeconds: number,
   ): Promise<EndpointView & { secret: string }> {
     const secret = generateSigningSecret();
-    const row = await this.repo.rotateSecret(siteId, id, this.secrets.seal(secret), overlapSeconds);
+    const row = await this.endpoints.rotateSecret(siteId, id, this.secrets.seal(secret), overlapSeconds);
     if (!row) throw endpointNotFound();
     return { ...toView(row), secret };
   }
@@ -191,7 +193,7 @@ export class WebhooksService {
   }
 
   async notices(siteId: string) {
-    return (await this.repo.listNotices(siteId)).map((n) => ({
+    return (await this.endpoints.listNotices(siteId)).map((n) => ({
       id: n.id,
       endpointId: n.endpoint_id,
       kind: n.kind,
@@ -201,7 +203,7 @@ export class WebhooksService {
   }
 
   private async assertEnabled(siteId: string, endpointId: string): Promise<void> {
-    const e = await this.repo.getEndpoint(siteId, endpointId);
+    const e = await this.endpoints.getEndpoint(siteId, endpointId);
     if (!e) throw endpointNotFound();
     if (!e.enabled) throw conflict('WEBHOOK_ENDPOINT_DISABLED', 'endpoint: is disabled; enable it first');
   }

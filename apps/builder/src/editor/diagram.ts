@@ -117,7 +117,7 @@ export function toDiagram(
         glyph: definition.glyph,
         category: definition.category,
         summary: nodeSummary(node),
-        hasInput: definition.category !== 'trigger' && node.type !== 'goal',
+        hasInput: definition.incomingEdge === 'accepted',
         outputs,
         errors: [...(options.errors?.get(node.id) ?? [])],
         counts: options.counts?.[node.id],

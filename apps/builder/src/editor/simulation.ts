@@ -18,7 +18,7 @@ import {
   toVisitorSnapshot,
   type VisitorSnapshot,
 } from '@nudgeflow/engine';
-import { effectText, type FlowGraph, type FlowSettings } from '@nudgeflow/flow-schema';
+import { effectText, sampleEventProperties, type FlowGraph, type FlowSettings } from '@nudgeflow/flow-schema';
 
 export interface TimelineEvent {
   /** Minutes after the start of the simulation. */
@@ -165,22 +165,12 @@ export function recordedReplay(
   };
 }
 
-/** A first timeline for the flow: one event per trigger kind found, so "Run" shows something. */
+/** A first timeline for the flow: its first trigger's sample event (registry), so "Run" shows something. */
 export function suggestTimeline(graph: FlowGraph): TimelineEvent[] {
   const trigger = graph.nodes.find(isTriggerNode);
   if (!trigger) return [];
   const name = triggerEventName(trigger) || 'page_view';
-  const properties: Record<string, unknown> =
-    trigger.type === 'trigger_page_visit'
-      ? { url: 'https://shop.example.com/products/1' }
-      : trigger.type === 'trigger_cta_interaction'
-        ? { ctaId: trigger.config.ctaId }
-        : trigger.type === 'trigger_trait_changed'
-          ? { key: trigger.config.traitKey, value: 'pro' }
-          : trigger.type === 'trigger_inbound_webhook'
-            ? { hookId: trigger.config.hookId }
-            : { cart_id: 'cart-1' };
-  return [{ atMinutes: 0, name, properties }];
+  return [{ atMinutes: 0, name, properties: sampleEventProperties(trigger) }];
 }
 
 /** The simulator's line for an effect: the registry's `simulate` of its kind. */

@@ -3,33 +3,41 @@ import type { EngineEffect } from '@nudgeflow/engine';
 import { effectFacts } from '@nudgeflow/flow-schema';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
+import { EmailSender } from '../email/email.sender';
+import { ShowCtaEffect } from '../onsite/show-cta.effect';
 import { SmsSender } from '../sms/sms.sender';
-import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
-import { EmailSender } from './email.sender';
-import { RunRepository } from './run.repository';
-import type { RunRow } from './runtime.types';
-import { composeVisitorUpdates, VisitorUpdate } from './visitor-updates';
-
-/** How long a pending on-site message waits for the visitor's next page view. */
-const ONSITE_TTL_HOURS = 72;
+import type { VisitorUpdate } from '../visitors/visitor-updates';
+import { VisitorUpdateEffect } from '../visitors/visitor-update.effect';
+import type { HandedOffEvent } from '../webhooks/system-event-mapping';
+import { EndedRun, SystemEvents } from '../webhooks/system-events';
+import { WebhookEffects } from '../webhooks/webhook.effects';
+import type { RunError, RunRow } from './runtime.types';
 
 /** An action that will fail the same way however often it is retried (bad endpoint, bad payload). */
 export function isPermanent(err: unknown): boolean {
   return err instanceof AppError && err.status >= HttpStatus.BAD_REQUEST && err.status < 500;
 }
 
+type ShowCta = Extract<EngineEffect, { kind: 'show_cta' }>;
+
 /**
- * Performs one effect inside the caller's transaction, which holds the run's row lock and the
- * ledger row: database effects commit with the ledger status (exactly once); an SMTP or SMS send
- * happens while the lock is held, so a cancel cannot commit in between and a crash rolls the ledger back.
+ * The runtime's one way out: the runtime decides (the engine's effects, a run's end), the feature
+ * that owns an effect performs it, with its own tables — on-site messages in onsite, visitor updates
+ * in visitors, webhook messages and system events in webhooks, email and SMS in their folders. No
+ * feature calls back into the runtime. Everything here runs inside the caller's transaction, which
+ * holds the run's row lock and the ledger row: database effects commit with the ledger status
+ * (exactly once); an SMTP or SMS send happens while the lock is held, so a cancel cannot commit in
+ * between and a crash rolls the ledger back.
  */
 @Injectable()
-export class EffectPerformer {
+export class EffectPort {
   constructor(
-    private readonly runs: RunRepository,
+    private readonly visitors: VisitorUpdateEffect,
+    private readonly onsite: ShowCtaEffect,
+    private readonly webhooks: WebhookEffects,
     private readonly email: EmailSender,
-    private readonly webhooks: WebhookDispatcher,
     private readonly sms: SmsSender,
+    private readonly systemEvents: SystemEvents,
   ) {}
 
   /** Effects that are only database writes, so they run in the step's own transaction (registry fact). */
@@ -53,7 +61,7 @@ export class EffectPerformer {
     items: { run: RunRow; effect: EngineEffect }[],
   ): Promise<Record<string, unknown>[]> {
     const byVisitor = new Map<string, VisitorUpdate[]>();
-    const messages: { run: RunRow; effect: Extract<EngineEffect, { kind: 'show_cta' }> }[] = [];
+    const messages: { run: RunRow; effect: ShowCta }[] = [];
     for (const { run, effect } of items) {
       if (effect.kind === 'update_visitor') {
         const list = byVisitor.get(run.visitor_id);
@@ -62,12 +70,8 @@ export class EffectPerformer {
       } else if (effect.kind === 'show_cta') messages.push({ run, effect });
       else throw new Error(`${effect.kind} is not batchable`);
     }
-    const found = await this.runs.updateVisitors(
-      tx,
-      siteId,
-      [...byVisitor].map(([visitorId, updates]) => ({ visitorId, update: composeVisitorUpdates(updates) })),
-    );
-    const ids = await this.runs.insertOnsiteMessages(tx, siteId, messages, ONSITE_TTL_HOURS);
+    const found = await this.visitors.performBatch(tx, siteId, byVisitor);
+    const ids = await this.onsite.performBatch(tx, siteId, messages);
     // Only the two kinds got this far.
     return items.map(({ run, effect }) =>
       effect.kind === 'show_cta'
@@ -79,35 +83,13 @@ export class EffectPerformer {
   async perform(tx: EntityManager, run: RunRow, effect: EngineEffect): Promise<Record<string, unknown>> {
     switch (effect.kind) {
       case 'update_visitor':
-        return { updated: await this.runs.updateVisitor(tx, run.site_id, run.visitor_id, effect) };
+        return await this.visitors.perform(tx, run.site_id, run.visitor_id, effect);
       case 'show_cta':
-        return await this.runs.insertOnsiteMessage(tx, run.site_id, run, effect, ONSITE_TTL_HOURS);
-      case 'send_webhook': {
-        const body = effect.body;
-        const payload =
-          typeof body === 'object' && body !== null && !Array.isArray(body) ? body : { data: body };
-        return await this.webhooks.dispatch(
-          run.site_id,
-          {
-            endpointId: effect.endpointId,
-            eventType: 'flow.send_webhook',
-            payload,
-            idempotencyKey: `run:${effect.idempotencyKey}`,
-          },
-          tx,
-        );
-      }
+        return await this.onsite.perform(tx, run.site_id, run, effect);
+      case 'send_webhook':
+        return await this.webhooks.sendWebhook(tx, run.site_id, effect);
       case 'notify':
-        return await this.webhooks.dispatch(
-          run.site_id,
-          {
-            endpointId: effect.endpointId,
-            eventType: 'flow.notify',
-            payload: { text: effect.text },
-            idempotencyKey: `run:${effect.idempotencyKey}`,
-          },
-          tx,
-        );
+        return await this.webhooks.notify(tx, run.site_id, effect);
       case 'send_email':
         return await this.email.send(run.site_id, effect);
       case 'send_sms':
@@ -117,5 +99,24 @@ export class EffectPerformer {
         return _never;
       }
     }
+  }
+
+  /**
+   * A run ended (`status` its new status, `seq` its seq after the transition): run.completed /
+   * run.failed to subscribed webhook endpoints, committed with the transition.
+   */
+  runEnded(
+    tx: EntityManager,
+    run: EndedRun,
+    status: string | null,
+    seq: number,
+    error?: RunError | null,
+  ): Promise<void> {
+    return this.systemEvents.runEnded(tx, run, status, seq, error);
+  }
+
+  /** Events handed to the trigger job: visitor.identified, cta.converted, committed with the job. */
+  eventsHandedOff(tx: EntityManager, siteId: string, events: HandedOffEvent[]): Promise<void> {
+    return this.systemEvents.fromEvents(tx, siteId, events);
   }
 }

@@ -3,7 +3,7 @@ import type { EngineEffect } from '@nudgeflow/engine';
 import { createTransport, Transporter } from 'nodemailer';
 import { notFound } from '../common/app-error';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { EmailSenderRepository } from '../email/email-sender.repository';
+import { EmailSenderRepository } from './email-sender.repository';
 
 export class EmailNotConfiguredError extends Error {
   readonly code = 'SMTP_NOT_CONFIGURED';
