@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /**
- * Each table belongs to one feature folder; a repository (`*.repository.ts`) or SQL fragment
- * (`*.sql.ts`) names only its own feature's tables. Another feature's rows are read through the
+ * Each table belongs to one feature folder; every source file (repositories, SQL fragments, and any
+ * other file that holds SQL) names only its own feature's tables. Another feature's rows are read through the
  * owner's interface: its repository, or a fragment it lends to a statement that must stay one round
  * trip (`visitors/visitor.sql.ts`, `auth/membership.sql.ts`).
  */
@@ -70,10 +70,30 @@ const ALLOWED: Record<string, { tables: string[]; why: string }> = {
   // today and shrinks as they move.
   'analytics/funnel.repository.ts': { tables: ['events'], why: 'pending: analytics rewrite' },
   'analytics/reports.repository.ts': { tables: ['flows'], why: 'pending: analytics rewrite' },
-  'analytics/rollup.repository.ts': {
-    tables: ['account_sites', 'events', 'run_steps', 'runs', 'sites'],
-    why: 'pending: analytics rewrite',
+  'analytics/rollup.repository.ts': { tables: ['account_sites', 'sites'], why: 'pending: analytics' },
+  // The rollup pass aggregates other features' rows in SQL (events, runs and their steps): the read
+  // model is built where the rows are. Pending: the owners lending these reads as fragments.
+  'analytics/breakdowns.ts': { tables: ['events'], why: 'pending: analytics reads events in SQL' },
+  'analytics/funnel-rollup.ts': { tables: ['events', 'sites'], why: 'pending: analytics' },
+  'analytics/rollup-live.ts': { tables: ['events', 'run_steps', 'runs'], why: 'pending: analytics' },
+  'analytics/rollup-pass.ts': { tables: ['run_steps', 'runs', 'sites'], why: 'pending: analytics' },
+  'analytics/rollup-rerun.ts': { tables: ['events', 'run_steps', 'runs'], why: 'pending: analytics' },
+  // The fold writes the profiles its events make (visitors, identities) and hands events to the
+  // runtime in the same transaction; the write path probes identities in its one statement. Pending:
+  // the fold moving to visitors/ with the ingest path's tuning done.
+  'ingest/profile-fold.ts': {
+    tables: ['sites', 'trigger_handoffs', 'visitor_identities', 'visitors'],
+    why: 'pending: the fold belongs with visitors',
   },
+  'ingest/write-statement.ts': { tables: ['visitor_identities'], why: 'write path: one statement' },
+  // Set-up tools, not features: the demo seed and the command-line tools create or look up sites and
+  // keys directly.
+  'database/seed.ts': {
+    tables: ['account_sites', 'accounts', 'memberships', 'site_keys', 'sites', 'users'],
+    why: 'demo seed',
+  },
+  'demo/simulate-cli.ts': { tables: ['site_keys'], why: 'command-line tool' },
+  'ingest/import-cli.ts': { tables: ['sites'], why: 'command-line tool' },
   'backtest/backtest.repository.ts': {
     tables: ['cta_versions', 'ctas', 'events', 'sites', 'visitors'],
     why: 'pending: backtest rewrite',
@@ -115,7 +135,7 @@ function tablesNamed(source: string, known: Set<string>): string[] {
 
 describe('table ownership', () => {
   const known = migratedTables();
-  const sqlFiles = files(SRC, (n) => n.endsWith('.repository.ts') || n.endsWith('.sql.ts'));
+  const sqlFiles = files(SRC, (n) => n.endsWith('.ts') && !n.endsWith('.spec.ts'));
 
   it('gives every migrated table one owner, and owns only tables that exist', () => {
     expect([...known].filter((t) => !ownerOf(t))).toEqual([]);
@@ -134,7 +154,7 @@ describe('table ownership', () => {
     expect(tablesNamed(source, known)).toEqual(['run_inbox', 'run_steps', 'runs', 'visitors']);
   });
 
-  it("lets each repository and SQL fragment name only its own feature's tables (and the listed reads)", () => {
+  it("lets each source file name only its own feature's tables (and the listed reads)", () => {
     expect(sqlFiles.length).toBeGreaterThan(20);
     const foreign: Record<string, string[]> = {};
     for (const file of sqlFiles) {
