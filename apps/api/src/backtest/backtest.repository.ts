@@ -214,12 +214,12 @@ export class BacktestRepository {
     window: { from: Date; to: Date; first: string; last: string },
     after: { visitorId: string; tsKey: string; id: string } | null,
     limit: number,
-  ): Promise<(StoredEvent & { ts: Date; ts_key: string })[]> {
+  ): Promise<(StoredEvent & { ts: Date; ts_key: string; traits: Record<string, unknown> | null })[]> {
     // The keyset's ts goes back as text: a JS Date would drop the microseconds.
     return queryRows(
       this.db,
       `SELECT e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts, e.ts::text AS ts_key,
-              e.properties, e.context, e.is_bot
+              e.properties, e.context, e.is_bot, CASE WHEN e.type = 'identify' THEN e.traits END AS traits
          FROM events e
         WHERE e.site_id = $1 AND e.ts >= $2 AND e.ts < $3 AND e.visitor_id >= $4::uuid AND e.visitor_id <= $5::uuid
           AND ($6::uuid IS NULL OR (e.visitor_id, e.ts, e.id) > ($6::uuid, $7::timestamptz, $8::bigint))
@@ -245,6 +245,54 @@ export class BacktestRepository {
               coalesce(is_bot, false) AS is_bot
          FROM visitors WHERE site_id = $1 AND id = ANY($2::uuid[])`,
       [siteId, ids],
+    );
+  }
+
+  /**
+   * The fold's trait changes of these visitors since `from` (to now, past the window's end: today's
+   * profile holds them all), in (visitor, ts, id) order, to rebuild each profile as the window opened.
+   */
+  async traitChanges(
+    siteId: string,
+    visitorIds: string[],
+    from: Date,
+  ): Promise<{ visitor_id: string; ts: Date; id: string; key: string; previous: unknown }[]> {
+    return queryRows(
+      this.db,
+      `SELECT e.visitor_id, e.ts, e.id::text AS id, e.properties ->> 'key' AS key, e.properties -> 'previous' AS previous
+         FROM events e
+        WHERE e.site_id = $1 AND e.visitor_id = ANY($2::uuid[]) AND e.ts >= $3 AND e.name = '$trait_changed'
+        ORDER BY e.visitor_id, e.ts, e.id`,
+      [siteId, visitorIds, from.toISOString()],
+    );
+  }
+
+  /**
+   * Visitors merged into these ones (`visitors_merged_idx`), with the first event of the profile they
+   * went into that carried one of their identities since `from`: the identify (or alias) that merged
+   * them. No such event: merged before the window.
+   */
+  async mergesInto(
+    siteId: string,
+    visitorIds: string[],
+    from: Date,
+  ): Promise<
+    { into_id: string; traits: Record<string, unknown> | null; ts: Date | null; event_id: string | null }[]
+  > {
+    return queryRows(
+      this.db,
+      `SELECT m.merged_into AS into_id, m.traits, x.ts, x.id::text AS event_id
+         FROM visitors m
+         LEFT JOIN LATERAL (
+           SELECT e.ts, e.id FROM events e
+            WHERE e.site_id = $1 AND e.visitor_id = m.merged_into AND e.ts >= $3
+              AND e.type IN ('identify', 'alias')
+              AND (e.anonymous_id = ANY(m.anonymous_ids)
+                   OR (e.type = 'alias' AND (e.properties ->> 'previousId' = m.user_id
+                                            OR e.properties ->> 'previousId' = ANY(m.anonymous_ids))))
+            ORDER BY e.ts, e.id LIMIT 1) x ON true
+        WHERE m.site_id = $1 AND m.merged_into = ANY($2::uuid[])`,
+      [siteId, visitorIds, from.toISOString()],
     );
   }
 
