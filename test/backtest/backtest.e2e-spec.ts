@@ -462,8 +462,8 @@ describe('backtest (real API, worker, PostgreSQL and Redis)', () => {
       maxConcurrent: fc.integer({ min: 1, max: 2 }),
       exitOnD: fc.boolean(),
       goalOnC: fc.boolean(),
-      /** Quiet hours ending at the boundary: outbound steps before it wait for it. */
-      quiet: fc.boolean(),
+      /** Quiet hours ending at the boundary: outbound steps before it wait for it (the case then lasts past it). */
+      quiet: fc.constantFrom(false, false, true),
     });
     /**
      * Three people: `u` identified as a user from the start; `a` anonymous until it identifies as the
@@ -485,16 +485,20 @@ describe('backtest (real API, worker, PostgreSQL and Redis)', () => {
     type Ev = Omit<typeof eventArb extends fc.Arbitrary<infer T> ? T : never, 'name'> & {
       name: string;
       alias?: boolean;
+      /** An identify's traits instead of `plan` and `email`. */
+      traits?: Record<string, unknown>;
     };
     /** `a` joins `u`'s user: an identify with u's userId, or an alias of a's anonymous id to it. */
     const mergeArb = fc.record({
       at: fc.nat({ max: 9 }),
       alias: fc.boolean(),
       gap: fc.constantFrom<number>(1, 2),
+      plan: fc.constantFrom('pro', 'free'),
+      email: fc.boolean(),
     });
     const message = (e: Ev, ids: Record<string, { anon: string; user: string | null }>, tag: string) => {
       const { anon, user } = ids[e.who];
-      const traits = {
+      const traits = e.traits ?? {
         plan: e.plan,
         ...(e.email ? { email: `${e.who}-${anon.slice(0, 8)}@example.com` } : {}),
       };
@@ -560,6 +564,71 @@ describe('backtest (real API, worker, PostgreSQL and Redis)', () => {
       }
     };
 
+    type Gen<A> = A extends fc.Arbitrary<infer T> ? T : never;
+    type Example = [Gen<typeof flowArb>, Gen<typeof eventArb>[], Gen<typeof mergeArb> | null];
+    const settingsOf = (reEntry: Record<string, unknown>) => ({
+      filtered: false,
+      goalNode: false,
+      reEntry,
+      maxConcurrent: 2,
+      exitOnD: false,
+      goalOnC: false,
+      quiet: false,
+    });
+    const ev = (who: Ev['who'], name: Gen<typeof eventArb>['name'], gap: number): Gen<typeof eventArb> => ({
+      who,
+      name,
+      p: 0,
+      cart: 'k1',
+      plan: 'free',
+      email: false,
+      gap,
+    });
+    /**
+     * Always run: `u` goes through a `plan = pro` check before and after `a` (pro, with an email)
+     * merges into it. Before the merge u has no plan (no); after it u has a's plan and email (yes: a mail).
+     */
+    const mergeExample: Example = [
+      {
+        ...settingsOf({ mode: 'every_time' }),
+        body: (b) => {
+          const c = add(b, 'c', 'condition', {
+            group: {
+              kind: 'group',
+              combinator: 'and',
+              rules: [{ kind: 'rule', source: 'trait', key: 'plan', operator: 'eq', value: 'pro' }],
+            },
+          });
+          b.edges.push(
+            [c, 'yes', add(b, 'm', 'send_email', email(b))],
+            [c, 'no', add(b, 'u', 'update_visitor', { addTags: ['seen'] })],
+          );
+          return c;
+        },
+      },
+      [ev('u', 'a', 1), ev('u', 'a', 1)],
+      { at: 1, alias: false, gap: 1, plan: 'pro', email: true },
+    ];
+    /**
+     * Always run: a 2 s wait fires between the enrolment and `b` (3.5 s later), which then meets the
+     * wait-for-event (6 s timeout); a wait that fired late would still be waiting when `b` came.
+     */
+    const waitsExample: Example = [
+      {
+        ...settingsOf({ mode: 'once' }),
+        body: chain('w', 'wait', () => ({ mode: 'duration', duration: seconds(2) }))((b) => {
+          const w = add(b, 'wfe', 'wait_for_event', { event: 'b', filters: [], timeout: seconds(6) });
+          b.edges.push(
+            [w, 'matched', add(b, 'h', 'send_webhook', webhook(b))],
+            [w, 'timeout', add(b, 'x', 'exit', {})],
+          );
+          return w;
+        }),
+      },
+      [ev('u', 'a', 0.5), ev('u', 'b', 3.5)],
+      null,
+    ];
+
     it('for generated flows and event histories with waits, merges, windows and quiet hours (fast-check)', async () => {
       let withRuns = 0;
       let merged = 0;
@@ -609,19 +678,28 @@ describe('backtest (real API, worker, PostgreSQL and Redis)', () => {
             const mailsBefore = ctx.rx.mails.length;
             const hooksBefore = ctx.rx.hooks.length;
             const from = (await stack.db.query<{ t: Date }>(`SELECT clock_timestamp() AS t`)).rows[0].t;
-            // `u` is a known user before anything else happens; `a` merges into it where `merge` says.
-            const history: Ev[] = [
-              { who: 'u', name: 'identify', p: 0, cart: 'k1', plan: 'free', email: false, gap: 0 },
-              ...events,
-            ];
-            if (merge)
-              history.splice(Math.min(1 + merge.at, history.length), 0, {
-                ...history[0],
+            // `u` is a known user (no traits yet) before anything else happens; with a merge, `a` first
+            // identifies anonymously with traits that `u`'s profile gains where it lacks them.
+            const base: Ev = {
+              who: 'u',
+              name: 'identify',
+              p: 0,
+              cart: 'k1',
+              plan: 'free',
+              email: false,
+              gap: 0,
+            };
+            const history: Ev[] = [{ ...base, traits: {} }, ...events];
+            if (merge) {
+              history.splice(1, 0, { ...base, who: 'a', plan: merge.plan, email: merge.email });
+              history.splice(Math.min(2 + merge.at, history.length), 0, {
+                ...base,
                 who: 'a',
                 name: 'merge',
                 alias: merge.alias,
                 gap: merge.gap,
               });
+            }
             let at = Date.now();
             for (const e of history) {
               at = await clearInstant(p.siteId, at + e.gap * 1000, hazards);
@@ -683,7 +761,11 @@ describe('backtest (real API, worker, PostgreSQL and Redis)', () => {
             if (m.rowCount) merged += 1;
           },
         ),
-        { numRuns: Number(process.env.BACKTEST_PROPERTY_RUNS ?? 8), endOnFailure: true },
+        {
+          numRuns: Number(process.env.BACKTEST_PROPERTY_RUNS ?? 5),
+          endOnFailure: true,
+          examples: [mergeExample, waitsExample],
+        },
       );
       // The comparison is not vacuous: histories enrol runs, and some merge profiles.
       expect(withRuns).toBeGreaterThan(0);
