@@ -32,6 +32,7 @@ import { IdentityVerification1764300800100 } from './1764300800100-identity-veri
 import { Backtests1764300900200 } from './1764300900200-backtests';
 import { RunHoldout1764300900300 } from './1764300900300-run-holdout';
 import { AnalyticsCompact1764300900400 } from './1764300900400-analytics-compact';
+import { EventsTraitChanges1764300900500 } from './1764300900500-events-trait-changes';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   Backtests1764300900200,
   RunHoldout1764300900300,
   AnalyticsCompact1764300900400,
+  EventsTraitChanges1764300900500,
 ];
