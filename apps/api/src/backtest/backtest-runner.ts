@@ -111,9 +111,19 @@ export class BacktestRunner {
   ): Promise<void> {
     const siteId = spec.site_id;
     const profiles = new Map((await this.repo.visitors(siteId, visitors)).map((v) => [v.id, v]));
-    // Profiles as the window opened, changed by each identify and merge as the fold changed them.
+    // Profiles as the window opened, changed by each identify and merge as the fold changed them. Only
+    // a visitor with traits can have had identify changes, and only a user can have had others merged in.
+    const withTraits = visitors.filter((id) => Object.keys(profiles.get(id)?.traits ?? {}).length > 0);
+    const users = visitors.filter((id) => profiles.get(id)?.user_id);
     const changes = new Map<string, TraitChangeRow[]>();
-    for (const c of await this.repo.traitChanges(siteId, visitors, spec.window_from)) {
+    const changeRows = withTraits.length
+      ? await this.repo.traitChanges(siteId, withTraits, spec.window_from)
+      : [];
+    /** Source event's message id → the traits its identify changed (`<messageId>:trait:<key>`). */
+    const identified = new Map<string, Record<string, unknown>>();
+    for (const c of changeRows) {
+      const source = c.message_id.slice(0, c.message_id.lastIndexOf(':trait:'));
+      identified.set(source, { ...identified.get(source), [c.key]: c.value });
       const list = changes.get(c.visitor_id) ?? [];
       list.push({ ts: c.ts.getTime(), id: BigInt(c.id), key: c.key, previous: c.previous });
       changes.set(c.visitor_id, list);
@@ -121,7 +131,8 @@ export class BacktestRunner {
     const merges = new Map<string, MergeRow[]>();
     /** Event id → traits of the visitors that event merged in. */
     const mergedAt = new Map<string, Record<string, unknown>[]>();
-    for (const m of await this.repo.mergesInto(siteId, visitors, spec.window_from)) {
+    const mergeRows = users.length ? await this.repo.mergesInto(siteId, users, spec.window_from) : [];
+    for (const m of mergeRows) {
       const traits = m.traits ?? {};
       const at = m.ts && m.event_id ? { ts: m.ts.getTime(), id: BigInt(m.event_id) } : null;
       merges.set(m.into_id, [...(merges.get(m.into_id) ?? []), { traits, at }]);
@@ -158,7 +169,7 @@ export class BacktestRunner {
         const merged = mergedAt.get(row.id);
         replay?.feed({
           ...(merged ? { merged } : {}),
-          ...(row.type === 'identify' && row.traits ? { identify: row.traits } : {}),
+          ...(identified.has(row.message_id) ? { identify: identified.get(row.message_id) } : {}),
           id: row.id,
           ts: row.ts.getTime(),
           event: toEngineEvent(row),

@@ -214,12 +214,12 @@ export class BacktestRepository {
     window: { from: Date; to: Date; first: string; last: string },
     after: { visitorId: string; tsKey: string; id: string } | null,
     limit: number,
-  ): Promise<(StoredEvent & { ts: Date; ts_key: string; traits: Record<string, unknown> | null })[]> {
+  ): Promise<(StoredEvent & { ts: Date; ts_key: string })[]> {
     // The keyset's ts goes back as text: a JS Date would drop the microseconds.
     return queryRows(
       this.db,
       `SELECT e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts, e.ts::text AS ts_key,
-              e.properties, e.context, e.is_bot, CASE WHEN e.type = 'identify' THEN e.traits END AS traits
+              e.properties, e.context, e.is_bot
          FROM events e
         WHERE e.site_id = $1 AND e.ts >= $2 AND e.ts < $3 AND e.visitor_id >= $4::uuid AND e.visitor_id <= $5::uuid
           AND ($6::uuid IS NULL OR (e.visitor_id, e.ts, e.id) > ($6::uuid, $7::timestamptz, $8::bigint))
@@ -256,10 +256,21 @@ export class BacktestRepository {
     siteId: string,
     visitorIds: string[],
     from: Date,
-  ): Promise<{ visitor_id: string; ts: Date; id: string; key: string; previous: unknown }[]> {
+  ): Promise<
+    {
+      visitor_id: string;
+      ts: Date;
+      id: string;
+      message_id: string;
+      key: string;
+      value: unknown;
+      previous: unknown;
+    }[]
+  > {
     return queryRows(
       this.db,
-      `SELECT e.visitor_id, e.ts, e.id::text AS id, e.properties ->> 'key' AS key, e.properties -> 'previous' AS previous
+      `SELECT e.visitor_id, e.ts, e.id::text AS id, e.message_id, e.properties ->> 'key' AS key,
+              e.properties -> 'value' AS value, e.properties -> 'previous' AS previous
          FROM events e
         WHERE e.site_id = $1 AND e.visitor_id = ANY($2::uuid[]) AND e.ts >= $3 AND e.name = '$trait_changed'
         ORDER BY e.visitor_id, e.ts, e.id`,

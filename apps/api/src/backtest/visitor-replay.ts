@@ -43,7 +43,7 @@ export interface ReplayEvent {
   /** The `$webhook` view of an inbound hook's event, which only triggers see. */
   webhookView?: FlowEvent;
   isBot: boolean;
-  /** An identify's traits: the fold merges them into the profile before flows see the event. */
+  /** The traits an identify changed (the fold's `$trait_changed`): set before flows see the event. */
   identify?: Record<string, unknown>;
   /** Traits of the visitors this event merged into this one (identify/alias), applied first. */
   merged?: Record<string, unknown>[];
