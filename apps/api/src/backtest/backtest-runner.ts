@@ -2,6 +2,7 @@ import { compileFlow } from '@nudgeflow/engine';
 import { inboundWebhookEvent, toEngineEvent, toVisitorSnapshot } from '../runtime/engine-event';
 import type { BacktestRepository, BacktestSpec } from './backtest.repository';
 import { BacktestTally, emptyResult } from './backtest-tally';
+import { traitsAtWindowStart, type MergeRow, type TraitChangeRow } from './profile-timeline';
 import { VisitorReplay, type ReplayCaps, type ReplayFlow } from './visitor-replay';
 
 export interface SliceOptions {
@@ -110,6 +111,33 @@ export class BacktestRunner {
   ): Promise<void> {
     const siteId = spec.site_id;
     const profiles = new Map((await this.repo.visitors(siteId, visitors)).map((v) => [v.id, v]));
+    // Profiles as the window opened, changed by each identify and merge as the fold changed them. Only
+    // a visitor with traits can have had identify changes, and only a user can have had others merged in.
+    const withTraits = visitors.filter((id) => Object.keys(profiles.get(id)?.traits ?? {}).length > 0);
+    const users = visitors.filter((id) => profiles.get(id)?.user_id);
+    const changes = new Map<string, TraitChangeRow[]>();
+    const changeRows = withTraits.length
+      ? await this.repo.traitChanges(siteId, withTraits, spec.window_from)
+      : [];
+    /** Source event's message id → the traits its identify changed (`<messageId>:trait:<key>`). */
+    const identified = new Map<string, Record<string, unknown>>();
+    for (const c of changeRows) {
+      const source = c.message_id.slice(0, c.message_id.lastIndexOf(':trait:'));
+      identified.set(source, { ...identified.get(source), [c.key]: c.value });
+      const list = changes.get(c.visitor_id) ?? [];
+      list.push({ ts: c.ts.getTime(), id: BigInt(c.id), key: c.key, previous: c.previous });
+      changes.set(c.visitor_id, list);
+    }
+    const merges = new Map<string, MergeRow[]>();
+    /** Event id → traits of the visitors that event merged in. */
+    const mergedAt = new Map<string, Record<string, unknown>[]>();
+    const mergeRows = users.length ? await this.repo.mergesInto(siteId, users, spec.window_from) : [];
+    for (const m of mergeRows) {
+      const traits = m.traits ?? {};
+      const at = m.ts && m.event_id ? { ts: m.ts.getTime(), id: BigInt(m.event_id) } : null;
+      merges.set(m.into_id, [...(merges.get(m.into_id) ?? []), { traits, at }]);
+      if (m.event_id) mergedAt.set(m.event_id, [...(mergedAt.get(m.event_id) ?? []), traits]);
+    }
     const end = spec.window_to.getTime();
     const range = {
       from: spec.window_from,
@@ -129,10 +157,19 @@ export class BacktestRunner {
           current = row.visitor_id;
           const profile = profiles.get(current);
           bot = profile?.is_bot ?? false;
-          replay = new VisitorReplay(flow, current, toVisitorSnapshot(profile, current), tally);
+          const snapshot = toVisitorSnapshot(profile, current);
+          snapshot.traits = traitsAtWindowStart(
+            (snapshot.traits ?? {}) as Record<string, unknown>,
+            changes.get(current) ?? [],
+            merges.get(current) ?? [],
+          );
+          replay = new VisitorReplay(flow, current, snapshot, tally);
         }
         const webhookView = inboundWebhookEvent(row);
+        const merged = mergedAt.get(row.id);
         replay?.feed({
+          ...(merged ? { merged } : {}),
+          ...(identified.has(row.message_id) ? { identify: identified.get(row.message_id) } : {}),
           id: row.id,
           ts: row.ts.getTime(),
           event: toEngineEvent(row),

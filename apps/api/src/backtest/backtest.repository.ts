@@ -248,6 +248,65 @@ export class BacktestRepository {
     );
   }
 
+  /**
+   * The fold's trait changes of these visitors since `from` (to now, past the window's end: today's
+   * profile holds them all), in (visitor, ts, id) order, to rebuild each profile as the window opened.
+   */
+  async traitChanges(
+    siteId: string,
+    visitorIds: string[],
+    from: Date,
+  ): Promise<
+    {
+      visitor_id: string;
+      ts: Date;
+      id: string;
+      message_id: string;
+      key: string;
+      value: unknown;
+      previous: unknown;
+    }[]
+  > {
+    return queryRows(
+      this.db,
+      `SELECT e.visitor_id, e.ts, e.id::text AS id, e.message_id, e.properties ->> 'key' AS key,
+              e.properties -> 'value' AS value, e.properties -> 'previous' AS previous
+         FROM events e
+        WHERE e.site_id = $1 AND e.visitor_id = ANY($2::uuid[]) AND e.ts >= $3 AND e.name = '$trait_changed'
+        ORDER BY e.visitor_id, e.ts, e.id`,
+      [siteId, visitorIds, from.toISOString()],
+    );
+  }
+
+  /**
+   * Visitors merged into these ones (`visitors_merged_idx`), with the first event of the profile they
+   * went into that carried one of their identities since `from`: the identify (or alias) that merged
+   * them. No such event: merged before the window.
+   */
+  async mergesInto(
+    siteId: string,
+    visitorIds: string[],
+    from: Date,
+  ): Promise<
+    { into_id: string; traits: Record<string, unknown> | null; ts: Date | null; event_id: string | null }[]
+  > {
+    return queryRows(
+      this.db,
+      `SELECT m.merged_into AS into_id, m.traits, x.ts, x.id::text AS event_id
+         FROM visitors m
+         LEFT JOIN LATERAL (
+           SELECT e.ts, e.id FROM events e
+            WHERE e.site_id = $1 AND e.visitor_id = m.merged_into AND e.ts >= $3
+              AND e.type IN ('identify', 'alias')
+              AND (e.anonymous_id = ANY(m.anonymous_ids)
+                   OR (e.type = 'alias' AND (e.properties ->> 'previousId' = m.user_id
+                                            OR e.properties ->> 'previousId' = ANY(m.anonymous_ids))))
+            ORDER BY e.ts, e.id LIMIT 1) x ON true
+        WHERE m.site_id = $1 AND m.merged_into = ANY($2::uuid[])`,
+      [siteId, visitorIds, from.toISOString()],
+    );
+  }
+
   /** The caps of the site's CTAs with these ids: the published version's, else the draft's. */
   async ctaCaps(siteId: string, ctaIds: string[]): Promise<{ id: string; caps: unknown }[]> {
     if (!ctaIds.length) return [];

@@ -14,6 +14,7 @@ import {
 } from '@nudgeflow/engine';
 import { isTriggerNode, type TriggerNode } from '@nudgeflow/engine';
 import { BacktestTally, type ReplayPath } from './backtest-tally';
+import { foldTraits } from './profile-timeline';
 
 /** The frequency caps of a CTA that the backtest applies to `show_cta` (the decision API's own caps). */
 export interface ReplayCaps {
@@ -42,6 +43,10 @@ export interface ReplayEvent {
   /** The `$webhook` view of an inbound hook's event, which only triggers see. */
   webhookView?: FlowEvent;
   isBot: boolean;
+  /** The traits an identify changed (the fold's `$trait_changed`): set before flows see the event. */
+  identify?: Record<string, unknown>;
+  /** Traits of the visitors this event merged into this one (identify/alias), applied first. */
+  merged?: Record<string, unknown>[];
 }
 
 interface ActiveRun {
@@ -93,6 +98,14 @@ export class VisitorReplay {
   feed(e: ReplayEvent): void {
     this.events += 1;
     this.fireDue(e.ts);
+    if (e.identify || e.merged) {
+      const traits = foldTraits(
+        (this.visitor.traits ?? {}) as Record<string, unknown>,
+        e.merged ?? [],
+        e.identify ?? null,
+      );
+      this.visitor = { ...this.visitor, traits: traits as VisitorSnapshot['traits'] };
+    }
     if (e.isBot) return;
     this.logCta(e.event, e.ts);
     // As the trigger job does it: the event goes to the inbox of the waiting runs that listen for it,

@@ -32,6 +32,7 @@ import { IdentityVerification1764300800100 } from './1764300800100-identity-veri
 import { Backtests1764300900200 } from './1764300900200-backtests';
 import { RunHoldout1764300900300 } from './1764300900300-run-holdout';
 import { AnalyticsCompact1764300900400 } from './1764300900400-analytics-compact';
+import { EventsTraitChanges1764300900500 } from './1764300900500-events-trait-changes';
 import { AnalyticsPackedBreakdowns1764300900600 } from './1764300900600-analytics-packed-breakdowns';
 import { AnalyticsIntCounts1764300900700 } from './1764300900700-analytics-int-counts';
 
@@ -71,6 +72,7 @@ export const MIGRATIONS = [
   Backtests1764300900200,
   RunHoldout1764300900300,
   AnalyticsCompact1764300900400,
+  EventsTraitChanges1764300900500,
   AnalyticsPackedBreakdowns1764300900600,
   AnalyticsIntCounts1764300900700,
 ];
