@@ -4,7 +4,7 @@ import { Queryable, queryRows } from '../database/sql';
 import type { TimelineRow, VisitorEventSource } from '../visitors/visitor-events';
 import { visitorOfEventJoin } from '../visitors/visitor.sql';
 
-/** An event as the trigger job reads it (the runtime's `StoredEvent`). */
+/** An event as the trigger job reads it (the runtime names it `StoredEvent`). */
 export interface TriggerEventRow {
   id: string;
   visitor_id: string;

@@ -5,19 +5,10 @@ import {
   type FlowEvent,
   type VisitorSnapshot,
 } from '@nudgeflow/engine';
+import type { TriggerEventRow } from '../ingest/ingested-events.repository';
 
-/** The columns of an `events` row the runtime reads. */
-export interface StoredEvent {
-  id: string;
-  visitor_id: string;
-  message_id: string;
-  type: string;
-  name: string;
-  ts: Date | string;
-  properties: Record<string, unknown> | null;
-  context: Record<string, unknown> | null;
-  is_bot: boolean;
-}
+/** The columns of an `events` row the runtime reads (ingest's read for the trigger job). */
+export type StoredEvent = TriggerEventRow;
 
 /** An ingested event as the engine sees it (`toFlowEvent`, shared with the builder's simulator). */
 export function toEngineEvent(row: StoredEvent): FlowEvent {
