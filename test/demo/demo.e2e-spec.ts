@@ -1,7 +1,7 @@
 /**
  * The living demo, as `npm run demo` runs it, from a fresh database: the seed (user, site, write key),
  * the API and worker with the demo shop on, the demo content put on the site through the marketer API,
- * then the traffic simulator for 60 seconds at its default rate. In Chromium: the flows list shows
+ * then the traffic simulator for 20 seconds at three times its default rate (the visits of a default minute). In Chromium: the flows list shows
  * visitors entered in every template, the abandoned-cart canvas shows counts on at least four steps,
  * the reports show real-time visitors, the webhook delivery log shows successful deliveries, and the
  * demo shop shows a CTA; the populated screens lay out at 1280×720 and 1920×1080 (the runs, settings and
@@ -24,7 +24,8 @@ import { siblingDatabaseUrl, TEST_REDIS_URL } from '../support/test-env';
 const ROOT = resolve(__dirname, '../..');
 const DATABASE_URL = process.env.DEMO_DATABASE_URL ?? siblingDatabaseUrl('demo');
 const OUTPUT_DIR = resolve(ROOT, 'test-output/demo');
-const SIMULATE_SECONDS = 60;
+const SIMULATE_SECONDS = 20;
+const SIMULATE_RATE = 90;
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const TEMPLATES = [
@@ -126,6 +127,8 @@ describe('the living demo', () => {
         api.url,
         '--duration',
         String(SIMULATE_SECONDS),
+        '--rate',
+        String(SIMULATE_RATE),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -135,7 +138,7 @@ describe('the living demo', () => {
     const code = await new Promise<number | null>((r) => sim.on('exit', r));
     expect([code, out]).toEqual([0, expect.stringContaining('simulator: done')]);
     const stats = JSON.parse(/simulator: done (.*)$/m.exec(out)?.[1] ?? '{}') as Record<string, number>;
-    // 30 visits a minute by default; a visit ends a few seconds after it starts.
+    // 90 visits a minute for 20 s; a visit ends a few seconds after it starts.
     expect(stats.visits).toBeGreaterThanOrEqual(25);
     expect(stats.errors).toBe(0);
     expect(stats.ctasSeen).toBeGreaterThan(0);

@@ -147,6 +147,8 @@ export function stackEnv(receivers: Receivers, extra: Record<string, string> = {
     RUNTIME_RETRY_BASE_MS: '100',
     RUNTIME_RETRY_MAX_MS: '400',
     RUNTIME_EFFECT_ATTEMPTS: '3',
+    // A SIGKILLed worker's jobs run again after ~2× this (BullMQ's stalled check), not a minute.
+    QUEUE_LOCK_MS: '10000',
     ...extra,
   };
 }

@@ -18,6 +18,8 @@ export function applyTestEnv(): void {
   process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
   process.env.SCHEDULE_MAINTENANCE = 'false';
   process.env.OPERATOR_EMAILS = 'operator@nudgeflow.test';
+  // Suites sign up hundreds of users; the cost of a hash is not what they test.
+  process.env.PASSWORD_HASH_COST = process.env.PASSWORD_HASH_COST ?? 'test';
 }
 
 applyTestEnv();

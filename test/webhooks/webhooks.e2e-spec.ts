@@ -17,6 +17,8 @@ const ENV = {
   WEBHOOK_DISABLE_AFTER_SECONDS: '4',
   WEBHOOK_TIMEOUT_MS: '3000',
   SECRETS_KEY: 'test-secrets-key-for-webhooks-e2e',
+  // The SIGKILL test waits for BullMQ to see the dead worker's job stalled: ~2× this, not a minute.
+  QUEUE_LOCK_MS: '10000',
 };
 
 interface EndpointCreated {

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import * as argon2 from 'argon2';
 import { conflict, tooManyRequests, unauthorized } from '../common/app-error';
 import { randomToken, sha256 } from '../common/tokens';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter } from '../redis/rate-limiter';
 import { LoginInput, SignupInput } from './auth.schemas';
+import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 import { UserRepository, UserRow } from './user.repository';
 
@@ -15,20 +15,18 @@ export interface AuthResult {
   expiresIn: number;
 }
 
-// Verifying against a fixed hash when the email is unknown keeps login timing the same either way.
-const DUMMY_HASH = argon2.hash('nudgeflow-timing-equaliser');
-
 @Injectable()
 export class AuthService {
   constructor(
     private readonly users: UserRepository,
     private readonly tokens: TokenService,
     private readonly limiter: RateLimiter,
+    private readonly passwords: PasswordHasher,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
   ) {}
 
   async signup(input: SignupInput): Promise<AuthResult & { accountId: string }> {
-    const passwordHash = await argon2.hash(input.password);
+    const passwordHash = await this.passwords.hash(input.password);
     const created = await this.users.transaction((tx) =>
       this.users.createWithAccount(
         {
@@ -66,9 +64,7 @@ export class AuthService {
     if (!byEmail.allowed && this.cfg.LOGIN_SLOWDOWN_MS > 0)
       await new Promise((r) => setTimeout(r, this.cfg.LOGIN_SLOWDOWN_MS));
     const user = await this.users.findByEmail(email);
-    const ok = user
-      ? await argon2.verify(user.password_hash, input.password)
-      : await argon2.verify(await DUMMY_HASH, 'x');
+    const ok = await this.passwords.verify(user?.password_hash, input.password);
     if (!user || !ok) throw unauthorized('INVALID_CREDENTIALS', 'email or password is wrong');
     await this.limiter.reset(`login:pair:${email}:${ip}`, window);
     return this.issue(user);

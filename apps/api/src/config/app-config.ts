@@ -36,6 +36,8 @@ export const configSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** Delay added to a login for an email that failed too often from anywhere (slowed, never locked). */
   LOGIN_SLOWDOWN_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  /** argon2id cost of new password hashes: `test` is cheap, for test suites only (refused in production). */
+  PASSWORD_HASH_COST: z.enum(['standard', 'test']).default('standard'),
   OPERATOR_EMAILS: csv.default([]),
   /**
    * Which peers' X-Forwarded-For is believed for the client address (login limits): `loopback` (a
@@ -51,6 +53,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BUILDER_DIST: z.string().default('apps/builder/dist'),
   EMBED_DIST: z.string().default('libs/embed/dist'),
+  /** BullMQ job lock and stalled-job check: a dead worker's job runs again within about twice this. */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   /** A backtest job replays pages of visitors for about this long, then re-enqueues itself (fairness). */
   BACKTEST_SLICE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
@@ -99,6 +103,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const cfg = parsed.data;
   if (!cfg.JWT_SECRET && cfg.NODE_ENV === 'production') {
     throw new ConfigError('invalid configuration: JWT_SECRET: required when NODE_ENV=production');
+  }
+  if (cfg.PASSWORD_HASH_COST === 'test' && cfg.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'invalid configuration: PASSWORD_HASH_COST: test is refused when NODE_ENV=production',
+    );
   }
   return { ...cfg, JWT_SECRET: cfg.JWT_SECRET ?? DEV_JWT_SECRET };
 }
