@@ -6,6 +6,7 @@ import {
   EngineEffect,
   EngineInput,
   eventsOfInterest,
+  FlowEvent,
   RunState,
   VisitorSnapshot,
 } from '@nudgeflow/engine';
@@ -27,6 +28,41 @@ export function wakeAtOf(state: RunState | null): string | null {
   return w.kind === 'timer' ? w.fireAt : w.timeoutAt;
 }
 
+/** A run's input and the ledger's record of where it came from. */
+export interface RunInput {
+  input: EngineInput;
+  meta: StepInput;
+}
+
+/**
+ * A waiting run's inputs in time order: its inbox events (in arrival order), and its timer or timeout
+ * when due, placed before the first event stamped after it. An event that came after a wait-for-event
+ * timed out is seen after the timeout, even when the wake-up job runs late and finds both together.
+ */
+export function waitingInputs(
+  state: RunState | null,
+  inbox: readonly { event_id: string; event: FlowEvent }[],
+  now: number,
+): RunInput[] {
+  const inputs: RunInput[] = inbox.map((i) => ({
+    input: { kind: 'event', event: i.event },
+    meta: { kind: 'event', eventId: i.event_id, event: i.event.name },
+  }));
+  const waitingOn = state?.status === 'waiting' ? state.waiting : null;
+  const wakeAt = wakeAtOf(state);
+  if (!waitingOn || !wakeAt) return inputs;
+  const due = Date.parse(wakeAt);
+  if (due > now + EARLY_MS) return inputs;
+  const kind = waitingOn.kind === 'timer' ? 'timer' : 'timeout';
+  const after = inbox.findIndex(
+    (i) => i.event.timestamp !== undefined && Date.parse(i.event.timestamp) > due,
+  );
+  inputs.splice(after === -1 ? inputs.length : after, 0, {
+    input: { kind, nodeId: waitingOn.nodeId },
+    meta: { kind, nodeId: waitingOn.nodeId },
+  });
+  return inputs;
+}
 /** An advance worked out under the run's lock: the write that records it, and what it moved to. */
 export interface Planned {
   run: RunRow;
@@ -59,7 +95,7 @@ export class InlineEffectFailed extends Error {
 export interface AdvanceInput {
   run: RunRow;
   flow: CompiledFlow;
-  inputs: { input: EngineInput; meta: StepInput }[];
+  inputs: RunInput[];
   /** The site's timezone (waits, quiet hours). */
   tz: string;
   now: number;

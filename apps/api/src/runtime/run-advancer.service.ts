@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EngineInput, VisitorSnapshot } from '@nudgeflow/engine';
+import type { VisitorSnapshot } from '@nudgeflow/engine';
 import type { EntityManager } from 'typeorm';
 import { TickBatcher } from '../common/tick-batcher';
 import { TtlCache } from '../common/ttl-cache';
@@ -10,18 +10,17 @@ import { FlowIndex } from './flow-index';
 import {
   AdvanceInput,
   BatchWrite,
-  EARLY_MS,
   feedEngine,
   InlineEffectFailed,
   keepWaiting,
   Planned,
   planOf,
+  RunInput,
   Transition,
-  wakeAtOf,
+  waitingInputs,
 } from './run-advance';
 import { InboxRow, RunRepository } from './run.repository';
 import { RuntimeMetrics } from './runtime-metrics';
-import type { StepInput } from './runtime.types';
 
 /** At most this many runs advance in one shared transaction (steps jobs; wake jobs take WAKE_BATCH). */
 const BATCH_RUNS = 50;
@@ -209,29 +208,18 @@ export class RunAdvancer {
         });
         continue;
       }
-      const inputs: { input: EngineInput; meta: StepInput }[] = [];
+      let inputs: RunInput[];
       if (run.status === 'pending') {
-        inputs.push({
-          input: { kind: 'start', event: run.trigger_event, triggerNodeId: run.trigger_node_id },
-          meta: { kind: 'start', eventId: run.trigger_event_id },
-        });
+        inputs = [
+          {
+            input: { kind: 'start', event: run.trigger_event, triggerNodeId: run.trigger_node_id },
+            meta: { kind: 'start', eventId: run.trigger_event_id },
+          },
+        ];
       } else {
-        for (const i of inbox.get(run.id) ?? []) {
-          cleared.push({ runId: run.id, eventId: i.event_id });
-          inputs.push({
-            input: { kind: 'event', event: i.event },
-            meta: { kind: 'event', eventId: i.event_id, event: i.event.name },
-          });
-        }
-        const waitingOn = run.state?.waiting;
-        const wakeAt = wakeAtOf(run.state);
-        if (waitingOn && wakeAt && Date.parse(wakeAt) <= now + EARLY_MS) {
-          const kind = waitingOn.kind === 'timer' ? 'timer' : 'timeout';
-          inputs.push({
-            input: { kind, nodeId: waitingOn.nodeId },
-            meta: { kind, nodeId: waitingOn.nodeId },
-          });
-        }
+        const events = inbox.get(run.id) ?? [];
+        for (const i of events) cleared.push({ runId: run.id, eventId: i.event_id });
+        inputs = waitingInputs(run.state, events, now);
       }
       if (!inputs.length) continue;
       const visitor =
