@@ -2,7 +2,9 @@
 // a Citus coordinator: the database is made on the coordinator and every worker with the citus and hll
 // extensions, the coordinator's host set, the workers registered (Citus metadata is per database), and
 // strict mode on (citus.multi_task_query_log_level = error: a statement that would fan out to several
-// shards fails instead of running).
+// shards fails instead of running). CITUS_SHARD_COUNT, when set, becomes the database's
+// citus.shard_count (`npm run test:citus` sets 4: the same plans and routing on fewer shard tables, so
+// a test database migrates in seconds; benches keep Citus's default of 32).
 //   node test/support/provision-database.mjs postgres://postgres@127.0.0.1:9700/nudgeflow_citus_test
 import pg from 'pg';
 
@@ -63,5 +65,11 @@ if (workers.length > 0) {
     }
     // Clients connect to the coordinator, which plans every distributed statement.
     await c.query(`ALTER DATABASE ${quoted} SET citus.multi_task_query_log_level = 'error'`);
+    const shards = process.env.CITUS_SHARD_COUNT;
+    if (shards) {
+      if (!/^[1-9][0-9]{0,3}$/.test(shards))
+        throw new Error(`CITUS_SHARD_COUNT: ${shards} is not a shard count`);
+      await c.query(`ALTER DATABASE ${quoted} SET citus.shard_count = ${shards}`);
+    }
   });
 }
