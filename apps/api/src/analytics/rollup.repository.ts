@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { foldDimParts } from './breakdowns';
 import { deltaWindow } from './rollup-live';
 import { mergeResult, PassFlags, PassParams, RollupResult, MAX_LIVE_WINDOW_MS } from './rollup-pass';
 import { rollWindow } from './rollup-rerun';
@@ -51,6 +52,8 @@ export class RollupRepository {
   private citus: boolean | undefined;
   /** When this process last pruned a live group (keyed by its first site). */
   private readonly prunedAt = new Map<string, number>();
+  /** When this process last folded a live group's breakdown parts (keyed by its first site). */
+  private readonly foldedAt = new Map<string, number>();
 
   constructor(private readonly db: DataSource) {}
 
@@ -207,9 +210,17 @@ export class RollupRepository {
         mergeResult(out, await rollWindow(m, passParams(rerun, now)));
         for (const c of rerun) moves.push({ site: c.site_id, hi: now });
       }
-      // Live groups drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run
-      // already did, for its sites).
+      // Live groups fold the changes their passes left in part 1 of the breakdowns every FOLD_EVERY_MS,
+      // and drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run already
+      // did, for its sites).
       const live0 = live[0]?.site_id;
+      if (live0 && Date.now() - (this.foldedAt.get(live0) ?? 0) >= FOLD_EVERY_MS) {
+        await foldDimParts(
+          m,
+          live.map((c) => c.site_id),
+        );
+        this.foldedAt.set(live0, Date.now());
+      }
       if (live0 && Date.now() - (this.prunedAt.get(live0) ?? 0) >= PRUNE_EVERY_MS) {
         await pruneRollups(
           m,
@@ -228,6 +239,12 @@ export class RollupRepository {
     });
   }
 }
+
+/**
+ * How often a live group's breakdown changes (part 1) are folded into their packed rows
+ * (`foldDimParts`): each pass merges its change into parts 1, which hold what changed since.
+ */
+const FOLD_EVERY_MS = 5 * 60_000;
 
 /** How often a live group's expired minute rows and hour breakdowns are deleted (`pruneRollups`). */
 const PRUNE_EVERY_MS = 10 * 60_000;
