@@ -15,8 +15,10 @@ export class AnalyticsBreakdownParts1764300900800 implements MigrationInterface 
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`DROP VIEW analytics_traffic_dims`);
+    // (Citus refuses a constraint inside ADD COLUMN)
+    await q.query(`ALTER TABLE analytics_breakdowns ADD COLUMN part smallint NOT NULL DEFAULT 0`);
     await q.query(
-      `ALTER TABLE analytics_breakdowns ADD COLUMN part smallint NOT NULL DEFAULT 0 CHECK (part IN (0, 1))`,
+      `ALTER TABLE analytics_breakdowns ADD CONSTRAINT analytics_breakdowns_part_check CHECK (part IN (0, 1))`,
     );
     await q.query(`ALTER TABLE analytics_breakdowns DROP CONSTRAINT analytics_breakdowns_pkey`);
     await q.query(`ALTER TABLE analytics_breakdowns ADD PRIMARY KEY (site_id, grain, bucket, part)`);
@@ -40,7 +42,7 @@ export class AnalyticsBreakdownParts1764300900800 implements MigrationInterface 
     await q.query(`DROP VIEW analytics_traffic_dims`);
     await q.query(`ALTER TABLE analytics_breakdowns DROP CONSTRAINT analytics_breakdowns_pkey`);
     await q.query(`ALTER TABLE analytics_breakdowns ADD PRIMARY KEY (site_id, grain, bucket)`);
-    await q.query(`ALTER TABLE analytics_breakdowns DROP COLUMN part`);
+    await q.query(`ALTER TABLE analytics_breakdowns DROP COLUMN part`); // (and its check)
     await q.query(`
       CREATE VIEW analytics_traffic_dims AS
       SELECT b.site_id, b.grain, b.bucket, (${DIMS})[d.dim] AS dim, d.value, coalesce(d.pageviews, 0) AS pageviews,
