@@ -41,9 +41,9 @@ export const UNPACKED = (b: string) =>
 /**
  * Live pass: day breakdowns move by the change of their hours (nf_dims_delta: new minus old rows), so
  * a pass costs the touched hours, not a re-aggregation of every touched day; the hour rows inside
- * HOUR_DIMS_KEEP move too (nf_dims_delta holds one change per hour row). The changes go back as array
- * parameters (nf_dims_delta is a temp table) and are merged with each touched packed row in one
- * statement; a value brought to zero leaves its row, and a row left with no value is deleted.
+ * HOUR_DIMS_KEEP move too (nf_dims_delta holds one change per hour row). The change is merged into the
+ * buckets' part 1 (migration `…900800`): the values changed since the bucket was last folded
+ * (`foldDimParts`), a few per site, so a pass does not unpack and rewrite a busy site's whole day row.
  */
 export async function applyDimDeltas(m: EntityManager, sites: string[]): Promise<void> {
   const day = `date_trunc('day', x.bucket AT TIME ZONE s.timezone) AT TIME ZONE s.timezone`;
@@ -56,13 +56,47 @@ export async function applyDimDeltas(m: EntityManager, sites: string[]): Promise
        FROM nf_dims_delta x JOIN nf_site_tz s ON s.site_id = x.site_id
       GROUP BY 1, 3, 4, 5
      HAVING sum(x.pageviews) <> 0 OR sum(x.sessions) <> 0`,
-    ['site_id', 'grain', 'bucket', 'dim', 'value', 'pageviews', 'sessions'],
+    DELTA_COLUMNS,
   );
+  await mergeIntoPart(m, sites, delta, 1);
+}
+
+/**
+ * Folds every part 1 of the sites' breakdowns into its part 0 and deletes it: the rollup pass calls it
+ * every few minutes per group (FOLD_EVERY_MS), so parts 1 stay small. A bucket's sum is unchanged.
+ */
+export async function foldDimParts(m: EntityManager, sites: string[]): Promise<void> {
+  const delta = await arraysOf(
+    m,
+    `SELECT b.site_id, b.grain, b.bucket, v.dim, v.value, v.pageviews, v.sessions
+       FROM analytics_breakdowns b CROSS JOIN LATERAL ${UNPACKED('b')}
+      WHERE b.site_id = ANY($1::uuid[]) AND b.part = 1`,
+    DELTA_COLUMNS,
+    [sites],
+  );
+  await mergeIntoPart(m, sites, delta, 0);
+  await m.query(`DELETE FROM analytics_breakdowns WHERE site_id = ANY($1::uuid[]) AND part = 1`, [sites]);
+}
+
+const DELTA_COLUMNS = ['site_id', 'grain', 'bucket', 'dim', 'value', 'pageviews', 'sessions'];
+
+/**
+ * Adds value changes (arrays of DELTA_COLUMNS, passed back as parameters: on Citus a temp table is on
+ * the coordinator) to `part` of their packed rows in one statement: the row's values unpacked, the
+ * change added per value, values summing to zero dropped, packed again; a row left with no value is
+ * deleted (only a negative change can leave one).
+ */
+async function mergeIntoPart(
+  m: EntityManager,
+  sites: string[],
+  delta: unknown[][],
+  part: 0 | 1,
+): Promise<void> {
   if (delta[0].length === 0) return;
-  const params = [sites, ...delta];
+  const params = [sites, ...delta, part];
   const keys = `unnest($2::uuid[], $3::text[], $4::timestamptz[]) k(site_id, grain, bucket)`;
   await m.query(
-    `INSERT INTO analytics_breakdowns AS t (site_id, grain, bucket, dims, vals, pageviews, sessions)
+    `INSERT INTO analytics_breakdowns AS t (site_id, grain, bucket, part, dims, vals, pageviews, sessions)
      WITH v AS (
        SELECT site_id, grain, bucket, dim, value, sum(pageviews) AS pageviews, sum(sessions) AS sessions
          FROM (SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::smallint[], $6::text[],
@@ -71,24 +105,24 @@ export async function applyDimDeltas(m: EntityManager, sites: string[]): Promise
                SELECT b.site_id, b.grain, b.bucket, v.*
                  FROM (SELECT DISTINCT * FROM ${keys}) k
                  JOIN analytics_breakdowns b ON b.site_id = k.site_id AND b.grain = k.grain AND b.bucket = k.bucket
+                                            AND b.part = $9::smallint
                  CROSS JOIN LATERAL ${UNPACKED('b')}
                 WHERE b.site_id = ANY($1::uuid[])) u
         GROUP BY 1, 2, 3, 4, 5
        HAVING sum(pageviews) <> 0 OR sum(sessions) <> 0)
-     SELECT k.site_id, k.grain, k.bucket, ${PACKED}
+     SELECT k.site_id, k.grain, k.bucket, $9::smallint, ${PACKED}
        FROM (SELECT DISTINCT * FROM ${keys}) k LEFT JOIN v USING (site_id, grain, bucket)
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-     ON CONFLICT (site_id, grain, bucket) DO UPDATE
+     ON CONFLICT (site_id, grain, bucket, part) DO UPDATE
        SET dims = EXCLUDED.dims, vals = EXCLUDED.vals, pageviews = EXCLUDED.pageviews, sessions = EXCLUDED.sessions`,
     params,
   );
-  // Only a negative change can leave a row with no value.
   if ([...delta[5], ...delta[6]].some((n) => Number(n) < 0))
     await m.query(
       `DELETE FROM analytics_breakdowns t
-        WHERE t.site_id = ANY($1::uuid[]) AND cardinality(t.dims) = 0
+        WHERE t.site_id = ANY($1::uuid[]) AND t.part = $5::smallint AND cardinality(t.dims) = 0
           AND (t.site_id, t.grain, t.bucket) IN (SELECT * FROM ${keys})`,
-      params.slice(0, 4),
+      [...params.slice(0, 4), part],
     );
 }
 

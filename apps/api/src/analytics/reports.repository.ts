@@ -150,8 +150,9 @@ export class ReportsRepository {
   }
 
   /**
-   * Top values per dimension, from the packed breakdown rows of the range's buckets; breakdowns exist
-   * at hour and day grain, so minute edges widen to hours.
+   * Top values per dimension, from the packed breakdown rows of the range's buckets (both parts: a
+   * bucket's counts are their sum, and a value the parts cancel out is left out); breakdowns exist at
+   * hour and day grain, so minute edges widen to hours.
    */
   async trafficDims(siteId: string, pieces: Piece[], limit: number, timezone = 'UTC'): Promise<DimRow[]> {
     const where = piecesWhere(dimPieces(pieces, timezone, Date.now()), 3);
@@ -164,7 +165,8 @@ export class ReportsRepository {
            FROM (SELECT ${DIM_NAME('v.dim')} AS dim, v.value, sum(v.pageviews) AS pageviews, sum(v.sessions) AS sessions
                    FROM analytics_breakdowns b CROSS JOIN LATERAL ${UNPACKED('b')}
                   WHERE b.site_id = $1 AND (${where.sql})
-                  GROUP BY v.dim, v.value) g) r
+                  GROUP BY v.dim, v.value
+                 HAVING sum(v.pageviews) <> 0 OR sum(v.sessions) <> 0) g) r
         WHERE rn <= $2 ORDER BY dim, rn`,
       [siteId, limit, ...where.params],
     );

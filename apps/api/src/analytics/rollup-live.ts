@@ -84,12 +84,18 @@ export async function deltaWindow(
   // Each visitor's page views from an hour before its first new one to an hour after its last: a new
   // page view changes the session start / engagement of at most the next two page views, which lie
   // within the hour after it (see SESSION_GAP), and their flags need the two before them. On Citus
-  // the window's page views are read again here (not from nf_new), so the statement stays on its shard.
-  // On plain PostgreSQL from nf_new (the same rows; a temp table there joins like any table), as
-  // before the per-site change.
-  const windowPages = citus
-    ? `events e WHERE ${IN_WINDOW('e', 'received_at')} AND ${WITHIN_RETENTION} AND`
-    : `nf_new e WHERE $3::timestamptz IS NOT NULL AND`; // ($3: the same parameters either way)
+  // the window's page views are read again here (not from nf_new), and the probes keep the group
+  // filter, so the statement stays on its shard. On plain PostgreSQL from nf_new (the same rows; a
+  // temp table there joins like any table), and the group filter is on the visitors, not on the
+  // probes: as an index condition there (`site_id = ANY` of up to GROUP_MAX sites in every probe of
+  // every partition) it made the planner scan whole partitions instead, or probe (site_id, ts), which
+  // reads the site's every page view of those hours once per visitor.
+  const [windowPages, probeSites] = citus
+    ? [
+        `events e WHERE ${IN_WINDOW('e', 'received_at')} AND ${WITHIN_RETENTION} AND`,
+        `e.site_id = ANY($1::uuid[]) AND`,
+      ]
+    : [`nf_new e WHERE e.site_id = ANY($1::uuid[]) AND $3::timestamptz IS NOT NULL AND`, '']; // (same parameters)
   await m.query(
     `CREATE TEMP TABLE nf_pv ON COMMIT DROP AS
      WITH v AS (
@@ -98,7 +104,7 @@ export async function deltaWindow(
      SELECT v.site_id, v.visitor_id, v.t0, p.id, p.ts, p.is_new, p.properties, p.context
        FROM v CROSS JOIN LATERAL (
          SELECT e.id, e.ts, ${SITE_LO('e', 'received_at')} AS is_new, e.properties, e.context FROM events e
-          WHERE e.site_id = ANY($1::uuid[]) AND e.site_id = v.site_id AND e.visitor_id = v.visitor_id
+          WHERE ${probeSites} e.site_id = v.site_id AND e.visitor_id = v.visitor_id
             AND e.ts >= v.t0 - interval '60 minutes' AND e.ts <= v.t1 + interval '60 minutes'
             AND e.received_at < $4 AND e.name = '$page' AND NOT e.is_bot) p`,
     p,

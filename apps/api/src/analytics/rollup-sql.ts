@@ -33,11 +33,17 @@ export async function pruneRollups(m: EntityManager, sites: string[]): Promise<v
 }
 
 /**
- * A temp table's rows as one array per column, to pass back as `unnest($n::type[], …)` parameters:
- * a temp table lives on the coordinator, so joining it to a distributed table would not stay on a shard.
+ * A query's rows (a temp table's, or a single-shard read) as one array per column, to pass back as
+ * `unnest($n::type[], …)` parameters: a temp table lives on the coordinator, so joining it to a
+ * distributed table would not stay on a shard.
  */
-export async function arraysOf(m: EntityManager, sql: string, cols: string[]): Promise<unknown[][]> {
-  const rows = await queryRows<Record<string, unknown>>(m, sql);
+export async function arraysOf(
+  m: EntityManager,
+  sql: string,
+  cols: string[],
+  params?: unknown[],
+): Promise<unknown[][]> {
+  const rows = await queryRows<Record<string, unknown>>(m, sql, params);
   return cols.map((c) => rows.map((r) => r[c]));
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { foldDimParts } from './breakdowns';
 import { deltaWindow } from './rollup-live';
 import { mergeResult, PassFlags, PassParams, RollupResult, MAX_LIVE_WINDOW_MS } from './rollup-pass';
 import { rollWindow } from './rollup-rerun';
@@ -51,6 +52,8 @@ export class RollupRepository {
   private citus: boolean | undefined;
   /** When this process last pruned a live group (keyed by its first site). */
   private readonly prunedAt = new Map<string, number>();
+  /** When this process last folded a live group's breakdown parts (keyed by its first site). */
+  private readonly foldedAt = new Map<string, number>();
 
   constructor(private readonly db: DataSource) {}
 
@@ -149,7 +152,7 @@ export class RollupRepository {
   ): Promise<RollupResult | null> {
     return this.db.transaction(async (tx) => {
       const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
-      const claimed = await claimSites(m, sites, now);
+      const claimed = await claimSites(m, sites, now, this.citus);
       if (claimed.length < sites.length) {
         // A site without a watermark row yet (created since the migration): it starts at 2000-01-01
         // with nothing applied, so its first pass is a re-run over its own events.
@@ -169,6 +172,7 @@ export class RollupRepository {
               m,
               made.map((r) => r.site_id),
               now,
+              this.citus,
             )),
           );
       }
@@ -206,9 +210,17 @@ export class RollupRepository {
         mergeResult(out, await rollWindow(m, passParams(rerun, now)));
         for (const c of rerun) moves.push({ site: c.site_id, hi: now });
       }
-      // Live groups drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run
-      // already did, for its sites).
+      // Live groups fold the changes their passes left in part 1 of the breakdowns every FOLD_EVERY_MS,
+      // and drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run already
+      // did, for its sites).
       const live0 = live[0]?.site_id;
+      if (live0 && Date.now() - (this.foldedAt.get(live0) ?? 0) >= FOLD_EVERY_MS) {
+        await foldDimParts(
+          m,
+          live.map((c) => c.site_id),
+        );
+        this.foldedAt.set(live0, Date.now());
+      }
       if (live0 && Date.now() - (this.prunedAt.get(live0) ?? 0) >= PRUNE_EVERY_MS) {
         await pruneRollups(
           m,
@@ -227,6 +239,12 @@ export class RollupRepository {
     });
   }
 }
+
+/**
+ * How often a live group's breakdown changes (part 1) are folded into their packed rows
+ * (`foldDimParts`): each pass merges its change into parts 1, which hold what changed since.
+ */
+const FOLD_EVERY_MS = 5 * 60_000;
 
 /** How often a live group's expired minute rows and hour breakdowns are deleted (`pruneRollups`). */
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -258,18 +276,27 @@ const flagsOf = (cs: Claimed[]): PassFlags => ({
  * Claims the watermark rows of `sites` not being rolled up elsewhere (`FOR UPDATE SKIP LOCKED`) and
  * tells, per site, whether anything was stamped since its watermark (one scan per raw table from the
  * group's smallest live watermark: a site with rows between that and its own is only a false "busy"),
- * its time zone and its funnels: one single-shard statement.
+ * its time zone and its funnels: one single-shard statement. On plain PostgreSQL the events scan (BRIN
+ * over `received_at`) and the time zone lookup do not repeat the group's site list, which `w` already
+ * applies: a list of up to GROUP_MAX sites in them cost more planning (its selectivity estimated
+ * against every event partition) and a scan of `sites` per site; on Citus it keeps them on the shard.
  */
-async function claimSites(m: EntityManager, sites: string[], now: Date): Promise<Claimed[]> {
-  const since = (t: string, col: string) =>
-    `w.site_id IN (SELECT x.site_id FROM ${t} x WHERE x.site_id = ANY($1::uuid[]) AND x.${col} >= (TABLE lo) AND x.${col} < $2)`;
+async function claimSites(
+  m: EntityManager,
+  sites: string[],
+  now: Date,
+  citus: boolean | undefined,
+): Promise<Claimed[]> {
+  const group = (a: string, col = 'site_id') => (citus ? `${a}.${col} = ANY($1::uuid[]) AND ` : '');
+  const since = (t: string, col: string, filter = `x.site_id = ANY($1::uuid[]) AND `) =>
+    `w.site_id IN (SELECT x.site_id FROM ${t} x WHERE ${filter}x.${col} >= (TABLE lo) AND x.${col} < $2)`;
   return queryRows<Claimed>(
     m,
     `WITH lo AS (SELECT coalesce(min(hi), $2) FROM analytics_rollup_sites
                   WHERE site_id = ANY($1::uuid[]) AND applied = hi)
      SELECT w.site_id, w.hi AS lo, w.applied,
-            (SELECT s.timezone FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = w.site_id) AS timezone,
-            ${since('events', 'received_at')} AS events,
+            (SELECT s.timezone FROM sites s WHERE ${group('s', 'id')}s.id = w.site_id) AS timezone,
+            ${since('events', 'received_at', group('x'))} AS events,
             (${since('run_steps', 'created_at')} OR ${since('runs', 'created_at')} OR ${since('runs', 'ended_at')}) AS ledger,
             w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])) AS funnels,
             w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])

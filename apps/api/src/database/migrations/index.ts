@@ -35,6 +35,7 @@ import { AnalyticsCompact1764300900400 } from './1764300900400-analytics-compact
 import { EventsTraitChanges1764300900500 } from './1764300900500-events-trait-changes';
 import { AnalyticsPackedBreakdowns1764300900600 } from './1764300900600-analytics-packed-breakdowns';
 import { AnalyticsIntCounts1764300900700 } from './1764300900700-analytics-int-counts';
+import { AnalyticsBreakdownParts1764300900800 } from './1764300900800-analytics-breakdown-parts';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -75,4 +76,5 @@ export const MIGRATIONS = [
   EventsTraitChanges1764300900500,
   AnalyticsPackedBreakdowns1764300900600,
   AnalyticsIntCounts1764300900700,
+  AnalyticsBreakdownParts1764300900800,
 ];
