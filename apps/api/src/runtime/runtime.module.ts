@@ -4,7 +4,7 @@ import { EmailWorkerModule } from '../email/email.module';
 import { FlowVersionRepository } from '../flows/flow-version.repository';
 import { FlowsModule } from '../flows/flows.module';
 import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
-import { profileFoldProvider } from '../ingest/profile-fold';
+import { FoldHandoffSink, profileFoldProvider } from '../ingest/profile-fold';
 import { OnsiteWorkerModule } from '../onsite/onsite.module';
 import { SmsWorkerModule } from '../sms/sms.module';
 import { VisitorsWorkerModule } from '../visitors/visitors.module';
@@ -15,6 +15,7 @@ import { OutboxRelay } from './outbox-relay';
 import { PgClientGuard } from './pg-client-guard';
 import { RunAdvancer } from './run-advancer.service';
 import { RunEnrolmentRepository } from './run-enrolment.repository';
+import { TriggerHandoffWriter } from './trigger-handoff-writer';
 import { RunExecutor } from './run-executor.service';
 import { RunMaintenanceRepository } from './run-maintenance.repository';
 import { RunQueryRepository } from './run-query.repository';
@@ -66,7 +67,8 @@ export class RuntimeApiModule {}
     RunExecutor,
     TriggerMatcher,
     ingestedEventsProvider,
-    profileFoldProvider,
+    profileFoldProvider, // ingest's fold: profiles through visitors' `VisitorFold`, hand-offs through:
+    { provide: FoldHandoffSink, useClass: TriggerHandoffWriter },
     OutboxRelay,
     RuntimeMaintenance,
     ScheduleWatchdog,
