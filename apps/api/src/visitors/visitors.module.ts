@@ -25,12 +25,12 @@ export class VisitorsModule {
 }
 
 /**
- * The worker's side (import it): the `update_visitor` effect (`VisitorUpdateEffect`) and the profile
- * part of ingest's fold (`VisitorFold`).
+ * The worker's side (import it): the `update_visitor` effect (`VisitorUpdateEffect`), the profile
+ * part of ingest's fold (`VisitorFold`) and the profiles' reads (`VisitorRepository`).
  */
 @Module({
   imports: [CoreModule],
   providers: [VisitorRepository, VisitorUpdateEffect, VisitorFold],
-  exports: [VisitorUpdateEffect, VisitorFold],
+  exports: [VisitorUpdateEffect, VisitorFold, VisitorRepository],
 })
 export class VisitorsWorkerModule {}
