@@ -4,8 +4,9 @@ import { join, relative } from 'node:path';
 /**
  * Each table belongs to one feature folder; every source file (repositories, SQL fragments, and any
  * other file that holds SQL) names only its own feature's tables. Another feature's rows are read through the
- * owner's interface: its repository, or a fragment it lends to a statement that must stay one round
- * trip (`visitors/visitor.sql.ts`, `auth/membership.sql.ts`).
+ * owner's interface: its repository (through its module's exports, or a port the owner binds when it
+ * depends on the reader: `flows/flow-activity.ts`), or a fragment it lends to a statement that must
+ * stay one round trip (`visitors/visitor.sql.ts`, `auth/membership.sql.ts`, `ingest/events.sql.ts`).
  */
 const OWNER: Record<string, string> = {
   accounts: 'auth',
@@ -53,8 +54,8 @@ const ownerOf = (table: string): string | undefined =>
  */
 const ALLOWED: Record<string, { tables: string[]; why: string }> = {
   // Rewritten in parallel (#20): the rollup pass aggregates other features' rows in SQL (events, runs
-  // and their steps, the live sites). The owners lend fragments it can take up (`ingest/events.sql.ts`,
-  // `runtime/runs.sql.ts`); these entries go when it does.
+  // and their steps, the live sites). Ingest lends `ingest/events.sql.ts` for its event reads, sites
+  // `sites/live-sites.ts`; the runtime's runs and steps still need fragments. These entries go then.
   'analytics/rollup.repository.ts': {
     tables: ['account_sites', 'sites'],
     why: 'rewritten in parallel (#20)',
