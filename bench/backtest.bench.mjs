@@ -126,6 +126,12 @@ async function main() {
     resolve(root, 'apps/api/dist/backtest/backtest-runner.js')
   );
   const { BacktestTally } = await import(resolve(root, 'apps/api/dist/backtest/backtest-tally.js'));
+  const { EventReplayRepository } = await import(
+    resolve(root, 'apps/api/dist/ingest/event-replay.repository.js')
+  );
+  const { VisitorRepository } = await import(resolve(root, 'apps/api/dist/visitors/visitor.repository.js'));
+  const { CtaRepository } = await import(resolve(root, 'apps/api/dist/onsite/cta.repository.js'));
+  const { SiteRepository } = await import(resolve(root, 'apps/api/dist/sites/site.repository.js'));
   const { VisitorReplay } = await import(resolve(root, 'apps/api/dist/backtest/visitor-replay.js'));
   const { toEngineEvent, toVisitorSnapshot } = await import(
     resolve(root, 'apps/api/dist/runtime/engine-event.js')
@@ -133,7 +139,13 @@ async function main() {
   const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 4 });
   await ds.initialize();
   const repo = new BacktestRepository(ds);
-  const runner = new BacktestRunner(repo);
+  const visitorRepo = new VisitorRepository(ds);
+  const runner = new BacktestRunner(repo, {
+    events: new EventReplayRepository(ds),
+    visitors: visitorRepo,
+    ctas: new CtaRepository(ds),
+    sites: new SiteRepository(ds),
+  });
   const to = new Date();
   const from = new Date(to.getTime() - DAYS * 86_400_000);
 
@@ -175,7 +187,7 @@ async function main() {
   );
 
   // (3) baseline: one visitor at a time, one query each, same engine and tally.
-  const spec = await repo.spec(site, row.id);
+  const spec = await runner.spec(site, row.id);
   const flow = await runner.replayFlow(spec);
   const visitors = (
     await db.query(
@@ -186,7 +198,7 @@ async function main() {
   const tally = new BacktestTally();
   const n0 = performance.now();
   for (const v of visitors) {
-    const profile = (await repo.visitors(site, [v]))[0];
+    const profile = (await visitorRepo.snapshots(site, [v]))[0];
     const { rows } = await ds
       .query(
         `SELECT id::text AS id, visitor_id, message_id, type, name, ts, properties, context, is_bot FROM events

@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../apps/api/src/database/data-source';
 import { ProfileFold } from '../../apps/api/src/ingest/profile-fold';
+import { TriggerHandoffWriter } from '../../apps/api/src/runtime/trigger-handoff-writer';
+import { VisitorFold } from '../../apps/api/src/visitors/visitor-fold';
 import { TEST_DATABASE_URL } from './test-env';
 
 /**
@@ -17,7 +19,8 @@ function service(url = TEST_DATABASE_URL): Promise<{ ds: DataSource; fold: Profi
     ready = (async () => {
       const ds = createDataSource({ DATABASE_URL: url, DB_POOL_SIZE: 2 });
       await ds.initialize();
-      return { ds, fold: new ProfileFold(ds) };
+      const fold = new ProfileFold(ds, new VisitorFold(), new TriggerHandoffWriter());
+      return { ds, fold };
     })();
     services.set(url, ready);
   }

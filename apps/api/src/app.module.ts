@@ -15,6 +15,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OnsiteModule } from './onsite/onsite.module';
 import { RuntimeApiModule } from './runtime/runtime.module';
 import { SmsApiModule } from './sms/sms.module';
+import { SitesCoreModule } from './sites/sites-core.module';
 import { SitesModule } from './sites/sites.module';
 import { VisitorsModule } from './visitors/visitors.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -23,14 +24,14 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 @Module({
   imports: [
     CoreModule,
-    AuthModule,
+    AuthModule.withSites(SitesCoreModule),
     SitesModule,
     HealthModule,
     MetricsModule,
     IngestModule,
     VisitorsModule.forApi(IngestedEventsRepository),
     WebhooksModule,
-    FlowsModule,
+    FlowsModule.withActivity([RuntimeApiModule, AnalyticsApiModule]),
     RuntimeApiModule,
     AnalyticsApiModule,
     OnsiteModule,

@@ -1,6 +1,7 @@
 import { Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AnalyticsWorkerModule } from './analytics/analytics.module';
+import { AuthCoreModule } from './auth/auth-core.module';
 import { BacktestWorkerModule } from './backtest/backtest.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
@@ -21,6 +22,7 @@ import { workerSchedules } from './worker-schedules';
 @Module({
   imports: [
     CoreModule,
+    AuthCoreModule, // the session clean-up (`SessionMaintenance`)
     DiscoveryModule,
     IngestWorkerModule,
     WebhooksCoreModule,

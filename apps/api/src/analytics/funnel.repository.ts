@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { eventsInRangeSql } from '../ingest/events.sql';
 import { attempts, FunnelStep, stepMaskSql } from './funnel-steps';
 
 export interface FunnelRecord {
@@ -22,7 +23,10 @@ export interface FunnelStepCount {
 
 const COLUMNS = `id, name, steps, window_seconds, version, built_version, created_at, updated_at`;
 
-/** Saved funnel definitions, their day rows, and the raw-event preview. Every query filters by site_id. */
+/**
+ * Saved funnel definitions, their day rows, and the raw-event preview (ingest's events through its
+ * `eventsInRangeSql`). Every query filters by site_id.
+ */
 @Injectable()
 export class FunnelRepository {
   constructor(private readonly db: DataSource) {}
@@ -171,9 +175,9 @@ export class FunnelRepository {
       this.db,
       `SELECT visitor_id, array_agg((extract(epoch FROM ts) * 1000)::float8 ORDER BY ts, id) AS ts,
               array_agg(mask ORDER BY ts, id) AS mask
-         FROM (SELECT e.visitor_id, e.ts, e.id, ${mask} AS mask FROM events e
-                WHERE e.site_id = $1 AND e.ts >= $${n - 1} AND e.ts < $${n} AND NOT e.is_bot
-                  AND e.name = ANY($${n - 2}::text[])) x
+         FROM (SELECT e.visitor_id, e.ts, e.id, ${mask} AS mask
+                 FROM ${eventsInRangeSql('$1', `$${n - 1}`, `$${n}`, { humans: true })} e
+                WHERE e.name = ANY($${n - 2}::text[])) x
         WHERE mask <> 0 GROUP BY visitor_id`,
       params,
     );

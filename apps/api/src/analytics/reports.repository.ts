@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
+import type { FlowRunTotals } from '../flows/flow-activity';
 import { DIM_NAME, UNPACKED } from './breakdowns';
 import { dimPieces, Grain, Piece } from './report-range';
 import { HLL } from './rollup.repository';
@@ -105,7 +106,7 @@ export interface FlowRunsRow {
  * (grain, [from, to)) ranges that tile the report range, so a 30-day total reads ~30 day rows.
  */
 @Injectable()
-export class ReportsRepository {
+export class ReportsRepository implements FlowRunTotals {
   constructor(private readonly db: DataSource) {}
 
   /** Totals of a range and of the previous period in one statement (one round trip, one scan). */
@@ -198,12 +199,15 @@ export class ReportsRepository {
     }));
   }
 
-  async flowExists(siteId: string, flowId: string): Promise<boolean> {
-    const rows = await queryRows(this.db, `SELECT 1 FROM flows WHERE site_id = $1 AND id = $2`, [
-      siteId,
-      flowId,
-    ]);
-    return rows.length > 0;
+  /** Per flow of the site, runs entered and converted over the daily rollups (flows' `FlowRunTotals`). */
+  async flowRunTotals(siteId: string): Promise<Map<string, { entered: number; converted: number }>> {
+    const rows = await queryRows<{ flow_id: string; entered: number; converted: number }>(
+      this.db,
+      `SELECT flow_id, COALESCE(sum(entered), 0)::int AS entered, COALESCE(sum(converted), 0)::int AS converted
+         FROM analytics_flow_runs WHERE site_id = $1 AND grain = 'day' GROUP BY flow_id`,
+      [siteId],
+    );
+    return new Map(rows.map((r) => [r.flow_id, { entered: r.entered, converted: r.converted }]));
   }
 
   async flowRuns(siteId: string, flowId: string, pieces: Piece[]): Promise<FlowRunsRow[]> {

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { AppError, notFound } from '../common/app-error';
+import { FlowRepository } from '../flows/flow.repository';
 import { SiteRepository } from '../sites/site.repository';
 import { CsvCell, toCsv } from './csv';
 import { medianFromBins } from './goal-bins';
@@ -74,6 +75,7 @@ export class ReportsService {
   constructor(
     private readonly reports: ReportsRepository,
     private readonly sites: SiteRepository,
+    private readonly flows: FlowRepository,
   ) {}
 
   /**
@@ -216,7 +218,7 @@ export class ReportsService {
   }
 
   async flow(siteId: string, flowId: string, q: ReportQuery) {
-    if (!(await this.reports.flowExists(siteId, flowId))) throw notFound('flow', 'FLOW_NOT_FOUND');
+    if (!(await this.flows.exists(siteId, flowId))) throw notFound('flow', 'FLOW_NOT_FOUND');
     const r = await this.resolveRange(siteId, q);
     const [runs, nodes, goals] = await Promise.all([
       this.reports.flowRuns(siteId, flowId, r.pieces),

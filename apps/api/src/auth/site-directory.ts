@@ -19,7 +19,7 @@ export interface UserSite {
 
 /**
  * What access control needs to know of sites. The sites feature provides it (`SitesDirectory`),
- * bound in `CoreModule`: sites depend on the accounts and members of auth, never the other way round.
+ * bound in `SitesCoreModule`: sites depend on the accounts and members of auth, never the other way round.
  */
 export abstract class SiteDirectory {
   /** A site key's principal; undefined when the key is unknown or revoked. */

@@ -1,5 +1,9 @@
 import { compileFlow } from '@nudgeflow/engine';
+import type { EventReplayRepository } from '../ingest/event-replay.repository';
+import type { CtaRepository } from '../onsite/cta.repository';
 import { inboundWebhookEvent, toEngineEvent, toVisitorSnapshot } from '../runtime/engine-event';
+import type { SiteRepository } from '../sites/site.repository';
+import type { VisitorRepository } from '../visitors/visitor.repository';
 import type { BacktestRepository, BacktestSpec } from './backtest.repository';
 import { BacktestTally, emptyResult } from './backtest-tally';
 import { traitsAtWindowStart, type MergeRow, type TraitChangeRow } from './profile-timeline';
@@ -15,6 +19,21 @@ export interface SliceOptions {
 export const DEFAULT_SLICE: SliceOptions = { budgetMs: 2_000, visitorsPerPage: 2_000, eventsPerPage: 5_000 };
 
 export type SliceOutcome = 'more' | 'done' | 'cancelled' | 'missing';
+
+/** What a replay reads of other features, each through its owner. */
+export interface BacktestSources {
+  /** The window's events, trait changes and merging events (ingest). */
+  events: EventReplayRepository;
+  /** The profiles as they are now (visitors). */
+  visitors: VisitorRepository;
+  /** The CTAs' caps (onsite). */
+  ctas: CtaRepository;
+  /** The site's time zone (sites). */
+  sites: SiteRepository;
+}
+
+/** A backtest with the site's time zone: what a replay needs. */
+export type ReplaySpec = BacktestSpec & { timezone: string };
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
@@ -35,15 +54,27 @@ function toCaps(raw: unknown): ReplayCaps {
  * Plain class (no Nest) so the benchmark drives the very same code.
  */
 export class BacktestRunner {
-  constructor(private readonly repo: BacktestRepository) {}
+  constructor(
+    private readonly repo: BacktestRepository,
+    private readonly from: BacktestSources,
+  ) {}
 
-  async replayFlow(spec: BacktestSpec): Promise<ReplayFlow> {
+  /** The backtest and its site's time zone; undefined when either is gone. */
+  async spec(siteId: string, id: string): Promise<ReplaySpec | undefined> {
+    const [spec, timezone] = await Promise.all([
+      this.repo.spec(siteId, id),
+      this.from.sites.timezone(siteId),
+    ]);
+    return spec && timezone !== undefined ? { ...spec, timezone } : undefined;
+  }
+
+  async replayFlow(spec: ReplaySpec): Promise<ReplayFlow> {
     const compiled = compileFlow({ graph: spec.graph, settings: spec.settings });
     const ctaIds = [
       ...new Set(spec.graph.nodes.flatMap((n) => (n.type === 'show_cta' ? [n.config.ctaId] : []))),
     ];
     const caps = new Map(
-      (await this.repo.ctaCaps(spec.site_id, ctaIds)).map((c) => [c.id, toCaps(c.caps)] as const),
+      (await this.from.ctas.caps(spec.site_id, ctaIds)).map((c) => [c.id, toCaps(c.caps)] as const),
     );
     return {
       flowId: spec.flow_id,
@@ -57,10 +88,10 @@ export class BacktestRunner {
 
   async runSlice(siteId: string, id: string, opts: SliceOptions = DEFAULT_SLICE): Promise<SliceOutcome> {
     const started = Date.now();
-    const spec = await this.repo.spec(siteId, id);
+    const spec = await this.spec(siteId, id);
     if (!spec) return 'missing';
     if (spec.status === 'queued') {
-      const total = await this.repo.countVisitors(siteId, spec.window_from, spec.window_to);
+      const total = await this.from.events.countVisitors(siteId, spec.window_from, spec.window_to);
       if (!(await this.repo.start(siteId, id, total, new Date()))) return 'cancelled';
     } else if (spec.status !== 'running') return 'cancelled';
     const flow = await this.replayFlow(spec);
@@ -70,7 +101,7 @@ export class BacktestRunner {
     let done = false;
     // At least one page per slice, so a slice always makes progress.
     do {
-      const visitors = await this.repo.nextVisitors(
+      const visitors = await this.from.events.nextVisitors(
         siteId,
         spec.window_from,
         spec.window_to,
@@ -103,21 +134,21 @@ export class BacktestRunner {
 
   /** Replays every window event of these visitors (sorted ids), streaming pages of events. */
   async replayVisitors(
-    spec: BacktestSpec,
+    spec: ReplaySpec,
     flow: ReplayFlow,
     tally: BacktestTally,
     visitors: string[],
     eventsPerPage: number,
   ): Promise<void> {
     const siteId = spec.site_id;
-    const profiles = new Map((await this.repo.visitors(siteId, visitors)).map((v) => [v.id, v]));
+    const profiles = new Map((await this.from.visitors.snapshots(siteId, visitors)).map((v) => [v.id, v]));
     // Profiles as the window opened, changed by each identify and merge as the fold changed them. Only
     // a visitor with traits can have had identify changes, and only a user can have had others merged in.
     const withTraits = visitors.filter((id) => Object.keys(profiles.get(id)?.traits ?? {}).length > 0);
     const users = visitors.filter((id) => profiles.get(id)?.user_id);
     const changes = new Map<string, TraitChangeRow[]>();
     const changeRows = withTraits.length
-      ? await this.repo.traitChanges(siteId, withTraits, spec.window_from)
+      ? await this.from.events.traitChanges(siteId, withTraits, spec.window_from)
       : [];
     /** Source event's message id → the traits its identify changed (`<messageId>:trait:<key>`). */
     const identified = new Map<string, Record<string, unknown>>();
@@ -131,7 +162,7 @@ export class BacktestRunner {
     const merges = new Map<string, MergeRow[]>();
     /** Event id → traits of the visitors that event merged in. */
     const mergedAt = new Map<string, Record<string, unknown>[]>();
-    const mergeRows = users.length ? await this.repo.mergesInto(siteId, users, spec.window_from) : [];
+    const mergeRows = users.length ? await this.from.events.mergesInto(siteId, users, spec.window_from) : [];
     for (const m of mergeRows) {
       const traits = m.traits ?? {};
       const at = m.ts && m.event_id ? { ts: m.ts.getTime(), id: BigInt(m.event_id) } : null;
@@ -150,7 +181,7 @@ export class BacktestRunner {
     let bot = false;
     let after: { visitorId: string; tsKey: string; id: string } | null = null;
     for (;;) {
-      const rows = await this.repo.eventsPage(siteId, range, after, eventsPerPage);
+      const rows = await this.from.events.eventsPage(siteId, range, after, eventsPerPage);
       for (const row of rows) {
         if (row.visitor_id !== current) {
           replay?.finish(end);

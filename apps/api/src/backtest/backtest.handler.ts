@@ -4,6 +4,10 @@ import { OnJob } from '../jobs/job-handler.decorator';
 import type { JobContext } from '../jobs/job-registry';
 import { JobQueueService } from '../jobs/job-queue.service';
 import { JobName, JobPayloadMap } from '../jobs/job.types';
+import { EventReplayRepository } from '../ingest/event-replay.repository';
+import { CtaRepository } from '../onsite/cta.repository';
+import { SiteRepository } from '../sites/site.repository';
+import { VisitorRepository } from '../visitors/visitor.repository';
 import { BacktestRepository } from './backtest.repository';
 import { BacktestRunner, DEFAULT_SLICE, SliceOutcome } from './backtest-runner';
 import { backtestJobId } from './backtest.service';
@@ -20,8 +24,12 @@ export class BacktestHandler {
     private readonly repo: BacktestRepository,
     private readonly queue: JobQueueService,
     @Inject(APP_CONFIG) private readonly cfg: AppConfig,
+    events: EventReplayRepository,
+    visitors: VisitorRepository,
+    ctas: CtaRepository,
+    sites: SiteRepository,
   ) {
-    this.runner = new BacktestRunner(repo);
+    this.runner = new BacktestRunner(repo, { events, visitors, ctas, sites });
   }
 
   @OnJob(JobName.BacktestRun)

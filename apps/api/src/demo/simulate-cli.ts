@@ -1,7 +1,9 @@
-import { Client } from 'pg';
+import 'reflect-metadata';
 import { loadConfig } from '../config/app-config';
+import { createDataSource } from '../database/data-source';
 import { runCli } from '../database/run-cli';
 import { parseKeyToken } from '../sites/key-token';
+import { SiteKeyRepository } from '../sites/site-key.repository';
 import { TrafficSimulator } from './simulator';
 
 const USAGE = `usage: npm run simulate -- --site <siteId> | --write-key <nf_wk_…>
@@ -26,20 +28,18 @@ const num = (value: string | undefined, fallback: number, name: string): number 
   return n;
 };
 
-/** The site's write key, read from the database (one site per statement), when given --site. */
+/** The site's first active write key, read through the sites feature's repository, when given --site. */
 async function writeKeyOf(siteId: string): Promise<string> {
-  const db = new Client({ connectionString: loadConfig().DATABASE_URL });
-  await db.connect();
+  const db = createDataSource({ DATABASE_URL: loadConfig().DATABASE_URL, DB_POOL_SIZE: 1 });
+  await db.initialize();
   try {
-    const { rows } = await db.query<{ public_token: string }>(
-      `SELECT public_token FROM site_keys WHERE site_id = $1 AND kind = 'write' AND revoked_at IS NULL
-       ORDER BY created_at LIMIT 1`,
-      [siteId],
+    const key = (await new SiteKeyRepository(db).list(siteId)).find(
+      (k) => k.kind === 'write' && !k.revoked_at,
     );
-    if (!rows[0]) throw new Error(`site ${siteId} has no write key (or does not exist)`);
-    return rows[0].public_token;
+    if (!key?.public_token) throw new Error(`site ${siteId} has no write key (or does not exist)`);
+    return key.public_token;
   } finally {
-    await db.end();
+    await db.destroy();
   }
 }
 

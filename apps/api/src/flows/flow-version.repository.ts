@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FlowGraph, FlowSettings } from '@nudgeflow/flow-schema';
 import { DataSource } from 'typeorm';
+import { userJoin } from '../auth/user.sql';
 import { Queryable, queryRows } from '../database/sql';
 
 export interface FlowVersionSummaryRow {
@@ -39,7 +40,7 @@ export class FlowVersionRepository {
   async list(siteId: string, flowId: string): Promise<FlowVersionSummaryRow[]> {
     return queryRows(
       this.db,
-      `SELECT ${SUMMARY_COLUMNS} FROM flow_versions v LEFT JOIN users u ON u.id = v.published_by
+      `SELECT ${SUMMARY_COLUMNS} FROM flow_versions v ${userJoin('u', 'v.published_by')}
         WHERE v.site_id = $1 AND v.flow_id = $2 ORDER BY v.version DESC`,
       [siteId, flowId],
     );
@@ -49,7 +50,7 @@ export class FlowVersionRepository {
     const rows: FlowVersionRow[] = await queryRows(
       this.db,
       `SELECT ${SUMMARY_COLUMNS}, v.graph, v.settings
-         FROM flow_versions v LEFT JOIN users u ON u.id = v.published_by
+         FROM flow_versions v ${userJoin('u', 'v.published_by')}
         WHERE v.site_id = $1 AND v.flow_id = $2 AND v.version = $3`,
       [siteId, flowId, version],
     );
@@ -155,5 +156,15 @@ export class FlowVersionRepository {
       [siteId, flowId, version],
     );
     return rows[0];
+  }
+
+  /** The holdout setting of each published version of the flow (the lift report). */
+  async holdouts(siteId: string, flowId: string): Promise<{ version: number; percent: number }[]> {
+    return queryRows(
+      this.db,
+      `SELECT version, coalesce((settings ->> 'holdoutPercent')::int, 0) AS percent
+         FROM flow_versions WHERE site_id = $1 AND flow_id = $2 ORDER BY version`,
+      [siteId, flowId],
+    );
   }
 }

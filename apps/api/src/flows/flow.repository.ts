@@ -33,24 +33,15 @@ const SUMMARY_COLUMNS = `site_id, id, name, status, revision, published_version,
   created_by, created_at, updated_at`;
 const FLOW_COLUMNS = `${SUMMARY_COLUMNS}, draft`;
 
-/** Statuses a run can end in; any other status of a row in `runs` counts as a live run. */
-const ENDED_RUN_STATUSES = ['completed', 'converted', 'exited', 'failed', 'cancelled'];
-
 /** Every method takes the site id first and filters by it, so each query routes to one shard. */
 @Injectable()
 export class FlowRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Entered/converted come from the daily run rollups (analytics), never from scanning runs. */
-  async list(siteId: string): Promise<(FlowSummaryRow & { entered: number; converted: number })[]> {
+  async list(siteId: string): Promise<FlowSummaryRow[]> {
     return queryRows(
       this.db,
-      `SELECT ${SUMMARY_COLUMNS}, COALESCE(r.entered, 0)::int AS entered, COALESCE(r.converted, 0)::int AS converted
-         FROM flows f
-         LEFT JOIN (SELECT flow_id, sum(entered) AS entered, sum(converted) AS converted
-                      FROM analytics_flow_runs WHERE site_id = $1 AND grain = 'day' GROUP BY flow_id) r
-           ON r.flow_id = f.id
-        WHERE f.site_id = $1 ORDER BY f.updated_at DESC, f.id`,
+      `SELECT ${SUMMARY_COLUMNS} FROM flows WHERE site_id = $1 ORDER BY updated_at DESC, id`,
       [siteId],
     );
   }
@@ -138,24 +129,5 @@ export class FlowRepository {
       flowId,
     ]);
     return rows.length > 0;
-  }
-
-  /**
-   * The runtime owns `runs`; until its migration exists there is nothing to check. Contract assumed:
-   * `runs(site_id, flow_id, status)` with the ended statuses above.
-   */
-  async hasLiveRuns(siteId: string, flowId: string): Promise<boolean> {
-    const [table]: { exists: boolean }[] = await queryRows(
-      this.db,
-      `SELECT to_regclass('public.runs') IS NOT NULL AS exists`,
-    );
-    if (!table?.exists) return false;
-    const rows: { live: boolean }[] = await queryRows(
-      this.db,
-      `SELECT EXISTS (SELECT 1 FROM runs WHERE site_id = $1 AND flow_id = $2
-                        AND status <> ALL($3::text[])) AS live`,
-      [siteId, flowId, ENDED_RUN_STATUSES],
-    );
-    return rows[0]?.live ?? false;
   }
 }

@@ -18,6 +18,7 @@ import {
 } from '@nudgeflow/flow-schema';
 import { AppError, conflict, notFound } from '../common/app-error';
 import { InvalidationBus } from '../redis/invalidation-bus';
+import { FlowLiveRuns, FlowRunTotals } from './flow-activity';
 import { FlowRefsProvider, refsOfDraft } from './flow-refs.provider';
 import { FlowDraft, FlowRepository, FlowRow, FlowStatus, FlowSummaryRow } from './flow.repository';
 import {
@@ -110,12 +111,19 @@ export class FlowsService {
     private readonly versions: FlowVersionRepository,
     private readonly refs: FlowRefsProvider,
     private readonly bus: InvalidationBus,
+    private readonly liveRuns: FlowLiveRuns,
+    private readonly runTotals: FlowRunTotals,
   ) {}
 
+  /** Entered/converted come from the daily run rollups (analytics), never from scanning runs. */
   async list(siteId: string): Promise<FlowSummaryView[]> {
-    return (await this.flows.list(siteId)).map((f) => ({
+    const [flows, totals] = await Promise.all([
+      this.flows.list(siteId),
+      this.runTotals.flowRunTotals(siteId),
+    ]);
+    return flows.map((f) => ({
       ...toSummary(f),
-      counts: { entered: f.entered, converted: f.converted },
+      counts: totals.get(f.id) ?? { entered: 0, converted: 0 },
     }));
   }
 
@@ -226,7 +234,7 @@ export class FlowsService {
 
   async remove(siteId: string, flowId: string): Promise<void> {
     await this.mustGet(siteId, flowId);
-    if (await this.flows.hasLiveRuns(siteId, flowId)) {
+    if (await this.liveRuns.hasLiveRuns(siteId, flowId)) {
       throw conflict('FLOW_HAS_RUNS', 'flow: it still has live runs; archive it with exitRuns first');
     }
     try {

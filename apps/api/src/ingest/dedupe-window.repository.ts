@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { liveSiteIds } from '../sites/live-sites';
 import { DEDUPE_GEN_HOURS, DEDUPE_RUN_IDS } from './dedupe-window';
 
 export interface GenState {
@@ -19,13 +20,9 @@ const INT64_MIN = -(1n << 63n);
 export class DedupeWindowRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Every live site: a cluster-wide read on Citus, opted out of strict mode explicitly (listed in database/README.md). */
-  async sites(): Promise<string[]> {
-    const rows = await this.db.transaction(async (tx) => {
-      await tx.query(`SET LOCAL citus.multi_task_query_log_level TO 'off'`);
-      return queryRows<{ id: string }>(tx, `SELECT id FROM sites WHERE deleted_at IS NULL ORDER BY id`);
-    });
-    return rows.map((r) => r.id);
+  /** Every live site, in id order (sites' `liveSiteIds`: a cluster-wide read, listed in database/README.md). */
+  sites(): Promise<string[]> {
+    return liveSiteIds(this.db);
   }
 
   /** The sealing job's record of the site's generations (sealed and cleaned times). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { liveSiteRetentions } from '../sites/live-sites';
 
 export const EVENTS_DAYS_AHEAD = 7;
 export const DEDUPE_DAYS_KEPT = 3;
@@ -47,15 +48,9 @@ export class EventPartitionRepository {
 
   /** The longest retention of any live site (whole partitions older than this can go). */
   async retentionPolicy(): Promise<{ maxDays: number; sites: { siteId: string; days: number }[] }> {
-    // Every site's row: a cluster-wide read on Citus, opted out of strict mode explicitly (hourly, one
-    // row per site; listed in database/README.md).
-    const rows = await this.db.transaction(async (tx) => {
-      await tx.query(`SET LOCAL citus.multi_task_query_log_level TO 'off'`);
-      return queryRows<{ id: string; retention_days: number }>(
-        tx,
-        `SELECT id, retention_days FROM sites WHERE deleted_at IS NULL`,
-      );
-    });
+    // Every site's row (sites' `liveSiteRetentions`): a cluster-wide read on Citus, hourly, one row per
+    // site; listed in database/README.md.
+    const rows = await liveSiteRetentions(this.db);
     return {
       maxDays: rows.reduce((m, r) => Math.max(m, r.retention_days), 0),
       sites: rows.map((r) => ({ siteId: r.id, days: r.retention_days })),

@@ -1,7 +1,7 @@
-import { type CtaLogEntry, type Json, type VisitorState } from '../visitors/visitor-profile';
+import { type Json } from '../visitors/visitor-profile';
 import { NormalizedEvent, type EventType } from './event-normalize';
 
-/** The rows the fold reads (`ProfileFold`): outbox rows, their events and the visitors they name. */
+/** The rows the fold reads (`ProfileFold`): outbox rows and their events; and the trait events it writes. */
 
 export interface OutboxRow {
   id: string;
@@ -26,48 +26,6 @@ export interface EventRow {
   is_bot: boolean;
 }
 
-export interface VisitorRow {
-  id: string;
-  anonymous_ids: string[];
-  user_id: string | null;
-  traits: Json;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  session_count: number;
-  visit_count: number;
-  event_count: number;
-  last_page_url: string | null;
-  utm: Json;
-  referrer: string | null;
-  device: Json;
-  country: string | null;
-  is_bot: boolean;
-  merged_into: string | null;
-  cta_log: CtaLogEntry[] | null;
-}
-
-export const toState = (siteId: string, r: VisitorRow): VisitorState => ({
-  siteId,
-  id: r.id,
-  isNew: false,
-  anonymousIds: r.anonymous_ids,
-  userId: r.user_id,
-  traits: r.traits,
-  firstSeenAt: r.first_seen_at,
-  lastSeenAt: r.last_seen_at,
-  sessionCount: r.session_count,
-  visitCount: r.visit_count,
-  eventCount: r.event_count,
-  lastPageUrl: r.last_page_url,
-  utm: r.utm,
-  referrer: r.referrer,
-  device: r.device,
-  country: r.country,
-  isBot: r.is_bot,
-  mergedInto: r.merged_into,
-  ctaLog: r.cta_log ?? [],
-});
-
 /** The event as the write path received it (the fold's resolver input). */
 export const toNormalized = (r: EventRow): NormalizedEvent => {
   const { previousId, ...properties } = r.properties;
@@ -84,3 +42,16 @@ export const toNormalized = (r: EventRow): NormalizedEvent => {
     ts: r.ts,
   };
 };
+
+/** `$trait_changed` events as one array per column. */
+export class TraitEvents {
+  readonly cols: unknown[][] = Array.from({ length: 9 }, () => []);
+
+  get count(): number {
+    return this.cols[0].length;
+  }
+
+  push(...values: unknown[]): void {
+    for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
+  }
+}

@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writ
 import { loadConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source';
 import { runCli } from '../database/run-cli';
+import { siteIsLive } from '../sites/live-sites';
 import { eventFacts } from '../visitors/visitor-facts';
 import { normalizeEvent } from './event-normalize';
 import { EventStore, IngestItem } from './event-store.repository';
@@ -64,10 +65,7 @@ async function main(): Promise<void> {
   const db = createDataSource({ DATABASE_URL: cfg.DATABASE_URL, DB_POOL_SIZE: 2 });
   await db.initialize();
   const store = new EventStore(db);
-  const [site] = (await db.query(`SELECT id FROM sites WHERE id = $1 AND deleted_at IS NULL`, [
-    siteId,
-  ])) as unknown[];
-  if (!site) throw new Error(`site ${siteId} not found`);
+  if (!(await siteIsLive(db, siteId))) throw new Error(`site ${siteId} not found`);
 
   const csv = /\.csv$/i.test(file);
   const checkpointFile = `${file}.import-${siteId}.json`;

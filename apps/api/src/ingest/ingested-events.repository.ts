@@ -121,10 +121,3 @@ export class IngestedEventsRepository implements VisitorEventSource {
     });
   }
 }
-
-/** The worker's and the webhooks' provider (over the app's DataSource). */
-export const ingestedEventsProvider = {
-  provide: IngestedEventsRepository,
-  useFactory: (db: DataSource) => new IngestedEventsRepository(db),
-  inject: [DataSource],
-};

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TtlCache } from '../common/ttl-cache';
+import { identityVisitorSql } from '../visitors/visitor.sql';
 import { dedupeFreshCte } from './dedupe-window';
 import type { NormalizedEvent } from './event-normalize';
 
@@ -114,10 +115,8 @@ const WRITE_SQL = `WITH fresh AS (${dedupeFreshCte({ site: 1, hashes: 3, today: 
     INSERT INTO events (site_id, ts, received_at, message_id, type, name, visitor_id, anonymous_id, user_id,
                         properties, traits, context, is_bot)
     SELECT $1::uuid, e.ts, e.received_at, e.message_id, e.type, e.name,
-           coalesce((SELECT i.visitor_id FROM visitor_identities i
-                      WHERE i.site_id = $1::uuid AND i.kind = 'user' AND i.value = e.user_id LIMIT 1),
-                    (SELECT i.visitor_id FROM visitor_identities i
-                      WHERE i.site_id = $1::uuid AND i.kind = 'anon' AND i.value = e.anonymous_id LIMIT 1),
+           coalesce(${identityVisitorSql('$1::uuid', 'user', 'e.user_id')},
+                    ${identityVisitorSql('$1::uuid', 'anon', 'e.anonymous_id')},
                     e.provisional),
            e.anonymous_id, e.user_id, e.properties, e.traits, e.context, e.is_bot
       FROM e WHERE e.hash = ANY (ARRAY(SELECT hash FROM fresh))

@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
-import { FlowsModule } from '../flows/flows.module';
+import { FlowsCoreModule } from '../flows/flows-core.module';
+import { RuntimeApiModule } from '../runtime/runtime.module';
 import { LiftController } from './lift.controller';
-import { LiftRepository } from './lift.repository';
 import { LiftService } from './lift.service';
 
-/** A flow's holdout lift report (HTTP). */
+/** A flow's holdout lift report (HTTP): runs read through the runtime, versions through flows. */
 @Module({
-  imports: [CoreModule, FlowsModule],
+  imports: [CoreModule, FlowsCoreModule, RuntimeApiModule],
   controllers: [LiftController],
-  providers: [LiftRepository, LiftService],
+  providers: [LiftService],
 })
 export class LiftModule {}

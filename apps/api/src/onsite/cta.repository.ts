@@ -132,4 +132,17 @@ export class CtaRepository {
       [siteId],
     );
   }
+
+  /** The caps of the site's CTAs with these ids: the published version's, else the draft's (backtest). */
+  async caps(siteId: string, ctaIds: string[]): Promise<{ id: string; caps: unknown }[]> {
+    if (!ctaIds.length) return [];
+    return queryRows(
+      this.db,
+      `SELECT c.id, coalesce(v.config, c.draft) -> 'caps' AS caps
+         FROM ctas c LEFT JOIN cta_versions v
+           ON v.site_id = c.site_id AND v.cta_id = c.id AND v.version = c.published_version
+        WHERE c.site_id = $1 AND c.id = ANY($2::text[])`,
+      [siteId, ctaIds],
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
-import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
+import { IngestEventsModule } from '../ingest/ingest-events.module';
+import { SitesCoreModule } from '../sites/sites-core.module';
 import { VisitorRepository } from '../visitors/visitor.repository';
 import { CtaRepository } from './cta.repository';
 import { CtasController } from './ctas.controller';
@@ -17,11 +18,11 @@ import { VisitorStateRepository } from './visitor-state.repository';
 
 /** HTTP side of on-site CTAs: the marketer API, the decision API and live push. */
 @Module({
-  imports: [CoreModule],
+  // CTA variant counts come from ingest's events; the decision API checks site keys through sites.
+  imports: [CoreModule, IngestEventsModule, SitesCoreModule],
   controllers: [CtasController, DecideController],
   providers: [
     CtaRepository,
-    ingestedEventsProvider, // CTA variant counts come from ingest's events
     VisitorRepository, // live push: a visitor's anonymous ids
     CtasService,
     PublishedCtaCache,
@@ -33,10 +34,13 @@ import { VisitorStateRepository } from './visitor-state.repository';
 })
 export class OnsiteModule {}
 
-/** Worker side: the show_cta effect (inject `ShowCtaEffect`), and its messages announced for live push. */
+/**
+ * Worker side: the show_cta effect (inject `ShowCtaEffect`), its messages announced for live push, and
+ * the CTAs' repository (a backtest replays their caps).
+ */
 @Module({
   imports: [CoreModule],
-  providers: [OnsiteMessageRepository, ShowCtaEffect, OnsitePushAnnouncer],
-  exports: [ShowCtaEffect],
+  providers: [OnsiteMessageRepository, ShowCtaEffect, OnsitePushAnnouncer, CtaRepository],
+  exports: [ShowCtaEffect, CtaRepository],
 })
 export class OnsiteWorkerModule {}

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { TickBatcher } from '../common/tick-batcher';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { queryRows } from '../database/sql';
+import { lookupVisitorSql, visitorJoin } from '../visitors/visitor.sql';
 import type { CtaEvent, PendingMessage, VisitorSnapshot } from './cta-decision';
 
 export interface VisitorState {
@@ -32,19 +33,19 @@ interface Row {
   messages: [string, string, number, number][] | null;
 }
 
-/** Lookups of one site: $2 anonymous ids, $3 user ids ('' for none), one row per visitor found. */
+/**
+ * Lookups of one site: $2 anonymous ids, $3 user ids ('' for none), one row per visitor found. The
+ * identities and profiles are read through the visitors feature's fragments (one round trip).
+ */
 const LOAD_SQL = `WITH ident AS (
-   SELECT r.n, (SELECT i.visitor_id FROM visitor_identities i
-                 WHERE i.site_id = $1
-                   AND ((i.kind = 'user' AND i.value = r.uid) OR (i.kind = 'anon' AND i.value = r.anon))
-                 ORDER BY i.kind DESC LIMIT 1) AS visitor_id
+   SELECT r.n, ${lookupVisitorSql('$1', 'r.uid', 'r.anon')} AS visitor_id
      FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r(anon, uid, n))
  SELECT ident.n::text AS n, v.id, v.traits, v.tags, v.session_count, v.visit_count, v.cta_log AS events,
    (SELECT json_agg(json_build_array(m.id::text, m.cta_id, m.priority, floor(extract(epoch FROM m.created_at) * 1000)))
       FROM onsite_messages m
      WHERE m.site_id = $1 AND m.visitor_id = v.id AND m.consumed_at IS NULL
        AND (m.expires_at IS NULL OR m.expires_at > now())) AS messages
-   FROM ident JOIN visitors v ON v.site_id = $1 AND v.id = ident.visitor_id`;
+   FROM ident ${visitorJoin('v', '$1', 'ident.visitor_id')}`;
 
 /**
  * Everything decide needs about one visitor in one round trip: the profile (resolved from the user

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { flowsExitingRunsSql } from '../flows/flow.sql';
 import { crossShardRead } from './cross-shard-read';
 import { releaseEntry } from './run.repository';
 import { DueRun } from './runtime.types';
@@ -157,9 +158,8 @@ export class RunMaintenanceRepository {
   async sitesWithArchivedRuns(limit: number): Promise<string[]> {
     const rows = await crossShardRead<{ site_id: string }>(
       this.db,
-      `SELECT DISTINCT f.site_id FROM flows f
-        WHERE f.status = 'archived' AND f.archived_exit_runs
-          AND EXISTS (SELECT 1 FROM runs r WHERE r.site_id = f.site_id AND r.flow_id = f.id
+      `SELECT DISTINCT f.site_id FROM ${flowsExitingRunsSql()} f
+        WHERE EXISTS (SELECT 1 FROM runs r WHERE r.site_id = f.site_id AND r.flow_id = f.id
                          AND r.status IN ('pending', 'running', 'waiting'))
         LIMIT $1`,
       [limit],
@@ -174,9 +174,8 @@ export class RunMaintenanceRepository {
         tx,
         `UPDATE runs r SET status = 'exited', ended_at = $2, updated_at = $2, seq = r.seq + 1, next_step_at = NULL,
                 error = $3::jsonb
-           FROM flows f
-          WHERE r.site_id = $1 AND f.site_id = $1 AND f.id = r.flow_id AND f.status = 'archived'
-            AND f.archived_exit_runs AND r.status IN ('pending', 'running', 'waiting')
+           FROM ${flowsExitingRunsSql('$1')} f
+          WHERE r.site_id = $1 AND f.site_id = $1 AND f.id = r.flow_id AND r.status IN ('pending', 'running', 'waiting')
           RETURNING r.site_id, r.id, r.flow_id, r.flow_version, r.visitor_id, r.seq, r.error`,
         [
           siteId,

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
+import type { FlowLiveRuns } from '../flows/flow-activity';
 import { releaseEntry, RUN_COLUMNS, RunRepository } from './run.repository';
-import { RunRow, RunStatusValue, RunStepRow } from './runtime.types';
+import { RunRow, RunStatusValue, RunStepRow, TERMINAL_STATUSES } from './runtime.types';
 
 export interface RunListFilter {
   status?: RunStatusValue;
@@ -12,9 +13,17 @@ export interface RunListFilter {
   limit: number;
 }
 
+/** A flow version's enrolled visitors, held out or not, and how many converted. */
+export interface RunGroupRow {
+  version: number;
+  held_out: boolean;
+  visitors: number;
+  converted: number;
+}
+
 /** The marketer API's reads and changes of runs (list, timeline, cancel, dead letters, node counts). */
 @Injectable()
-export class RunQueryRepository {
+export class RunQueryRepository implements FlowLiveRuns {
   constructor(
     private readonly db: DataSource,
     private readonly runs: RunRepository,
@@ -133,5 +142,31 @@ export class RunQueryRepository {
       ),
     ]);
     return { steps, waiting };
+  }
+
+  /**
+   * Per version and group (held out or not): distinct visitors enrolled and distinct visitors with a
+   * converted run (the lift report). Single-shard: the `runs_flow_*` indexes lead with site and flow.
+   */
+  async visitorsByVersion(siteId: string, flowId: string): Promise<RunGroupRow[]> {
+    return queryRows<RunGroupRow>(
+      this.db,
+      `SELECT flow_version AS version, held_out, count(DISTINCT visitor_id)::int AS visitors,
+              count(DISTINCT visitor_id) FILTER (WHERE status = 'converted')::int AS converted
+         FROM runs WHERE site_id = $1 AND flow_id = $2
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [siteId, flowId],
+    );
+  }
+
+  /** Whether a run of the flow has not ended (flows' `FlowLiveRuns`: a flow with live runs is not deleted). */
+  async hasLiveRuns(siteId: string, flowId: string): Promise<boolean> {
+    const rows: { live: boolean }[] = await queryRows(
+      this.db,
+      `SELECT EXISTS (SELECT 1 FROM runs WHERE site_id = $1 AND flow_id = $2
+                        AND status <> ALL($3::text[])) AS live`,
+      [siteId, flowId, TERMINAL_STATUSES],
+    );
+    return rows[0]?.live ?? false;
   }
 }

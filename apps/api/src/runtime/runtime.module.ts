@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
 import { EmailWorkerModule } from '../email/email.module';
 import { FlowVersionRepository } from '../flows/flow-version.repository';
-import { FlowsModule } from '../flows/flows.module';
-import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
-import { profileFoldProvider } from '../ingest/profile-fold';
+import { FlowLiveRuns } from '../flows/flow-activity';
+import { FlowsCoreModule } from '../flows/flows-core.module';
+import { IngestEventsModule } from '../ingest/ingest-events.module';
+import { FoldHandoffSink, profileFoldProvider } from '../ingest/profile-fold';
 import { OnsiteWorkerModule } from '../onsite/onsite.module';
+import { SitesCoreModule } from '../sites/sites-core.module';
 import { SmsWorkerModule } from '../sms/sms.module';
 import { VisitorsWorkerModule } from '../visitors/visitors.module';
 import { WebhooksCoreModule } from '../webhooks/webhooks-core.module';
@@ -15,6 +17,7 @@ import { OutboxRelay } from './outbox-relay';
 import { PgClientGuard } from './pg-client-guard';
 import { RunAdvancer } from './run-advancer.service';
 import { RunEnrolmentRepository } from './run-enrolment.repository';
+import { TriggerHandoffWriter } from './trigger-handoff-writer';
 import { RunExecutor } from './run-executor.service';
 import { RunMaintenanceRepository } from './run-maintenance.repository';
 import { RunQueryRepository } from './run-query.repository';
@@ -30,11 +33,25 @@ import { TriggerMatcher } from './trigger-matcher.service';
 
 const runtimeConfig = { provide: RUNTIME_CONFIG, useFactory: loadRuntimeConfig };
 
-/** Runs API (HTTP process). */
+const flowLiveRuns = { provide: FlowLiveRuns, useExisting: RunQueryRepository };
+
+/**
+ * Runs API (HTTP process); the runs' reads other features make through `RunQueryRepository` (lift)
+ * and flows' `FlowLiveRuns` port.
+ */
 @Module({
-  imports: [CoreModule, FlowsModule],
+  imports: [CoreModule, FlowsCoreModule],
   controllers: [RunsController],
-  providers: [runtimeConfig, PgClientGuard, RunRepository, RunQueryRepository, RunQueueService, RunsService],
+  providers: [
+    runtimeConfig,
+    PgClientGuard,
+    RunRepository,
+    RunQueryRepository,
+    RunQueueService,
+    RunsService,
+    flowLiveRuns,
+  ],
+  exports: [RunQueryRepository, flowLiveRuns],
 })
 export class RuntimeApiModule {}
 
@@ -45,6 +62,8 @@ export class RuntimeApiModule {}
 @Module({
   imports: [
     CoreModule,
+    SitesCoreModule, // the sites' time zones
+    IngestEventsModule,
     VisitorsWorkerModule,
     OnsiteWorkerModule,
     WebhooksCoreModule,
@@ -65,8 +84,8 @@ export class RuntimeApiModule {}
     RunAdvancer,
     RunExecutor,
     TriggerMatcher,
-    ingestedEventsProvider,
-    profileFoldProvider,
+    profileFoldProvider, // ingest's fold: profiles through visitors' `VisitorFold`, hand-offs through:
+    { provide: FoldHandoffSink, useClass: TriggerHandoffWriter },
     OutboxRelay,
     RuntimeMaintenance,
     ScheduleWatchdog,

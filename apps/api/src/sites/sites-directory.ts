@@ -4,7 +4,7 @@ import { SiteAccessRow, SiteDirectory, UserSite } from '../auth/site-directory';
 import { SiteKeyService } from './site-key.service';
 import { SiteRepository } from './site.repository';
 
-/** The sites feature's answer to access control's questions (bound in `CoreModule`). */
+/** The sites feature's answer to access control's questions (bound in `SitesCoreModule`). */
 @Injectable()
 export class SitesDirectory implements SiteDirectory {
   constructor(

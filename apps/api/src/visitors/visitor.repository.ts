@@ -23,6 +23,21 @@ export interface VisitorListRow {
   merged_into: string | null;
 }
 
+/** A visitor as a replay reads it (the engine's snapshot columns and the bot flag). */
+export interface VisitorSnapshotRow {
+  id: string;
+  anonymous_ids: string[];
+  user_id: string | null;
+  traits: Record<string, unknown>;
+  tags: string[];
+  visit_count: number;
+  first_seen_at: Date;
+  device: Record<string, unknown>;
+  utm: Record<string, string>;
+  last_page_url: string | null;
+  is_bot: boolean;
+}
+
 const COLUMNS = `id, anonymous_ids, user_id, traits, tags, first_seen_at, last_seen_at, session_count, visit_count,
   event_count, last_page_url, utm, referrer, device, country, is_bot, merged_into`;
 
@@ -64,7 +79,17 @@ export class VisitorRepository {
     return rows[0];
   }
 
-  /** Visitors folded into this one (their events belong to its timeline). */
+  /** These visitors as a replay reads them (backtest); missing ones are left out. */
+  async snapshots(siteId: string, ids: string[]): Promise<VisitorSnapshotRow[]> {
+    return queryRows(
+      this.db,
+      `SELECT id, anonymous_ids, user_id, traits, tags, visit_count, first_seen_at, device, utm, last_page_url,
+              coalesce(is_bot, false) AS is_bot
+         FROM visitors WHERE site_id = $1 AND id = ANY($2::uuid[])`,
+      [siteId, ids],
+    );
+  }
+
   /** The anonymous ids of a visitor (live push finds the connections a flow message is for). */
   async anonymousIds(siteId: string, visitorId: string): Promise<string[]> {
     const rows = await queryRows<{ anonymous_ids: string[] }>(
@@ -75,6 +100,7 @@ export class VisitorRepository {
     return rows[0]?.anonymous_ids ?? [];
   }
 
+  /** Visitors folded into this one (their events belong to its timeline). */
   async mergedInto(siteId: string, visitorId: string): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(
       this.db,

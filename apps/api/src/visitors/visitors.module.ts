@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { CoreModule } from '../core.module';
 import { VisitorEventSource } from './visitor-events';
+import { VisitorFold } from './visitor-fold';
 import { VisitorUpdateEffect } from './visitor-update.effect';
 import { VisitorRepository } from './visitor.repository';
 import { VisitorsController } from './visitors.controller';
@@ -23,10 +24,13 @@ export class VisitorsModule {
   }
 }
 
-/** The `update_visitor` effect (worker process): import it and inject `VisitorUpdateEffect`. */
+/**
+ * The worker's side (import it): the `update_visitor` effect (`VisitorUpdateEffect`), the profile
+ * part of ingest's fold (`VisitorFold`) and the profiles' reads (`VisitorRepository`).
+ */
 @Module({
   imports: [CoreModule],
-  providers: [VisitorRepository, VisitorUpdateEffect],
-  exports: [VisitorUpdateEffect],
+  providers: [VisitorRepository, VisitorUpdateEffect, VisitorFold],
+  exports: [VisitorUpdateEffect, VisitorFold, VisitorRepository],
 })
 export class VisitorsWorkerModule {}

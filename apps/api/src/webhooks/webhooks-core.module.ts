@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from '../core.module';
-import { ingestedEventsProvider } from '../ingest/ingested-events.repository';
+import { IngestEventsModule } from '../ingest/ingest-events.module';
 import { AfterCommit } from './after-commit';
 import { SystemEventSubscriptions } from './system-event-subscriptions';
 import { SystemEvents } from './system-events';
@@ -28,9 +28,9 @@ const providers = [
  * or `SystemEvents`.
  */
 @Module({
-  imports: [CoreModule],
   // The events a visitor.identified notice describes are ingest's (read through its repository).
-  providers: [ingestedEventsProvider, ...providers],
+  imports: [CoreModule, IngestEventsModule],
+  providers,
   exports: providers,
 })
 export class WebhooksCoreModule {}

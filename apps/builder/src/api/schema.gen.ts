@@ -1451,6 +1451,129 @@ export interface components {
       /** @enum {string} */
       role: 'viewer' | 'editor' | 'owner';
     };
+    BacktestResult: {
+      events: number;
+      visitors: number;
+      runs: {
+        enrolled: number;
+        enrolledHeldOut: number;
+        converted: number;
+        convertedHeldOut: number;
+        completed: number;
+        exited: number;
+        failed: number;
+      };
+      enrolledVisitors: number;
+      convertedVisitors: number;
+      nodes: {
+        [key: string]: {
+          entered: number;
+          waiting: number;
+          exited: {
+            [key: string]: number;
+          };
+        };
+      };
+      effects: {
+        [key: string]: {
+          count: number;
+          visitors: number;
+          capped: number;
+          heldOut: number;
+        };
+      };
+      ctas: {
+        [key: string]: {
+          shown: number;
+          capped: number;
+        };
+      };
+      skipped: {
+        [key: string]: number;
+      };
+      samples: {
+        visitorId: string;
+        runId: string;
+        trigger: string;
+        startedAt: string;
+        status: string;
+        steps: {
+          nodeId: string;
+          handle: string | null;
+          at: string;
+        }[];
+      }[];
+    };
+    Backtest: {
+      id: string;
+      flowId: string;
+      version: number | null;
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+      progress: {
+        visitorsDone: number;
+        visitorsTotal: number | null;
+        eventsDone: number;
+        fraction: number;
+      };
+      result: components['schemas']['BacktestResult'] | null;
+      error: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+    };
+    EmailSender: {
+      id: string;
+      name: string;
+      fromName: string;
+      fromAddress: string;
+      replyTo: string | null;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    SmsProvider: {
+      baseUrl: string;
+      accountSid: string;
+      fromNumber: string;
+      authTokenSet: boolean;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    FlowLift: {
+      test: string;
+      versions: {
+        version: number;
+        holdoutPercent: number;
+        treated: {
+          visitors: number;
+          converted: number;
+          rate: number | null;
+        };
+        heldOut: {
+          visitors: number;
+          converted: number;
+          rate: number | null;
+        };
+        absolute: {
+          value: number;
+          low: number;
+          high: number;
+        } | null;
+        relative: {
+          value: number;
+          low: number;
+          high: number;
+        } | null;
+        pValue: number | null;
+      }[];
+    };
     FlowSummary: {
       id: string;
       name: string;
@@ -1549,129 +1672,6 @@ export interface components {
         notifyEndpointIds: string[];
         inboundHookIds: string[];
       };
-    };
-    BacktestResult: {
-      events: number;
-      visitors: number;
-      runs: {
-        enrolled: number;
-        enrolledHeldOut: number;
-        converted: number;
-        convertedHeldOut: number;
-        completed: number;
-        exited: number;
-        failed: number;
-      };
-      enrolledVisitors: number;
-      convertedVisitors: number;
-      nodes: {
-        [key: string]: {
-          entered: number;
-          waiting: number;
-          exited: {
-            [key: string]: number;
-          };
-        };
-      };
-      effects: {
-        [key: string]: {
-          count: number;
-          visitors: number;
-          capped: number;
-          heldOut: number;
-        };
-      };
-      ctas: {
-        [key: string]: {
-          shown: number;
-          capped: number;
-        };
-      };
-      skipped: {
-        [key: string]: number;
-      };
-      samples: {
-        visitorId: string;
-        runId: string;
-        trigger: string;
-        startedAt: string;
-        status: string;
-        steps: {
-          nodeId: string;
-          handle: string | null;
-          at: string;
-        }[];
-      }[];
-    };
-    Backtest: {
-      id: string;
-      flowId: string;
-      version: number | null;
-      /** Format: date-time */
-      from: string;
-      /** Format: date-time */
-      to: string;
-      /** @enum {string} */
-      status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
-      progress: {
-        visitorsDone: number;
-        visitorsTotal: number | null;
-        eventsDone: number;
-        fraction: number;
-      };
-      result: components['schemas']['BacktestResult'] | null;
-      error: string | null;
-      /** Format: date-time */
-      createdAt: string;
-      /** Format: date-time */
-      startedAt: string | null;
-      /** Format: date-time */
-      finishedAt: string | null;
-    };
-    FlowLift: {
-      test: string;
-      versions: {
-        version: number;
-        holdoutPercent: number;
-        treated: {
-          visitors: number;
-          converted: number;
-          rate: number | null;
-        };
-        heldOut: {
-          visitors: number;
-          converted: number;
-          rate: number | null;
-        };
-        absolute: {
-          value: number;
-          low: number;
-          high: number;
-        } | null;
-        relative: {
-          value: number;
-          low: number;
-          high: number;
-        } | null;
-        pValue: number | null;
-      }[];
-    };
-    EmailSender: {
-      id: string;
-      name: string;
-      fromName: string;
-      fromAddress: string;
-      replyTo: string | null;
-      /** Format: date-time */
-      createdAt: string;
-    };
-    SmsProvider: {
-      baseUrl: string;
-      accountSid: string;
-      fromNumber: string;
-      authTokenSet: boolean;
-      /** Format: date-time */
-      updatedAt: string;
     };
     Site: {
       id: string;

@@ -1,6 +1,48 @@
-import { sameJson, type CtaLogEntry, type VisitorState } from '../visitors/visitor-profile';
+import { sameJson, type CtaLogEntry, type Json, type VisitorState } from './visitor-profile';
 
-/** How the fold writes: visitor and trait-event columns as one array per column (`ProfileFold`). */
+/** How the fold reads visitors (locked rows) and writes them back, one array per column (`VisitorFold`). */
+
+export interface VisitorRow {
+  id: string;
+  anonymous_ids: string[];
+  user_id: string | null;
+  traits: Json;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  session_count: number;
+  visit_count: number;
+  event_count: number;
+  last_page_url: string | null;
+  utm: Json;
+  referrer: string | null;
+  device: Json;
+  country: string | null;
+  is_bot: boolean;
+  merged_into: string | null;
+  cta_log: CtaLogEntry[] | null;
+}
+
+export const toState = (siteId: string, r: VisitorRow): VisitorState => ({
+  siteId,
+  id: r.id,
+  isNew: false,
+  anonymousIds: r.anonymous_ids,
+  userId: r.user_id,
+  traits: r.traits,
+  firstSeenAt: r.first_seen_at,
+  lastSeenAt: r.last_seen_at,
+  sessionCount: r.session_count,
+  visitCount: r.visit_count,
+  eventCount: r.event_count,
+  lastPageUrl: r.last_page_url,
+  utm: r.utm,
+  referrer: r.referrer,
+  device: r.device,
+  country: r.country,
+  isBot: r.is_bot,
+  mergedInto: r.merged_into,
+  ctaLog: r.cta_log ?? [],
+});
 
 export const VISITOR_COLUMNS =
   'id, anonymous_ids, user_id, traits, first_seen_at, last_seen_at, session_count, visit_count, ' +
@@ -74,18 +116,6 @@ export class VisitorColumns {
       v.mergedInto,
       json(v.ctaLog, v.ctaLog === loaded?.ctaLog),
     ];
-    for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
-  }
-}
-
-export class TraitEvents {
-  readonly cols: unknown[][] = Array.from({ length: 9 }, () => []);
-
-  get count(): number {
-    return this.cols[0].length;
-  }
-
-  push(...values: unknown[]): void {
     for (let i = 0; i < values.length; i++) this.cols[i].push(values[i]);
   }
 }
