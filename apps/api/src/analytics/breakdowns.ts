@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { siteEventsJoin } from '../ingest/events.sql';
 import { dimValues, SESSION_GAP } from './rollup-pass';
 import { arraysOf, HOUR_DIMS_KEEP } from './rollup-sql';
 
@@ -166,7 +167,7 @@ export async function rebuildDimDays(m: EntityManager, sites: string[], hi: Date
      WITH ev AS (
        SELECT x.site_id, x.d, x.tz, e.id, e.ts, e.visitor_id, e.properties, e.context
          FROM ${x}
-         JOIN events e ON e.site_id = x.site_id AND e.ts >= x.d - interval '90 minutes'
+         ${siteEventsJoin('e', 'x.site_id')} AND e.ts >= x.d - interval '90 minutes'
                       AND e.ts < x.d_end + interval '60 minutes'
         WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.name = '$page' AND e.received_at < $8),
      f AS (

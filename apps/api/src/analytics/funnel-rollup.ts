@@ -1,5 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { siteEventsJoin, siteEventsSql } from '../ingest/events.sql';
+import { siteJoin, siteRetainedFromSql } from '../sites/site.sql';
 import { attempts, FunnelStep, stepMaskSql } from './funnel-steps';
 
 /** hll of funnel day rows: 2^13 registers (~1.15 % standard error, 5 KB dense), exact below ~640 ids. */
@@ -58,7 +60,7 @@ export async function rollFunnels(
     const [f] = await queryRows<FunnelRow>(
       m,
       `SELECT f.site_id, f.id, f.steps, f.window_seconds, f.version, f.built_version, s.timezone
-         FROM analytics_funnels f JOIN sites s ON s.id = f.site_id
+         FROM analytics_funnels f ${siteJoin('s', 'f.site_id')}
         WHERE f.site_id = $1 AND f.id = $2 FOR SHARE OF f`,
       [site_id, id],
     );
@@ -109,8 +111,8 @@ async function advanceFunnel(
       m,
       `SELECT visitor_id, array_agg((extract(epoch FROM ts) * 1000)::float8 ORDER BY ts, id) AS ts,
               array_agg(mask ORDER BY ts, id) AS mask
-         FROM (SELECT e.visitor_id, e.ts, e.id, ${mask} AS mask FROM events e
-                WHERE e.site_id = $1 AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])) x
+         FROM (SELECT e.visitor_id, e.ts, e.id, ${mask} AS mask FROM ${siteEventsSql('e', '$1')}
+                  AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])) x
         WHERE mask <> 0 GROUP BY visitor_id`,
       params,
     );
@@ -128,10 +130,10 @@ async function advanceFunnel(
       : await queryRows<{ visitor_id: string; t: Date }>(
           m,
           `SELECT visitor_id, min(ts) AS t
-             FROM (SELECT e.visitor_id, e.ts, ${mask} AS mask FROM events e
-                    WHERE e.site_id = $1 AND e.received_at >= $${params.length + 1} AND e.received_at < $${params.length + 2}
+             FROM (SELECT e.visitor_id, e.ts, ${mask} AS mask FROM ${siteEventsSql('e', '$1')}
+                      AND e.received_at >= $${params.length + 1} AND e.received_at < $${params.length + 2}
                       AND NOT e.is_bot AND e.name = ANY(${namesParam}::text[])
-                      AND e.ts >= (SELECT now() - make_interval(days => s.retention_days) FROM sites s WHERE s.id = $1)) x
+                      AND e.ts >= ${siteRetainedFromSql('$1')}) x
             WHERE mask <> 0 GROUP BY visitor_id`,
           [...params, window.lo, window.hi],
         );
@@ -168,7 +170,7 @@ async function advanceFunnel(
                   array_agg(mask ORDER BY ts, id) AS mask
              FROM (SELECT e.visitor_id, e.ts, e.id, ${mask} AS mask
                      FROM unnest($${p.length - 1}::uuid[], $${p.length}::timestamptz[]) x(v, s)
-                     JOIN events e ON e.site_id = $1 AND e.visitor_id = x.v AND e.ts >= x.s
+                     ${siteEventsJoin('e', '$1')} AND e.visitor_id = x.v AND e.ts >= x.s
                     WHERE NOT e.is_bot AND e.name = ANY(${namesParam}::text[])) y
             WHERE mask <> 0 GROUP BY visitor_id`,
           p,

@@ -1,5 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { siteEventsSql } from '../ingest/events.sql';
+import { runStepsWithRunSql } from '../runtime/runs.sql';
 import { applyDimDeltas } from './breakdowns';
 import { rollFunnels } from './funnel-rollup';
 import {
@@ -16,10 +18,13 @@ import {
   PassFlags,
   PassParams,
   passResult,
+  received,
   RollupResult,
+  runs,
   SITE_LO,
   startFlag,
   TRAFFIC_SUMS,
+  WINDOW_ROWS,
   WITHIN_RETENTION,
 } from './rollup-pass';
 import { addDeltas, summarizeReceivedRanges } from './rollup-sql';
@@ -29,7 +34,7 @@ const FLOW_DELTAS: Record<string, string> = {
   analytics_flow_nodes: `
     SELECT s.site_id, date_trunc('minute', s.created_at) AS m, s.flow_id, r.flow_version, s.node_id,
            count(*) AS reached
-      FROM run_steps s JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
+      FROM ${runStepsWithRunSql('s', 'r')}
      WHERE ${IN_WINDOW('s', 'created_at')} AND r.site_id = ANY($1::uuid[])
      GROUP BY 1, 2, 3, 4, 5`,
   analytics_flow_runs: `
@@ -37,17 +42,17 @@ const FLOW_DELTAS: Record<string, string> = {
            sum(converted) AS converted, sum(exited) AS exited, sum(failed) AS failed
       FROM (SELECT r.site_id, date_trunc('minute', r.created_at) AS m, r.flow_id, r.flow_version, 1 AS entered,
                    0 AS completed, 0 AS converted, 0 AS exited, 0 AS failed
-              FROM runs r WHERE ${IN_WINDOW('r', 'created_at')}
+              FROM ${WINDOW_ROWS(runs('r', 'created_at'), 'r', 'created_at')}
             UNION ALL
             SELECT r.site_id, date_trunc('minute', r.ended_at), r.flow_id, r.flow_version, 0,
                    (r.status IN ('completed', 'converted'))::int, (r.status = 'converted')::int,
                    (r.status = 'exited')::int, (r.status = 'failed')::int
-              FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')}) x
+              FROM ${WINDOW_ROWS(runs('r', 'ended_at'), 'r', 'ended_at')}) x
      GROUP BY 1, 2, 3, 4`,
   analytics_flow_goals: `
     SELECT r.site_id, date_trunc('minute', r.ended_at) AS m, r.flow_id, r.flow_version, ${GOAL_BIN} AS bin,
            count(*) AS runs
-      FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')} AND r.status = 'converted'
+      FROM ${WINDOW_ROWS(runs('r', 'ended_at'), 'r', 'ended_at')} AND r.status = 'converted'
      GROUP BY 1, 2, 3, 4, 5`,
 };
 
@@ -67,8 +72,7 @@ export async function deltaWindow(
   await m.query(
     `CREATE TEMP TABLE nf_new ON COMMIT DROP AS
      SELECT e.site_id, e.id, e.ts, e.visitor_id, e.name, e.properties, e.is_bot
-       FROM events e
-      WHERE ${IN_WINDOW('e', 'received_at')}
+       FROM ${WINDOW_ROWS(received('e'), 'e', 'received_at')}
         AND ${WITHIN_RETENTION}`,
     p,
   );
@@ -90,12 +94,9 @@ export async function deltaWindow(
   // probes: as an index condition there (`site_id = ANY` of up to GROUP_MAX sites in every probe of
   // every partition) it made the planner scan whole partitions instead, or probe (site_id, ts), which
   // reads the site's every page view of those hours once per visitor.
-  const [windowPages, probeSites] = citus
-    ? [
-        `events e WHERE ${IN_WINDOW('e', 'received_at')} AND ${WITHIN_RETENTION} AND`,
-        `e.site_id = ANY($1::uuid[]) AND`,
-      ]
-    : [`nf_new e WHERE e.site_id = ANY($1::uuid[]) AND $3::timestamptz IS NOT NULL AND`, '']; // (same parameters)
+  const [windowPages, probeGroup] = citus
+    ? [`${WINDOW_ROWS(received('e'), 'e', 'received_at')} AND ${WITHIN_RETENTION} AND`, '$1::uuid[]']
+    : [`nf_new e WHERE e.site_id = ANY($1::uuid[]) AND $3::timestamptz IS NOT NULL AND`, undefined]; // (same parameters)
   await m.query(
     `CREATE TEMP TABLE nf_pv ON COMMIT DROP AS
      WITH v AS (
@@ -103,8 +104,8 @@ export async function deltaWindow(
               NOT e.is_bot AND e.name = '$page' GROUP BY 1, 2)
      SELECT v.site_id, v.visitor_id, v.t0, p.id, p.ts, p.is_new, p.properties, p.context
        FROM v CROSS JOIN LATERAL (
-         SELECT e.id, e.ts, ${SITE_LO('e', 'received_at')} AS is_new, e.properties, e.context FROM events e
-          WHERE ${probeSites} e.site_id = v.site_id AND e.visitor_id = v.visitor_id
+         SELECT e.id, e.ts, ${SITE_LO('e', 'received_at')} AS is_new, e.properties, e.context
+           FROM ${siteEventsSql('e', 'v.site_id', probeGroup)} AND e.visitor_id = v.visitor_id
             AND e.ts >= v.t0 - interval '60 minutes' AND e.ts <= v.t1 + interval '60 minutes'
             AND e.received_at < $4 AND e.name = '$page' AND NOT e.is_bot) p`,
     p,

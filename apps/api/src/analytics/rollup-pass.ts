@@ -1,5 +1,8 @@
 import { EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { eventsReceivedSql } from '../ingest/events.sql';
+import { RunStamp, runStepsWrittenSql, runsStampedSql } from '../runtime/runs.sql';
+import { minRetentionDaysSql, siteRetentionDaysSql } from '../sites/site.sql';
 import { FunnelRollupResult } from './funnel-rollup';
 
 /**
@@ -34,9 +37,8 @@ export const SESSION_GAP = `interval '30 minutes'`;
  * `sites` instead, the planner (which estimates a live window at a row or two per partition) nested
  * the window's rows inside every site: ~15 M comparisons per pass at 5,000 events/s.
  */
-export const WITHIN_RETENTION = `(e.ts >= now() - make_interval(days => (SELECT min(retention_days) FROM sites WHERE id = ANY($1::uuid[])))
-        OR e.ts >= now() - make_interval(days => (SELECT s.retention_days FROM sites s
-                                                  WHERE s.id = ANY($1::uuid[]) AND s.id = e.site_id)))`;
+export const WITHIN_RETENTION = `(e.ts >= now() - make_interval(days => ${minRetentionDaysSql('$1::uuid[]')})
+        OR e.ts >= now() - make_interval(days => ${siteRetentionDaysSql('e.site_id', '$1::uuid[]')}))`;
 
 /**
  * Parameters of a pass's statements over raw rows: $1 its sites (one shard's on Citus), $2 their
@@ -55,6 +57,17 @@ export const SITE_LO = (a: string, col: string) =>
 /** Row `a` of one of the pass's sites, stamped (`col`) in its site's window [lo, hi). */
 export const IN_WINDOW = (a: string, col: string) =>
   `${a}.site_id = ANY($1::uuid[]) AND ${a}.${col} >= $3 AND ${a}.${col} < $4 AND ${SITE_LO(a, col)}`;
+/**
+ * A raw table's rows in their site's window, as a FROM item: `read(sites, lo, hi)` is the owner's
+ * fragment (its rows of `sites` stamped in [lo, hi), `… WHERE` site and stamp conditions, e.g.
+ * `ingest/events.sql.ts`, `runtime/runs.sql.ts`), continued with each site's own lo (`a.col` the
+ * stamp it reads). The same conditions as `FROM table a WHERE IN_WINDOW(a, col)`.
+ */
+export const WINDOW_ROWS = (
+  read: (sites: string, lo: string, hi: string) => string,
+  a: string,
+  col: string,
+) => `${read('$1::uuid[]', '$3', '$4')} AND ${SITE_LO(a, col)}`;
 
 /** Events received this much before their own timestamp are "late": they may re-shape later sessions. */
 export const LATE = `interval '2 minutes'`;
@@ -123,6 +136,15 @@ export function mergeResult(out: RollupResult, r: RollupResult): void {
   }
 }
 
+/** Ingest's window read (`ingest/events.sql.ts`) for WINDOW_ROWS: events by `received_at`. */
+export const received = (a: string) => (sites: string, lo: string, hi: string) =>
+  eventsReceivedSql(a, lo, hi, sites);
+/** The runtime's window reads (`runtime/runs.sql.ts`) for WINDOW_ROWS: ledger rows, runs by stamp. */
+export const steps = (a: string) => (sites: string, lo: string, hi: string) =>
+  runStepsWrittenSql(a, sites, lo, hi);
+export const runs = (a: string, stamp: RunStamp) => (sites: string, lo: string, hi: string) =>
+  runsStampedSql(a, stamp, sites, lo, hi);
+
 /**
  * `nf_flow_touched`: every (site, minute) the runtime ledger rows stamped in the window fall in; empty
  * without reading the ledger when `p` is null (the claim found no ledger row in the window).
@@ -134,9 +156,9 @@ export async function createFlowTouched(m: EntityManager, p: PassParams | null):
   }
   await m.query(
     `CREATE TEMP TABLE nf_flow_touched ON COMMIT DROP AS
-       SELECT s.site_id, date_trunc('minute', s.created_at) AS m FROM run_steps s WHERE ${IN_WINDOW('s', 'created_at')}
-       UNION SELECT r.site_id, date_trunc('minute', r.created_at) FROM runs r WHERE ${IN_WINDOW('r', 'created_at')}
-       UNION SELECT r.site_id, date_trunc('minute', r.ended_at) FROM runs r WHERE ${IN_WINDOW('r', 'ended_at')}`,
+       SELECT s.site_id, date_trunc('minute', s.created_at) AS m FROM ${WINDOW_ROWS(steps('s'), 's', 'created_at')}
+       UNION SELECT r.site_id, date_trunc('minute', r.created_at) FROM ${WINDOW_ROWS(runs('r', 'created_at'), 'r', 'created_at')}
+       UNION SELECT r.site_id, date_trunc('minute', r.ended_at) FROM ${WINDOW_ROWS(runs('r', 'ended_at'), 'r', 'ended_at')}`,
     p,
   );
 }

@@ -1,4 +1,6 @@
 import { EntityManager } from 'typeorm';
+import { siteEventsJoin, siteEventsSql } from '../ingest/events.sql';
+import { siteRunsJoin, siteRunStepsJoin, stepRunJoin } from '../runtime/runs.sql';
 import { rebuildDimDays } from './breakdowns';
 import { rollFunnels } from './funnel-rollup';
 import {
@@ -8,14 +10,15 @@ import {
   FLOW_ROLLUPS,
   GOAL_BIN,
   HLL,
-  IN_WINDOW,
   IS_CTA_EVENT,
   LATE,
   PassParams,
   passResult,
+  received,
   RollUp,
   RollupResult,
   SESSION_GAP,
+  WINDOW_ROWS,
   WITHIN_RETENTION,
 } from './rollup-pass';
 import { arraysOf, MINUTE_ROWS_KEEP, pruneRollups, rollUpSql } from './rollup-sql';
@@ -32,8 +35,7 @@ export async function rollWindow(m: EntityManager, p: PassParams): Promise<Rollu
   await m.query(
     `CREATE TEMP TABLE nf_touched ON COMMIT DROP AS
      SELECT e.site_id, date_trunc('minute', e.ts) AS m, bool_or(e.ts < e.received_at - ${LATE}) AS late
-       FROM events e
-      WHERE ${IN_WINDOW('e', 'received_at')}
+       FROM ${WINDOW_ROWS(received('e'), 'e', 'received_at')}
         AND ${WITHIN_RETENTION}
       GROUP BY 1, 2`,
     p,
@@ -125,7 +127,7 @@ async function trafficMinutes(
      WITH isl AS (
        SELECT i.site_id, i.lo, e.id, e.ts, e.visitor_id, (e.name = '$page') AS is_page
          FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
-         JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
+         ${siteEventsJoin('e', 'i.site_id')} AND e.ts >= i.lo AND e.ts < i.hi
         WHERE e.site_id = ANY($1::uuid[]) AND NOT e.is_bot AND e.received_at < $2),
      -- the look-back: each island visitor's last two page views in the hour before the island (an
      -- index probe per visitor, not a scan of the site's whole hour)
@@ -133,8 +135,7 @@ async function trafficMinutes(
        SELECT v.site_id, v.lo, p.id, p.ts, v.visitor_id, true AS is_page
          FROM (SELECT DISTINCT site_id, lo, visitor_id FROM isl WHERE is_page) v
          CROSS JOIN LATERAL (
-           SELECT e.id, e.ts FROM events e
-            WHERE e.site_id = ANY($1::uuid[]) AND e.site_id = v.site_id AND e.visitor_id = v.visitor_id
+           SELECT e.id, e.ts FROM ${siteEventsSql('e', 'v.site_id', '$1::uuid[]')} AND e.visitor_id = v.visitor_id
               AND e.ts >= v.lo - interval '60 minutes'
               AND e.ts < v.lo AND e.name = '$page' AND NOT e.is_bot AND e.received_at < $2
             ORDER BY e.ts DESC, e.id DESC LIMIT 2) p),
@@ -159,7 +160,7 @@ async function ctaMinutes(m: EntityManager, sites: string[], hi: Date, islands: 
     `CREATE TEMP TABLE nf_cta_min ON COMMIT DROP AS
      SELECT e.site_id, date_trunc('minute', e.ts) AS bucket, ${CTA_COLUMNS}
        FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) i(site_id, lo, hi)
-       JOIN events e ON e.site_id = i.site_id AND e.ts >= i.lo AND e.ts < i.hi
+       ${siteEventsJoin('e', 'i.site_id')} AND e.ts >= i.lo AND e.ts < i.hi
       WHERE e.site_id = ANY($1::uuid[]) AND ${IS_CTA_EVENT} AND e.received_at < $2
       GROUP BY 1, 2, 3, 4`,
     [sites, hi, ...islands],
@@ -179,8 +180,8 @@ async function flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise
     `INSERT INTO analytics_flow_nodes AS t (site_id, grain, bucket, flow_id, flow_version, node_id, reached)
      SELECT s.site_id, 'minute', ft.m, s.flow_id, r.flow_version, s.node_id, count(*)
        FROM ${ft}
-       JOIN run_steps s ON s.site_id = ft.site_id AND s.created_at >= ft.m AND s.created_at < ft.m + interval '1 minute' AND s.created_at < $4
-       JOIN runs r ON r.site_id = s.site_id AND r.id = s.run_id
+       ${siteRunStepsJoin('s', 'ft.site_id')} AND s.created_at >= ft.m AND s.created_at < ft.m + interval '1 minute' AND s.created_at < $4
+       ${stepRunJoin('s', 'r')}
       WHERE s.site_id = ANY($1::uuid[]) AND r.site_id = ANY($1::uuid[])
       GROUP BY 1, 3, 4, 5, 6
      ON CONFLICT (site_id, grain, bucket, flow_id, flow_version, node_id) DO UPDATE SET reached = EXCLUDED.reached`,
@@ -191,13 +192,13 @@ async function flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise
        SELECT r.site_id, ft.m, r.flow_id, r.flow_version, 1 AS entered, 0 AS completed, 0 AS converted,
               0 AS exited, 0 AS failed
          FROM ${ft}
-         JOIN runs r ON r.site_id = ft.site_id AND r.created_at >= ft.m AND r.created_at < ft.m + interval '1 minute' AND r.created_at < $4
+         ${siteRunsJoin('r', 'ft.site_id')} AND r.created_at >= ft.m AND r.created_at < ft.m + interval '1 minute' AND r.created_at < $4
         WHERE r.site_id = ANY($1::uuid[])
        UNION ALL
        SELECT r.site_id, ft.m, r.flow_id, r.flow_version, 0, (r.status IN ('completed', 'converted'))::int,
               (r.status = 'converted')::int, (r.status = 'exited')::int, (r.status = 'failed')::int
          FROM ${ft}
-         JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
+         ${siteRunsJoin('r', 'ft.site_id')} AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
         WHERE r.site_id = ANY($1::uuid[]))
      INSERT INTO analytics_flow_runs AS t (site_id, grain, bucket, flow_id, flow_version, entered, completed,
                                            converted, exited, failed)
@@ -219,7 +220,7 @@ async function flowMinutes(m: EntityManager, sites: string[], hi: Date): Promise
     `INSERT INTO analytics_flow_goals (site_id, grain, bucket, flow_id, flow_version, bin, runs)
      SELECT r.site_id, 'minute', ft.m, r.flow_id, r.flow_version, ${GOAL_BIN}, count(*)
        FROM ${ft}
-       JOIN runs r ON r.site_id = ft.site_id AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
+       ${siteRunsJoin('r', 'ft.site_id')} AND r.ended_at >= ft.m AND r.ended_at < ft.m + interval '1 minute' AND r.ended_at < $4
       WHERE r.site_id = ANY($1::uuid[]) AND r.status = 'converted'
       GROUP BY 1, 3, 4, 5, 6`,
     params,

@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import { eventsReceivedSql } from '../ingest/events.sql';
+import { RunStamp, runStepsWrittenSql, runsStampedSql } from '../runtime/runs.sql';
+import { siteShards } from '../sites/live-sites';
+import { siteExistsSql, siteTimezoneSql } from '../sites/site.sql';
 import { foldDimParts } from './breakdowns';
 import { deltaWindow } from './rollup-live';
 import { mergeResult, PassFlags, PassParams, RollupResult, MAX_LIVE_WINDOW_MS } from './rollup-pass';
@@ -122,13 +126,7 @@ export class RollupRepository {
     if (this.citus === undefined)
       this.citus =
         (await queryRows(this.db, `SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).length > 0;
-    const rows = await queryRows<{ site_id: string; shard: string }>(
-      this.db,
-      this.citus
-        ? `SELECT site_id, get_shard_id_for_distribution_column('sites', site_id)::text AS shard
-             FROM account_sites ORDER BY 2, 1`
-        : `SELECT site_id, '' AS shard FROM account_sites ORDER BY 1`,
-    );
+    const rows = await siteShards(this.db, this.citus);
     const groups = new Map<string, string[][]>();
     for (const r of rows) {
       const g = groups.get(r.shard) ?? [[]];
@@ -162,7 +160,7 @@ export class RollupRepository {
           m,
           `INSERT INTO analytics_rollup_sites (site_id, hi)
            SELECT x.id, '2000-01-01T00:00:00Z' FROM unnest($1::uuid[]) x(id)
-            WHERE EXISTS (SELECT 1 FROM sites s WHERE s.id = ANY($1::uuid[]) AND s.id = x.id)
+            WHERE ${siteExistsSql('x.id', '$1::uuid[]')}
            ON CONFLICT DO NOTHING RETURNING site_id`,
           [missing],
         );
@@ -287,17 +285,18 @@ async function claimSites(
   now: Date,
   citus: boolean | undefined,
 ): Promise<Claimed[]> {
-  const group = (a: string, col = 'site_id') => (citus ? `${a}.${col} = ANY($1::uuid[]) AND ` : '');
-  const since = (t: string, col: string, filter = `x.site_id = ANY($1::uuid[]) AND `) =>
-    `w.site_id IN (SELECT x.site_id FROM ${t} x WHERE ${filter}x.${col} >= (TABLE lo) AND x.${col} < $2)`;
+  const group = citus ? '$1::uuid[]' : undefined;
+  // The sites with rows of the raw table read stamped in [lo, now) (`read`: its owner's fragment).
+  const since = (read: string) => `w.site_id IN (SELECT x.site_id FROM ${read})`;
+  const ledger = (stamp: RunStamp) => since(runsStampedSql('x', stamp, '$1::uuid[]', '(TABLE lo)', '$2'));
   return queryRows<Claimed>(
     m,
     `WITH lo AS (SELECT coalesce(min(hi), $2) FROM analytics_rollup_sites
                   WHERE site_id = ANY($1::uuid[]) AND applied = hi)
      SELECT w.site_id, w.hi AS lo, w.applied,
-            (SELECT s.timezone FROM sites s WHERE ${group('s', 'id')}s.id = w.site_id) AS timezone,
-            ${since('events', 'received_at', group('x'))} AS events,
-            (${since('run_steps', 'created_at')} OR ${since('runs', 'created_at')} OR ${since('runs', 'ended_at')}) AS ledger,
+            ${siteTimezoneSql('w.site_id', group)} AS timezone,
+            ${since(eventsReceivedSql('x', '(TABLE lo)', '$2', group))} AS events,
+            (${since(runStepsWrittenSql('x', '$1::uuid[]', '(TABLE lo)', '$2'))} OR ${ledger('created_at')} OR ${ledger('ended_at')}) AS ledger,
             w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])) AS funnels,
             w.site_id IN (SELECT f.site_id FROM analytics_funnels f WHERE f.site_id = ANY($1::uuid[])
                              AND f.built_version IS DISTINCT FROM f.version) AS rebuild

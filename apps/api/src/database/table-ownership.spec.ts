@@ -6,7 +6,9 @@ import { join, relative } from 'node:path';
  * other file that holds SQL) names only its own feature's tables. Another feature's rows are read through the
  * owner's interface: its repository (through its module's exports, or a port the owner binds when it
  * depends on the reader: `flows/flow-activity.ts`), or a fragment it lends to a statement that must
- * stay one round trip (`visitors/visitor.sql.ts`, `auth/membership.sql.ts`, `ingest/events.sql.ts`).
+ * stay one round trip (`visitors/visitor.sql.ts`, `auth/membership.sql.ts`, `flows/flow.sql.ts`; the
+ * analytics rollup pass aggregates events, the runtime ledger and sites in SQL through
+ * `ingest/events.sql.ts`, `runtime/runs.sql.ts`, `sites/site.sql.ts` and `sites/live-sites.ts`).
  */
 const OWNER: Record<string, string> = {
   accounts: 'auth',
@@ -53,27 +55,6 @@ const ownerOf = (table: string): string | undefined =>
  * Keep this short; a new entry needs a reason a reviewer accepts.
  */
 const ALLOWED: Record<string, { tables: string[]; why: string }> = {
-  // Rewritten in parallel (#20): the rollup pass aggregates other features' rows in SQL (events, runs
-  // and their steps, the live sites). Ingest lends `ingest/events.sql.ts` for its event reads, sites
-  // `sites/live-sites.ts`; the runtime's runs and steps still need fragments. These entries go then.
-  'analytics/rollup.repository.ts': {
-    tables: ['account_sites', 'sites'],
-    why: 'rewritten in parallel (#20)',
-  },
-  'analytics/breakdowns.ts': { tables: ['events'], why: 'rewritten in parallel (#20)' },
-  'analytics/funnel-rollup.ts': { tables: ['events', 'sites'], why: 'rewritten in parallel (#20)' },
-  'analytics/rollup-live.ts': {
-    tables: ['events', 'run_steps', 'runs'],
-    why: 'rewritten in parallel (#20)',
-  },
-  'analytics/rollup-pass.ts': {
-    tables: ['run_steps', 'runs', 'sites'],
-    why: 'rewritten in parallel (#20)',
-  },
-  'analytics/rollup-rerun.ts': {
-    tables: ['events', 'run_steps', 'runs'],
-    why: 'rewritten in parallel (#20)',
-  },
   // A set-up tool, not a feature: the demo seed creates the demo tenant (account, user, membership,
   // site and keys) in one transaction before any feature runs.
   'database/seed.ts': {

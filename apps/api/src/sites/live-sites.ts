@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from '../database/sql';
+import { queryRows, Queryable } from '../database/sql';
 
 /**
  * Every live site, for maintenance passes that walk them all (ingest's retention and dedupe sealing):
@@ -31,4 +31,19 @@ export function liveSiteRetentions(db: DataSource): Promise<{ id: string; retent
 export async function siteIsLive(db: DataSource, siteId: string): Promise<boolean> {
   const rows = await queryRows(db, `SELECT id FROM sites WHERE id = $1 AND deleted_at IS NULL`, [siteId]);
   return rows.length > 0;
+}
+
+/**
+ * Every site's id with the shard of `sites` holding it on Citus (`''` on plain PostgreSQL), in shard
+ * then id order: the analytics rollup pass groups sites by it so each group's statements stay on one
+ * shard. Read from `account_sites`, a reference table: no fan-out.
+ */
+export function siteShards(db: Queryable, citus: boolean): Promise<{ site_id: string; shard: string }[]> {
+  return queryRows(
+    db,
+    citus
+      ? `SELECT site_id, get_shard_id_for_distribution_column('sites', site_id)::text AS shard
+           FROM account_sites ORDER BY 2, 1`
+      : `SELECT site_id, '' AS shard FROM account_sites ORDER BY 1`,
+  );
 }
