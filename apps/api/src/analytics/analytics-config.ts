@@ -11,6 +11,11 @@ const schema = z.object({
   ANALYTICS_ROLLUP_MAX_WINDOW_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** Site groups (on Citus: shards) one worker rolls up at once, each in its own transaction. */
   ANALYTICS_ROLLUP_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  /**
+   * How often a live group folds its breakdown changes (part 1) into the packed rows (default 5
+   * minutes); 0: never (a test that folds by hand, so the worker cannot fold first).
+   */
+  ANALYTICS_ROLLUP_FOLD_EVERY_MS: z.coerce.number().int().min(0).default(300_000),
 });
 
 export type AnalyticsConfig = z.infer<typeof schema>;

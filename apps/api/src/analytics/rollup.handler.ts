@@ -25,6 +25,7 @@ export class RollupHandler {
       this.cfg.ANALYTICS_ROLLUP_MARGIN_MS,
       this.cfg.ANALYTICS_ROLLUP_MAX_WINDOW_MS,
       this.cfg.ANALYTICS_ROLLUP_CONCURRENCY,
+      this.cfg.ANALYTICS_ROLLUP_FOLD_EVERY_MS,
     );
     this.logTimings();
     if (!result) return { skipped: true };

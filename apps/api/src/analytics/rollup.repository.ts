@@ -64,12 +64,14 @@ export class RollupRepository {
   /**
    * One pass over every group of sites. A live window covers at most `maxWindowMs` of `received_at`,
    * so after downtime the backlog is caught up in bounded transactions (a pass each) rather than in
-   * one huge one. Null when every group was being rolled up by another worker.
+   * one huge one. Live groups fold their breakdown changes every `foldEveryMs` (0: never, for tests
+   * that fold by hand). Null when every group was being rolled up by another worker.
    */
   async advance(
     marginMs: number,
     maxWindowMs = MAX_LIVE_WINDOW_MS,
     concurrency = 1,
+    foldEveryMs = FOLD_EVERY_MS,
   ): Promise<RollupResult | null> {
     const groups = await this.siteGroups();
     const now = await this.horizon(marginMs);
@@ -83,7 +85,7 @@ export class RollupRepository {
       while (next < groups.length) {
         const group = groups[(first + next++) % groups.length];
         const t0 = performance.now();
-        const r = await this.advanceGroup(group, now, maxWindowMs);
+        const r = await this.advanceGroup(group, now, maxWindowMs, foldEveryMs);
         if (process.env.ANALYTICS_ROLLUP_TIMINGS === '1')
           record(
             this.timings,
@@ -147,6 +149,7 @@ export class RollupRepository {
     sites: string[],
     now: Date,
     maxWindowMs = MAX_LIVE_WINDOW_MS,
+    foldEveryMs = FOLD_EVERY_MS,
   ): Promise<RollupResult | null> {
     return this.db.transaction(async (tx) => {
       const m = process.env.ANALYTICS_ROLLUP_TIMINGS === '1' ? timedManager(tx, this.timings) : tx;
@@ -208,11 +211,11 @@ export class RollupRepository {
         mergeResult(out, await rollWindow(m, passParams(rerun, now)));
         for (const c of rerun) moves.push({ site: c.site_id, hi: now });
       }
-      // Live groups fold the changes their passes left in part 1 of the breakdowns every FOLD_EVERY_MS,
+      // Live groups fold the changes their passes left in part 1 of the breakdowns every foldEveryMs,
       // and drop their expired minute rows and hour breakdowns every PRUNE_EVERY_MS (a re-run already
       // did, for its sites).
       const live0 = live[0]?.site_id;
-      if (live0 && Date.now() - (this.foldedAt.get(live0) ?? 0) >= FOLD_EVERY_MS) {
+      if (live0 && foldEveryMs > 0 && Date.now() - (this.foldedAt.get(live0) ?? 0) >= foldEveryMs) {
         await foldDimParts(
           m,
           live.map((c) => c.site_id),
@@ -239,10 +242,11 @@ export class RollupRepository {
 }
 
 /**
- * How often a live group's breakdown changes (part 1) are folded into their packed rows
- * (`foldDimParts`): each pass merges its change into parts 1, which hold what changed since.
+ * Default of ANALYTICS_ROLLUP_FOLD_EVERY_MS: how often a live group's breakdown changes (part 1) are
+ * folded into their packed rows (`foldDimParts`): each pass merges its change into parts 1, which
+ * hold what changed since.
  */
-const FOLD_EVERY_MS = 5 * 60_000;
+export const FOLD_EVERY_MS = 5 * 60_000;
 
 /** How often a live group's expired minute rows and hour breakdowns are deleted (`pruneRollups`). */
 const PRUNE_EVERY_MS = 10 * 60_000;
