@@ -1,7 +1,8 @@
 /**
  * Reads of `events` that other features' statements embed where they aggregate events in SQL (a
- * funnel preview), so the statement stays one round trip while ingest owns what is read of its rows.
- * `site`, `from` and `to` are SQL expressions of the embedding statement (parameters).
+ * funnel preview, the analytics rollup pass), so the statement stays one round trip while ingest owns
+ * what is read of its rows. `site`, `from` and `to` are SQL expressions of the embedding statement
+ * (parameters, columns).
  */
 
 /**
