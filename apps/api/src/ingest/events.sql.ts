@@ -25,16 +25,20 @@ export const eventsInRangeSql = (
  * expression, `site` a uuid one.
  */
 
+/** `AND`-prefix restricting `alias` to the events of `sites` (none without `sites`). */
+const among = (alias: string, sites?: string): string =>
+  sites ? `${alias}.site_id = ANY(${sites}) AND ` : '';
+
 /**
  * The events received in [from, to) of `sites` (without `sites`: of every site; the embedding
  * statement then restricts the sites otherwise). BRIN over `received_at` per daily partition.
  */
 export const eventsReceivedSql = (alias: string, from: string, to: string, sites?: string): string =>
-  `events ${alias} WHERE ${sites ? `${alias}.site_id = ANY(${sites}) AND ` : ''}${alias}.received_at >= ${from} AND ${alias}.received_at < ${to}`;
+  `events ${alias} WHERE ${among(alias, sites)}${alias}.received_at >= ${from} AND ${alias}.received_at < ${to}`;
 
 /** The events of `site` (and of `sites`, which keeps a probe on the group's shard on Citus). */
 export const siteEventsSql = (alias: string, site: string, sites?: string): string =>
-  `events ${alias} WHERE ${sites ? `${alias}.site_id = ANY(${sites}) AND ` : ''}${alias}.site_id = ${site}`;
+  `events ${alias} WHERE ${among(alias, sites)}${alias}.site_id = ${site}`;
 
 /** Joins the events of `site` as `alias`; the statement continues the ON clause (`AND alias.ts …`). */
 export const siteEventsJoin = (alias: string, site: string): string =>
