@@ -78,8 +78,12 @@ export class ProfileFold {
     maxEvents: number,
   ): Promise<{ rows: number; handoffs: FoldHandoff[] }> {
     // Every row by key (no hash or merge join over a sequential scan, whatever the statistics say
-    // while a site is small): each lookup below names its keys.
-    await tx.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+    // while a site is small): each lookup below names its keys. On Citus the statements run on the
+    // site's worker, which plans them itself: the SET LOCALs go with the transaction to the worker
+    // (`citus.propagate_set_commands`; on plain PostgreSQL a harmless placeholder setting).
+    await tx.query(
+      `SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`,
+    );
     const lock = await lockSiteRow(tx, siteId);
     if (lock !== 'locked') {
       if (lock === 'busy') return { rows: 0, handoffs: [] }; // another worker folds it right now
