@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
 import type { TimelineRow, VisitorEventSource } from '../visitors/visitor-events';
-import { visitorOfEventJoin } from '../visitors/visitor.sql';
+import { TRIGGER_EVENTS_SQL, TRIGGER_EVENTS_UNBOUNDED_SQL } from './trigger-events.sql';
 
 /** An event as the trigger job reads it (the runtime names it `StoredEvent`). */
 export interface TriggerEventRow {
@@ -48,33 +48,40 @@ export class IngestedEventsRepository implements VisitorEventSource {
     return rows.map((r) => r.site_id);
   }
 
-  /** A hand-off's events as the trigger job reads them; bot if the event or its visitor's profile is. */
-  async forTriggers(siteId: string, eventIds: string[]): Promise<TriggerEventRow[]> {
-    return queryRows(
-      this.db,
-      `SELECT e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts, e.properties, e.context,
-              (e.is_bot OR coalesce(v.is_bot, false)) AS is_bot
-         FROM events e
-         ${visitorOfEventJoin('e')}
-        WHERE e.site_id = $1 AND e.id = ANY($2::bigint[])
-        ORDER BY e.id`,
-      [siteId, eventIds],
-    );
+  /**
+   * A hand-off's events as the trigger job reads them; bot if the event or its visitor's profile is.
+   * With the hand-off's `ts` bounds, a key probe per event (`TRIGGER_EVENTS_SQL`).
+   */
+  async forTriggers(
+    siteId: string,
+    eventIds: string[],
+    tsRange: [string, string] | null,
+  ): Promise<TriggerEventRow[]> {
+    return tsRange
+      ? queryRows(this.db, TRIGGER_EVENTS_SQL, [siteId, eventIds, tsRange[0], tsRange[1]])
+      : queryRows(this.db, TRIGGER_EVENTS_UNBOUNDED_SQL, [siteId, eventIds]);
   }
 
-  /** What a visitor.identified notice carries that the runtime's event read does not. */
+  /**
+   * What a visitor.identified notice carries that the runtime's event read does not: each event by its
+   * whole primary key (id and ts as the trigger job read it, to the millisecond), one probe each.
+   */
   async identifyDetails(
     db: Queryable,
     siteId: string,
-    eventIds: string[],
+    events: { id: string; ts: Date | string }[],
   ): Promise<
     { id: string; user_id: string | null; anonymous_id: string | null; traits: Record<string, unknown> }[]
   > {
     return queryRows(
       db,
-      `SELECT id::text AS id, user_id, anonymous_id, coalesce(traits, '{}'::jsonb) AS traits
-         FROM events WHERE site_id = $1 AND id = ANY ($2::bigint[])`,
-      [siteId, eventIds],
+      `SELECT e.id::text AS id, e.user_id, e.anonymous_id, coalesce(e.traits, '{}'::jsonb) AS traits
+         FROM unnest($2::bigint[], $3::timestamptz[]) AS k(id, ts)
+         CROSS JOIN LATERAL (
+              SELECT * FROM events e
+               WHERE e.site_id = $1 AND e.id = k.id
+                 AND e.ts >= k.ts AND e.ts < k.ts + interval '1 millisecond' LIMIT 1) e`,
+      [siteId, events.map((e) => e.id), events.map((e) => new Date(e.ts).toISOString())],
     );
   }
 

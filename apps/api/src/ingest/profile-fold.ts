@@ -25,6 +25,8 @@ export interface FoldHandoff {
   site_id: string;
   id: string;
   event_ids: string[];
+  /** The `ts` bounds (ISO) of its events (trait changes take their cause's); null for legacy rows. */
+  ts_range: [string, string] | null;
 }
 
 /**
@@ -117,9 +119,12 @@ export class ProfileFold {
     for (const row of claimed) {
       const ids = row.ts_min === null ? row.event_ids : (result.get(row.id) ?? []);
       if (!ids.length) continue;
+      const range = tsRangeOf(row);
       const last = handoffs.at(-1);
-      if (last && last.event_ids.length + ids.length <= FOLD_HANDOFF_EVENTS) last.event_ids.push(...ids);
-      else handoffs.push({ site_id: siteId, id: row.id, event_ids: [...ids] });
+      if (last && last.event_ids.length + ids.length <= FOLD_HANDOFF_EVENTS) {
+        last.event_ids.push(...ids);
+        last.ts_range = widened(last.ts_range, range);
+      } else handoffs.push({ site_id: siteId, id: row.id, event_ids: [...ids], ts_range: range });
     }
     if (handoffs.length) await this.handoffSink.insertHandoffs(tx, siteId, handoffs);
     return { rows: claimed.length, handoffs };
@@ -227,6 +232,14 @@ export class ProfileFold {
     return live;
   }
 }
+
+/** An outbox row's `ts` bounds as a hand-off carries them (null for the previous release's rows). */
+const tsRangeOf = (row: OutboxRow): [string, string] | null =>
+  row.ts_min && row.ts_max ? [row.ts_min.toISOString(), row.ts_max.toISOString()] : null;
+
+/** Bounds covering both (a hand-off with a legacy row has none: its events are read without bounds). */
+const widened = (a: [string, string] | null, b: [string, string] | null): [string, string] | null =>
+  a && b ? [a[0] < b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1]] : null;
 
 /** The worker's provider of the fold (over the app's DataSource). */
 export const profileFoldProvider = {

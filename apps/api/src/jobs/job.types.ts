@@ -24,7 +24,13 @@ export enum JobName {
 
 export interface JobPayloadMap {
   /** Event ids (bigint as text) handed off by ingestion's outbox, all of one site. */
-  [JobName.TriggersMatchEvents]: { siteId: string; handoffId: string; eventIds: string[] };
+  /** `tsRange`: the events' `ts` bounds (ISO), absent on hand-offs of the previous release. */
+  [JobName.TriggersMatchEvents]: {
+    siteId: string;
+    handoffId: string;
+    eventIds: string[];
+    tsRange?: [string, string] | null;
+  };
   /** Advance whatever is due for the run (start, inbox events, timer, pending actions). */
   [JobName.RunStep]: { siteId: string; runId: string };
   /** Advance the site's waiting runs whose wake-up time has come; one job per site and slice of time. */

@@ -72,7 +72,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         relayed += folded;
         // All at once: their Redis commands share round trips, so a quiet site's hand-off behind a
         // flood's hundreds is enqueued in about the time of one (priorities keep the sites fair).
-        await Promise.all(rows.map((row) => this.queue.enqueueTriggers(row.site_id, row.id, row.event_ids)));
+        await Promise.all(
+          rows.map((row) =>
+            this.queue.enqueueTriggers({
+              siteId: row.site_id,
+              handoffId: row.id,
+              eventIds: row.event_ids,
+              tsRange: row.ts_range,
+            }),
+          ),
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL, sites.length) }, relaySite));

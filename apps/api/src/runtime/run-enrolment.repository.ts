@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isHeldOut, type FlowEvent } from '@nudgeflow/engine';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import type { FoldHandoff } from '../ingest/profile-fold';
 import { crossShardRead } from './cross-shard-read';
 
 export interface EnrolFlow {
@@ -62,21 +63,26 @@ export class RunEnrolmentRepository {
    * One site's hand-offs enqueued before `before` (their trigger job has not committed within the
    * grace period: Redis lost it), stamped `now` so the next pass leaves them a grace period.
    */
-  async claimStaleHandoffs(
-    siteId: string,
-    before: Date,
-    now: Date,
-    limit: number,
-  ): Promise<{ site_id: string; id: string; event_ids: string[] }[]> {
-    return queryRows(
+  async claimStaleHandoffs(siteId: string, before: Date, now: Date, limit: number): Promise<FoldHandoff[]> {
+    const rows = await queryRows<{
+      site_id: string;
+      id: string;
+      event_ids: string[];
+      ts_min: Date | null;
+      ts_max: Date | null;
+    }>(
       this.db,
       `UPDATE trigger_handoffs SET enqueued_at = $3
         WHERE site_id = $1 AND id IN (
           SELECT id FROM trigger_handoffs WHERE site_id = $1 AND enqueued_at < $2
            ORDER BY enqueued_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-        RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids`,
+        RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids, ts_min, ts_max`,
       [siteId, before.toISOString(), now.toISOString(), limit],
     );
+    return rows.map(({ ts_min, ts_max, ...h }) => ({
+      ...h,
+      ts_range: ts_min && ts_max ? [ts_min.toISOString(), ts_max.toISOString()] : null,
+    }));
   }
 
   /**

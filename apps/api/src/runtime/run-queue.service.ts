@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobQueueService } from '../jobs/job-queue.service';
-import { JobName, QueueName } from '../jobs/job.types';
+import { JobName, JobPayloadMap, QueueName } from '../jobs/job.types';
 import { queueConcurrency } from '../jobs/queue-concurrency';
 import { REDIS } from '../redis/redis.module';
 import { runJobId } from './engine-event';
@@ -240,26 +240,21 @@ export class RunQueueService {
 
   /** `attempt` > 0 marks a reconciler re-send, so it does not dedupe against a finished job id. */
   async enqueueTriggers(
-    siteId: string,
-    handoffId: string,
-    eventIds: string[],
+    handoff: JobPayloadMap[JobName.TriggersMatchEvents],
     attempt: number | string = 0,
     delayMs = 0,
   ): Promise<void> {
+    const { siteId, handoffId } = handoff;
     const [priority] = await this.priorities(siteId, 1);
-    await this.queues.enqueue(
-      JobName.TriggersMatchEvents,
-      { siteId, handoffId, eventIds },
-      {
-        jobId: runJobId.handoff(siteId, handoffId, attempt),
-        ...(delayMs > 0 ? { delay: Math.ceil(delayMs) } : {}),
-        priority,
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-        removeOnComplete: true,
-        removeOnFail: { age: 86_400, count: 10_000 },
-      },
-    );
+    await this.queues.enqueue(JobName.TriggersMatchEvents, handoff, {
+      jobId: runJobId.handoff(siteId, handoffId, attempt),
+      ...(delayMs > 0 ? { delay: Math.ceil(delayMs) } : {}),
+      priority,
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: { age: 86_400, count: 10_000 },
+    });
     await this.mark('handoffs', [
       [RunQueueService.handoffField(siteId, handoffId), Date.now() + Math.max(0, Math.ceil(delayMs))],
     ]);

@@ -107,7 +107,11 @@ export class RuntimeMaintenance {
     const handoffs = staleHandoffs.filter((h) =>
       lostHandoffs.has(RunQueueService.handoffField(h.site_id, h.id)),
     );
-    for (const h of handoffs) await this.queue.enqueueTriggers(h.site_id, h.id, h.event_ids, bucket);
+    for (const h of handoffs)
+      await this.queue.enqueueTriggers(
+        { siteId: h.site_id, handoffId: h.id, eventIds: h.event_ids, tsRange: h.ts_range },
+        bucket,
+      );
     // Markers of jobs that failed for good are never settled: drop those long past due.
     await this.queue.prune('runs', stale);
     await this.queue.prune('handoffs', stale);

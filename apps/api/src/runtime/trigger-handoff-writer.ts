@@ -12,10 +12,17 @@ export class TriggerHandoffWriter implements FoldHandoffSink {
   async insertHandoffs(tx: EntityManager, siteId: string, handoffs: FoldHandoff[]): Promise<void> {
     await queryRows(
       tx,
-      `INSERT INTO trigger_handoffs (site_id, id, event_ids)
-       SELECT $1::uuid, h.id, h.event_ids::bigint[] FROM unnest($2::bigint[], $3::text[]) AS h(id, event_ids)
+      `INSERT INTO trigger_handoffs (site_id, id, event_ids, ts_min, ts_max)
+       SELECT $1::uuid, h.id, h.event_ids::bigint[], h.ts_min, h.ts_max
+         FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS h(id, event_ids, ts_min, ts_max)
        ON CONFLICT (site_id, id) DO NOTHING`,
-      [siteId, handoffs.map((h) => h.id), handoffs.map((h) => `{${h.event_ids.join(',')}}`)],
+      [
+        siteId,
+        handoffs.map((h) => h.id),
+        handoffs.map((h) => `{${h.event_ids.join(',')}}`),
+        handoffs.map((h) => h.ts_range?.[0] ?? null),
+        handoffs.map((h) => h.ts_range?.[1] ?? null),
+      ],
     );
   }
 }

@@ -40,13 +40,13 @@ export class TriggerMatcher {
     data: JobPayloadMap[JobName.TriggersMatchEvents],
     ctx: JobContext,
   ): Promise<{ enrolled: number; delivered: number } | { deferred: true }> {
-    const { siteId, handoffId, eventIds } = data;
+    const { siteId, handoffId } = data;
     const token = `${ctx.jobId ?? handoffId}:${randomUUID()}`;
     const limit = this.cfg.RUNTIME_SITE_TRIGGER_CONCURRENCY;
     if (!(await this.queue.acquireSlot(siteId, token, limit, 'tslots'))) {
       // Over the site's budget: let other sites' events through and come back (idempotent job).
       const delay = 250 + Math.random() * 500;
-      await this.queue.enqueueTriggers(siteId, handoffId, eventIds, `b${Date.now()}`, delay);
+      await this.queue.enqueueTriggers(data, `b${Date.now()}`, delay);
       return { deferred: true };
     }
     const startedAt = Date.now();
@@ -63,12 +63,13 @@ export class TriggerMatcher {
     siteId,
     handoffId,
     eventIds,
+    tsRange,
   }: JobPayloadMap[JobName.TriggersMatchEvents]): Promise<{ enrolled: number; delivered: number }> {
     // In the hand-off's order (the fold's: each event, then the trait changes it caused), not by id: on
     // Citus a `$trait_changed` id can sort before its cause (the fold's insert and the write path's
     // draw from different nodes' sequences).
     const position = new Map(eventIds.map((id, i) => [id, i]));
-    const events = (await this.events.forTriggers(siteId, eventIds)).sort(
+    const events = (await this.events.forTriggers(siteId, eventIds, tsRange ?? null)).sort(
       (a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0),
     );
     const index = await this.flows.forSite(siteId);

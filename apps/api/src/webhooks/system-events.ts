@@ -74,13 +74,7 @@ export class SystemEvents {
     const identifies = subscribed.has('visitor.identified') ? events.filter(isIdentify) : [];
     const details = new Map(
       identifies.length
-        ? (
-            await this.events.identifyDetails(
-              tx,
-              siteId,
-              identifies.map((e) => e.id),
-            )
-          ).map((d) => [d.id, d])
+        ? (await this.events.identifyDetails(tx, siteId, identifies)).map((d) => [d.id, d])
         : [],
     );
     await this.dispatcher.emitSystemEvents(siteId, occurrencesOfEvents(events, subscribed, details), tx);

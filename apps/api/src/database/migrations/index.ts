@@ -36,6 +36,7 @@ import { EventsTraitChanges1764300900500 } from './1764300900500-events-trait-ch
 import { AnalyticsPackedBreakdowns1764300900600 } from './1764300900600-analytics-packed-breakdowns';
 import { AnalyticsIntCounts1764300900700 } from './1764300900700-analytics-int-counts';
 import { AnalyticsBreakdownParts1764300900800 } from './1764300900800-analytics-breakdown-parts';
+import { HandoffTsRange1764300900900 } from './1764300900900-handoff-ts-range';
 
 /** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -77,4 +78,5 @@ export const MIGRATIONS = [
   AnalyticsPackedBreakdowns1764300900600,
   AnalyticsIntCounts1764300900700,
   AnalyticsBreakdownParts1764300900800,
+  HandoffTsRange1764300900900,
 ];
