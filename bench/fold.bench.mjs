@@ -10,7 +10,9 @@
 // prints p50/p99/max, the first and last thirds' means (growing or not), then the time the fold takes
 // to drain after the load stops and checks that every event was folded once. Bounded: each phase has
 // its duration, the drain waits at most BENCH_DRAIN_SECONDS (60).
+// Starts clean: it drops BENCH_DATABASE_URL's database and empties BENCH_REDIS_URL's (both the bench's own).
 import { createHmac, randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import pg from 'pg';
 import {
   apiCall,
@@ -119,7 +121,11 @@ async function main() {
     `fold bench: ${CONNECTIONS} connections, ${SECONDS} s to find the rate, ${FOLD_SECONDS} s held, ${VISITORS} visitors, db ${DB_URL}`,
   );
   console.log(`machine: load average ${loadAverage()}`);
-  await prepareDatabase(DB_URL);
+  // A clean start: an earlier run's unfolded backlog and queued trigger jobs would compete with this one.
+  await prepareDatabase(DB_URL, { fresh: true });
+  const redis = new Redis(REDIS_URL);
+  await redis.flushdb(); // the bench's own Redis database (BENCH_REDIS_URL)
+  await redis.quit();
   const port = await freePort();
   const env = benchEnv(
     { port, dbUrl: DB_URL, redisUrl: REDIS_URL, prefix: 'nfbenchfold' },

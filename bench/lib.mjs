@@ -20,13 +20,18 @@ export function freePort() {
   });
 }
 
-/** Creates the benchmark database when missing and runs the API's migrations on it (needs the build). */
-export async function prepareDatabase(dbUrl) {
+/**
+ * Creates the benchmark database when missing and runs the API's migrations on it (needs the build).
+ * `fresh`: drops it first, for a bench whose worker would otherwise pick up what an earlier run left
+ * undone (the fold bench's backlog when a run was stopped or missed its drain).
+ */
+export async function prepareDatabase(dbUrl, { fresh = false } = {}) {
   const u = new URL(dbUrl);
   const admin = new pg.Client({
     connectionString: Object.assign(new URL(u), { pathname: '/postgres' }).toString(),
   });
   await admin.connect();
+  if (fresh) await admin.query(`DROP DATABASE IF EXISTS "${u.pathname.slice(1)}" WITH (FORCE)`);
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [u.pathname.slice(1)]);
   if (!exists.rowCount) await admin.query(`CREATE DATABASE "${u.pathname.slice(1)}"`);
   await admin.end();
