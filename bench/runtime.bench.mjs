@@ -157,7 +157,7 @@ const cond = {
   rules: [{ kind: 'rule', source: 'event_property', key: 'plan', operator: 'eq', value: 'pro' }],
 };
 
-await prepareDatabase(DB_URL);
+await prepareDatabase(DB_URL, { fresh: true }); // each run on an empty database (a reused one grew by 100,000 runs a run)
 await clearRedis();
 const db = new pg.Client({ connectionString: DB_URL });
 await db.connect();
