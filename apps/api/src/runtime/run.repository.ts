@@ -113,7 +113,10 @@ export class RunRepository {
 
   /**
    * Like `lockRunsForAdvance`, for the site's waiting runs due by `dueBy` (earliest first), skipping
-   * runs another transaction holds.
+   * runs another transaction holds. The runs are locked first and only the locked ones get their
+   * ledger position and visitor: concurrent wake jobs skip each other's rows, so one walks several
+   * times `limit` due runs (3,000–3,500 for 500 in the runtime bench), and the extras computed for
+   * every row walked cost 110–150 ms a batch.
    */
   async lockDueForAdvance(
     tx: EntityManager,
@@ -123,8 +126,10 @@ export class RunRepository {
   ): Promise<LockedRun[]> {
     return queryRows<LockedRun>(
       tx,
-      `SELECT ${ADVANCE_COLUMNS} FROM runs r WHERE r.site_id = $1 AND r.status = 'waiting' AND r.next_step_at <= $2
-        ORDER BY r.next_step_at LIMIT $3 FOR UPDATE OF r SKIP LOCKED`,
+      `WITH r AS (
+         SELECT * FROM runs WHERE site_id = $1 AND status = 'waiting' AND next_step_at <= $2
+          ORDER BY next_step_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       SELECT ${ADVANCE_COLUMNS} FROM r ORDER BY r.next_step_at`,
       [siteId, dueBy.toISOString(), limit],
     );
   }
