@@ -233,8 +233,11 @@ export class ProfileFold {
   }
 }
 
-/** An outbox row's `ts` bounds as a hand-off carries them (null for the previous release's rows). */
-const tsRangeOf = (row: OutboxRow): [string, string] | null =>
+/**
+ * A row's `ts` bounds (an outbox row, a stored hand-off) as a hand-off carries them; null for the
+ * previous release's rows, which have none.
+ */
+export const tsRangeOf = (row: { ts_min: Date | null; ts_max: Date | null }): [string, string] | null =>
   row.ts_min && row.ts_max ? [row.ts_min.toISOString(), row.ts_max.toISOString()] : null;
 
 /** Bounds covering both (a hand-off with a legacy row has none: its events are read without bounds). */

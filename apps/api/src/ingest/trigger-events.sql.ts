@@ -1,7 +1,8 @@
 import { visitorOfEventJoin } from '../visitors/visitor.sql';
 
-const COLUMNS = `e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts, e.properties, e.context,
-       (e.is_bot OR coalesce(v.is_bot, false)) AS is_bot`;
+/** The row the job reads; bot if the event is or its visitor's profile (`visitorBot`) is. */
+const columns = (visitorBot: string) => `e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts,
+       e.properties, e.context, (e.is_bot OR coalesce(${visitorBot}, false)) AS is_bot`;
 
 /**
  * A hand-off's events as the trigger job reads them ($1 site, $2 ids, $3 and $4 the hand-off's `ts`
@@ -11,7 +12,7 @@ const COLUMNS = `e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e
  * PostgreSQL's time in the fold bench.) The visitor is joined inside the probe: on Citus a join on
  * the lateral's `site_id` outside it is not pushed down. A Nest-free module: the plan test runs this text.
  */
-export const TRIGGER_EVENTS_SQL = `SELECT ${COLUMNS.replace('v.is_bot', 'e.visitor_is_bot')}
+export const TRIGGER_EVENTS_SQL = `SELECT ${columns('e.visitor_is_bot')}
    FROM unnest($2::bigint[]) AS k(id)
    CROSS JOIN LATERAL (
         SELECT e.*, v.is_bot AS visitor_is_bot FROM events e
@@ -21,7 +22,7 @@ export const TRIGGER_EVENTS_SQL = `SELECT ${COLUMNS.replace('v.is_bot', 'e.visit
   ORDER BY e.id`;
 
 /** The same for a hand-off of the previous release (no bounds): the ids in every partition. */
-export const TRIGGER_EVENTS_UNBOUNDED_SQL = `SELECT ${COLUMNS}
+export const TRIGGER_EVENTS_UNBOUNDED_SQL = `SELECT ${columns('v.is_bot')}
    FROM events e
    ${visitorOfEventJoin('e')}
   WHERE e.site_id = $1 AND e.id = ANY($2::bigint[])

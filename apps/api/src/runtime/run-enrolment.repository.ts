@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isHeldOut, type FlowEvent } from '@nudgeflow/engine';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
-import type { FoldHandoff } from '../ingest/profile-fold';
+import { type FoldHandoff, tsRangeOf } from '../ingest/profile-fold';
 import { crossShardRead } from './cross-shard-read';
 
 export interface EnrolFlow {
@@ -79,10 +79,7 @@ export class RunEnrolmentRepository {
         RETURNING site_id, id::text AS id, event_ids::text[] AS event_ids, ts_min, ts_max`,
       [siteId, before.toISOString(), now.toISOString(), limit],
     );
-    return rows.map(({ ts_min, ts_max, ...h }) => ({
-      ...h,
-      ts_range: ts_min && ts_max ? [ts_min.toISOString(), ts_max.toISOString()] : null,
-    }));
+    return rows.map(({ ts_min, ts_max, ...h }) => ({ ...h, ts_range: tsRangeOf({ ts_min, ts_max }) }));
   }
 
   /**
