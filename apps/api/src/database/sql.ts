@@ -24,6 +24,20 @@ export async function queryRows<T = Record<string, unknown>>(
 }
 
 /**
+ * For the rest of the transaction, every join finds its rows by key: no hash or merge join, whose
+ * plan over a sequential or whole-site scan looks cheapest while the statistics say a site is small
+ * (a table never analysed, or analysed before the site grew) and then reads the whole site on every
+ * call. For transactions whose statements all name their keys (the fold, a runtime batch's writes).
+ * On Citus the routed statements are planned by the site's worker: `citus.propagate_set_commands`
+ * sends the SET LOCALs along with the transaction (on plain PostgreSQL a harmless placeholder setting).
+ */
+export async function joinByKeyOnly(tx: Queryable): Promise<void> {
+  await tx.query(
+    `SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`,
+  );
+}
+
+/**
  * Runs `work` again when PostgreSQL cancelled it as a deadlock victim (40P01), up to `attempts` times.
  * On Citus, writes to reference tables (accounts, users, memberships) lock every node's copy, and two
  * concurrent sign-ups or member changes can be cancelled by the distributed deadlock detector; the

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '../database/sql';
+import { joinByKeyOnly, queryRows } from '../database/sql';
 import { lockSiteRow } from '../sites/site-row-lock';
 import { VisitorFold } from '../visitors/visitor-fold';
 import { NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
@@ -79,13 +79,8 @@ export class ProfileFold {
     siteId: string,
     maxEvents: number,
   ): Promise<{ rows: number; handoffs: FoldHandoff[] }> {
-    // Every row by key (no hash or merge join over a sequential scan, whatever the statistics say
-    // while a site is small): each lookup below names its keys. On Citus the statements run on the
-    // site's worker, which plans them itself: the SET LOCALs go with the transaction to the worker
-    // (`citus.propagate_set_commands`; on plain PostgreSQL a harmless placeholder setting).
-    await tx.query(
-      `SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`,
-    );
+    // Every row by key, whatever the statistics say while a site is small: each lookup below names its keys.
+    await joinByKeyOnly(tx);
     const lock = await lockSiteRow(tx, siteId);
     if (lock !== 'locked') {
       if (lock === 'busy') return { rows: 0, handoffs: [] }; // another worker folds it right now

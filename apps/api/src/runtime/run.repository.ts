@@ -1,21 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { FlowEvent, RunState } from '@nudgeflow/engine';
+import type { FlowEvent } from '@nudgeflow/engine';
 import { DataSource, EntityManager } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
 import { visitorSnapshotSql } from '../visitors/visitor.sql';
 import type { StoredVisitor } from './engine-event';
-import { NewRunStep, RunError, RunRow, RunStatusValue, RunStepRow, SettledStatus } from './runtime.types';
-
-export interface RunTransition {
-  state: RunState;
-  status: RunStatusValue;
-  settled: SettledStatus;
-  nextStepAt: string | null;
-  waitNodeId: string | null;
-  interests: string[];
-  error: RunError | null;
-  ended: boolean;
-}
+import { applyTransitions, TransitionItem } from './run-transitions.sql';
+import { RunError, RunRow, RunStepRow } from './runtime.types';
 
 /** A run under its row lock with what an advance needs (see `lockRunsForAdvance`). */
 export type LockedRun = RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null };
@@ -158,78 +148,9 @@ export class RunRepository {
     );
   }
 
-  /**
-   * Runs' new states, and the ledger rows of the advances that produced them, in ONE statement (a
-   * replayed advance's rows conflict and write nothing). Ended runs' re-entry slots are released in
-   * the same statement (one per ended run, also when two of a batch share a flow and visitor).
-   * Returns each run's new seq.
-   */
-  async applyTransitions(
-    tx: EntityManager,
-    siteId: string,
-    items: { run: RunRow; transition: RunTransition; steps: NewRunStep[] }[],
-  ): Promise<Map<string, number>> {
-    if (!items.length) return new Map();
-    const rows = await queryRows<{ id: string; seq: number }>(
-      tx,
-      `WITH t AS (
-         SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, state jsonb, status text, settled text,
-                next_step_at timestamptz, wait_node_id text, interests text[], error jsonb, ended boolean, steps jsonb)
-       ), moved AS (
-         UPDATE runs r SET state = t.state, status = t.status, settled_status = t.settled, next_step_at = t.next_step_at,
-                wait_node_id = t.wait_node_id, interests = t.interests, error = t.error, seq = r.seq + 1,
-                updated_at = $3, ended_at = CASE WHEN t.ended THEN $3::timestamptz ELSE NULL END
-           FROM t WHERE r.site_id = $1 AND r.id = t.id
-          RETURNING r.id, r.seq, r.flow_id, r.visitor_id, t.ended, t.steps
-       ), released AS (
-         UPDATE run_entries e SET active_runs = greatest(e.active_runs - m.n, 0)
-           FROM (SELECT flow_id, visitor_id, count(*)::int AS n FROM moved WHERE ended GROUP BY 1, 2) m
-          WHERE e.site_id = $1 AND e.flow_id = m.flow_id AND e.visitor_id = m.visitor_id
-       ), ledger AS (
-         INSERT INTO run_steps (site_id, run_id, flow_id, node_id, iteration, ord, node_type, handle, input, effect,
-                                effect_status, effect_result, skipped, created_at, completed_at, attempts)
-         SELECT $1, m.id, m.flow_id, s.node_id, s.iteration, s.ord, s.node_type, s.handle, s.input, s.effect,
-                s.effect_status, s.effect_result, s.skipped, s.at,
-                CASE WHEN s.effect_status = 'pending' THEN NULL ELSE s.at END,
-                CASE WHEN s.effect_status = 'done' THEN 1 ELSE 0 END
-           FROM moved m CROSS JOIN LATERAL jsonb_to_recordset(m.steps) AS s(node_id text, iteration int, ord int,
-                node_type text, handle text, input jsonb, effect jsonb, effect_status text, effect_result jsonb,
-                skipped text, at timestamptz)
-         ON CONFLICT (site_id, run_id, node_id, iteration) DO NOTHING
-       )
-       SELECT id::text AS id, seq FROM moved`,
-      [
-        siteId,
-        JSON.stringify(
-          items.map(({ run, transition: t, steps }) => ({
-            id: run.id,
-            state: t.state,
-            status: t.status,
-            settled: t.settled,
-            next_step_at: t.nextStepAt,
-            wait_node_id: t.waitNodeId,
-            interests: t.interests,
-            error: t.error,
-            ended: t.ended,
-            steps: steps.map((s) => ({
-              node_id: s.nodeId,
-              iteration: s.iteration,
-              ord: s.ord,
-              node_type: s.nodeType,
-              handle: s.handle,
-              input: s.input,
-              effect: s.effect,
-              effect_status: s.effectStatus,
-              effect_result: s.effectResult,
-              skipped: s.skipped,
-              at: s.at,
-            })),
-          })),
-        ),
-        new Date().toISOString(),
-      ],
-    );
-    return new Map(rows.map((r) => [r.id, r.seq]));
+  /** Runs' new states, their ledger rows and released re-entry slots (`applyTransitions`). */
+  applyTransitions(tx: EntityManager, siteId: string, items: TransitionItem[]): Promise<Map<string, number>> {
+    return applyTransitions(tx, siteId, items);
   }
 
   async nextPendingEffect(tx: EntityManager, siteId: string, runId: string): Promise<RunStepRow | undefined> {
