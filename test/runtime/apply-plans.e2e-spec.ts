@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Queryable } from '../../apps/api/src/database/sql';
-import { applyTransitions, RunTransition } from '../../apps/api/src/runtime/run-transitions.sql';
+import { applyTransitions, lockRuns, RunTransition } from '../../apps/api/src/runtime/run-batch.sql';
 import type { NewRunStep, RunRow } from '../../apps/api/src/runtime/runtime.types';
 import { startApi, TestApi } from '../support/processes';
 import { dropDatabase, ON_CITUS } from '../support/provision';
@@ -24,7 +24,7 @@ interface PlanNode {
   [key: string]: unknown;
 }
 
-/** A transaction for the repository: this test's client, each statement through `run`. */
+/** A transaction for the statements: this test's client, each statement through `run`. */
 const through = (run: (sql: string, params?: unknown[]) => Promise<unknown[]>) =>
   ({ query: run }) as unknown as Queryable;
 
@@ -39,13 +39,14 @@ function nodes(value: unknown, out: PlanNode[] = []): PlanNode[] {
 }
 
 /**
- * A runtime batch's write (`applyTransitions`: new run states, ledger rows, re-entry slots released)
- * finds every row by key, whatever the statistics say. The case that went wrong, in the runtime bench
- * (whose tables are never analysed on a box without autovacuum): with no statistics the planner takes
- * a site for 0.5 % of a table, and released the ended runs' slots by a hash join over the site's whole
- * `run_entries` (60,000 rows read for 500, 150 ms a batch and growing with the site).
+ * A runtime batch's statements (`runtime/run-batch.sql.ts`: lock, write) find every row by key,
+ * whatever the statistics say. The case that went wrong, in the runtime bench (whose tables are never
+ * analysed on a box without autovacuum): with no statistics the planner takes a site for 0.5 % of a
+ * table, and read the site's or the flow's rows whole on every batch — the release of ended runs'
+ * slots hash-joined the site's `run_entries` (60,000 rows read for 500, 150 ms a batch), the lock
+ * scanned the site's runs filtered by id (30,568 for 500); each grows with the site.
  */
-describe('runtime: a batch writes its runs by key', () => {
+describe('runtime: a batch finds its rows by key', () => {
   let api: TestApi;
   let tenant: Tenant;
   let other: Tenant;
@@ -60,7 +61,10 @@ describe('runtime: a batch writes its runs by key', () => {
     api = await startApi({ DATABASE_URL: DB_URL });
     tenant = await createTenant(api, 'apply-plans');
     other = await createTenant(api, 'apply-plans-other');
-  });
+    await insertRuns(other.siteId, GROWN, 'completed', 0);
+    await insertRuns(tenant.siteId, BATCH, 'waiting', 0);
+    await insertRuns(tenant.siteId, GROWN, 'completed', BATCH);
+  }, 120_000);
   afterAll(async () => {
     await db?.end();
     await api?.stop();
@@ -80,16 +84,73 @@ describe('runtime: a batch writes its runs by key', () => {
       [siteId, flowId, count, offset, status],
     );
 
-  it('releases ended runs by key in a grown site, with no statistics', async () => {
-    await insertRuns(other.siteId, GROWN, 'completed', 0);
-    await insertRuns(tenant.siteId, BATCH, 'waiting', 0);
-    await insertRuns(tenant.siteId, GROWN, 'completed', BATCH);
+  const waitingRuns = async () =>
+    (
+      await db.query<RunRow>(
+        `SELECT site_id, id::text AS id, flow_id, flow_version, visitor_id, seq, status FROM runs
+          WHERE site_id = $1 AND status = 'waiting'`,
+        [tenant.siteId],
+      )
+    ).rows;
 
-    const { rows: runs } = await db.query<RunRow>(
-      `SELECT site_id, id, flow_id, flow_version, visitor_id, seq, status FROM runs
-        WHERE site_id = $1 AND status = 'waiting'`,
-      [tenant.siteId],
-    );
+  /**
+   * The plan of each statement `work` sends, executed in a transaction rolled back after; no node may
+   * read more than 4 × the batch (a probe per key reads one row per loop). Not on Citus: its 13.2
+   * coordinator crashes (SIGSEGV) on EXPLAIN ANALYZE of the batch write (a router query whose CTEs
+   * modify three tables); there the site's worker plans the same text with the same indexes, and what
+   * each statement does is checked below on both.
+   */
+  async function expectKeyPlans(work: (tx: Queryable) => Promise<unknown>): Promise<void> {
+    if (ON_CITUS) return;
+    const plans: unknown[] = [];
+    await db.query('BEGIN');
+    try {
+      await work(
+        through(async (sql, params) => {
+          const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+          plans.push(rows[0]['QUERY PLAN']);
+          return [];
+        }),
+      );
+    } finally {
+      await db.query('ROLLBACK');
+    }
+    expect(plans).toHaveLength(1);
+    const read = nodes(plans[0]).map((n) => ({
+      node: `${n['Node Type']} ${n['Relation Name'] ?? ''}`.trim(),
+      rows:
+        (n['Actual Rows'] ?? 0) +
+        (n['Rows Removed by Filter'] ?? 0) +
+        (n['Rows Removed by Index Recheck'] ?? 0),
+    }));
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.filter((n) => n.rows > 4 * BATCH)).toEqual([]);
+  }
+
+  /** `work` in a committed transaction of the test's client. */
+  async function committed<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    await db.query('BEGIN');
+    try {
+      const out = await work(through(async (sql, params) => (await db.query(sql, params)).rows));
+      await db.query('COMMIT');
+      return out;
+    } catch (err) {
+      await db.query('ROLLBACK');
+      throw err;
+    }
+  }
+
+  it('locks a batch of runs by a key probe each, in id order', async () => {
+    const ids = (await waitingRuns()).map((r) => r.id);
+    expect(ids).toHaveLength(BATCH);
+    await expectKeyPlans((tx) => lockRuns(tx, tenant.siteId, ids));
+    const locked = await committed((tx) => lockRuns(tx, tenant.siteId, [...ids, ids[0]]));
+    expect(locked.map((r) => r.id)).toEqual([...ids].sort());
+    expect(locked.every((r) => r.status === 'waiting' && r.max_ord === null)).toBe(true);
+  });
+
+  it('writes ended runs and releases their slots by key', async () => {
+    const runs = await waitingRuns();
     expect(runs).toHaveLength(BATCH);
     const ended: RunTransition = {
       state: {} as RunTransition['state'],
@@ -121,53 +182,10 @@ describe('runtime: a batch writes its runs by key', () => {
         },
       ],
     }));
-    // The statement's plan, executed in a transaction rolled back after. Not on Citus: its 13.2
-    // coordinator crashes (SIGSEGV) on EXPLAIN ANALYZE of this statement (a router query whose CTEs
-    // modify three tables), whichever way the statement finds its rows; there the site's worker plans
-    // the same text with the same indexes, and the write below is checked.
-    if (!ON_CITUS) {
-      const plans: unknown[] = [];
-      await db.query('BEGIN');
-      try {
-        await applyTransitions(
-          through(async (sql, params) => {
-            const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-            plans.push(rows[0]['QUERY PLAN']);
-            return [];
-          }),
-          tenant.siteId,
-          items,
-        );
-      } finally {
-        await db.query('ROLLBACK');
-      }
-      expect(plans).toHaveLength(1);
-      const read = nodes(plans[0]).map((n) => ({
-        node: `${n['Node Type']} ${n['Relation Name'] ?? ''}`.trim(),
-        rows:
-          (n['Actual Rows'] ?? 0) +
-          (n['Rows Removed by Filter'] ?? 0) +
-          (n['Rows Removed by Index Recheck'] ?? 0),
-      }));
-      expect(read.length).toBeGreaterThan(0);
-      // A probe per run and per slot (500 rows per node), never the site's runs or slots (30,500).
-      expect(read.filter((n) => n.rows > 4 * BATCH)).toEqual([]);
-    }
+    await expectKeyPlans((tx) => applyTransitions(tx, tenant.siteId, items));
 
     // For real: the 500 runs end, their slots are released, the site's other slots stay as they were.
-    await db.query('BEGIN');
-    let seqs: Map<string, number>;
-    try {
-      seqs = await applyTransitions(
-        through(async (sql, params) => (await db.query(sql, params)).rows),
-        tenant.siteId,
-        items,
-      );
-      await db.query('COMMIT');
-    } catch (err) {
-      await db.query('ROLLBACK');
-      throw err;
-    }
+    const seqs = await committed((tx) => applyTransitions(tx, tenant.siteId, items));
     expect(seqs.size).toBe(BATCH);
     const { rows: slots } = await db.query<{ released: number; held: number; steps: number }>(
       `SELECT count(*) FILTER (WHERE e.active_runs = 0)::int AS released,

@@ -10,7 +10,7 @@ import {
   RunState,
   VisitorSnapshot,
 } from '@nudgeflow/engine';
-import type { RunTransition } from './run-transitions.sql';
+import type { RunTransition } from './run-batch.sql';
 import type { NewRunStep, RunError, RunRow, SettledStatus, StepInput } from './runtime.types';
 
 /** A timer that fires a few ms early (clock skew between Redis and this process) still counts. */

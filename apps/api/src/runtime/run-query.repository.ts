@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql';
 import type { FlowLiveRuns } from '../flows/flow-activity';
-import { releaseEntry, RUN_COLUMNS, RunRepository } from './run.repository';
+import { RUN_COLUMNS } from './run-batch.sql';
+import { releaseEntry, RunRepository } from './run.repository';
 import { RunRow, RunStatusValue, RunStepRow, TERMINAL_STATUSES } from './runtime.types';
 
 export interface RunListFilter {

@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { FlowEvent } from '@nudgeflow/engine';
 import { DataSource, EntityManager } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
-import { visitorSnapshotSql } from '../visitors/visitor.sql';
-import type { StoredVisitor } from './engine-event';
-import { applyTransitions, TransitionItem } from './run-transitions.sql';
+import {
+  applyTransitions,
+  lockDueRuns,
+  LockedRun,
+  lockRuns,
+  RUN_COLUMNS,
+  TransitionItem,
+} from './run-batch.sql';
 import { RunError, RunRow, RunStepRow } from './runtime.types';
-
-/** A run under its row lock with what an advance needs (see `lockRunsForAdvance`). */
-export type LockedRun = RunRow & { max_ord: number | null; visitor_row: StoredVisitor | null };
 
 /** What an attempt of an action left (`markEffect`). */
 export interface EffectAttempt {
@@ -22,19 +24,6 @@ export interface InboxRow {
   event_id: string;
   event: FlowEvent;
 }
-
-export const RUN_COLUMNS = `site_id, id, flow_id, flow_version, visitor_id, trigger_event_id::text AS trigger_event_id,
-  trigger_node_id, trigger_event, status, settled_status, state, seq, next_step_at, wait_node_id, interests,
-  error, created_at, updated_at, ended_at, held_out`;
-
-/**
- * A run's columns plus what an advance needs: its last ledger position (stable under the run's lock:
- * only the lock holder writes its steps) and its visitor (read as the visitors feature defines
- * it). Selected from `runs r`.
- */
-const ADVANCE_COLUMNS = `${RUN_COLUMNS},
-  (SELECT max(s.ord) FROM run_steps s WHERE s.site_id = $1 AND s.run_id = r.id) AS max_ord,
-  ${visitorSnapshotSql('$1', 'r.visitor_id')} AS visitor_row`;
 
 /** A run that ends frees its visitor's slot under the flow's concurrency cap. */
 export async function releaseEntry(
@@ -88,40 +77,14 @@ export class RunRepository {
     return rows.map((r) => r.id);
   }
 
-  /**
-   * Runs under their row locks (taken in id order, so two batches cannot deadlock each other) plus what
-   * an advance needs, in one round trip: each run's last ledger position (stable under the lock: only
-   * the lock holder writes the run's steps) and its visitor.
-   */
-  async lockRunsForAdvance(tx: EntityManager, siteId: string, runIds: string[]): Promise<LockedRun[]> {
-    return queryRows<LockedRun>(
-      tx,
-      `SELECT ${ADVANCE_COLUMNS} FROM runs r WHERE r.site_id = $1 AND r.id = ANY($2::uuid[]) ORDER BY r.id FOR UPDATE OF r`,
-      [siteId, runIds],
-    );
+  /** Runs under their row locks, in id order, with what an advance needs (`lockRuns`). */
+  lockRunsForAdvance(tx: EntityManager, siteId: string, runIds: string[]): Promise<LockedRun[]> {
+    return lockRuns(tx, siteId, runIds);
   }
 
-  /**
-   * Like `lockRunsForAdvance`, for the site's waiting runs due by `dueBy` (earliest first), skipping
-   * runs another transaction holds. The runs are locked first and only the locked ones get their
-   * ledger position and visitor: concurrent wake jobs skip each other's rows, so one walks several
-   * times `limit` due runs (3,000–3,500 for 500 in the runtime bench), and the extras computed for
-   * every row walked cost 110–150 ms a batch.
-   */
-  async lockDueForAdvance(
-    tx: EntityManager,
-    siteId: string,
-    dueBy: Date,
-    limit: number,
-  ): Promise<LockedRun[]> {
-    return queryRows<LockedRun>(
-      tx,
-      `WITH r AS (
-         SELECT * FROM runs WHERE site_id = $1 AND status = 'waiting' AND next_step_at <= $2
-          ORDER BY next_step_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       SELECT ${ADVANCE_COLUMNS} FROM r ORDER BY r.next_step_at`,
-      [siteId, dueBy.toISOString(), limit],
-    );
+  /** The site's waiting runs due by `dueBy` under their row locks, skipping held ones (`lockDueRuns`). */
+  lockDueForAdvance(tx: EntityManager, siteId: string, dueBy: Date, limit: number): Promise<LockedRun[]> {
+    return lockDueRuns(tx, siteId, dueBy, limit);
   }
 
   /** The inbox events of the given runs, each run's in event order. */
