@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { TRIGGER_EVENTS_SQL } from '../../apps/api/src/ingest/trigger-events.sql';
+import { rowsRead } from '../support/plans';
 import { startApi, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
 import { dbClient } from './ingest-helpers';
@@ -7,25 +8,6 @@ import { dbClient } from './ingest-helpers';
 const SMALL = 200;
 const GROWN = 40_000;
 const HANDOFF = 450;
-
-interface PlanNode {
-  'Node Type'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  [key: string]: unknown;
-}
-
-/** Every node of an EXPLAIN (FORMAT JSON) document, Citus's remote plans included. */
-function nodes(value: unknown, out: PlanNode[] = []): PlanNode[] {
-  if (Array.isArray(value)) for (const v of value) nodes(v, out);
-  else if (value && typeof value === 'object') {
-    if ('Node Type' in value) out.push(value as PlanNode);
-    for (const v of Object.values(value)) nodes(v, out);
-  }
-  return out;
-}
 
 /**
  * The trigger job reads a hand-off's events (up to 500 ids) by key within the hand-off's `ts` bounds,
@@ -85,13 +67,7 @@ describe('ingest: the trigger job reads its events by key', () => {
       `EXPLAIN (ANALYZE, FORMAT JSON) ${TRIGGER_EVENTS_SQL}`,
       params,
     );
-    const read = nodes(explained[0]['QUERY PLAN']).map((n) => ({
-      node: n['Node Type'],
-      rows:
-        (n['Actual Rows'] ?? 0) +
-        (n['Rows Removed by Filter'] ?? 0) +
-        (n['Rows Removed by Index Recheck'] ?? 0),
-    }));
+    const read = rowsRead(explained[0]['QUERY PLAN']);
     expect(read.length).toBeGreaterThan(0);
     expect(read.filter((n) => n.rows > 4 * HANDOFF)).toEqual([]);
   });

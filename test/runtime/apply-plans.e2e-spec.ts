@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { Queryable } from '../../apps/api/src/database/sql';
 import { applyTransitions, lockRuns, RunTransition } from '../../apps/api/src/runtime/run-batch.sql';
 import type { NewRunStep, RunRow } from '../../apps/api/src/runtime/runtime.types';
+import { rowsRead } from '../support/plans';
 import { startApi, TestApi } from '../support/processes';
 import { dropDatabase, ON_CITUS } from '../support/provision';
 import { createTenant, Tenant } from '../support/tenants';
@@ -15,28 +16,9 @@ const DB_URL = siblingDatabaseUrl('apply');
 const BATCH = 500;
 const GROWN = 30_000;
 
-interface PlanNode {
-  'Node Type'?: string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  [key: string]: unknown;
-}
-
 /** A transaction for the statements: this test's client, each statement through `run`. */
 const through = (run: (sql: string, params?: unknown[]) => Promise<unknown[]>) =>
   ({ query: run }) as unknown as Queryable;
-
-/** Every node of an EXPLAIN (FORMAT JSON) document, Citus's remote plans included. */
-function nodes(value: unknown, out: PlanNode[] = []): PlanNode[] {
-  if (Array.isArray(value)) for (const v of value) nodes(v, out);
-  else if (value && typeof value === 'object') {
-    if ('Node Type' in value) out.push(value as PlanNode);
-    for (const v of Object.values(value)) nodes(v, out);
-  }
-  return out;
-}
 
 /**
  * A runtime batch's statements (`runtime/run-batch.sql.ts`: lock, write) find every row by key,
@@ -116,13 +98,7 @@ describe('runtime: a batch finds its rows by key', () => {
       await db.query('ROLLBACK');
     }
     expect(plans).toHaveLength(1);
-    const read = nodes(plans[0]).map((n) => ({
-      node: `${n['Node Type']} ${n['Relation Name'] ?? ''}`.trim(),
-      rows:
-        (n['Actual Rows'] ?? 0) +
-        (n['Rows Removed by Filter'] ?? 0) +
-        (n['Rows Removed by Index Recheck'] ?? 0),
-    }));
+    const read = rowsRead(plans[0]);
     expect(read.length).toBeGreaterThan(0);
     expect(read.filter((n) => n.rows > 4 * BATCH)).toEqual([]);
   }
