@@ -27,7 +27,9 @@ export async function queryRows<T = Record<string, unknown>>(
  * For the rest of the transaction, every join finds its rows by key: no hash or merge join, whose
  * plan over a sequential or whole-site scan looks cheapest while the statistics say a site is small
  * (a table never analysed, or analysed before the site grew) and then reads the whole site on every
- * call. For transactions whose statements all name their keys (the fold, a runtime batch's writes).
+ * call. For transactions whose statements all name their keys (the fold). Not enough alone where the
+ * planner can materialise a whole-site scan instead (the runtime batch's write): there each row is a
+ * `LATERAL … LIMIT 1` probe (`runtime/run-batch.sql.ts`).
  * On Citus the routed statements are planned by the site's worker: `citus.propagate_set_commands`
  * sends the SET LOCALs along with the transaction (on plain PostgreSQL a harmless placeholder setting).
  */
