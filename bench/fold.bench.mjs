@@ -28,6 +28,7 @@ import {
   postLoad,
   prepareDatabase,
   startProcess,
+  BROWSER_UA as UA,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,8 +41,6 @@ const VISITORS = Number(process.env.BENCH_VISITORS ?? 5000);
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_fold';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const PER_REQUEST = 20;
-const UA =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 
 let seq = 0;
 let identifies = 0;

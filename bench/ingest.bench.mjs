@@ -12,7 +12,6 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import {
   benchEnv,
   benchSite,
@@ -24,8 +23,9 @@ import {
   postgresCpu,
   postLoad,
   prepareDatabase,
-  root,
   startProcess,
+  BROWSER_UA as UA,
+  storeModules,
 } from './lib.mjs';
 import { dedupeSteadyState, printDedupe } from './dedupe-window.mjs';
 
@@ -36,8 +36,6 @@ const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 /** Ids in the dedupe window's steady state (bench/dedupe-window.mjs); 0 skips it. */
 const DEDUPE_IDS = Number(process.env.BENCH_DEDUPE_IDS ?? 1_000_000);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
-const UA =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 // BENCH_VISITORS: how many visitors the events name (each event updates its visitor's profile).
 const VISITORS = Number(process.env.BENCH_VISITORS ?? 5000);
 // BENCH_INGEST_ONLY=batch|single runs one scenario with its baseline (to profile it alone).
@@ -149,17 +147,6 @@ async function storePath(siteId, perRequest, modules) {
   return { events, rate: events / seconds, close: () => ds.destroy() };
 }
 
-/** The built API modules the storage path needs (loaded before any CPU is counted). */
-const storeModules = () =>
-  Promise.all(
-    [
-      'database/data-source.js',
-      'ingest/event-store.repository.js',
-      'ingest/ingest.service.js',
-      'ingest/event-normalize.js',
-    ].map((path) => import(resolve(root, 'apps/api/dist', path))),
-  );
-
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => `${n.toFixed(1)} ms`;
 
@@ -211,7 +198,7 @@ async function main() {
       return result;
     };
     // The storage path runs in this process: its CPU is this process's, and there is no load client.
-    const modules = await storeModules();
+    const modules = await storeModules(); // loaded before any CPU is counted
     const withStoreCpu = async (perRequest) => {
       await pgCpu.start();
       const before = cpuMs(process.pid);

@@ -187,3 +187,21 @@ export async function postLoad({ url, connections, duration, amount, headers, bo
     );
   });
 }
+
+/** A desktop browser's User-Agent: isbot lets it through, so a bench's events are a visitor's, not a bot's. */
+export const BROWSER_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+
+/**
+ * The built API modules of the storage path (data source, EventStore, the request items and group
+ * commit, normalizeBatch), for a bench that writes events as the API does without HTTP.
+ */
+export const storeModules = () =>
+  Promise.all(
+    [
+      'database/data-source.js',
+      'ingest/event-store.repository.js',
+      'ingest/ingest.service.js',
+      'ingest/event-normalize.js',
+    ].map((path) => import(resolve(root, 'apps/api/dist', path))),
+  );

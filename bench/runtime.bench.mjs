@@ -14,7 +14,15 @@ import { performance } from 'node:perf_hooks';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import pg from 'pg';
-import { figure, loadAverage, nodeArgsFrom, prepareDatabase, root } from './lib.mjs';
+import {
+  BROWSER_UA,
+  figure,
+  loadAverage,
+  nodeArgsFrom,
+  prepareDatabase,
+  root,
+  storeModules,
+} from './lib.mjs';
 
 const ENROLLMENTS = Number(process.env.BENCH_ENROLLMENTS ?? 100_000);
 const WAIT_RUNS = Number(process.env.BENCH_WAIT_RUNS ?? 20_000);
@@ -126,24 +134,12 @@ async function flow(db, siteId, name, nodes, edges, settings = {}) {
  */
 async function storagePath() {
   const [{ createDataSource }, { EventStore }, { ingestGroupCommit, ingestItems, commitSplit }, norm] =
-    await Promise.all(
-      [
-        'database/data-source.js',
-        'ingest/event-store.repository.js',
-        'ingest/ingest.service.js',
-        'ingest/event-normalize.js',
-      ].map((path) => import(resolve(root, 'apps/api/dist', path))),
-    );
+    await storeModules();
   const ds = createDataSource({ DATABASE_URL: DB_URL, DB_POOL_SIZE: 8 });
   await ds.initialize();
   const store = new EventStore(ds);
   const commits = ingestGroupCommit((items) => store.commit(items));
-  // A browser's (a user agent isbot flags would make every event a bot's: stored, never a trigger).
-  const meta = {
-    userAgent:
-      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
-    country: null,
-  };
+  const meta = { userAgent: BROWSER_UA, country: null }; // a browser's: isbot flags a bench UA
   return {
     /** `count` events named `name`, each from a new anonymous visitor, in one request's worth. */
     async ingest(siteId, name, count, properties = {}) {

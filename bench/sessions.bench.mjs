@@ -18,6 +18,7 @@ import {
   percentile,
   prepareDatabase,
   startProcess,
+  BROWSER_UA as UA,
 } from './lib.mjs';
 
 const LEVELS = (process.env.BENCH_SESSIONS ?? '1000,5000,10000').split(',').map(Number).filter(Boolean);
@@ -29,8 +30,6 @@ const DB_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/nudgeflow_bench_sessions';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/4';
 const PREFIX = 'nfbenchsessions';
-const UA =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const PATHS = ['/', '/pricing', '/product/shoes', '/product/hats', '/blog/post-1', '/checkout'];
 
 // Browsers hold a few connections each; the generator shares a bounded pool (the box's open-files limit).
