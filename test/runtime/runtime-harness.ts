@@ -1,14 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { freePort, RunningProcess, startApi, startWorker, TestApi } from '../support/processes';
 import { createTenant, Tenant } from '../support/tenants';
-import { provisionDatabase } from '../support/provision';
+import { migrateDatabase } from '../support/provision';
 import { siblingDatabaseUrl, testClientConfig } from '../support/test-env';
 
 /**
@@ -22,11 +20,7 @@ export const RT_REDIS_URL = process.env.RT_REDIS_URL ?? 'redis://127.0.0.1:6379/
 let migrated = false;
 export function migrateRuntimeDatabase(url = RT_DATABASE_URL): void {
   if (migrated && url === RT_DATABASE_URL) return;
-  provisionDatabase(url);
-  execFileSync(process.execPath, [resolve(__dirname, '../../apps/api/dist/database/migrate.js'), 'up'], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
-    stdio: 'pipe',
-  });
+  migrateDatabase(url);
   if (url === RT_DATABASE_URL) migrated = true;
 }
 

@@ -22,6 +22,15 @@ export function provisionDatabase(url: string): void {
   execFileSync(process.execPath, [resolve(__dirname, 'provision-database.mjs'), url], { stdio: 'pipe' });
 }
 
+/** Provisions `url`'s database (`provisionDatabase`) and runs the migrations on it (the built ones). */
+export function migrateDatabase(url: string): void {
+  provisionDatabase(url);
+  execFileSync(process.execPath, [resolve(__dirname, '../../apps/api/dist/database/migrate.js'), 'up'], {
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+    stdio: 'pipe',
+  });
+}
+
 /**
  * Drops `url`'s database (its connections closed). Under test:citus on the coordinator and every
  * worker: each database has its own Citus metadata and shards, so a worker's copy left behind would
