@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Queryable } from '../../apps/api/src/database/sql';
-import { applyTransitions, lockRuns, RunTransition } from '../../apps/api/src/runtime/run-batch.sql';
+import {
+  applyTransitions,
+  lockRuns,
+  pendingRuns,
+  RunTransition,
+} from '../../apps/api/src/runtime/run-batch.sql';
 import type { NewRunStep, RunRow } from '../../apps/api/src/runtime/runtime.types';
 import { rowsRead } from '../support/plans';
 import { startApi, TestApi } from '../support/processes';
@@ -171,5 +176,29 @@ describe('runtime: a batch finds its rows by key', () => {
       [tenant.siteId, flowId],
     );
     expect(slots[0]).toEqual({ released: BATCH, held: GROWN, steps: BATCH });
+  });
+
+  it("tells which of a batch of runs are still pending by key, never the site's runs", async () => {
+    const { rows } = await db.query<{ id: string; seq: number }>(
+      `INSERT INTO runs (site_id, flow_id, flow_version, visitor_id, trigger_event_id, trigger_node_id,
+                         trigger_event, status, state)
+       SELECT $1::uuid, gen_random_uuid(), 1, gen_random_uuid(), g, 't', '{}', 'pending', '{}'
+         FROM generate_series(1, 5) g
+       RETURNING id, seq`,
+      [tenant.siteId],
+    );
+    const { rows: others } = await db.query<{ id: string }>(
+      `SELECT id FROM runs WHERE site_id = $1 AND status <> 'pending' LIMIT $2`,
+      [tenant.siteId, BATCH - rows.length],
+    );
+    const asked = [...rows, ...others].map((r) => r.id);
+    expect(asked).toHaveLength(BATCH);
+    await expectKeyPlans((tx) => pendingRuns(tx, tenant.siteId, asked));
+    const pending = await committed((tx) => pendingRuns(tx, tenant.siteId, asked));
+    expect(pending.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      rows.sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    // Another site's run is not this site's, whatever its id.
+    expect(await committed((tx) => pendingRuns(tx, other.siteId, asked))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
 import { type FoldHandoff, tsRangeOf } from '../ingest/profile-fold';
 import { crossShardRead } from './cross-shard-read';
+import { pendingRuns } from './run-batch.sql';
 
 export interface EnrolFlow {
   flowId: string;
@@ -138,12 +139,9 @@ export class RunEnrolmentRepository {
     return rows.map((r) => r.id);
   }
 
-  async pendingRunsOfEvents(siteId: string, eventIds: string[]): Promise<{ id: string; seq: number }[]> {
-    return queryRows(
-      this.db,
-      `SELECT id, seq FROM runs WHERE site_id = $1 AND trigger_event_id = ANY($2::bigint[]) AND status = 'pending'`,
-      [siteId, eventIds],
-    );
+  /** Which of these runs are still `pending` (`pendingRuns`: a key probe each). */
+  pendingRuns(siteId: string, runIds: string[]): Promise<{ id: string; seq: number }[]> {
+    return pendingRuns(this.db, siteId, runIds);
   }
 
   /** Hands each event to its visitor's active runs that care about its name; returns (run, event) pairs. */

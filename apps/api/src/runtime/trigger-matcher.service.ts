@@ -76,6 +76,7 @@ export class TriggerMatcher {
     const jobs: RunJob[] = [];
     let enrolled = 0;
     let advanced: Map<string, Transition> | null = null;
+    const created: string[] = [];
     const claimed = await this.runs.transaction(async (tx) => {
       if (!(await this.runs.claimHandoff(tx, siteId, handoffId))) return false;
       await this.effects.eventsHandedOff(tx, siteId, events); // visitor.identified, cta.converted
@@ -120,7 +121,6 @@ export class TriggerMatcher {
             byFlow.set(flow.flowId, entry);
           }
       }
-      const created: string[] = [];
       for (const { flow, items } of byFlow.values())
         for (const round of visitorRounds(items))
           created.push(...(await this.runs.enrolBatch(tx, siteId, flow, round)));
@@ -132,9 +132,11 @@ export class TriggerMatcher {
     if (!claimed) return { enrolled: 0, delivered: 0 };
     this.metrics.enrolled.inc(enrolled);
     const delivered = jobs.length;
-    // Runs still pending (not advanced here, or created by a crashed earlier attempt and never
-    // enqueued) get their steps job (same job ids).
-    const pending = await this.runs.pendingRunsOfEvents(siteId, eventIds);
+    // The new runs still pending (their first steps failed in the enrolment's transaction) get their
+    // steps job (same job ids). A crash between COMMIT and here leaves them to the overdue reconciler
+    // (`claimOverdue`: their `next_step_at` is their enrolment); the hand-off is gone with the COMMIT,
+    // so a retry of this job stops at its claim.
+    const pending = await this.runs.pendingRuns(siteId, created);
     for (const r of pending) jobs.push({ siteId, runId: r.id, jobId: runJobId.due(r.id, r.seq) });
     await this.queue.enqueueRuns(jobs);
     if (advanced) await this.executor.followUp(siteId, advanced);
