@@ -52,9 +52,9 @@ export function lockRuns(tx: Queryable, siteId: string, runIds: string[]): Promi
  * Which of these runs are still `pending` (their first steps did not happen in the enrolment's
  * transaction), by a primary-key probe each; the trigger job asks only for the runs it created (most
  * jobs create none and ask nothing). Asked by trigger event (`trigger_event_id = ANY`), as before, it
- * had no index to probe (the event id follows `flow_id` in `runs_once_per_event`) and filtered the
- * site's `runs_flow_status_idx` entries on every trigger job (30,500 removed by the filter for a site
- * of 30,500 runs), whether an event matched a flow or not.
+ * had no index to probe (the event id follows `flow_id` in `runs_once_per_event`): it walked the
+ * site's `runs_flow_status_idx` entries for `status` (which follows `flow_id` there, so every flow's
+ * entries), on every trigger job, whether an event matched a flow or not.
  */
 export function pendingRuns(
   db: Queryable,
