@@ -20,6 +20,12 @@ export const FOLD_MAX_EVENTS = positiveInt(process.env.FOLD_MAX_EVENTS, 2000);
  */
 export const FOLD_HANDOFF_EVENTS = positiveInt(process.env.FOLD_HANDOFF_EVENTS, 500);
 
+/**
+ * The widest `ts` range (ms) of a slice whose events are read as one `id = ANY` scan; a wider one is
+ * read by a key probe per event (`loadEvents`).
+ */
+export const FOLD_NARROW_MS = positiveInt(process.env.FOLD_NARROW_MS, 2000);
+
 /** A trigger hand-off the fold committed; the caller enqueues its job after the commit. */
 export interface FoldHandoff {
   site_id: string;
@@ -131,21 +137,19 @@ export class ProfileFold {
     rows: OutboxRow[],
   ): Promise<Map<string, EventRow>> {
     const ids = rows.flatMap((r) => r.event_ids);
-    const tsMin = new Date(Math.min(...rows.map((r) => (r.ts_min as Date).getTime())));
-    const tsMax = new Date(Math.max(...rows.map((r) => (r.ts_max as Date).getTime())));
-    // A primary-key probe per id in the partitions of the rows' `ts` range, as the trigger job reads
-    // its hand-offs (`trigger-events.sql.ts`). Asked as `id = ANY(ids)`, the planner (believing the
-    // site small) walked the site's events of that whole range through `(site_id, ts)` and filtered
-    // them by id: 57,599 read for a slice of 2,000 in the fold bench, and a range as long as the
-    // oldest event's delay (an SDK flushing yesterday's batch makes it a day of the site's events).
+    const tsMin = Math.min(...rows.map((r) => (r.ts_min as Date).getTime()));
+    const tsMax = Math.max(...rows.map((r) => (r.ts_max as Date).getTime()));
+    // Within the partitions of the rows' `ts` range. A narrow range (the fold right behind a site's
+    // live traffic) is read as `id = ANY(ids)`: whichever index the planner takes, it reads little
+    // more than the slice (6 µs an event in the fold bench). A wide one (an SDK flushing yesterday's
+    // batch, a quiet site) is read by a primary-key probe per id, as the trigger job reads its
+    // hand-offs: asked as `id = ANY(ids)`, the planner, believing the site small, walked the site's
+    // events of the whole range through `(site_id, ts)` (193,296 read for 500 events, one of them 19
+    // hours late, in test/ingest/fold-plans), while a probe each costs 24 µs an event under load.
     const found = await queryRows<EventRow>(
       tx,
-      `SELECT e.id::text AS id, e.ts, e.received_at, e.message_id, e.type, e.name, e.visitor_id, e.anonymous_id,
-              e.user_id, e.properties, e.traits, e.context, e.is_bot
-         FROM unnest($2::bigint[]) AS k(id)
-         CROSS JOIN LATERAL (
-              SELECT * FROM events e WHERE e.site_id = $1 AND e.id = k.id AND e.ts >= $3 AND e.ts <= $4 LIMIT 1) e`,
-      [siteId, ids, tsMin.toISOString(), tsMax.toISOString()],
+      tsMax - tsMin > FOLD_NARROW_MS ? LOAD_BY_KEY_SQL : LOAD_NARROW_SQL,
+      [siteId, ids, new Date(tsMin).toISOString(), new Date(tsMax).toISOString()],
     );
     return new Map(found.map((e) => [e.id, e]));
   }
@@ -245,6 +249,17 @@ export const tsRangeOf = (row: { ts_min: Date | null; ts_max: Date | null }): [s
 /** Bounds covering both (a hand-off with a legacy row has none: its events are read without bounds). */
 const widened = (a: [string, string] | null, b: [string, string] | null): [string, string] | null =>
   a && b ? [a[0] < b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1]] : null;
+
+/** A slice's events ($1 site, $2 ids, $3 and $4 the `ts` bounds), read as one scan (`loadEvents`). */
+const LOAD_COLUMNS = `e.id::text AS id, e.ts, e.received_at, e.message_id, e.type, e.name, e.visitor_id,
+       e.anonymous_id, e.user_id, e.properties, e.traits, e.context, e.is_bot`;
+const LOAD_NARROW_SQL = `SELECT ${LOAD_COLUMNS}
+  FROM events e WHERE e.site_id = $1 AND e.id = ANY ($2::bigint[]) AND e.ts >= $3 AND e.ts <= $4`;
+/** The same by a primary-key probe per id. */
+const LOAD_BY_KEY_SQL = `SELECT ${LOAD_COLUMNS}
+  FROM unnest($2::bigint[]) AS k(id)
+  CROSS JOIN LATERAL (
+       SELECT * FROM events e WHERE e.site_id = $1 AND e.id = k.id AND e.ts >= $3 AND e.ts <= $4 LIMIT 1) e`;
 
 /** The worker's provider of the fold (over the app's DataSource). */
 export const profileFoldProvider = {
