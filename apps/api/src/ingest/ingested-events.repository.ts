@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Queryable, queryRows } from '../database/sql';
 import type { TimelineRow, VisitorEventSource } from '../visitors/visitor-events';
-import { TRIGGER_EVENTS_SQL, TRIGGER_EVENTS_UNBOUNDED_SQL } from './trigger-events.sql';
+import { TRIGGER_EVENTS_UNBOUNDED_SQL, triggerEventsSql } from './trigger-events.sql';
 
 /** An event as the trigger job reads it (the runtime names it `StoredEvent`). */
 export interface TriggerEventRow {
@@ -50,7 +50,8 @@ export class IngestedEventsRepository implements VisitorEventSource {
 
   /**
    * A hand-off's events as the trigger job reads them; bot if the event or its visitor's profile is.
-   * With the hand-off's `ts` bounds, a key probe per event (`TRIGGER_EVENTS_SQL`).
+   * With the hand-off's `ts` bounds, one scan of a narrow range, else a key probe per event
+   * (`triggerEventsSql`).
    */
   async forTriggers(
     siteId: string,
@@ -58,7 +59,7 @@ export class IngestedEventsRepository implements VisitorEventSource {
     tsRange: [string, string] | null,
   ): Promise<TriggerEventRow[]> {
     return tsRange
-      ? queryRows(this.db, TRIGGER_EVENTS_SQL, [siteId, eventIds, tsRange[0], tsRange[1]])
+      ? queryRows(this.db, triggerEventsSql(tsRange), [siteId, eventIds, tsRange[0], tsRange[1]])
       : queryRows(this.db, TRIGGER_EVENTS_UNBOUNDED_SQL, [siteId, eventIds]);
   }
 

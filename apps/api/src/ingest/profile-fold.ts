@@ -3,6 +3,7 @@ import { joinByKeyOnly, queryRows } from '../database/sql';
 import { lockSiteRow } from '../sites/site-row-lock';
 import { VisitorFold } from '../visitors/visitor-fold';
 import { NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
+import { isNarrowRange } from './events.sql';
 import { EventRow, OutboxRow, toNormalized, TraitEvents } from './fold-rows';
 
 const positiveInt = (v: string | undefined, fallback: number) => {
@@ -19,12 +20,6 @@ export const FOLD_MAX_EVENTS = positiveInt(process.env.FOLD_MAX_EVENTS, 2000);
  * another site's job can wait for a slot.
  */
 export const FOLD_HANDOFF_EVENTS = positiveInt(process.env.FOLD_HANDOFF_EVENTS, 500);
-
-/**
- * The widest `ts` range (ms) of a slice whose events are read as one `id = ANY` scan; a wider one is
- * read by a key probe per event (`loadEvents`).
- */
-export const FOLD_NARROW_MS = positiveInt(process.env.FOLD_NARROW_MS, 2000);
 
 /** A trigger hand-off the fold committed; the caller enqueues its job after the commit. */
 export interface FoldHandoff {
@@ -139,16 +134,13 @@ export class ProfileFold {
     const ids = rows.flatMap((r) => r.event_ids);
     const tsMin = Math.min(...rows.map((r) => (r.ts_min as Date).getTime()));
     const tsMax = Math.max(...rows.map((r) => (r.ts_max as Date).getTime()));
-    // Within the partitions of the rows' `ts` range. A narrow range (the fold right behind a site's
-    // live traffic) is read as `id = ANY(ids)`: whichever index the planner takes, it reads little
-    // more than the slice (6 µs an event in the fold bench). A wide one (an SDK flushing yesterday's
-    // batch, a quiet site) is read by a primary-key probe per id, as the trigger job reads its
-    // hand-offs: asked as `id = ANY(ids)`, the planner, believing the site small, walked the site's
-    // events of the whole range through `(site_id, ts)` (193,296 read for 500 events, one of them 19
-    // hours late, in test/ingest/fold-plans), while a probe each costs 24 µs an event under load.
+    // Within the partitions of the rows' `ts` range: one scan when it is narrow (the fold right behind
+    // live traffic), else a key probe per id (`isNarrowRange`). Asked as one scan, a range that a late
+    // event widened read the site's events of all of it (193,296 rows for 500 events, one of them 19
+    // hours late, in test/ingest/fold-plans).
     const found = await queryRows<EventRow>(
       tx,
-      tsMax - tsMin > FOLD_NARROW_MS ? LOAD_BY_KEY_SQL : LOAD_NARROW_SQL,
+      isNarrowRange(tsMin, tsMax) ? LOAD_NARROW_SQL : LOAD_BY_KEY_SQL,
       [siteId, ids, new Date(tsMin).toISOString(), new Date(tsMax).toISOString()],
     );
     return new Map(found.map((e) => [e.id, e]));

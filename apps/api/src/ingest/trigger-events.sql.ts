@@ -1,4 +1,5 @@
 import { visitorOfEventJoin } from '../visitors/visitor.sql';
+import { isNarrowRange } from './events.sql';
 
 /** The row the job reads; bot if the event is or its visitor's profile (`visitorBot`) is. */
 const columns = (visitorBot: string) => `e.id::text AS id, e.visitor_id, e.message_id, e.type, e.name, e.ts,
@@ -20,6 +21,22 @@ export const TRIGGER_EVENTS_SQL = `SELECT ${columns('e.visitor_is_bot')}
          WHERE e.site_id = $1 AND e.id = k.id
            AND e.ts >= $3 AND e.ts < $4::timestamptz + interval '1 millisecond' LIMIT 1) e
   ORDER BY e.id`;
+
+/**
+ * The same as one scan of the range (`isNarrowRange`: a hand-off of live traffic), its visitors by a
+ * primary-key probe each (a join could hash the site's visitors while the statistics say it is small).
+ */
+export const TRIGGER_EVENTS_NARROW_SQL = `SELECT ${columns('v.is_bot')}
+   FROM events e
+   LEFT JOIN LATERAL (
+        SELECT v.is_bot FROM visitors v WHERE v.site_id = $1 AND v.id = e.visitor_id LIMIT 1) v ON true
+  WHERE e.site_id = $1 AND e.id = ANY($2::bigint[])
+    AND e.ts >= $3 AND e.ts < $4::timestamptz + interval '1 millisecond'
+  ORDER BY e.id`;
+
+/** The statement reading a hand-off of these `ts` bounds ($3, $4). */
+export const triggerEventsSql = (range: [string, string]): string =>
+  isNarrowRange(range[0], range[1]) ? TRIGGER_EVENTS_NARROW_SQL : TRIGGER_EVENTS_SQL;
 
 /** The same for a hand-off of the previous release (no bounds): the ids in every partition. */
 export const TRIGGER_EVENTS_UNBOUNDED_SQL = `SELECT ${columns('v.is_bot')}
