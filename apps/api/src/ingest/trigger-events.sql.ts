@@ -1,4 +1,4 @@
-import { visitorOfEventJoin } from '../visitors/visitor.sql';
+import { visitorIsBotSql, visitorOfEventJoin } from '../visitors/visitor.sql';
 import { isNarrowRange } from './events.sql';
 
 /** The row the job reads; bot if the event is or its visitor's profile (`visitorBot`) is. */
@@ -26,10 +26,8 @@ export const TRIGGER_EVENTS_SQL = `SELECT ${columns('e.visitor_is_bot')}
  * The same as one scan of the range (`isNarrowRange`: a hand-off of live traffic), its visitors by a
  * primary-key probe each (a join could hash the site's visitors while the statistics say it is small).
  */
-export const TRIGGER_EVENTS_NARROW_SQL = `SELECT ${columns('v.is_bot')}
+export const TRIGGER_EVENTS_NARROW_SQL = `SELECT ${columns(visitorIsBotSql('$1', 'e.visitor_id'))}
    FROM events e
-   LEFT JOIN LATERAL (
-        SELECT v.is_bot FROM visitors v WHERE v.site_id = $1 AND v.id = e.visitor_id LIMIT 1) v ON true
   WHERE e.site_id = $1 AND e.id = ANY($2::bigint[])
     AND e.ts >= $3 AND e.ts < $4::timestamptz + interval '1 millisecond'
   ORDER BY e.id`;

@@ -11,6 +11,10 @@ export const visitorSnapshotSql = (site: string, visitorId: string): string =>
             'first_seen_at', v.first_seen_at, 'device', v.device, 'utm', v.utm, 'last_page_url', v.last_page_url)
      FROM visitors v WHERE v.site_id = ${site} AND v.id = ${visitorId})`;
 
+/** The profile's bot flag of the visitor `visitorId` (null when there is none): one primary-key probe. */
+export const visitorIsBotSql = (site: string, visitorId: string): string =>
+  `(SELECT v.is_bot FROM visitors v WHERE v.site_id = ${site} AND v.id = ${visitorId} LIMIT 1)`;
+
 /** Joins an event's visitor as `v` (for `v.is_bot`: the profile's bot flag). */
 export const visitorOfEventJoin = (event: string): string =>
   `LEFT JOIN visitors v ON v.site_id = ${event}.site_id AND v.id = ${event}.visitor_id`;
