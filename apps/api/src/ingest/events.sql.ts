@@ -1,3 +1,5 @@
+import { positiveInt } from '../common/positive-int';
+
 /**
  * Reads of `events` that other features' statements embed where they aggregate events in SQL (a
  * funnel preview, the analytics rollup pass), so the statement stays one round trip while ingest owns
@@ -52,10 +54,7 @@ export const siteEventsJoin = (alias: string, site: string): string =>
  * site small walks the site's events of the whole range through `(site_id, ts)`, which for a range a
  * late event widened to hours is the site's whole day (the fold and the trigger job read this way).
  */
-export const NARROW_RANGE_MS = (() => {
-  const n = Number(process.env.EVENTS_NARROW_RANGE_MS);
-  return Number.isInteger(n) && n > 0 ? n : 2000;
-})();
+export const NARROW_RANGE_MS = positiveInt(process.env.EVENTS_NARROW_RANGE_MS, 2000);
 
 /** Whether events in [from, to] (ISO strings, or ms since the epoch) are read as one scan. */
 export const isNarrowRange = (from: string | number, to: string | number): boolean =>

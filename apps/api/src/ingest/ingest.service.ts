@@ -2,6 +2,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppError, tooManyRequests } from '../common/app-error';
+import { positiveInt } from '../common/positive-int';
 import { RateLimiter } from '../redis/rate-limiter';
 import { SiteKeyService } from '../sites/site-key.service';
 import { browserUserAgent, countryFromHeaders, eventFacts, RequestMeta } from '../visitors/visitor-facts';
@@ -25,11 +26,6 @@ export interface IngestResponse {
   duplicates: number;
   rejected: Rejection[];
 }
-
-const positiveInt = (v: string | undefined, fallback: number) => {
-  const n = Number(v);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
 
 /** Requests per second per site (`INGEST_RATE_LIMIT`), shared by every API replica through Redis. */
 export const INGEST_RATE_LIMIT = positiveInt(process.env.INGEST_RATE_LIMIT, 5000);

@@ -1,15 +1,11 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { positiveInt } from '../common/positive-int';
 import { joinByKeyOnly, queryRows } from '../database/sql';
 import { lockSiteRow } from '../sites/site-row-lock';
 import { VisitorFold } from '../visitors/visitor-fold';
 import { NormalizedEvent, TRAIT_CHANGED } from './event-normalize';
 import { isNarrowRange } from './events.sql';
 import { EventRow, OutboxRow, toNormalized, TraitEvents } from './fold-rows';
-
-const positiveInt = (v: string | undefined, fallback: number) => {
-  const n = Number(v);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
 
 /** Most events one fold of one site takes (at least one outbox row): a burst cannot starve other sites. */
 export const FOLD_MAX_EVENTS = positiveInt(process.env.FOLD_MAX_EVENTS, 2000);

@@ -74,7 +74,6 @@ export class TriggerMatcher {
     );
     const index = await this.flows.forSite(siteId);
     const jobs: RunJob[] = [];
-    let enrolled = 0;
     let advanced: Map<string, Transition> | null = null;
     const created: string[] = [];
     const claimed = await this.runs.transaction(async (tx) => {
@@ -124,13 +123,12 @@ export class TriggerMatcher {
       for (const { flow, items } of byFlow.values())
         for (const round of visitorRounds(items))
           created.push(...(await this.runs.enrolBatch(tx, siteId, flow, round)));
-      enrolled = created.length;
       // The new runs' instantaneous first steps happen in this transaction (no steps job for them).
       advanced = await this.advancer.advanceEnrolled(tx, siteId, created);
       return true;
     });
     if (!claimed) return { enrolled: 0, delivered: 0 };
-    this.metrics.enrolled.inc(enrolled);
+    this.metrics.enrolled.inc(created.length);
     const delivered = jobs.length;
     // The new runs still pending (their first steps failed in the enrolment's transaction) get their
     // steps job (same job ids). A crash between COMMIT and here leaves them to the overdue reconciler
@@ -140,6 +138,6 @@ export class TriggerMatcher {
     for (const r of pending) jobs.push({ siteId, runId: r.id, jobId: runJobId.due(r.id, r.seq) });
     await this.queue.enqueueRuns(jobs);
     if (advanced) await this.executor.followUp(siteId, advanced);
-    return { enrolled, delivered };
+    return { enrolled: created.length, delivered };
   }
 }
