@@ -6,7 +6,7 @@ import { ProfileFold } from '../../apps/api/src/ingest/profile-fold';
 import { TriggerHandoffWriter } from '../../apps/api/src/runtime/trigger-handoff-writer';
 import type { ProfileEvent } from '../../apps/api/src/visitors/profile-event';
 import { VisitorFold } from '../../apps/api/src/visitors/visitor-fold';
-import { rowsRead } from '../support/plans';
+import { AnalysedStatement, analysingTx, nodesReadingMore } from '../support/plans';
 import { startApi, TestApi } from '../support/processes';
 import { dropDatabase, migrateDatabase, ON_CITUS } from '../support/provision';
 import { createTenant, Tenant } from '../support/tenants';
@@ -81,35 +81,10 @@ describe('fold: a slice finds its rows by key on a grown site', () => {
     await dropDatabase(DB_URL);
   });
 
-  type Plan = { sql: string; plan: unknown };
+  type Plan = AnalysedStatement;
 
-  /**
-   * A transaction of the test's client that analyses each statement in a savepoint rolled back, then
-   * runs it for real (the caller commits what the fold wrote). Not on Citus: its 13.2 coordinator
-   * crashed on EXPLAIN ANALYZE of a router statement whose CTEs modify several tables
-   * (test/runtime/apply-plans.e2e-spec.ts); there the site's worker plans the same text with the
-   * same indexes, and what the fold wrote is checked on both.
-   */
-  const explaining = (plans: Plan[]) =>
-    ({
-      query: async (sql: string, params?: unknown[]) => {
-        if (!ON_CITUS && !/^\s*SET /.test(sql)) {
-          await db.query('SAVEPOINT plan');
-          const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-          await db.query('ROLLBACK TO SAVEPOINT plan');
-          plans.push({ sql: sql.trim(), plan: rows[0]['QUERY PLAN'] });
-        }
-        return (await db.query(sql, params)).rows;
-      },
-    }) as unknown as EntityManager;
-
-  /** The nodes of `plans` that read more than `most` rows in one loop (with their statement's start). */
-  const wide = (plans: Plan[], most: number) =>
-    plans.flatMap(({ sql, plan }) =>
-      rowsRead(plan)
-        .filter((n) => n.rows > most)
-        .map((n) => ({ sql: sql.slice(0, 60), ...n })),
-    );
+  /** The fold's transaction: each statement analysed, then run (plans on plain PostgreSQL only). */
+  const explaining = (plans: Plan[]) => analysingTx(db, plans, !ON_CITUS) as unknown as EntityManager;
 
   const visitorOf = async (kind: string, value: string) =>
     (
@@ -161,7 +136,7 @@ describe('fold: a slice finds its rows by key on a grown site', () => {
         'WITH nv AS',
         'WITH m AS',
       ]);
-      expect(wide(plans, MOST_READ)).toEqual([]);
+      expect(nodesReadingMore(plans, MOST_READ)).toEqual([]);
     }
 
     // What the fold wrote: each `b-i` went into `u-i`'s visitor with every identity that named it,
@@ -243,8 +218,8 @@ describe('fold: a slice finds its rows by key on a grown site', () => {
     const late = await foldSlice('late', 19);
     if (!ON_CITUS) {
       const load = (plans: Plan[]) => plans.find((p) => p.sql.startsWith('SELECT e.id::text AS id, e.ts'));
-      expect(wide(narrow, 4 * SLICE)).toEqual([]);
-      expect(wide(late, 4 * SLICE)).toEqual([]);
+      expect(nodesReadingMore(narrow, 4 * SLICE)).toEqual([]);
+      expect(nodesReadingMore(late, 4 * SLICE)).toEqual([]);
       expect(load(narrow)?.sql).toContain('= ANY');
       expect(load(late)?.sql).toContain('LATERAL');
     }

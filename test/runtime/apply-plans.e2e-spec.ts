@@ -8,7 +8,7 @@ import {
   RunTransition,
 } from '../../apps/api/src/runtime/run-batch.sql';
 import type { NewRunStep, RunRow } from '../../apps/api/src/runtime/runtime.types';
-import { rowsRead } from '../support/plans';
+import { AnalysedStatement, analysingTx, nodesReadingMore, rowsRead } from '../support/plans';
 import { startApi, TestApi } from '../support/processes';
 import { dropDatabase, ON_CITUS } from '../support/provision';
 import { createTenant, Tenant } from '../support/tenants';
@@ -81,31 +81,24 @@ describe('runtime: a batch finds its rows by key', () => {
     ).rows;
 
   /**
-   * The plan of each statement `work` sends, executed in a transaction rolled back after; no node may
-   * read more than 4 × the batch (a probe per key reads one row per loop). Not on Citus: its 13.2
-   * coordinator crashes (SIGSEGV) on EXPLAIN ANALYZE of the batch write (a router query whose CTEs
-   * modify three tables); there the site's worker plans the same text with the same indexes, and what
-   * each statement does is checked below on both.
+   * The plan of each statement `work` sends, in a transaction rolled back after; no node may read more
+   * than 4 × the batch (a probe per key reads one row per loop). Not on Citus: its 13.2 coordinator
+   * crashes (SIGSEGV) on EXPLAIN ANALYZE of the batch write (a router query whose CTEs modify three
+   * tables); there the site's worker plans the same text with the same indexes, and what each
+   * statement does is checked below on both.
    */
   async function expectKeyPlans(work: (tx: Queryable) => Promise<unknown>): Promise<void> {
     if (ON_CITUS) return;
-    const plans: unknown[] = [];
+    const plans: AnalysedStatement[] = [];
     await db.query('BEGIN');
     try {
-      await work(
-        through(async (sql, params) => {
-          const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-          plans.push(rows[0]['QUERY PLAN']);
-          return [];
-        }),
-      );
+      await work(analysingTx(db, plans) as unknown as Queryable);
     } finally {
       await db.query('ROLLBACK');
     }
     expect(plans).toHaveLength(1);
-    const read = rowsRead(plans[0]);
-    expect(read.length).toBeGreaterThan(0);
-    expect(read.filter((n) => n.rows > 4 * BATCH)).toEqual([]);
+    expect(rowsRead(plans[0].plan).length).toBeGreaterThan(0);
+    expect(nodesReadingMore(plans, 4 * BATCH)).toEqual([]);
   }
 
   /** `work` in a committed transaction of the test's client. */

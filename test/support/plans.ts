@@ -31,3 +31,40 @@ export function rowsRead(plan: unknown): { node: string; rows: number }[] {
       (n['Rows Removed by Index Recheck'] ?? 0),
   }));
 }
+
+/** A statement a test's transaction ran, with its analysed plan. */
+export interface AnalysedStatement {
+  sql: string;
+  plan: unknown;
+}
+
+/**
+ * A transaction of `db` (the caller BEGINs and ends it) through which each statement is first analysed
+ * in a savepoint rolled back (its plan added to `plans`), then run for real; `SET` statements only run.
+ * With `analyse` false (under test:citus: Citus 13.2's coordinator crashes on EXPLAIN ANALYZE of a
+ * router statement whose CTEs modify several tables) every statement only runs. Cast it to the
+ * `Queryable` or `EntityManager` the code under test takes.
+ */
+export const analysingTx = (
+  db: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[] }> },
+  plans: AnalysedStatement[],
+  analyse = true,
+) => ({
+  query: async (sql: string, params?: unknown[]): Promise<unknown[]> => {
+    if (analyse && !/^\s*SET /.test(sql)) {
+      await db.query('SAVEPOINT plan');
+      const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      await db.query('ROLLBACK TO SAVEPOINT plan');
+      plans.push({ sql: sql.trim(), plan: (rows[0] as Record<string, unknown>)['QUERY PLAN'] });
+    }
+    return (await db.query(sql, params)).rows;
+  },
+});
+
+/** The nodes of `plans` that read more than `most` rows in one loop, with their statement's start. */
+export const nodesReadingMore = (plans: AnalysedStatement[], most: number) =>
+  plans.flatMap(({ sql, plan }) =>
+    rowsRead(plan)
+      .filter((n) => n.rows > most)
+      .map((n) => ({ sql: sql.slice(0, 60), ...n })),
+  );
